@@ -1,0 +1,197 @@
+//! The agent's configuration: one struct, loaded from a TOML file, then
+//! `FLOE_*` environment variables, then command-line flags (clap reads the
+//! variables and the flags; the file sits underneath both).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AgentError, Result};
+
+/// Everything `floe serve` can be told. Field names are the TOML keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the Kafka listener binds.
+    pub kafka_listen: SocketAddr,
+    /// `host:port` given to clients in Metadata responses; defaults to
+    /// `kafka_listen`.
+    pub advertised_addr: Option<String>,
+    /// Address of the HTTP server (`/metrics`, `/healthz`, `/readyz`).
+    pub http_listen: SocketAddr,
+    /// Folder for the embedded defaults (SQLite file, local objects).
+    pub data_dir: PathBuf,
+    /// Metadata store URL; defaults to `sqlite://<data_dir>/metadata.db`.
+    pub metadata: Option<String>,
+    /// Object store URL; defaults to `file://<data_dir>/objects`.
+    pub object_store: Option<String>,
+    /// Longest a produced batch waits before its segment is flushed.
+    pub flush_interval_ms: u64,
+    /// Size at which the pending segment is flushed at once.
+    pub flush_bytes: usize,
+    /// Partitions of auto-created topics and of CreateTopics with -1.
+    pub default_partitions: i32,
+    /// Create unknown topics on first Metadata or Produce.
+    pub auto_create_topics: bool,
+    /// Availability zone of this agent, reported as the broker's rack.
+    pub zone: Option<String>,
+    /// Largest request frame accepted; a larger one closes the connection.
+    pub max_frame_bytes: usize,
+    /// Produce bytes held in memory awaiting commit before producers are
+    /// slowed down (back-pressure).
+    pub max_pending_bytes: usize,
+    /// Segments uploaded at once; their commits still apply in order.
+    pub max_inflight_flushes: usize,
+    /// Bytes of segment data kept in memory for reads.
+    pub cache_bytes: usize,
+    /// Cluster id reported to clients.
+    pub cluster_id: String,
+    /// This agent's broker id in Metadata responses.
+    pub node_id: i32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            kafka_listen: SocketAddr::from(([127, 0, 0, 1], 9092)),
+            advertised_addr: None,
+            http_listen: SocketAddr::from(([127, 0, 0, 1], 9644)),
+            data_dir: PathBuf::from("floe-data"),
+            metadata: None,
+            object_store: None,
+            flush_interval_ms: 100,
+            flush_bytes: 4 * 1024 * 1024,
+            default_partitions: 1,
+            auto_create_topics: true,
+            zone: None,
+            max_frame_bytes: 100 * 1024 * 1024,
+            max_pending_bytes: 64 * 1024 * 1024,
+            max_inflight_flushes: 4,
+            cache_bytes: 256 * 1024 * 1024,
+            cluster_id: "floe".to_string(),
+            node_id: 0,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML config file.
+    pub fn from_toml_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| AgentError::Config(format!("cannot read {}: {e}", path.display())))?;
+        toml::from_str(&text)
+            .map_err(|e| AgentError::Config(format!("bad config file {}: {e}", path.display())))
+    }
+
+    /// The metadata store URL, with the embedded default filled in.
+    pub fn metadata_url(&self) -> String {
+        self.metadata
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("metadata.db").display()))
+    }
+
+    /// The object store URL, with the embedded default filled in.
+    pub fn object_store_url(&self) -> String {
+        self.object_store
+            .clone()
+            .unwrap_or_else(|| format!("file://{}", self.data_dir.join("objects").display()))
+    }
+
+    /// The `(host, port)` clients are told to connect to.
+    pub fn advertised(&self) -> Result<(String, i32)> {
+        let Some(addr) = &self.advertised_addr else {
+            return Ok((
+                self.kafka_listen.ip().to_string(),
+                i32::from(self.kafka_listen.port()),
+            ));
+        };
+        let (host, port) = addr
+            .rsplit_once(':')
+            .ok_or_else(|| AgentError::Config(format!("advertised address {addr} lacks a port")))?;
+        let port = port
+            .parse::<u16>()
+            .map_err(|_| AgentError::Config(format!("advertised address {addr}: bad port")))?;
+        Ok((host.trim_matches(['[', ']']).to_string(), i32::from(port)))
+    }
+
+    /// Checks values that would make the agent misbehave.
+    pub fn validate(&self) -> Result<()> {
+        let fail = |m: &str| Err(AgentError::Config(m.to_string()));
+        if self.default_partitions < 1 {
+            return fail("default_partitions must be at least 1");
+        }
+        if self.flush_bytes == 0 {
+            return fail("flush_bytes must be positive");
+        }
+        if self.max_frame_bytes < 1024 {
+            return fail("max_frame_bytes must be at least 1024");
+        }
+        if self.max_inflight_flushes == 0 {
+            return fail("max_inflight_flushes must be at least 1");
+        }
+        if self.max_pending_bytes < self.flush_bytes {
+            return fail("max_pending_bytes must be at least flush_bytes");
+        }
+        self.advertised().map(|_| ())
+    }
+
+    /// The configuration as TOML with secrets in URLs masked, for the
+    /// start-up log.
+    pub fn redacted(&self) -> String {
+        let mut shown = self.clone();
+        shown.metadata = Some(mask_password(&self.metadata_url()));
+        shown.object_store = Some(mask_password(&self.object_store_url()));
+        toml::to_string(&shown).unwrap_or_else(|e| format!("<unprintable config: {e}>"))
+    }
+}
+
+/// Replaces the password of a `scheme://user:password@host` URL by `****`.
+fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:****@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_overrides_defaults_and_rejects_unknown_keys() {
+        let c: Config = toml::from_str("flush_interval_ms = 7\ndefault_partitions = 4").unwrap();
+        assert_eq!(c.flush_interval_ms, 7);
+        assert_eq!(c.default_partitions, 4);
+        assert_eq!(c.flush_bytes, Config::default().flush_bytes);
+        assert!(toml::from_str::<Config>("flush_intervl_ms = 7").is_err());
+    }
+
+    #[test]
+    fn masks_passwords() {
+        assert_eq!(
+            mask_password("postgres://u:secret@h:5432/db"),
+            "postgres://u:****@h:5432/db"
+        );
+        assert_eq!(mask_password("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn advertised_address_parses() {
+        let c = Config {
+            advertised_addr: Some("10.0.0.1:19092".into()),
+            ..Config::default()
+        };
+        assert_eq!(c.advertised().unwrap(), ("10.0.0.1".to_string(), 19092));
+        assert_eq!(
+            Config::default().advertised().unwrap(),
+            ("127.0.0.1".to_string(), 9092)
+        );
+    }
+}

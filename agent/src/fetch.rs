@@ -1,0 +1,9 @@
+//! The read path: find the index rows covering an offset, read their bytes
+//! (from the segment cache or with ranged GETs), and hand out whole batches
+//! with their offsets patched in.
+
+mod cache;
+mod reader;
+
+pub use cache::SegmentCache;
+pub use reader::{LogReader, PartitionRead, TimestampHit};

@@ -1,0 +1,208 @@
+//! Reads a partition's log: index rows from the metadata store, bytes from
+//! the cache or the object store, whole batches with patched base offsets.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use floe_metadata::{IndexRow, MetadataStore, TopicId};
+use kafka_protocol::records::RecordBatchDecoder;
+
+use super::SegmentCache;
+use crate::error::{AgentError, Result};
+use crate::segment::batch::{BatchHeader, BatchIter, patch_offsets};
+use crate::storage::{ObjectStorage, SegmentKey};
+
+/// Index rows fetched per metadata query while filling a response.
+const ROWS_PER_QUERY: u32 = 32;
+/// The leader epoch written into served batches; Floe has no leader
+/// elections, every partition is always at epoch 0.
+pub const LEADER_EPOCH: i32 = 0;
+
+/// What a fetch of one partition returns.
+#[derive(Debug, Clone)]
+pub struct PartitionRead {
+    /// Whole batches with their real offsets, end to end.
+    pub records: Bytes,
+    /// The partition's high watermark when read.
+    pub high_watermark: i64,
+    /// The partition's log start offset when read.
+    pub log_start_offset: i64,
+}
+
+/// The record found by a timestamp lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimestampHit {
+    /// Offset of the record.
+    pub offset: i64,
+    /// Its timestamp.
+    pub timestamp: i64,
+}
+
+/// The read side of the log, shared by Fetch and ListOffsets.
+#[derive(Debug, Clone)]
+pub struct LogReader {
+    store: Arc<dyn MetadataStore>,
+    storage: ObjectStorage,
+    cache: Arc<SegmentCache>,
+}
+
+impl LogReader {
+    /// A reader over `store` and `storage`, going through `cache`.
+    pub fn new(
+        store: Arc<dyn MetadataStore>,
+        storage: ObjectStorage,
+        cache: Arc<SegmentCache>,
+    ) -> Self {
+        Self {
+            store,
+            storage,
+            cache,
+        }
+    }
+
+    /// The partition's (log start offset, high watermark).
+    pub async fn bounds(&self, topic: TopicId, partition: i32) -> Result<(i64, i64)> {
+        let offsets = self
+            .store
+            .partition_offsets(topic, partition)
+            .await?
+            .ok_or(AgentError::UnknownTopicOrPartition)?;
+        Ok((offsets.log_start_offset, offsets.high_watermark))
+    }
+
+    async fn row_bytes(&self, row: &IndexRow) -> Result<Bytes> {
+        let key = SegmentKey::from_stored(row.object_key.clone());
+        let range: Range<u64> = row.byte_offset..row.byte_offset + row.byte_len;
+        if let Some(hit) = self.cache.get(&key, range.clone()) {
+            return Ok(hit);
+        }
+        let data = self.storage.get_range(&key, range.clone()).await?;
+        self.cache.insert_range(&key, range, data.clone());
+        Ok(data)
+    }
+
+    /// Reads batches from `offset` on, at most `max_bytes` of them, except
+    /// that with `min_one` the first batch is returned whatever its size (so
+    /// a consumer always progresses, as Kafka does since KIP-74). An offset
+    /// inside a batch returns that whole batch; clients skip the records
+    /// before the offset they asked for.
+    pub async fn read(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        offset: i64,
+        max_bytes: usize,
+        min_one: bool,
+    ) -> Result<PartitionRead> {
+        let (log_start_offset, high_watermark) = self.bounds(topic, partition).await?;
+        if offset < log_start_offset || offset > high_watermark {
+            return Err(AgentError::OffsetOutOfRange);
+        }
+        let mut out = BytesMut::new();
+        let mut next = offset;
+        'rows: while next < high_watermark {
+            let rows = self
+                .store
+                .index_rows(topic, partition, next, ROWS_PER_QUERY)
+                .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let data = self.row_bytes(row).await?;
+                let mut base = row.base_offset;
+                for item in BatchIter::new(data) {
+                    let (header, batch) = item?;
+                    let batch_base = base;
+                    base += header.offset_count();
+                    if base <= next {
+                        continue;
+                    }
+                    if out.len() + batch.len() > max_bytes && !(out.is_empty() && min_one) {
+                        break 'rows;
+                    }
+                    let start = out.len();
+                    out.extend_from_slice(&batch);
+                    patch_offsets(&mut out[start..], batch_base, LEADER_EPOCH);
+                    next = base;
+                }
+                next = next.max(row.last_offset + 1);
+            }
+        }
+        Ok(PartitionRead {
+            records: out.freeze(),
+            high_watermark,
+            log_start_offset,
+        })
+    }
+
+    /// The first record whose timestamp is at least `timestamp`, if any.
+    pub async fn offset_for_timestamp(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        timestamp: i64,
+    ) -> Result<Option<TimestampHit>> {
+        let row = self
+            .store
+            .first_row_with_timestamp_at_least(topic, partition, timestamp)
+            .await?;
+        match row {
+            Some(row) => {
+                self.find_in_row(&row, |h| h.max_timestamp >= timestamp, |ts| ts >= timestamp)
+                    .await
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The first record holding the partition's largest timestamp, if any.
+    pub async fn max_timestamp(
+        &self,
+        topic: TopicId,
+        partition: i32,
+    ) -> Result<Option<TimestampHit>> {
+        let Some(row) = self.store.row_with_max_timestamp(topic, partition).await? else {
+            return Ok(None);
+        };
+        let max = row.max_timestamp;
+        self.find_in_row(&row, |h| h.max_timestamp == max, |ts| ts == max)
+            .await
+    }
+
+    /// Finds the first batch of `row` matching `batch_matches`, decodes it,
+    /// and returns its first record whose timestamp matches.
+    async fn find_in_row(
+        &self,
+        row: &IndexRow,
+        batch_matches: impl Fn(&BatchHeader) -> bool,
+        record_matches: impl Fn(i64) -> bool,
+    ) -> Result<Option<TimestampHit>> {
+        let data = self.row_bytes(row).await?;
+        let mut base = row.base_offset;
+        for item in BatchIter::new(data) {
+            let (header, batch) = item?;
+            let batch_base = base;
+            base += header.offset_count();
+            if !batch_matches(&header) {
+                continue;
+            }
+            let mut patched = BytesMut::from(&batch[..]);
+            patch_offsets(&mut patched, batch_base, LEADER_EPOCH);
+            let mut buf = patched.freeze();
+            let set = RecordBatchDecoder::decode(&mut buf)
+                .map_err(|e| AgentError::Corrupt(format!("stored batch undecodable: {e}")))?;
+            let hit = set
+                .records
+                .iter()
+                .find(|r| record_matches(r.timestamp))
+                .map(|r| TimestampHit {
+                    offset: r.offset,
+                    timestamp: r.timestamp,
+                });
+            return Ok(hit);
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,18 @@
+//! The Kafka protocol layer: framing and headers (no I/O), dispatch by API
+//! key, one handler file per API family, and the connection loop.
+
+pub mod codec;
+mod connection;
+mod dispatch;
+pub mod error_codes;
+pub mod versions;
+
+mod admin_topics;
+mod api_versions;
+mod fetch;
+mod init_producer_id;
+mod list_offsets;
+mod metadata;
+mod produce;
+
+pub use connection::serve_connection;

@@ -1,0 +1,168 @@
+//! CreateTopics and DeleteTopics.
+
+use std::collections::BTreeMap;
+
+use floe_metadata::{MetadataError, NewTopic};
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::create_topics_response::{
+    CreatableTopicConfigs, CreatableTopicResult,
+};
+use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
+use kafka_protocol::messages::{
+    CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, TopicName,
+};
+use kafka_protocol::protocol::StrBytes;
+
+use super::error_codes;
+use crate::context::AgentContext;
+use crate::error::AgentError;
+
+/// Config source reported for values set on the topic.
+const TOPIC_CONFIG_SOURCE: i8 = 1;
+
+/// Answers CreateTopics. Replication factors are accepted and reported as
+/// given: durability comes from the object store, not from replicas.
+pub async fn create(ctx: &AgentContext, req: CreateTopicsRequest) -> CreateTopicsResponse {
+    let mut results = Vec::with_capacity(req.topics.len());
+    for t in req.topics {
+        results.push(create_one(ctx, t, req.validate_only).await);
+    }
+    CreateTopicsResponse::default().with_topics(results)
+}
+
+async fn create_one(
+    ctx: &AgentContext,
+    t: CreatableTopic,
+    validate_only: bool,
+) -> CreatableTopicResult {
+    let result = CreatableTopicResult::default().with_name(t.name.clone());
+    let fail = |code: ResponseError, msg: String| {
+        result
+            .clone()
+            .with_error_code(code.code())
+            .with_error_message(Some(StrBytes::from_string(msg)))
+    };
+    let partitions = match (t.num_partitions, t.assignments.len()) {
+        (-1, 0) => ctx.topics.default_partitions(),
+        (-1, n) => n as i32,
+        (n, 0) if n > 0 => n,
+        (n, _) => {
+            return fail(
+                ResponseError::InvalidRequest,
+                format!("bad partition count {n}"),
+            );
+        }
+    };
+    if t.replication_factor == 0 || t.replication_factor < -1 {
+        return fail(
+            ResponseError::InvalidReplicationFactor,
+            "replication factor must be positive".into(),
+        );
+    }
+    let mut config = BTreeMap::new();
+    for c in &t.configs {
+        match &c.value {
+            Some(v) => config.insert(c.name.to_string(), v.to_string()),
+            None => config.remove(c.name.as_str()),
+        };
+    }
+    let spec = NewTopic {
+        name: t.name.to_string(),
+        partitions,
+        config,
+    };
+    if validate_only {
+        return match ctx.topics.get(&spec.name).await {
+            Ok(Some(_)) => fail(
+                ResponseError::TopicAlreadyExists,
+                format!("topic {} already exists", spec.name),
+            ),
+            Ok(None) => describe(result, partitions, t.replication_factor, &spec.config),
+            Err(e) => result.with_error_code(error_codes::for_agent(&e)),
+        };
+    }
+    match ctx.topics.create(spec).await {
+        Ok(topic) => {
+            tracing::info!(topic = %topic.name, partitions = topic.partitions, "created topic");
+            describe(
+                result.with_topic_id(topic.id),
+                topic.partitions,
+                t.replication_factor,
+                &topic.config,
+            )
+        }
+        Err(AgentError::Metadata(MetadataError::Invalid(m))) => {
+            fail(ResponseError::InvalidTopicException, m)
+        }
+        Err(AgentError::Metadata(MetadataError::TopicExists(n))) => fail(
+            ResponseError::TopicAlreadyExists,
+            format!("topic {n} already exists"),
+        ),
+        Err(e) => result
+            .with_error_code(error_codes::for_agent(&e))
+            .with_error_message(Some(StrBytes::from_string(e.to_string()))),
+    }
+}
+
+fn describe(
+    result: CreatableTopicResult,
+    partitions: i32,
+    replication_factor: i16,
+    config: &BTreeMap<String, String>,
+) -> CreatableTopicResult {
+    let configs = config
+        .iter()
+        .map(|(k, v)| {
+            CreatableTopicConfigs::default()
+                .with_name(StrBytes::from_string(k.clone()))
+                .with_value(Some(StrBytes::from_string(v.clone())))
+                .with_config_source(TOPIC_CONFIG_SOURCE)
+        })
+        .collect();
+    result
+        .with_num_partitions(partitions)
+        .with_replication_factor(if replication_factor == -1 {
+            1
+        } else {
+            replication_factor
+        })
+        .with_configs(Some(configs))
+}
+
+/// Answers DeleteTopics, by name (all versions) or by id (v6).
+pub async fn delete(ctx: &AgentContext, req: DeleteTopicsRequest) -> DeleteTopicsResponse {
+    let mut targets: Vec<(Option<TopicName>, uuid::Uuid)> = req
+        .topic_names
+        .into_iter()
+        .map(|n| (Some(n), uuid::Uuid::nil()))
+        .collect();
+    targets.extend(req.topics.into_iter().map(|t| (t.name, t.topic_id)));
+    let mut responses = Vec::with_capacity(targets.len());
+    for (name, id) in targets {
+        let found = match &name {
+            Some(n) => ctx.topics.get(n.as_str()).await,
+            None => ctx.topics.get_by_id(id).await,
+        };
+        let result = DeletableTopicResult::default()
+            .with_name(name.clone())
+            .with_topic_id(id);
+        responses.push(match found {
+            Ok(Some(topic)) => match ctx.topics.delete(&topic).await {
+                Ok(()) => {
+                    tracing::info!(topic = %topic.name, "deleted topic");
+                    result
+                        .with_name(Some(TopicName(StrBytes::from_string(topic.name.clone()))))
+                        .with_topic_id(topic.id)
+                }
+                Err(e) => result.with_error_code(error_codes::for_agent(&e)),
+            },
+            Ok(None) if name.is_some() => {
+                result.with_error_code(ResponseError::UnknownTopicOrPartition.code())
+            }
+            Ok(None) => result.with_error_code(ResponseError::UnknownTopicId.code()),
+            Err(e) => result.with_error_code(error_codes::for_agent(&e)),
+        });
+    }
+    DeleteTopicsResponse::default().with_responses(responses)
+}

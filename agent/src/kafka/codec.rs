@@ -1,0 +1,136 @@
+//! Framing and request headers: plain functions over bytes, no I/O, so any
+//! transport (and any fuzzer or golden test) can drive them.
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
+use kafka_protocol::protocol::{Decodable, Encodable};
+
+/// Why a frame or header could not be read. Each of these closes the
+/// connection, as Kafka does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodecError {
+    /// The length prefix is negative or above the limit.
+    #[error("frame of {size} bytes is over the limit of {limit}")]
+    FrameTooLarge {
+        /// The announced size.
+        size: i64,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// Too short to hold a request header.
+    #[error("request header truncated")]
+    Truncated,
+    /// An API key Kafka does not define.
+    #[error("unknown api key {0}")]
+    UnknownApiKey(i16),
+    /// The header or body did not decode.
+    #[error("malformed {what}: {reason}")]
+    Malformed {
+        /// What was being decoded.
+        what: &'static str,
+        /// The decoder's complaint.
+        reason: String,
+    },
+    /// A response failed to encode (a bug).
+    #[error("cannot encode response: {0}")]
+    Encode(String),
+}
+
+/// Takes one length-prefixed frame off the front of `buf`, if complete.
+/// Frames are checked against `max_frame` as soon as the prefix is in, so an
+/// oversized frame is refused before any of it is buffered.
+pub fn decode_frame(buf: &mut BytesMut, max_frame: usize) -> Result<Option<Bytes>, CodecError> {
+    if buf.len() < 4 {
+        return Ok(None);
+    }
+    let size = i32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]);
+    let len = usize::try_from(size)
+        .ok()
+        .filter(|&l| l <= max_frame)
+        .ok_or(CodecError::FrameTooLarge {
+            size: i64::from(size),
+            limit: max_frame,
+        })?;
+    if buf.len() < 4 + len {
+        buf.reserve(4 + len - buf.len());
+        return Ok(None);
+    }
+    buf.advance(4);
+    Ok(Some(buf.split_to(len).freeze()))
+}
+
+/// A request whose header has been read; the body is still raw.
+#[derive(Debug, Clone)]
+pub struct RequestFrame {
+    /// The API.
+    pub api_key: ApiKey,
+    /// The API version the client used.
+    pub version: i16,
+    /// The decoded header.
+    pub header: RequestHeader,
+    /// The body, to decode with the API's request type.
+    pub body: Bytes,
+}
+
+/// Reads the request header of a frame. The API key and version are read
+/// first because they decide the header's own version.
+pub fn parse_request(mut frame: Bytes) -> Result<RequestFrame, CodecError> {
+    if frame.len() < 8 {
+        return Err(CodecError::Truncated);
+    }
+    let raw_key = i16::from_be_bytes([frame[0], frame[1]]);
+    let version = i16::from_be_bytes([frame[2], frame[3]]);
+    let api_key = ApiKey::try_from(raw_key).map_err(|_| CodecError::UnknownApiKey(raw_key))?;
+    // Versions outside the crate's range still have a well-defined header
+    // when the API's flexible versions started at or below the top known
+    // version; clamp so an unsupported version can be answered politely.
+    let known = api_key.valid_versions();
+    let header_version = api_key.request_header_version(version.clamp(known.min, known.max));
+    let header =
+        RequestHeader::decode(&mut frame, header_version).map_err(|e| CodecError::Malformed {
+            what: "request header",
+            reason: e.to_string(),
+        })?;
+    Ok(RequestFrame {
+        api_key,
+        version,
+        header,
+        body: frame,
+    })
+}
+
+/// Decodes a request body.
+pub fn decode_body<T: Decodable>(frame: &RequestFrame) -> Result<T, CodecError> {
+    let mut body = frame.body.clone();
+    T::decode(&mut body, frame.version).map_err(|e| CodecError::Malformed {
+        what: "request body",
+        reason: e.to_string(),
+    })
+}
+
+/// Encodes a whole response frame: length prefix, header, body.
+pub fn encode_response<T: Encodable>(
+    api_key: ApiKey,
+    version: i16,
+    correlation_id: i32,
+    body: &T,
+) -> Result<Bytes, CodecError> {
+    // ApiVersions answers always use header v0 so that a client that sent
+    // a version we do not know can still read the error.
+    let header_version = if api_key == ApiKey::ApiVersions {
+        0
+    } else {
+        api_key.response_header_version(version)
+    };
+    let header = ResponseHeader::default().with_correlation_id(correlation_id);
+    let encode_err = |e: anyhow::Error| CodecError::Encode(e.to_string());
+    let header_size = header.compute_size(header_version).map_err(encode_err)?;
+    let body_size = body.compute_size(version).map_err(encode_err)?;
+    let mut buf = BytesMut::with_capacity(4 + header_size + body_size);
+    buf.put_i32((header_size + body_size) as i32);
+    header
+        .encode(&mut buf, header_version)
+        .map_err(encode_err)?;
+    body.encode(&mut buf, version).map_err(encode_err)?;
+    Ok(buf.freeze())
+}

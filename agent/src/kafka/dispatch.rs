@@ -1,0 +1,174 @@
+//! Routes a request to its handler. Handling has two phases: admission,
+//! which runs in request order on the connection (so appends of pipelined
+//! Produce requests keep their order), and completion, a future that runs
+//! concurrently and yields the encoded response.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::protocol::Encodable;
+use tracing::{Instrument, debug, info_span};
+
+use super::codec::{self, CodecError, RequestFrame};
+use super::{
+    admin_topics, api_versions, fetch, init_producer_id, list_offsets, metadata, produce, versions,
+};
+use crate::context::AgentContext;
+
+/// A response on its way: `None` when the request gets no answer
+/// (Produce with acks=0).
+pub type Completion = Pin<Box<dyn Future<Output = Result<Option<Bytes>, CodecError>> + Send>>;
+
+/// Admits one request frame. An error means the connection must close.
+pub async fn admit(ctx: &Arc<AgentContext>, frame: Bytes) -> Result<Completion, CodecError> {
+    let req = codec::parse_request(frame)?;
+    let api = req.api_key;
+    let version = req.version;
+    let name = api_name(api);
+    let span = info_span!(
+        "request",
+        api = name,
+        version,
+        correlation_id = req.header.correlation_id,
+        client_id = req.header.client_id.as_deref().unwrap_or("")
+    );
+    ctx.metrics.requests.with_label_values(&[name]).inc();
+    let started = Instant::now();
+
+    if !versions::is_supported(api, version) {
+        if api == ApiKey::ApiVersions {
+            // Answered in v0 so any client can read it and pick a version.
+            let body = api_versions::response(true);
+            return Ok(ready(&req, 0, body));
+        }
+        debug!(parent: &span, api = name, version, "unsupported api version; closing");
+        return Err(CodecError::Malformed {
+            what: "api version",
+            reason: format!("{name} v{version} is not supported"),
+        });
+    }
+
+    let completion: Completion = match api {
+        ApiKey::ApiVersions => ready(&req, version, api_versions::response(false)),
+        ApiKey::Metadata => {
+            let body = codec::decode_body(&req)?;
+            let resp = metadata::handle(ctx, body, version)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
+        ApiKey::Produce => {
+            let body = codec::decode_body(&req)?;
+            let pending = produce::admit(ctx, body, version)
+                .instrument(span.clone())
+                .await;
+            let (corr, metrics) = (req.header.correlation_id, ctx.metrics.clone());
+            Box::pin(
+                async move {
+                    let resp = pending.await;
+                    metrics
+                        .request_seconds
+                        .with_label_values(&[name])
+                        .observe(started.elapsed().as_secs_f64());
+                    resp.map(|r| codec::encode_response(api, version, corr, &r))
+                        .transpose()
+                }
+                .instrument(span),
+            )
+        }
+        ApiKey::Fetch => {
+            let body = codec::decode_body(&req)?;
+            let (ctx, corr) = (ctx.clone(), req.header.correlation_id);
+            Box::pin(
+                async move {
+                    let resp = fetch::handle(&ctx, body, version).await;
+                    ctx.metrics
+                        .request_seconds
+                        .with_label_values(&[name])
+                        .observe(started.elapsed().as_secs_f64());
+                    codec::encode_response(api, version, corr, &resp).map(Some)
+                }
+                .instrument(span),
+            )
+        }
+        ApiKey::ListOffsets => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                list_offsets::handle(ctx, body, version)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::CreateTopics => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                admin_topics::create(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::DeleteTopics => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                admin_topics::delete(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::InitProducerId => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                init_producer_id::handle(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        // `is_supported` only lets the APIs above through.
+        other => {
+            return Err(CodecError::Malformed {
+                what: "api",
+                reason: format!("{other:?} is not served"),
+            });
+        }
+    };
+    if !matches!(api, ApiKey::Produce | ApiKey::Fetch) {
+        ctx.metrics
+            .request_seconds
+            .with_label_values(&[name])
+            .observe(started.elapsed().as_secs_f64());
+    }
+    Ok(completion)
+}
+
+/// A completion that is already done.
+fn ready<T: Encodable>(req: &RequestFrame, version: i16, body: T) -> Completion {
+    let encoded = codec::encode_response(req.api_key, version, req.header.correlation_id, &body);
+    Box::pin(std::future::ready(encoded.map(Some)))
+}
+
+/// Stable metric label of an API.
+fn api_name(api: ApiKey) -> &'static str {
+    match api {
+        ApiKey::Produce => "Produce",
+        ApiKey::Fetch => "Fetch",
+        ApiKey::ListOffsets => "ListOffsets",
+        ApiKey::Metadata => "Metadata",
+        ApiKey::ApiVersions => "ApiVersions",
+        ApiKey::CreateTopics => "CreateTopics",
+        ApiKey::DeleteTopics => "DeleteTopics",
+        ApiKey::InitProducerId => "InitProducerId",
+        _ => "Other",
+    }
+}

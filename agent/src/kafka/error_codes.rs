@@ -1,0 +1,62 @@
+//! The one place where internal errors become Kafka error codes.
+
+use floe_metadata::MetadataError;
+use kafka_protocol::ResponseError;
+
+use crate::error::AgentError;
+use crate::produce::FlushError;
+use crate::segment::batch::BatchError;
+
+/// The Kafka error code for an agent error.
+pub fn for_agent(err: &AgentError) -> i16 {
+    let e = match err {
+        AgentError::Metadata(m) => return for_metadata(m),
+        AgentError::Batch(b) => return for_batch(b),
+        AgentError::UnknownTopicOrPartition => ResponseError::UnknownTopicOrPartition,
+        AgentError::OffsetOutOfRange => ResponseError::OffsetOutOfRange,
+        AgentError::ShuttingDown => ResponseError::NotLeaderOrFollower,
+        AgentError::ObjectStore(_)
+        | AgentError::Segment(_)
+        | AgentError::Corrupt(_)
+        | AgentError::FlushFailed(_) => ResponseError::KafkaStorageError,
+        AgentError::Config(_) => ResponseError::UnknownServerError,
+    };
+    e.code()
+}
+
+/// The Kafka error code for a metadata store error.
+pub fn for_metadata(err: &MetadataError) -> i16 {
+    let e = match err {
+        MetadataError::TopicExists(_) => ResponseError::TopicAlreadyExists,
+        MetadataError::UnknownTopic(_) => ResponseError::UnknownTopicOrPartition,
+        MetadataError::Invalid(_) => ResponseError::InvalidRequest,
+        // Retriable: the client tries again, maybe on another agent.
+        MetadataError::Database(_) | MetadataError::Migration(_) => {
+            ResponseError::KafkaStorageError
+        }
+        MetadataError::UnsupportedUrl(_) | MetadataError::Corrupt(_) => {
+            ResponseError::UnknownServerError
+        }
+    };
+    e.code()
+}
+
+/// The Kafka error code for a refused record batch.
+pub fn for_batch(err: &BatchError) -> i16 {
+    let e = match err {
+        BatchError::Truncated | BatchError::CorruptCrc => ResponseError::CorruptMessage,
+        BatchError::UnsupportedMagic(_) => ResponseError::UnsupportedForMessageFormat,
+        BatchError::Invalid(_) => ResponseError::InvalidRecord,
+    };
+    e.code()
+}
+
+/// The Kafka error code for a failed flush.
+pub fn for_flush(err: &FlushError) -> i16 {
+    let e = match err {
+        FlushError::UnknownPartition => ResponseError::UnknownTopicOrPartition,
+        FlushError::Storage(_) => ResponseError::KafkaStorageError,
+        FlushError::ShuttingDown => ResponseError::NotLeaderOrFollower,
+    };
+    e.code()
+}

@@ -1,0 +1,133 @@
+//! Fetch: read each partition from its offset, and long-poll until
+//! `min_bytes` are there or `max_wait_ms` has passed.
+
+use std::time::Duration;
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::fetch_request::FetchTopic;
+use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+use kafka_protocol::messages::{FetchRequest, FetchResponse};
+use tokio::time::Instant;
+
+use super::error_codes;
+use crate::context::AgentContext;
+use floe_metadata::Topic;
+
+const UNKNOWN: i16 = ResponseError::UnknownTopicOrPartition.code();
+
+/// Longest long poll, whatever the client asks.
+const MAX_WAIT_CAP: Duration = Duration::from_secs(60);
+
+/// Serves a Fetch request. Floe keeps no fetch sessions (KIP-227): it
+/// answers session id 0, which tells clients to send full requests, and
+/// refuses incremental ones with FETCH_SESSION_ID_NOT_FOUND.
+pub async fn handle(ctx: &AgentContext, req: FetchRequest, version: i16) -> FetchResponse {
+    ctx.metrics.fetch_requests.inc();
+    if version >= 7 && (req.session_id != 0 || req.session_epoch > 0) {
+        return FetchResponse::default()
+            .with_error_code(ResponseError::FetchSessionIdNotFound.code())
+            .with_session_id(0);
+    }
+    let wait = Duration::from_millis(u64::try_from(req.max_wait_ms).unwrap_or(0)).min(MAX_WAIT_CAP);
+    let deadline = Instant::now() + wait;
+    let min_bytes = usize::try_from(req.min_bytes).unwrap_or(0);
+    let max_bytes = usize::try_from(req.max_bytes).unwrap_or(0);
+    let mut commits = ctx.commits.subscribe();
+    loop {
+        commits.borrow_and_update();
+        let (responses, bytes, errors) = read_all(ctx, &req.topics, max_bytes).await;
+        if bytes >= min_bytes.max(1) || errors || Instant::now() >= deadline {
+            ctx.metrics.fetch_bytes.inc_by(bytes as u64);
+            return FetchResponse::default()
+                .with_responses(responses)
+                .with_session_id(0);
+        }
+        // Woken by the next commit on this agent, or the deadline.
+        let _ = tokio::time::timeout_at(deadline, commits.changed()).await;
+    }
+}
+
+/// Reads every requested partition once. Returns the topics, the record
+/// bytes read and whether any partition has an error (which ends the poll).
+async fn read_all(
+    ctx: &AgentContext,
+    topics: &[FetchTopic],
+    max_bytes: usize,
+) -> (Vec<FetchableTopicResponse>, usize, bool) {
+    let mut total = 0usize;
+    let mut errors = false;
+    let mut out = Vec::with_capacity(topics.len());
+    for t in topics {
+        let topic = ctx
+            .topics
+            .get(t.topic.as_str())
+            .await
+            .map_err(|e| error_codes::for_agent(&e));
+        let mut partitions = Vec::with_capacity(t.partitions.len());
+        for p in &t.partitions {
+            let data = PartitionData::default().with_partition_index(p.partition);
+            let result = match &topic {
+                Ok(Some(topic)) if (0..topic.partitions).contains(&p.partition) => {
+                    let limit = usize::try_from(p.partition_max_bytes)
+                        .unwrap_or(0)
+                        .min(max_bytes.saturating_sub(total));
+                    ctx.reader
+                        .read(topic.id, p.partition, p.fetch_offset, limit, total == 0)
+                        .await
+                        .map_err(|e| error_codes::for_agent(&e))
+                }
+                Ok(_) => Err(UNKNOWN),
+                Err(code) => Err(*code),
+            };
+            partitions.push(match result {
+                Ok(read) => {
+                    total += read.records.len();
+                    data.with_high_watermark(read.high_watermark)
+                        .with_last_stable_offset(read.high_watermark)
+                        .with_log_start_offset(read.log_start_offset)
+                        .with_records(Some(read.records))
+                }
+                Err(code) => {
+                    errors = true;
+                    if code == UNKNOWN {
+                        ctx.topics.forget(t.topic.as_str());
+                    }
+                    ctx.metrics
+                        .request_errors
+                        .with_label_values(&["Fetch", &code.to_string()])
+                        .inc();
+                    let data = data.with_error_code(code).with_high_watermark(-1);
+                    match &topic {
+                        Ok(Some(topic)) if code == ResponseError::OffsetOutOfRange.code() => {
+                            with_bounds(ctx, topic, p.partition, data).await
+                        }
+                        _ => data,
+                    }
+                }
+            });
+        }
+        out.push(
+            FetchableTopicResponse::default()
+                .with_topic(t.topic.clone())
+                .with_partitions(partitions),
+        );
+    }
+    (out, total, errors)
+}
+
+/// Fills in the real bounds for an OFFSET_OUT_OF_RANGE answer, so the client
+/// can apply its reset policy.
+async fn with_bounds(
+    ctx: &AgentContext,
+    topic: &Topic,
+    partition: i32,
+    data: PartitionData,
+) -> PartitionData {
+    match ctx.reader.bounds(topic.id, partition).await {
+        Ok((start, hw)) => data
+            .with_high_watermark(hw)
+            .with_last_stable_offset(hw)
+            .with_log_start_offset(start),
+        Err(_) => data,
+    }
+}

@@ -1,0 +1,56 @@
+//! The APIs and versions this agent implements: the single source for
+//! ApiVersions and for refusing anything else.
+
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::protocol::VersionRange;
+
+/// `(api, lowest, highest)` versions implemented. Each range is also cut to
+/// what the kafka-protocol crate can encode (see [`supported`]).
+///
+/// Produce and Fetch stop below the versions that address topics by id only
+/// (Produce 13, Fetch 13); ListOffsets stops at 7 (max-timestamp lookups).
+const IMPLEMENTED: &[(ApiKey, i16, i16)] = &[
+    (ApiKey::Produce, 3, 12),
+    (ApiKey::Fetch, 4, 12),
+    (ApiKey::ListOffsets, 1, 7),
+    (ApiKey::Metadata, 0, 12),
+    (ApiKey::ApiVersions, 0, 4),
+    (ApiKey::CreateTopics, 2, 7),
+    (ApiKey::DeleteTopics, 1, 6),
+    (ApiKey::InitProducerId, 0, 4),
+];
+
+/// The versions of `api` this agent serves, or `None` if it serves none.
+pub fn supported(api: ApiKey) -> Option<VersionRange> {
+    let &(_, min, max) = IMPLEMENTED.iter().find(|(k, _, _)| *k == api)?;
+    let range = VersionRange { min, max }.intersect(&api.valid_versions());
+    (!range.is_empty()).then_some(range)
+}
+
+/// Whether `version` of `api` is served.
+pub fn is_supported(api: ApiKey, version: i16) -> bool {
+    supported(api).is_some_and(|r| r.min <= version && version <= r.max)
+}
+
+/// Every served API with its version range, for ApiVersions.
+pub fn all() -> impl Iterator<Item = (ApiKey, VersionRange)> {
+    IMPLEMENTED
+        .iter()
+        .filter_map(|&(k, _, _)| supported(k).map(|r| (k, r)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_fit_the_codec() {
+        for (api, range) in all() {
+            let known = api.valid_versions();
+            assert!(range.min >= known.min && range.max <= known.max, "{api:?}");
+        }
+        assert!(is_supported(ApiKey::Produce, 9));
+        assert!(!is_supported(ApiKey::Produce, 13));
+        assert!(!is_supported(ApiKey::JoinGroup, 0));
+    }
+}

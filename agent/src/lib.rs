@@ -1,0 +1,21 @@
+//! The Floe agent: a stateless, Kafka-compatible broker that keeps the log in
+//! object storage and orders it through a metadata store.
+//!
+//! The modules follow the data: [`kafka`] speaks the protocol, [`produce`]
+//! and [`segment`] write, [`fetch`] reads, [`cluster`] describes topics.
+
+pub mod cluster;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod fetch;
+pub mod http;
+pub mod kafka;
+pub mod metrics;
+pub mod produce;
+pub mod segment;
+pub mod server;
+pub mod storage;
+
+#[cfg(test)]
+mod test_support;

@@ -1,0 +1,143 @@
+//! The `floe` binary.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use floe_agent::config::Config;
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "floe",
+    version,
+    about = "A diskless, Kafka-compatible event log"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run an agent: Kafka protocol, HTTP metrics and health.
+    Serve(ServeArgs),
+}
+
+/// Every flag is also read from the `FLOE_<NAME>` environment variable, and
+/// both override the `--config` file.
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// TOML config file (keys are the flag names with underscores).
+    #[arg(long, env = "FLOE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Kafka listener address [default: 127.0.0.1:9092].
+    #[arg(long, env = "FLOE_KAFKA_LISTEN")]
+    kafka_listen: Option<std::net::SocketAddr>,
+    /// host:port advertised to clients [default: the Kafka listener].
+    #[arg(long, env = "FLOE_ADVERTISED_ADDR")]
+    advertised_addr: Option<String>,
+    /// HTTP listener for /metrics, /healthz, /readyz [default: 127.0.0.1:9644].
+    #[arg(long, env = "FLOE_HTTP_LISTEN")]
+    http_listen: Option<std::net::SocketAddr>,
+    /// Folder for embedded data [default: ./floe-data].
+    #[arg(long, env = "FLOE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Metadata store URL: sqlite://PATH [default: sqlite://<data-dir>/metadata.db].
+    #[arg(long, env = "FLOE_METADATA")]
+    metadata: Option<String>,
+    /// Object store URL: file://PATH or memory:// [default: file://<data-dir>/objects].
+    #[arg(long, env = "FLOE_OBJECT_STORE")]
+    object_store: Option<String>,
+    /// Longest time produced data waits before its segment is flushed [default: 100].
+    #[arg(long, env = "FLOE_FLUSH_INTERVAL_MS")]
+    flush_interval_ms: Option<u64>,
+    /// Pending segment size that triggers a flush [default: 4194304].
+    #[arg(long, env = "FLOE_FLUSH_BYTES")]
+    flush_bytes: Option<usize>,
+    /// Partitions of auto-created topics [default: 1].
+    #[arg(long, env = "FLOE_DEFAULT_PARTITIONS")]
+    default_partitions: Option<i32>,
+    /// Create topics on first use [default: true].
+    #[arg(long, env = "FLOE_AUTO_CREATE_TOPICS", action = clap::ArgAction::Set)]
+    auto_create_topics: Option<bool>,
+    /// Availability zone of this agent.
+    #[arg(long, env = "FLOE_ZONE")]
+    zone: Option<String>,
+}
+
+impl ServeArgs {
+    /// The file's settings (or the defaults), overridden by env and flags.
+    fn into_config(self) -> anyhow::Result<Config> {
+        let mut c = match &self.config {
+            Some(path) => Config::from_toml_file(path)?,
+            None => Config::default(),
+        };
+        macro_rules! set {
+            ($($field:ident),*) => { $( if let Some(v) = self.$field { c.$field = v; } )* };
+        }
+        set!(
+            kafka_listen,
+            http_listen,
+            data_dir,
+            flush_interval_ms,
+            flush_bytes,
+            default_partitions,
+            auto_create_topics
+        );
+        if self.advertised_addr.is_some() {
+            c.advertised_addr = self.advertised_addr;
+        }
+        if self.metadata.is_some() {
+            c.metadata = self.metadata;
+        }
+        if self.object_store.is_some() {
+            c.object_store = self.object_store;
+        }
+        if self.zone.is_some() {
+            c.zone = self.zone;
+        }
+        Ok(c)
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_env("FLOE_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    match cli.command {
+        Command::Serve(args) => {
+            let config = args.into_config()?;
+            runtime.block_on(async {
+                let shutdown = CancellationToken::new();
+                tokio::spawn(stop_on_signal(shutdown.clone()));
+                floe_agent::server::run(config, shutdown).await
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Cancels `shutdown` on SIGINT or SIGTERM.
+async fn stop_on_signal(shutdown: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = int.recv() => tracing::info!("SIGINT received"),
+    }
+    shutdown.cancel();
+}

@@ -1,0 +1,164 @@
+//! Prometheus metrics of the agent, in one registry served at `/metrics`.
+//!
+//! Chosen for what an operator asks: how much is written and read, how long
+//! requests, flushes and commits take, how many object-store requests (the
+//! bill) and how well the cache works.
+
+use prometheus::{
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder, exponential_buckets,
+};
+
+/// All metrics of one agent.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// Requests by API name.
+    pub requests: IntCounterVec,
+    /// Request latency by API name, from decode to response ready.
+    pub request_seconds: HistogramVec,
+    /// Requests answered with an error code, by API and code.
+    pub request_errors: IntCounterVec,
+    /// Produce requests received.
+    pub produce_requests: IntCounter,
+    /// Record batch bytes accepted by Produce.
+    pub produce_bytes: IntCounter,
+    /// Records accepted by Produce.
+    pub produce_records: IntCounter,
+    /// Fetch requests served.
+    pub fetch_requests: IntCounter,
+    /// Record batch bytes returned by Fetch.
+    pub fetch_bytes: IntCounter,
+    /// Open Kafka connections.
+    pub connections: IntGauge,
+    /// Segments flushed (uploaded and committed).
+    pub flushes: IntCounter,
+    /// Flushes that failed (upload or commit).
+    pub flush_failures: IntCounter,
+    /// Size of flushed segments.
+    pub flush_bytes: Histogram,
+    /// Time from sealing a segment to its commit.
+    pub flush_seconds: Histogram,
+    /// Metadata commit latency.
+    pub commit_seconds: Histogram,
+    /// Object store requests by operation (put, get, get_range, delete, list).
+    pub object_requests: IntCounterVec,
+    /// Object store bytes by operation.
+    pub object_bytes: IntCounterVec,
+    /// Object store request latency by operation.
+    pub object_seconds: HistogramVec,
+    /// Segment cache lookups that hit.
+    pub cache_hits: IntCounter,
+    /// Segment cache lookups that missed.
+    pub cache_misses: IntCounter,
+    /// Bytes held by the segment cache.
+    pub cache_bytes: IntGauge,
+    /// Produce bytes waiting for their flush to commit.
+    pub pending_bytes: IntGauge,
+}
+
+fn latency_buckets() -> Vec<f64> {
+    // 100 µs to ~52 s.
+    exponential_buckets(0.0001, 2.0, 20).unwrap_or_default()
+}
+
+impl Metrics {
+    /// Creates and registers every metric.
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new_custom(Some("floe".to_string()), None)?;
+        let counter = |name: &str, help: &str| -> Result<IntCounter, prometheus::Error> {
+            let c = IntCounter::new(name, help)?;
+            registry.register(Box::new(c.clone()))?;
+            Ok(c)
+        };
+        let counter_vec =
+            |name: &str, help: &str, labels: &[&str]| -> Result<IntCounterVec, prometheus::Error> {
+                let c = IntCounterVec::new(Opts::new(name, help), labels)?;
+                registry.register(Box::new(c.clone()))?;
+                Ok(c)
+            };
+        let gauge = |name: &str, help: &str| -> Result<IntGauge, prometheus::Error> {
+            let g = IntGauge::new(name, help)?;
+            registry.register(Box::new(g.clone()))?;
+            Ok(g)
+        };
+        let histogram =
+            |name: &str, help: &str, buckets: Vec<f64>| -> Result<Histogram, prometheus::Error> {
+                let h = Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets))?;
+                registry.register(Box::new(h.clone()))?;
+                Ok(h)
+            };
+        let histogram_vec =
+            |name: &str, help: &str, labels: &[&str]| -> Result<HistogramVec, prometheus::Error> {
+                let h = HistogramVec::new(
+                    HistogramOpts::new(name, help).buckets(latency_buckets()),
+                    labels,
+                )?;
+                registry.register(Box::new(h.clone()))?;
+                Ok(h)
+            };
+        Ok(Self {
+            requests: counter_vec("requests_total", "Kafka requests by API", &["api"])?,
+            request_seconds: histogram_vec(
+                "request_duration_seconds",
+                "Kafka request latency by API",
+                &["api"],
+            )?,
+            request_errors: counter_vec(
+                "request_errors_total",
+                "Kafka error codes returned, by API and code",
+                &["api", "code"],
+            )?,
+            produce_requests: counter("produce_requests_total", "Produce requests received")?,
+            produce_bytes: counter("produce_bytes_total", "Record batch bytes accepted")?,
+            produce_records: counter("produce_records_total", "Records accepted")?,
+            fetch_requests: counter("fetch_requests_total", "Fetch requests served")?,
+            fetch_bytes: counter("fetch_bytes_total", "Record batch bytes served")?,
+            connections: gauge("connections", "Open Kafka connections")?,
+            flushes: counter("flushes_total", "Segments uploaded and committed")?,
+            flush_failures: counter("flush_failures_total", "Flushes that failed")?,
+            flush_bytes: histogram(
+                "flush_segment_bytes",
+                "Size of flushed segments",
+                exponential_buckets(1024.0, 4.0, 10)?,
+            )?,
+            flush_seconds: histogram(
+                "flush_duration_seconds",
+                "Seal to commit time of a segment",
+                latency_buckets(),
+            )?,
+            commit_seconds: histogram(
+                "commit_duration_seconds",
+                "Metadata store commit latency",
+                latency_buckets(),
+            )?,
+            object_requests: counter_vec(
+                "object_store_requests_total",
+                "Object store requests by operation",
+                &["op"],
+            )?,
+            object_bytes: counter_vec(
+                "object_store_bytes_total",
+                "Object store bytes by operation",
+                &["op"],
+            )?,
+            object_seconds: histogram_vec(
+                "object_store_request_duration_seconds",
+                "Object store request latency by operation",
+                &["op"],
+            )?,
+            cache_hits: counter("cache_hits_total", "Segment cache hits")?,
+            cache_misses: counter("cache_misses_total", "Segment cache misses")?,
+            cache_bytes: gauge("cache_bytes", "Bytes held by the segment cache")?,
+            pending_bytes: gauge("pending_bytes", "Produce bytes awaiting commit")?,
+            registry,
+        })
+    }
+
+    /// The metrics in Prometheus text format.
+    pub fn render(&self) -> String {
+        TextEncoder::new()
+            .encode_to_string(&self.registry.gather())
+            .unwrap_or_else(|e| format!("# metrics encoding failed: {e}\n"))
+    }
+}

@@ -1,0 +1,10 @@
+//! The write path: produced batches wait in the pending segment, shared by
+//! every connection and partition; the flusher seals it, uploads it as one
+//! segment file, commits it to the metadata store (which assigns offsets),
+//! and answers the waiting producers.
+
+mod flusher;
+mod pending;
+
+pub use flusher::{FlushSettings, Flusher};
+pub use pending::{AppendOutcome, FlushError, Producer};

@@ -1,0 +1,339 @@
+//! The flusher: seals the pending segment when it is full or old enough,
+//! uploads segments (several at once), and commits them strictly in the
+//! order they were sealed, so a producer with requests in flight keeps its
+//! order.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use floe_metadata::{CommitEntry, CommitOutcome, MetadataStore, SegmentCommit};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, info_span, warn};
+use uuid::Uuid;
+
+use super::pending::{FlushError, PendingSegment, Producer, SealedSegment, Shared, Waiter};
+use crate::fetch::SegmentCache;
+use crate::metrics::Metrics;
+use crate::segment::{FooterEntry, encode_segment};
+use crate::storage::{ObjectStorage, SegmentKey};
+
+/// When to flush and how much to keep in flight.
+#[derive(Debug, Clone, Copy)]
+pub struct FlushSettings {
+    /// Longest time data waits in the pending segment.
+    pub interval: Duration,
+    /// Pending size that triggers a flush at once.
+    pub flush_bytes: usize,
+    /// Produce bytes allowed to wait for their commit.
+    pub max_pending_bytes: usize,
+    /// Segments uploading at once.
+    pub max_inflight: usize,
+}
+
+/// Attempts for an upload or a commit before the flush fails.
+const ATTEMPTS: u32 = 4;
+
+/// A segment after its upload, on its way to the commit.
+#[derive(Debug)]
+struct Uploaded {
+    segment_id: Uuid,
+    key: SegmentKey,
+    size: u64,
+    entries: Vec<FooterEntry>,
+    sealed: SealedSegment,
+    sealed_at: Instant,
+    upload: Result<(), String>,
+}
+
+/// The running flusher; [`Flusher::shutdown`] flushes what is pending and
+/// answers every waiting producer before returning.
+#[derive(Debug)]
+pub struct Flusher {
+    task: JoinHandle<()>,
+    cancel: CancellationToken,
+}
+
+/// What the flusher needs from the rest of the agent.
+#[derive(Debug, Clone)]
+struct Deps {
+    store: Arc<dyn MetadataStore>,
+    storage: ObjectStorage,
+    cache: Arc<SegmentCache>,
+    commits: Arc<watch::Sender<u64>>,
+    metrics: Arc<Metrics>,
+}
+
+impl Flusher {
+    /// Starts the flusher and returns it with the producers' handle.
+    /// `commits` is bumped after every commit, to wake long-polling fetches.
+    pub fn start(
+        settings: FlushSettings,
+        store: Arc<dyn MetadataStore>,
+        storage: ObjectStorage,
+        cache: Arc<SegmentCache>,
+        commits: Arc<watch::Sender<u64>>,
+        metrics: Arc<Metrics>,
+    ) -> (Self, Producer) {
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(PendingSegment::default()),
+            wake: Notify::new(),
+            budget: Arc::new(Semaphore::new(settings.max_pending_bytes)),
+            budget_total: settings.max_pending_bytes,
+            flush_bytes: settings.flush_bytes,
+            closed: false.into(),
+            metrics: metrics.clone(),
+        });
+        let deps = Deps {
+            store,
+            storage,
+            cache,
+            commits,
+            metrics,
+        };
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(run(settings, shared.clone(), deps, cancel.clone()));
+        (Self { task, cancel }, Producer { shared })
+    }
+
+    /// Stops taking data, flushes what is pending, and waits until every
+    /// producer has its answer.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        if let Err(e) = self.task.await {
+            warn!(error = %e, "flusher task failed");
+        }
+    }
+}
+
+fn seal(shared: &Shared) -> Option<SealedSegment> {
+    shared.pending.lock().ok().and_then(|mut p| p.seal())
+}
+
+/// What the flusher loop sees of the pending segment.
+fn peek(shared: &Shared) -> (Option<Instant>, usize) {
+    shared
+        .pending
+        .lock()
+        .map(|p| (p.first_append, p.bytes))
+        .unwrap_or((None, 0))
+}
+
+async fn run(settings: FlushSettings, shared: Arc<Shared>, deps: Deps, cancel: CancellationToken) {
+    let (tx, rx) = mpsc::channel::<JoinHandle<Uploaded>>(settings.max_inflight);
+    let committer = tokio::spawn(commit_in_order(rx, deps.clone()));
+    loop {
+        let (first_append, bytes) = peek(&shared);
+        let due = first_append.map(|t| t + settings.interval);
+        let ready = match due {
+            Some(due) => bytes >= settings.flush_bytes || Instant::now() >= due,
+            None => false,
+        };
+        if !ready {
+            if cancel.is_cancelled() {
+                break;
+            }
+            tokio::select! {
+                _ = shared.wake.notified() => {}
+                _ = sleep_until_opt(due) => {}
+                _ = cancel.cancelled() => {}
+            }
+            continue;
+        }
+        if let Some(sealed) = seal(&shared) {
+            let upload = tokio::spawn(upload(sealed, deps.clone()));
+            if tx.send(upload).await.is_err() {
+                break;
+            }
+        }
+    }
+    // Shutting down: refuse new data, then flush what is left.
+    shared.closed.store(true, Ordering::Release);
+    if let Some(sealed) = seal(&shared) {
+        let _ = tx.send(tokio::spawn(upload(sealed, deps.clone()))).await;
+    }
+    drop(tx);
+    if let Err(e) = committer.await {
+        warn!(error = %e, "committer task failed");
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Encodes and uploads one sealed segment; never fails, the outcome travels
+/// to the committer with the waiters.
+async fn upload(sealed: SealedSegment, deps: Deps) -> Uploaded {
+    let sealed_at = Instant::now();
+    let segment_id = Uuid::now_v7();
+    let key = SegmentKey::for_segment(segment_id);
+    let span = info_span!("flush", segment = %segment_id, bytes = sealed.bytes,
+        partitions = sealed.partitions.len());
+    async move {
+        let encoded = encode_segment(&sealed.partitions);
+        let size = encoded.data.len() as u64;
+        // Cached before the commit makes it visible, so tail reads never miss.
+        deps.cache.insert_segment(&key, encoded.data.clone());
+        let mut upload = Err(String::new());
+        for attempt in 1..=ATTEMPTS {
+            match deps.storage.put_segment(&key, encoded.data.clone()).await {
+                Ok(()) => {
+                    upload = Ok(());
+                    break;
+                }
+                Err(e) => {
+                    warn!(attempt, error = %e, "segment upload failed");
+                    upload = Err(e.to_string());
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+            }
+        }
+        if upload.is_err() {
+            deps.cache.remove_segment(&key);
+        }
+        Uploaded {
+            segment_id,
+            key,
+            size,
+            entries: encoded.entries,
+            sealed,
+            sealed_at,
+            upload,
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(50) * 2u32.saturating_pow(attempt.saturating_sub(1));
+    let jitter = Duration::from_millis(rand::random::<u64>() % 50);
+    base.min(Duration::from_secs(2)) + jitter
+}
+
+/// Commits uploaded segments one by one, in the order they were sealed.
+async fn commit_in_order(mut rx: mpsc::Receiver<JoinHandle<Uploaded>>, deps: Deps) {
+    while let Some(handle) = rx.recv().await {
+        match handle.await {
+            Ok(uploaded) => {
+                let span = info_span!("commit", segment = %uploaded.segment_id,
+                    bytes = uploaded.sealed.bytes, partitions = uploaded.entries.len());
+                commit(uploaded, &deps).instrument(span).await
+            }
+            // The upload task panicked: its waiters were dropped with it and
+            // their producers get a storage error from the closed channel.
+            Err(e) => warn!(error = %e, "upload task failed"),
+        }
+    }
+}
+
+async fn commit(uploaded: Uploaded, deps: &Deps) {
+    let Uploaded {
+        segment_id,
+        key,
+        size,
+        entries,
+        sealed,
+        sealed_at,
+        upload,
+    } = uploaded;
+    let SealedSegment {
+        waiters,
+        bytes,
+        permit,
+        ..
+    } = sealed;
+    let outcome = match upload {
+        Err(e) => Err(FlushError::Storage(format!("upload of {key} failed: {e}"))),
+        Ok(()) => {
+            let commit = SegmentCommit {
+                segment_id,
+                object_key: key.as_str().to_string(),
+                size,
+                entries: entries
+                    .iter()
+                    .map(|e| CommitEntry {
+                        topic_id: e.topic_id,
+                        partition: e.partition,
+                        byte_offset: e.byte_offset,
+                        byte_len: e.byte_len,
+                        offset_count: e.offset_count,
+                        max_timestamp: e.max_timestamp,
+                    })
+                    .collect(),
+            };
+            commit_with_retries(&commit, deps).await
+        }
+    };
+    match &outcome {
+        Ok(_) => {
+            deps.metrics.flushes.inc();
+            deps.metrics.flush_bytes.observe(size as f64);
+            deps.metrics
+                .flush_seconds
+                .observe(sealed_at.elapsed().as_secs_f64());
+        }
+        Err(e) => {
+            deps.metrics.flush_failures.inc();
+            deps.cache.remove_segment(&key);
+            warn!(error = %e, "flush failed; producers get a retriable error");
+        }
+    }
+    answer(waiters, outcome);
+    deps.commits.send_modify(|n| *n += 1);
+    deps.metrics.pending_bytes.sub(bytes as i64);
+    drop(permit);
+}
+
+async fn commit_with_retries(
+    commit: &SegmentCommit,
+    deps: &Deps,
+) -> Result<Vec<CommitOutcome>, FlushError> {
+    let mut last = String::new();
+    for attempt in 1..=ATTEMPTS {
+        let started = Instant::now();
+        match deps.store.commit_segment(commit).await {
+            Ok(outcomes) => {
+                deps.metrics
+                    .commit_seconds
+                    .observe(started.elapsed().as_secs_f64());
+                return Ok(outcomes);
+            }
+            Err(e) => {
+                warn!(attempt, error = %e, "segment commit failed");
+                last = e.to_string();
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+        }
+    }
+    Err(FlushError::Storage(format!("commit failed: {last}")))
+}
+
+/// Sends every waiting producer its base offset or the flush's error.
+fn answer(waiters: Vec<Vec<Waiter>>, outcome: Result<Vec<CommitOutcome>, FlushError>) {
+    for (i, partition_waiters) in waiters.into_iter().enumerate() {
+        let result = match &outcome {
+            Err(e) => Err(e.clone()),
+            Ok(outcomes) => match outcomes.get(i) {
+                Some(CommitOutcome::Committed { base_offset, .. }) => Ok(*base_offset),
+                Some(CommitOutcome::UnknownPartition) => Err(FlushError::UnknownPartition),
+                None => Err(FlushError::Storage(
+                    "commit returned too few outcomes".into(),
+                )),
+            },
+        };
+        for w in partition_waiters {
+            // A producer that went away (connection closed) is not an error.
+            let _ = w
+                .reply
+                .send(result.clone().map(|base| base + w.offset_delta));
+        }
+    }
+}

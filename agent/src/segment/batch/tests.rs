@@ -1,0 +1,108 @@
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::records::{Compression, RecordBatchDecoder};
+
+use super::*;
+use crate::test_support::batch;
+
+#[test]
+fn parses_a_client_batch() {
+    let b = batch(&["a", "b", "c"], 1_000, Compression::None);
+    let h = BatchHeader::parse(&b).unwrap();
+    assert_eq!(h.base_offset, 0);
+    assert_eq!(h.total_len, b.len());
+    assert_eq!(h.last_offset_delta, 2);
+    assert_eq!(h.record_count, 3);
+    assert_eq!(h.base_timestamp, 1_000);
+    assert_eq!(h.max_timestamp, 1_002);
+    assert_eq!(h.producer_id, -1);
+    verify_crc(&b, &h).unwrap();
+}
+
+#[test]
+fn validates_several_batches_and_codecs() {
+    let mut all = BytesMut::new();
+    for c in [
+        Compression::None,
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ] {
+        all.extend_from_slice(&batch(&["x", "y"], 5, c));
+    }
+    let v = validate_batches(&all).unwrap();
+    assert_eq!(
+        v,
+        ValidatedBatches {
+            batch_count: 5,
+            offset_count: 10,
+            max_timestamp: 6
+        }
+    );
+}
+
+#[test]
+fn rejects_a_flipped_bit() {
+    let b = batch(&["hello"], 1, Compression::None);
+    for pos in [21, 30, b.len() - 1] {
+        let mut bad = b.to_vec();
+        bad[pos] ^= 0x01;
+        assert_eq!(
+            validate_batches(&bad),
+            Err(BatchError::CorruptCrc),
+            "bit at {pos}"
+        );
+    }
+}
+
+#[test]
+fn rejects_truncation_and_bad_lengths() {
+    let b = batch(&["hello", "world"], 1, Compression::None);
+    assert_eq!(
+        validate_batches(&b[..b.len() - 1]),
+        Err(BatchError::Truncated)
+    );
+    assert_eq!(validate_batches(&b[..40]), Err(BatchError::Truncated));
+    assert_eq!(
+        validate_batches(&[]),
+        Err(BatchError::Invalid("no record batch"))
+    );
+    let mut negative = b.to_vec();
+    negative[8..12].copy_from_slice(&(-5i32).to_be_bytes());
+    assert_eq!(validate_batches(&negative), Err(BatchError::Truncated));
+    let mut trailing = b.to_vec();
+    trailing.extend_from_slice(&[0, 0, 0]);
+    assert_eq!(validate_batches(&trailing), Err(BatchError::Truncated));
+}
+
+#[test]
+fn rejects_old_magic() {
+    let mut b = batch(&["a"], 1, Compression::None).to_vec();
+    b[16] = 1;
+    assert_eq!(validate_batches(&b), Err(BatchError::UnsupportedMagic(1)));
+}
+
+#[test]
+fn patching_the_base_offset_keeps_the_crc_valid() {
+    let b = batch(&["a", "b"], 7, Compression::Lz4);
+    let mut patched = b.to_vec();
+    patch_offsets(&mut patched, 1_234, 0);
+    let h = BatchHeader::parse(&patched).unwrap();
+    assert_eq!(h.base_offset, 1_234);
+    verify_crc(&patched, &h).unwrap();
+    let mut bytes = Bytes::from(patched);
+    let set = RecordBatchDecoder::decode(&mut bytes).unwrap();
+    let offsets: Vec<i64> = set.records.iter().map(|r| r.offset).collect();
+    assert_eq!(offsets, vec![1_234, 1_235]);
+}
+
+#[test]
+fn iterates_batches_end_to_end() {
+    let mut all = BytesMut::new();
+    all.extend_from_slice(&batch(&["a"], 1, Compression::None));
+    all.extend_from_slice(&batch(&["b", "c"], 2, Compression::None));
+    let headers: Vec<i32> = BatchIter::new(all.freeze())
+        .map(|r| r.unwrap().0.record_count)
+        .collect();
+    assert_eq!(headers, vec![1, 2]);
+}

@@ -1,0 +1,138 @@
+//! Wires an agent together from its configuration, serves until told to
+//! stop, and shuts down in the order that loses nothing: stop accepting,
+//! stop reading requests, flush and answer what is pending, close.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::cluster::topics::Topics;
+use crate::config::Config;
+use crate::context::{AgentContext, Identity};
+use crate::error::{AgentError, Result};
+use crate::fetch::{LogReader, SegmentCache};
+use crate::http::{self, HttpState};
+use crate::kafka::serve_connection;
+use crate::metrics::Metrics;
+use crate::produce::{FlushSettings, Flusher};
+use crate::storage::{ObjectStorage, open_object_store};
+
+/// How long connections get to send their last responses at shutdown.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs an agent until `shutdown` is cancelled.
+pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
+    config.validate()?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        AgentError::Config(format!(
+            "cannot create data dir {}: {e}",
+            config.data_dir.display()
+        ))
+    })?;
+    info!(config = %config.redacted(), "starting floe agent");
+    let metrics =
+        Arc::new(Metrics::new().map_err(|e| AgentError::Config(format!("metrics: {e}")))?);
+    let store = floe_metadata::open(&config.metadata_url()).await?;
+    let storage = ObjectStorage::new(
+        open_object_store(&config.object_store_url())?,
+        metrics.clone(),
+    );
+    let cache = Arc::new(SegmentCache::new(config.cache_bytes, metrics.clone()));
+    let commits = Arc::new(watch::Sender::new(0u64));
+    let settings = FlushSettings {
+        interval: Duration::from_millis(config.flush_interval_ms),
+        flush_bytes: config.flush_bytes,
+        max_pending_bytes: config.max_pending_bytes,
+        max_inflight: config.max_inflight_flushes,
+    };
+    let (flusher, producer) = Flusher::start(
+        settings,
+        store.clone(),
+        storage.clone(),
+        cache.clone(),
+        commits.clone(),
+        metrics.clone(),
+    );
+    let (host, port) = config.advertised()?;
+    let ctx = Arc::new(AgentContext {
+        identity: Identity {
+            node_id: config.node_id,
+            host,
+            port,
+            rack: config.zone.clone(),
+            cluster_id: config.cluster_id.clone(),
+        },
+        topics: Topics::new(
+            store.clone(),
+            config.auto_create_topics,
+            config.default_partitions,
+        ),
+        producer,
+        reader: LogReader::new(store.clone(), storage, cache),
+        store,
+        metrics: metrics.clone(),
+        commits,
+        max_frame_bytes: config.max_frame_bytes,
+    });
+
+    let bind = |addr| async move {
+        TcpListener::bind(addr)
+            .await
+            .map_err(|e| AgentError::Config(format!("cannot listen on {addr}: {e}")))
+    };
+    let kafka = bind(config.kafka_listen).await?;
+    let http_listener = bind(config.http_listen).await?;
+    let ready = Arc::new(AtomicBool::new(false));
+    let http_stop = CancellationToken::new();
+    let http_task = tokio::spawn(http::serve(
+        http_listener,
+        HttpState {
+            metrics,
+            ready: ready.clone(),
+        },
+        http_stop.clone(),
+    ));
+    info!(kafka = %config.kafka_listen, http = %config.http_listen, "serving");
+    ready.store(true, Ordering::Release);
+
+    let stop_reading = CancellationToken::new();
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = kafka.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(serve_connection(ctx.clone(), stream, stop_reading.clone()));
+                }
+                Err(e) => warn!(error = %e, "accept failed"),
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = shutdown.cancelled() => break,
+        }
+    }
+
+    info!("shutting down: flushing pending data");
+    ready.store(false, Ordering::Release);
+    drop(kafka);
+    stop_reading.cancel();
+    flusher.shutdown().await;
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        warn!("some connections did not drain in time");
+        connections.abort_all();
+    }
+    http_stop.cancel();
+    if let Ok(Err(e)) = http_task.await {
+        warn!(error = %e, "http server failed");
+    }
+    info!("stopped");
+    Ok(())
+}

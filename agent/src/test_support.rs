@@ -1,0 +1,40 @@
+//! Helpers for unit tests: real Kafka record batches built with the
+//! kafka-protocol crate's encoder, as a client would send them.
+
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::records::{
+    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+};
+
+/// Encodes one v2 batch holding `values` with keys `k0, k1, ...` and
+/// timestamps `base_ts, base_ts + 1, ...`, base offset 0.
+pub fn batch(values: &[&str], base_ts: i64, compression: Compression) -> Bytes {
+    let records: Vec<Record> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Record {
+            transactional: false,
+            control: false,
+            partition_leader_epoch: -1,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset: i as i64,
+            // The encoder keeps records in one batch while offset - sequence is
+            // constant; starting at -1 leaves the batch non-idempotent.
+            sequence: i as i32 - 1,
+            timestamp: base_ts + i as i64,
+            key: Some(Bytes::from(format!("k{i}"))),
+            value: Some(Bytes::copy_from_slice(v.as_bytes())),
+            headers: Default::default(),
+            delete_horizon: false,
+        })
+        .collect();
+    let mut buf = BytesMut::new();
+    let options = RecordEncodeOptions {
+        version: 2,
+        compression,
+    };
+    RecordBatchEncoder::encode(&mut buf, &records, &options).expect("encode test batch");
+    buf.freeze()
+}

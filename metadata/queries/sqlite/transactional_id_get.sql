@@ -1,0 +1,1 @@
+SELECT producer_id, epoch FROM transactional_ids WHERE transactional_id = ?1

@@ -1,0 +1,24 @@
+//! Floe's metadata store: the sequencer of the log.
+//!
+//! Every segment file an agent uploads is committed here in one transaction
+//! that assigns the offsets of all the partitions it holds. The store also
+//! keeps topics, the batch index and producer ids. One narrow async trait,
+//! [`MetadataStore`], has one implementation per database; [`open`] picks one
+//! from a URL.
+
+mod convert;
+mod error;
+mod resolve;
+mod sqlite;
+mod store;
+mod types;
+mod validate;
+
+pub use error::{MetadataError, Result};
+pub use resolve::open;
+pub use sqlite::SqliteStore;
+pub use store::MetadataStore;
+pub use types::{
+    CommitEntry, CommitOutcome, IndexRow, NewTopic, PartitionOffsets, ProducerIdentity,
+    SegmentCommit, SegmentId, Topic, TopicId,
+};

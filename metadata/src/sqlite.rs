@@ -1,0 +1,194 @@
+//! The SQLite metadata store: the embedded default for a single agent, with
+//! no server to install.
+//!
+//! SQLite has one writer at a time. Every write transaction here first takes
+//! the store's writer lock (so writers of this process queue in turn instead
+//! of spinning on `SQLITE_BUSY`) and then starts with `BEGIN IMMEDIATE` (so
+//! the database write lock is taken up front, not upgraded half-way through,
+//! which could fail with `SQLITE_BUSY` if another process held it). Reads run
+//! beside the writer on the other connections of the pool.
+
+mod commit;
+mod index;
+mod producers;
+mod rows;
+#[cfg(test)]
+mod tests;
+mod topics;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::{
+    CommitOutcome, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionOffsets,
+    ProducerIdentity, Result, SegmentCommit, Topic, TopicId,
+};
+
+/// The schema, applied at connect.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a statement waits for a lock held by another process before it
+/// fails with `SQLITE_BUSY`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connections of a file database's pool: one writer at a time, and a few
+/// readers beside it (the machines have 2 cores).
+const FILE_POOL_SIZE: u32 = 4;
+
+/// The metadata store on a SQLite database, a file or in memory.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    /// Held for the whole of every write transaction.
+    writer: Arc<Mutex<()>>,
+}
+
+/// A write transaction and the writer lock it holds. The fields drop in
+/// order: the transaction (rolled back unless committed) before the lock.
+struct WriteTx<'a> {
+    tx: Transaction<'static, Sqlite>,
+    _turn: MutexGuard<'a, ()>,
+}
+
+impl WriteTx<'_> {
+    /// Commits the transaction, then releases the writer lock.
+    async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl SqliteStore {
+    /// Opens the database named by `url` and applies any missing migrations.
+    ///
+    /// `sqlite://PATH` opens a file, creating it if missing; `sqlite::memory:`
+    /// opens a private in-memory database that lives as long as the store.
+    pub async fn connect(url: &str) -> Result<SqliteStore> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| MetadataError::Invalid(format!("bad sqlite url {url}: {e}")))?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = if is_in_memory(url) {
+            // An in-memory database lives only as long as a connection to it:
+            // keep exactly one, forever, and let every query share it.
+            SqlitePoolOptions::new()
+                .min_connections(1)
+                .max_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await?
+        } else {
+            // Durability: an acknowledged produce must survive a power cut.
+            // With WAL and synchronous=FULL every commit fsyncs the WAL before
+            // it returns (NORMAL would only sync at checkpoints, and a power
+            // cut could lose the last commits).
+            let options = options
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full);
+            SqlitePoolOptions::new()
+                .max_connections(FILE_POOL_SIZE)
+                .connect_with(options)
+                .await?
+        };
+        MIGRATOR.run(&pool).await?;
+        Ok(SqliteStore {
+            pool,
+            writer: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// Closes every connection, waiting for them to finish. Later calls on
+    /// this store (or its clones) fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Waits for this store's turn to write, then begins an immediate
+    /// transaction.
+    async fn begin_write(&self) -> Result<WriteTx<'_>> {
+        let turn = self.writer.lock().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx { tx, _turn: turn })
+    }
+}
+
+/// Whether a SQLite URL names an in-memory database.
+fn is_in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+#[async_trait]
+impl MetadataStore for SqliteStore {
+    async fn create_topic(&self, topic: NewTopic) -> Result<Topic> {
+        topics::create(self, topic).await
+    }
+
+    async fn topic_by_name(&self, name: &str) -> Result<Option<Topic>> {
+        topics::by_name(&self.pool, name).await
+    }
+
+    async fn topic_by_id(&self, id: TopicId) -> Result<Option<Topic>> {
+        topics::by_id(&self.pool, id).await
+    }
+
+    async fn list_topics(&self) -> Result<Vec<Topic>> {
+        topics::list(&self.pool).await
+    }
+
+    async fn delete_topic(&self, id: TopicId) -> Result<()> {
+        topics::delete(self, id).await
+    }
+
+    async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<CommitOutcome>> {
+        commit::commit_segment(self, commit).await
+    }
+
+    async fn partition_offsets(
+        &self,
+        topic: TopicId,
+        partition: i32,
+    ) -> Result<Option<PartitionOffsets>> {
+        index::partition_offsets(&self.pool, topic, partition).await
+    }
+
+    async fn index_rows(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        from_offset: i64,
+        limit: u32,
+    ) -> Result<Vec<IndexRow>> {
+        index::rows_from(&self.pool, topic, partition, from_offset, limit).await
+    }
+
+    async fn first_row_with_timestamp_at_least(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        timestamp: i64,
+    ) -> Result<Option<IndexRow>> {
+        index::first_row_with_timestamp_at_least(&self.pool, topic, partition, timestamp).await
+    }
+
+    async fn row_with_max_timestamp(
+        &self,
+        topic: TopicId,
+        partition: i32,
+    ) -> Result<Option<IndexRow>> {
+        index::row_with_max_timestamp(&self.pool, topic, partition).await
+    }
+
+    async fn init_producer_id(&self, transactional_id: Option<&str>) -> Result<ProducerIdentity> {
+        producers::init_producer_id(self, transactional_id).await
+    }
+}

@@ -1,0 +1,68 @@
+//! The `MetadataStore` contract: one suite, written once, run against every
+//! implementation. Each test is a generic async function over a `Backend`
+//! (a database the harness starts and tears down); the `contract_suite!`
+//! macro instantiates every test for one backend. Adding an implementation is
+//! one line at the bottom of this file (and its `Backend` in
+//! `contract/backends.rs`), e.g. `contract_suite!(postgres: crate::backends::Postgres);`.
+
+#[path = "contract/backends.rs"]
+mod backends;
+#[path = "contract/commit.rs"]
+mod commit;
+#[path = "contract/concurrency.rs"]
+mod concurrency;
+#[path = "contract/index.rs"]
+mod index;
+#[path = "contract/persistence.rs"]
+mod persistence;
+#[path = "contract/producers.rs"]
+mod producers;
+#[path = "contract/support.rs"]
+mod support;
+#[path = "contract/topics.rs"]
+mod topics;
+
+/// Instantiates every contract test for one backend, as `#[tokio::test]`s in
+/// a module named after it: `contract_suite!(sqlite_file: crate::backends::SqliteFile);`.
+macro_rules! contract_suite {
+    ($name:ident : $backend:ty) => {
+        mod $name {
+            contract_suite!(@tests $backend;
+                topics::create_topic_then_find_it,
+                topics::create_duplicate_topic_fails,
+                topics::create_invalid_topic_fails,
+                topics::list_topics_is_ordered_by_name,
+                topics::delete_topic_removes_partitions_and_index,
+                topics::recreated_topic_gets_new_id_and_empty_partitions,
+                commit::offsets_are_contiguous_from_zero,
+                commit::multi_partition_commit_assigns_each_partition,
+                commit::recommit_of_same_segment_is_idempotent,
+                commit::commit_to_deleted_topic_skips_only_that_entry,
+                commit::invalid_commit_changes_nothing,
+                commit::empty_commit_is_recorded,
+                index::index_rows_from_offset,
+                index::index_rows_respect_limit_and_partition,
+                index::timestamp_lookups,
+                producers::producer_ids_are_unique,
+                producers::transactional_id_bumps_epoch,
+                persistence::data_survives_reopen,
+                persistence::producer_ids_survive_reopen,
+                concurrency::concurrent_commits_are_gapless,
+                concurrency::concurrent_producer_ids_are_unique,
+            );
+        }
+    };
+    (@tests $backend:ty; $($module:ident :: $test:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() -> anyhow::Result<()> {
+                use crate::backends::Backend as _;
+                let backend = <$backend>::start().await?;
+                crate::$module::$test(&backend).await
+            }
+        )*
+    };
+}
+
+contract_suite!(sqlite_file: crate::backends::SqliteFile);
+contract_suite!(sqlite_memory: crate::backends::SqliteMemory);

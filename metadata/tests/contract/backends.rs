@@ -1,0 +1,62 @@
+//! The databases the contract suite runs against. Each backend starts a
+//! private, empty database and removes it when dropped.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use floe_metadata::MetadataStore;
+
+/// A database for one test.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// Starts a fresh, empty database.
+    async fn start() -> anyhow::Result<Self>
+    where
+        Self: Sized;
+
+    /// Connects a new store to the database. Every store opened from one
+    /// backend sees the same data; dropping a store and opening another is a
+    /// restart of the agent.
+    async fn open(&self) -> anyhow::Result<Arc<dyn MetadataStore>>;
+}
+
+/// A SQLite database file in a temporary directory.
+#[derive(Debug)]
+pub struct SqliteFile {
+    _dir: tempfile::TempDir,
+    url: String,
+}
+
+#[async_trait]
+impl Backend for SqliteFile {
+    async fn start() -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        // A folder that does not exist yet is not created for us; the file is.
+        let url = format!("sqlite://{}", dir.path().join("metadata.db").display());
+        Ok(SqliteFile { _dir: dir, url })
+    }
+
+    async fn open(&self) -> anyhow::Result<Arc<dyn MetadataStore>> {
+        Ok(floe_metadata::open(&self.url).await?)
+    }
+}
+
+/// A SQLite in-memory database. It lives as long as its store, so `open`
+/// hands out the one store it made: a "reopen" here keeps the data but does
+/// not test persistence (the file backend does).
+#[derive(Debug)]
+pub struct SqliteMemory {
+    store: Arc<dyn MetadataStore>,
+}
+
+#[async_trait]
+impl Backend for SqliteMemory {
+    async fn start() -> anyhow::Result<Self> {
+        let store = floe_metadata::open("sqlite::memory:").await?;
+        Ok(SqliteMemory { store })
+    }
+
+    async fn open(&self) -> anyhow::Result<Arc<dyn MetadataStore>> {
+        Ok(Arc::clone(&self.store))
+    }
+}

@@ -1,0 +1,188 @@
+//! Topics: create, find, list, delete, recreate.
+
+use std::collections::BTreeMap;
+
+use floe_metadata::{MetadataError, PartitionOffsets};
+
+use crate::backends::Backend;
+use crate::support::{committed, create, entry, new_topic, segment};
+
+pub async fn create_topic_then_find_it(backend: &dyn Backend) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    let config = BTreeMap::from([
+        ("retention.ms".to_string(), "3600000".to_string()),
+        ("cleanup.policy".to_string(), "delete".to_string()),
+    ]);
+    let mut request = new_topic("orders.v1_eu-west", 3);
+    request.config = config.clone();
+    let topic = store.create_topic(request).await?;
+    assert_eq!(topic.name, "orders.v1_eu-west");
+    assert_eq!(topic.partitions, 3);
+    assert_eq!(topic.config, config);
+    assert!(!topic.id.is_nil());
+
+    assert_eq!(
+        store.topic_by_name("orders.v1_eu-west").await?,
+        Some(topic.clone())
+    );
+    assert_eq!(store.topic_by_id(topic.id).await?, Some(topic.clone()));
+    assert_eq!(store.topic_by_name("orders").await?, None);
+    assert_eq!(store.topic_by_id(uuid::Uuid::new_v4()).await?, None);
+
+    let empty = PartitionOffsets {
+        log_start_offset: 0,
+        high_watermark: 0,
+    };
+    for partition in 0..3 {
+        assert_eq!(
+            store.partition_offsets(topic.id, partition).await?,
+            Some(empty)
+        );
+    }
+    assert_eq!(store.partition_offsets(topic.id, 3).await?, None);
+    assert_eq!(store.partition_offsets(topic.id, -1).await?, None);
+    Ok(())
+}
+
+pub async fn create_duplicate_topic_fails(backend: &dyn Backend) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    let first = create(&*store, "orders", 2).await?;
+    let again = store.create_topic(new_topic("orders", 5)).await;
+    assert!(
+        matches!(&again, Err(MetadataError::TopicExists(name)) if name == "orders"),
+        "got {again:?}"
+    );
+    assert_eq!(store.topic_by_name("orders").await?, Some(first.clone()));
+    assert_eq!(store.list_topics().await?, vec![first]);
+    Ok(())
+}
+
+pub async fn create_invalid_topic_fails(backend: &dyn Backend) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    let too_long = "x".repeat(250);
+    for name in [
+        "",
+        ".",
+        "..",
+        "with space",
+        "slash/name",
+        "ünïcode",
+        "tab\t",
+        &too_long,
+    ] {
+        let result = store.create_topic(new_topic(name, 1)).await;
+        assert!(
+            matches!(result, Err(MetadataError::Invalid(_))),
+            "{name:?}: got {result:?}"
+        );
+    }
+    for partitions in [0, -1, i32::MIN] {
+        let result = store.create_topic(new_topic("orders", partitions)).await;
+        assert!(
+            matches!(result, Err(MetadataError::Invalid(_))),
+            "{partitions} partitions: got {result:?}"
+        );
+    }
+    assert_eq!(store.list_topics().await?, vec![]);
+
+    // The limits themselves are legal.
+    let longest = "y".repeat(249);
+    for name in [longest.as_str(), "...", "a", "A-Z_0.9"] {
+        store.create_topic(new_topic(name, 1)).await?;
+    }
+    assert_eq!(store.list_topics().await?.len(), 4);
+    Ok(())
+}
+
+pub async fn list_topics_is_ordered_by_name(backend: &dyn Backend) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    assert_eq!(store.list_topics().await?, vec![]);
+    let b = create(&*store, "b", 1).await?;
+    let c = create(&*store, "c", 3).await?;
+    let a = create(&*store, "a", 2).await?;
+    let upper = create(&*store, "B", 1).await?;
+    assert_eq!(store.list_topics().await?, vec![upper, a, b, c]);
+    Ok(())
+}
+
+pub async fn delete_topic_removes_partitions_and_index(
+    backend: &dyn Backend,
+) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    let doomed = create(&*store, "doomed", 2).await?;
+    let kept = create(&*store, "kept", 1).await?;
+    let commit = segment(vec![
+        entry(doomed.id, 0, 3, 10),
+        entry(doomed.id, 1, 2, 10),
+        entry(kept.id, 0, 4, 10),
+    ]);
+    store.commit_segment(&commit).await?;
+
+    store.delete_topic(doomed.id).await?;
+    assert_eq!(store.topic_by_name("doomed").await?, None);
+    assert_eq!(store.topic_by_id(doomed.id).await?, None);
+    assert_eq!(store.list_topics().await?, vec![kept.clone()]);
+    for partition in 0..2 {
+        assert_eq!(store.partition_offsets(doomed.id, partition).await?, None);
+        assert_eq!(
+            store.index_rows(doomed.id, partition, 0, 100).await?,
+            vec![]
+        );
+        assert_eq!(
+            store.row_with_max_timestamp(doomed.id, partition).await?,
+            None
+        );
+    }
+    // The other topic in the same segment is untouched.
+    let rows = store.index_rows(kept.id, 0, 0, 100).await?;
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].base_offset, rows[0].last_offset), (0, 3));
+    assert_eq!(rows[0].segment_id, commit.segment_id);
+
+    let again = store.delete_topic(doomed.id).await;
+    assert!(
+        matches!(again, Err(MetadataError::UnknownTopic(_))),
+        "got {again:?}"
+    );
+    let never = store.delete_topic(uuid::Uuid::new_v4()).await;
+    assert!(
+        matches!(never, Err(MetadataError::UnknownTopic(_))),
+        "got {never:?}"
+    );
+    Ok(())
+}
+
+pub async fn recreated_topic_gets_new_id_and_empty_partitions(
+    backend: &dyn Backend,
+) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    let old = create(&*store, "orders", 1).await?;
+    store
+        .commit_segment(&segment(vec![entry(old.id, 0, 5, 10)]))
+        .await?;
+    store.delete_topic(old.id).await?;
+
+    let new = create(&*store, "orders", 2).await?;
+    assert_ne!(new.id, old.id);
+    assert_eq!(new.partitions, 2);
+    assert_eq!(store.topic_by_name("orders").await?, Some(new.clone()));
+    assert_eq!(store.topic_by_id(old.id).await?, None);
+    assert_eq!(store.index_rows(new.id, 0, 0, 100).await?, vec![]);
+    assert_eq!(store.index_rows(old.id, 0, 0, 100).await?, vec![]);
+
+    // The new topic's offsets start again at 0; the old id stays dead.
+    let outcomes = store
+        .commit_segment(&segment(vec![
+            entry(new.id, 0, 2, 10),
+            entry(old.id, 0, 2, 10),
+        ]))
+        .await?;
+    assert_eq!(
+        outcomes,
+        vec![
+            committed(0, 1),
+            floe_metadata::CommitOutcome::UnknownPartition
+        ]
+    );
+    Ok(())
+}
