@@ -4,6 +4,7 @@
 //! requests, flushes and commits take, how many object-store requests (the
 //! bill) and how well the cache works.
 
+use prometheus::process_collector::ProcessCollector;
 use prometheus::{
     Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder, exponential_buckets,
@@ -66,6 +67,9 @@ impl Metrics {
     /// Creates and registers every metric.
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("floe".to_string()), None)?;
+        // CPU seconds, memory and file descriptors of the agent process
+        // (`floe_process_*`): CPU per byte is a cost.
+        registry.register(Box::new(ProcessCollector::for_self()))?;
         let counter = |name: &str, help: &str| -> Result<IntCounter, prometheus::Error> {
             let c = IntCounter::new(name, help)?;
             registry.register(Box::new(c.clone()))?;

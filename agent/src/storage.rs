@@ -4,28 +4,31 @@
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::prefix::PrefixStore;
+use object_store::{BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
 use uuid::Uuid;
 
 use crate::error::{AgentError, Result};
 use crate::metrics::Metrics;
 
 /// The object key of a segment file: `segments/<xx>/<segment id>.seg`. The
-/// two-hex-digit folder comes from the random bits of the id and spreads
-/// keys over 256 prefixes, because S3 scales request rates per prefix.
+/// two-hex-digit folder is a hash of the id and spreads keys over 256
+/// prefixes, because S3 scales request rates per prefix (ids alone are
+/// time-ordered and would pile up under one prefix).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SegmentKey(String);
 
 impl SegmentKey {
     /// The key of segment `id`.
     pub fn for_segment(id: Uuid) -> Self {
-        let spread = id.as_bytes()[15];
+        let spread = crc32c::crc32c(id.as_bytes()) & 0xff;
         Self(format!("segments/{spread:02x}/{id}.seg"))
     }
 
@@ -46,10 +49,16 @@ impl fmt::Display for SegmentKey {
     }
 }
 
-/// Opens the object store named by `url`: `file://PATH` (a local folder,
-/// created if missing, with fsync on every write so an acknowledged record
-/// survives a power cut) or `memory://` (tests).
+/// Opens the object store named by `url`:
+/// - `file://PATH`: a local folder, created if missing, with fsync on every
+///   write so an acknowledged record survives a power cut;
+/// - `s3://BUCKET[/PREFIX]`: S3 or any S3-compatible server (MinIO),
+///   configured from the standard `AWS_*` variables (see [`open_s3`]);
+/// - `memory://`: in memory, for tests.
 pub fn open_object_store(url: &str) -> Result<Arc<dyn ObjectStore>> {
+    if let Some(rest) = url.strip_prefix("s3://") {
+        return open_s3(rest);
+    }
     if let Some(path) = url.strip_prefix("file://") {
         std::fs::create_dir_all(path)
             .map_err(|e| AgentError::Config(format!("cannot create object folder {path}: {e}")))?;
@@ -60,8 +69,53 @@ pub fn open_object_store(url: &str) -> Result<Arc<dyn ObjectStore>> {
         return Ok(Arc::new(InMemory::new()));
     }
     Err(AgentError::Config(format!(
-        "unsupported object store url {url}: expected file://PATH or memory://"
+        "unsupported object store url {url}: expected file://PATH, s3://BUCKET/PREFIX or memory://"
     )))
+}
+
+/// Opens `s3://BUCKET[/PREFIX]` (given without the scheme). Credentials,
+/// region and endpoint come from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`, `AWS_REGION` (or `AWS_DEFAULT_REGION`) and
+/// `AWS_ENDPOINT_URL` (for MinIO and other S3-compatible servers; plain
+/// HTTP is allowed when the endpoint is `http://`). Requests are retried
+/// with exponential backoff and jitter on 5xx answers, throttling (SlowDown)
+/// and timeouts.
+fn open_s3(bucket_and_prefix: &str) -> Result<Arc<dyn ObjectStore>> {
+    let (bucket, prefix) = match bucket_and_prefix.split_once('/') {
+        Some((b, p)) => (b, p.trim_matches('/')),
+        None => (bucket_and_prefix, ""),
+    };
+    if bucket.is_empty() {
+        return Err(AgentError::Config("s3 url names no bucket: expected s3://BUCKET/PREFIX".into()));
+    }
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").or_else(|_| std::env::var("AWS_ENDPOINT")).ok();
+    let plain_http = endpoint.as_deref().is_some_and(|e| e.starts_with("http://"));
+    let retry = RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_secs(5),
+            base: 2.0,
+        },
+        max_retries: 8,
+        retry_timeout: Duration::from_secs(60),
+    };
+    let mut builder = AmazonS3Builder::from_env()
+        .with_bucket_name(bucket)
+        .with_retry(retry)
+        .with_client_options(
+            ClientOptions::new()
+                .with_allow_http(plain_http)
+                .with_timeout(Duration::from_secs(30))
+                .with_connect_timeout(Duration::from_secs(5)),
+        );
+    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
+        builder = builder.with_region("us-east-1");
+    }
+    let s3 = builder.build()?;
+    if prefix.is_empty() {
+        return Ok(Arc::new(s3));
+    }
+    Ok(Arc::new(PrefixStore::new(s3, prefix)))
 }
 
 /// The agent's view of object storage: typed keys and a metric for every

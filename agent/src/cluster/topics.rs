@@ -118,9 +118,14 @@ impl Topics {
         Ok(())
     }
 
-    /// All topics, refreshing the cache.
+    /// All topics; the cache is rebuilt from the answer, which also drops
+    /// topics deleted through other agents.
     pub async fn list(&self) -> Result<Vec<Arc<Topic>>> {
-        let topics = self.store.list_topics().await?;
-        Ok(topics.into_iter().map(|t| self.remember(t)).collect())
+        let topics: Vec<Arc<Topic>> =
+            self.store.list_topics().await?.into_iter().map(Arc::new).collect();
+        if let Ok(mut map) = self.by_name.write() {
+            *map = topics.iter().map(|t| (t.name.clone(), t.clone())).collect();
+        }
+        Ok(topics)
     }
 }

@@ -45,8 +45,8 @@ pub fn for_metadata(err: &MetadataError) -> i16 {
 pub fn for_batch(err: &BatchError) -> i16 {
     let e = match err {
         BatchError::Truncated | BatchError::CorruptCrc => ResponseError::CorruptMessage,
-        BatchError::UnsupportedMagic(_) => ResponseError::UnsupportedForMessageFormat,
-        BatchError::Invalid(_) => ResponseError::InvalidRecord,
+        // Kafka's answer to Produce v3+ with an older message format.
+        BatchError::UnsupportedMagic(_) | BatchError::Invalid(_) => ResponseError::InvalidRecord,
     };
     e.code()
 }
@@ -57,6 +57,8 @@ pub fn for_flush(err: &FlushError) -> i16 {
         FlushError::UnknownPartition => ResponseError::UnknownTopicOrPartition,
         FlushError::Storage(_) => ResponseError::KafkaStorageError,
         FlushError::ShuttingDown => ResponseError::NotLeaderOrFollower,
+        FlushError::OutOfOrderSequence => ResponseError::OutOfOrderSequenceNumber,
+        FlushError::InvalidProducerEpoch => ResponseError::InvalidProducerEpoch,
     };
     e.code()
 }

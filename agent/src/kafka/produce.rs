@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 use super::error_codes;
 use crate::context::AgentContext;
 use crate::produce::{AppendOutcome, FlushError};
-use crate::segment::batch::{BatchHeader, validate_batches};
+use crate::segment::batch::validate_produced;
 
 /// Shortest wait for a flush, whatever `timeout_ms` the client sent: a flush
 /// takes at least the flush interval.
@@ -109,34 +109,23 @@ async fn admit_partition(
     version: i16,
 ) -> Admitted {
     let records = p.records.unwrap_or_default();
-    let info = match validate_batches(&records) {
-        Ok(info) => info,
+    let header = match validate_produced(&records) {
+        Ok(header) => header,
         Err(e) => {
             tracing::debug!(partition = p.index, error = %e, "refused record batch");
             return Admitted::Refused(p.index, error_codes::for_batch(&e));
         }
     };
-    if version < ZSTD_MIN_VERSION && uses_zstd(&records) {
+    if version < ZSTD_MIN_VERSION && header.attributes & COMPRESSION_MASK == ZSTD {
         return Admitted::Refused(p.index, ResponseError::UnsupportedCompressionType.code());
     }
     let len = records.len();
-    match ctx.producer.append(topic_id, p.index, records, info).await {
+    match ctx.producer.append(topic_id, p.index, records, &header).await {
         Ok(rx) => {
             ctx.metrics.produce_bytes.inc_by(len as u64);
-            ctx.metrics.produce_records.inc_by(info.offset_count as u64);
+            ctx.metrics.produce_records.inc_by(header.offset_count() as u64);
             Admitted::Waiting(p.index, rx)
         }
         Err(e) => Admitted::Refused(p.index, error_codes::for_flush(&e)),
     }
-}
-
-/// Whether any batch (already validated) is compressed with zstd.
-fn uses_zstd(mut records: &[u8]) -> bool {
-    while let Ok(h) = BatchHeader::parse(records) {
-        if h.attributes & COMPRESSION_MASK == ZSTD {
-            return true;
-        }
-        records = &records[h.total_len..];
-    }
-    false
 }

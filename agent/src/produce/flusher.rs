@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use floe_metadata::{CommitEntry, CommitOutcome, MetadataStore, SegmentCommit};
+use floe_metadata::{BatchEntry, BatchOutcome, CommitEntry, MetadataStore, SegmentCommit};
 use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info_span, warn};
 use uuid::Uuid;
 
-use super::pending::{FlushError, PendingSegment, Producer, SealedSegment, Shared, Waiter};
+use super::pending::{FlushError, PendingSegment, Producer, SealedBatch, SealedSegment, Shared};
 use crate::fetch::SegmentCache;
 use crate::metrics::Metrics;
 use crate::segment::{FooterEntry, encode_segment};
@@ -244,12 +244,7 @@ async fn commit(uploaded: Uploaded, deps: &Deps) {
         sealed_at,
         upload,
     } = uploaded;
-    let SealedSegment {
-        waiters,
-        bytes,
-        permit,
-        ..
-    } = sealed;
+    let SealedSegment { batches, bytes, permit, .. } = sealed;
     let outcome = match upload {
         Err(e) => Err(FlushError::Storage(format!("upload of {key} failed: {e}"))),
         Ok(()) => {
@@ -257,17 +252,7 @@ async fn commit(uploaded: Uploaded, deps: &Deps) {
                 segment_id,
                 object_key: key.as_str().to_string(),
                 size,
-                entries: entries
-                    .iter()
-                    .map(|e| CommitEntry {
-                        topic_id: e.topic_id,
-                        partition: e.partition,
-                        byte_offset: e.byte_offset,
-                        byte_len: e.byte_len,
-                        offset_count: e.offset_count,
-                        max_timestamp: e.max_timestamp,
-                    })
-                    .collect(),
+                entries: entries.iter().zip(&batches).map(|(e, b)| commit_entry(e, b)).collect(),
             };
             commit_with_retries(&commit, deps).await
         }
@@ -286,16 +271,37 @@ async fn commit(uploaded: Uploaded, deps: &Deps) {
             warn!(error = %e, "flush failed; producers get a retriable error");
         }
     }
-    answer(waiters, outcome);
+    answer(batches, outcome);
     deps.commits.send_modify(|n| *n += 1);
     deps.metrics.pending_bytes.sub(bytes as i64);
     drop(permit);
 }
 
+/// The commit entry of one partition: its batches' byte ranges follow from
+/// the partition's range in the file and the batches' lengths.
+fn commit_entry(entry: &FooterEntry, batches: &[SealedBatch]) -> CommitEntry {
+    let mut at = entry.byte_offset;
+    let batches = batches
+        .iter()
+        .map(|b| {
+            let e = BatchEntry {
+                byte_offset: at,
+                byte_len: b.len,
+                offset_count: b.offset_count,
+                max_timestamp: b.max_timestamp,
+                producer: b.producer,
+            };
+            at += b.len;
+            e
+        })
+        .collect();
+    CommitEntry { topic_id: entry.topic_id, partition: entry.partition, batches }
+}
+
 async fn commit_with_retries(
     commit: &SegmentCommit,
     deps: &Deps,
-) -> Result<Vec<CommitOutcome>, FlushError> {
+) -> Result<Vec<Vec<BatchOutcome>>, FlushError> {
     let mut last = String::new();
     for attempt in 1..=ATTEMPTS {
         let started = Instant::now();
@@ -317,23 +323,24 @@ async fn commit_with_retries(
 }
 
 /// Sends every waiting producer its base offset or the flush's error.
-fn answer(waiters: Vec<Vec<Waiter>>, outcome: Result<Vec<CommitOutcome>, FlushError>) {
-    for (i, partition_waiters) in waiters.into_iter().enumerate() {
-        let result = match &outcome {
-            Err(e) => Err(e.clone()),
-            Ok(outcomes) => match outcomes.get(i) {
-                Some(CommitOutcome::Committed { base_offset, .. }) => Ok(*base_offset),
-                Some(CommitOutcome::UnknownPartition) => Err(FlushError::UnknownPartition),
-                None => Err(FlushError::Storage(
-                    "commit returned too few outcomes".into(),
-                )),
-            },
-        };
-        for w in partition_waiters {
+fn answer(batches: Vec<Vec<SealedBatch>>, outcome: Result<Vec<Vec<BatchOutcome>>, FlushError>) {
+    for (i, partition_batches) in batches.into_iter().enumerate() {
+        for (j, batch) in partition_batches.into_iter().enumerate() {
+            let result = match &outcome {
+                Err(e) => Err(e.clone()),
+                Ok(outcomes) => match outcomes.get(i).and_then(|o| o.get(j)) {
+                    Some(BatchOutcome::Appended { base_offset })
+                    | Some(BatchOutcome::Duplicate { base_offset }) => Ok(*base_offset),
+                    Some(BatchOutcome::UnknownPartition) => Err(FlushError::UnknownPartition),
+                    Some(BatchOutcome::OutOfOrderSequence) => Err(FlushError::OutOfOrderSequence),
+                    Some(BatchOutcome::InvalidProducerEpoch) => {
+                        Err(FlushError::InvalidProducerEpoch)
+                    }
+                    None => Err(FlushError::Storage("commit returned too few outcomes".into())),
+                },
+            };
             // A producer that went away (connection closed) is not an error.
-            let _ = w
-                .reply
-                .send(result.clone().map(|base| base + w.offset_delta));
+            let _ = batch.reply.send(result);
         }
     }
 }

@@ -8,11 +8,12 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::time::Instant;
+use floe_metadata::ProducerBatch;
 use uuid::Uuid;
 
 use crate::metrics::Metrics;
 use crate::segment::PartitionBatches;
-use crate::segment::batch::ValidatedBatches;
+use crate::segment::batch::BatchHeader;
 
 /// Why appended data was not stored. Cloned to every producer of a flush.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,42 +27,54 @@ pub enum FlushError {
     /// The agent is shutting down and accepts no more data.
     #[error("agent is shutting down")]
     ShuttingDown,
+    /// The idempotent producer's sequence does not follow its last one.
+    #[error("out of order sequence number")]
+    OutOfOrderSequence,
+    /// The idempotent producer's epoch is older than one already seen.
+    #[error("invalid producer epoch")]
+    InvalidProducerEpoch,
 }
 
 /// The base offset given to an appended set of batches, or why not.
 pub type AppendOutcome = Result<i64, FlushError>;
 
-/// A producer waiting for the offset of its batches: they start
-/// `offset_delta` offsets after the partition's base offset in the segment.
+/// One produced batch waiting in the pending segment, with the producer
+/// waiting for its offset.
 #[derive(Debug)]
-pub(super) struct Waiter {
-    pub offset_delta: i64,
-    pub reply: oneshot::Sender<AppendOutcome>,
-}
-
-/// One partition's part of the pending segment.
-#[derive(Debug, Default)]
-pub(super) struct PendingPartition {
-    pub batches: Vec<Bytes>,
+pub(super) struct PendingBatch {
+    pub data: Bytes,
     pub offset_count: i64,
     pub max_timestamp: i64,
-    pub waiters: Vec<Waiter>,
+    pub producer: Option<ProducerBatch>,
+    pub reply: oneshot::Sender<AppendOutcome>,
 }
 
 /// Everything appended since the last seal.
 #[derive(Debug, Default)]
 pub(super) struct PendingSegment {
-    pub partitions: BTreeMap<(Uuid, i32), PendingPartition>,
+    pub partitions: BTreeMap<(Uuid, i32), Vec<PendingBatch>>,
     pub bytes: usize,
     pub first_append: Option<Instant>,
     pub permit: Option<OwnedSemaphorePermit>,
 }
 
+/// The commit-side facts of one sealed batch.
+#[derive(Debug)]
+pub(super) struct SealedBatch {
+    pub len: u64,
+    pub offset_count: i64,
+    pub max_timestamp: i64,
+    pub producer: Option<ProducerBatch>,
+    pub reply: oneshot::Sender<AppendOutcome>,
+}
+
 /// A sealed pending segment, ready to encode and upload.
 #[derive(Debug)]
 pub(super) struct SealedSegment {
+    /// What goes into the file, sorted by (topic id, partition).
     pub partitions: Vec<PartitionBatches>,
-    pub waiters: Vec<Vec<Waiter>>,
+    /// The same batches' commit facts, in the same order.
+    pub batches: Vec<Vec<SealedBatch>>,
     pub bytes: usize,
     pub permit: Option<OwnedSemaphorePermit>,
 }
@@ -74,23 +87,33 @@ impl PendingSegment {
         }
         let taken = std::mem::take(self);
         let mut partitions = Vec::with_capacity(taken.partitions.len());
-        let mut waiters = Vec::with_capacity(taken.partitions.len());
-        for ((topic_id, partition), p) in taken.partitions {
+        let mut sealed = Vec::with_capacity(taken.partitions.len());
+        for ((topic_id, partition), pending) in taken.partitions {
+            let mut data = Vec::with_capacity(pending.len());
+            let mut facts = Vec::with_capacity(pending.len());
+            let (mut offset_count, mut max_timestamp) = (0, i64::MIN);
+            for b in pending {
+                offset_count += b.offset_count;
+                max_timestamp = max_timestamp.max(b.max_timestamp);
+                facts.push(SealedBatch {
+                    len: b.data.len() as u64,
+                    offset_count: b.offset_count,
+                    max_timestamp: b.max_timestamp,
+                    producer: b.producer,
+                    reply: b.reply,
+                });
+                data.push(b.data);
+            }
             partitions.push(PartitionBatches {
                 topic_id,
                 partition,
-                batches: p.batches,
-                offset_count: p.offset_count,
-                max_timestamp: p.max_timestamp,
+                batches: data,
+                offset_count,
+                max_timestamp,
             });
-            waiters.push(p.waiters);
+            sealed.push(facts);
         }
-        Some(SealedSegment {
-            partitions,
-            waiters,
-            bytes: taken.bytes,
-            permit: taken.permit,
-        })
+        Some(SealedSegment { partitions, batches: sealed, bytes: taken.bytes, permit: taken.permit })
     }
 }
 
@@ -115,19 +138,19 @@ pub struct Producer {
 }
 
 impl Producer {
-    /// Appends one partition's validated batches to the pending segment and
-    /// returns where the outcome will arrive. Waits while the memory budget
+    /// Appends one partition's validated batch to the pending segment and
+    /// returns where its outcome will arrive. Waits while the memory budget
     /// for unflushed data is spent, which slows producers down to what the
     /// store absorbs.
     pub async fn append(
         &self,
         topic_id: Uuid,
         partition: i32,
-        records: Bytes,
-        info: ValidatedBatches,
+        batch: Bytes,
+        header: &BatchHeader,
     ) -> Result<oneshot::Receiver<AppendOutcome>, FlushError> {
         let s = &self.shared;
-        let want = records.len().clamp(1, s.budget_total) as u32;
+        let want = batch.len().clamp(1, s.budget_total) as u32;
         let permit = s
             .budget
             .clone()
@@ -139,18 +162,19 @@ impl Producer {
         if s.closed.load(Ordering::Acquire) {
             return Err(FlushError::ShuttingDown);
         }
-        let len = records.len();
-        let p = pending.partitions.entry((topic_id, partition)).or_default();
-        if p.batches.is_empty() {
-            p.max_timestamp = info.max_timestamp;
-        }
-        p.waiters.push(Waiter {
-            offset_delta: p.offset_count,
+        let len = batch.len();
+        let producer = (header.producer_id >= 0).then_some(ProducerBatch {
+            producer_id: header.producer_id,
+            producer_epoch: header.producer_epoch,
+            base_sequence: header.base_sequence,
+        });
+        pending.partitions.entry((topic_id, partition)).or_default().push(PendingBatch {
+            data: batch,
+            offset_count: header.offset_count(),
+            max_timestamp: header.max_timestamp,
+            producer,
             reply: tx,
         });
-        p.batches.push(records);
-        p.offset_count += info.offset_count;
-        p.max_timestamp = p.max_timestamp.max(info.max_timestamp);
         let was_empty = pending.first_append.is_none();
         if was_empty {
             pending.first_append = Some(Instant::now());

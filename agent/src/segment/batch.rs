@@ -138,50 +138,30 @@ pub fn verify_crc(data: &[u8], header: &BatchHeader) -> Result<(), BatchError> {
     }
 }
 
-/// What the produce path learns from validating a partition's record data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ValidatedBatches {
-    /// Number of batches.
-    pub batch_count: u32,
-    /// Offsets the batches take in total.
-    pub offset_count: i64,
-    /// Largest `maxTimestamp`.
-    pub max_timestamp: i64,
-}
-
-/// Validates every batch in a produced `records` field: length, magic,
-/// CRC, and counts. Producers send batches with consecutive offset deltas,
-/// so `recordCount` must equal `lastOffsetDelta + 1`.
-pub fn validate_batches(records: &[u8]) -> Result<ValidatedBatches, BatchError> {
+/// Validates the `records` of one partition in a Produce request: exactly
+/// one batch (Kafka's rule for Produce v3 and later), with a sound length,
+/// magic 2, a matching CRC, and consistent counts. Producers number records
+/// with consecutive offset deltas, so `recordCount` must equal
+/// `lastOffsetDelta + 1`.
+pub fn validate_produced(records: &[u8]) -> Result<BatchHeader, BatchError> {
     if records.is_empty() {
         return Err(BatchError::Invalid("no record batch"));
     }
-    let mut rest = records;
-    let mut out = ValidatedBatches {
-        batch_count: 0,
-        offset_count: 0,
-        max_timestamp: -1,
-    };
-    while !rest.is_empty() {
-        let header = BatchHeader::parse(rest)?;
-        verify_crc(rest, &header)?;
-        if header.record_count < 1 {
-            return Err(BatchError::Invalid("record batch holds no record"));
-        }
-        if i64::from(header.record_count) != header.offset_count() {
-            return Err(BatchError::Invalid(
-                "record count does not match last offset delta",
-            ));
-        }
-        if header.is_control() {
-            return Err(BatchError::Invalid("control batches cannot be produced"));
-        }
-        out.batch_count += 1;
-        out.offset_count += header.offset_count();
-        out.max_timestamp = out.max_timestamp.max(header.max_timestamp);
-        rest = &rest[header.total_len..];
+    let header = BatchHeader::parse(records)?;
+    verify_crc(records, &header)?;
+    if header.total_len != records.len() {
+        return Err(BatchError::Invalid("exactly one record batch per partition is allowed"));
     }
-    Ok(out)
+    if header.record_count < 1 {
+        return Err(BatchError::Invalid("record batch holds no record"));
+    }
+    if i64::from(header.record_count) != header.offset_count() {
+        return Err(BatchError::Invalid("record count does not match last offset delta"));
+    }
+    if header.is_control() {
+        return Err(BatchError::Invalid("control batches cannot be produced"));
+    }
+    Ok(header)
 }
 
 /// Iterates over the batches laid end to end in `data`, yielding each

@@ -19,25 +19,21 @@ fn parses_a_client_batch() {
 }
 
 #[test]
-fn validates_several_batches_and_codecs() {
-    let mut all = BytesMut::new();
-    for c in [
-        Compression::None,
-        Compression::Gzip,
-        Compression::Snappy,
-        Compression::Lz4,
-        Compression::Zstd,
-    ] {
-        all.extend_from_slice(&batch(&["x", "y"], 5, c));
+fn validates_every_codec() {
+    for c in [Compression::None, Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd] {
+        let h = validate_produced(&batch(&["x", "y"], 5, c)).unwrap();
+        assert_eq!((h.record_count, h.max_timestamp), (2, 6), "{c:?}");
     }
-    let v = validate_batches(&all).unwrap();
+}
+
+#[test]
+fn refuses_two_batches_in_one_partition() {
+    let mut two = BytesMut::new();
+    two.extend_from_slice(&batch(&["a"], 1, Compression::None));
+    two.extend_from_slice(&batch(&["b"], 2, Compression::None));
     assert_eq!(
-        v,
-        ValidatedBatches {
-            batch_count: 5,
-            offset_count: 10,
-            max_timestamp: 6
-        }
+        validate_produced(&two),
+        Err(BatchError::Invalid("exactly one record batch per partition is allowed"))
     );
 }
 
@@ -48,7 +44,7 @@ fn rejects_a_flipped_bit() {
         let mut bad = b.to_vec();
         bad[pos] ^= 0x01;
         assert_eq!(
-            validate_batches(&bad),
+            validate_produced(&bad),
             Err(BatchError::CorruptCrc),
             "bit at {pos}"
         );
@@ -59,27 +55,30 @@ fn rejects_a_flipped_bit() {
 fn rejects_truncation_and_bad_lengths() {
     let b = batch(&["hello", "world"], 1, Compression::None);
     assert_eq!(
-        validate_batches(&b[..b.len() - 1]),
+        validate_produced(&b[..b.len() - 1]),
         Err(BatchError::Truncated)
     );
-    assert_eq!(validate_batches(&b[..40]), Err(BatchError::Truncated));
+    assert_eq!(validate_produced(&b[..40]), Err(BatchError::Truncated));
     assert_eq!(
-        validate_batches(&[]),
+        validate_produced(&[]),
         Err(BatchError::Invalid("no record batch"))
     );
     let mut negative = b.to_vec();
     negative[8..12].copy_from_slice(&(-5i32).to_be_bytes());
-    assert_eq!(validate_batches(&negative), Err(BatchError::Truncated));
+    assert_eq!(validate_produced(&negative), Err(BatchError::Truncated));
     let mut trailing = b.to_vec();
     trailing.extend_from_slice(&[0, 0, 0]);
-    assert_eq!(validate_batches(&trailing), Err(BatchError::Truncated));
+    assert_eq!(
+        validate_produced(&trailing),
+        Err(BatchError::Invalid("exactly one record batch per partition is allowed"))
+    );
 }
 
 #[test]
 fn rejects_old_magic() {
     let mut b = batch(&["a"], 1, Compression::None).to_vec();
     b[16] = 1;
-    assert_eq!(validate_batches(&b), Err(BatchError::UnsupportedMagic(1)));
+    assert_eq!(validate_produced(&b), Err(BatchError::UnsupportedMagic(1)));
 }
 
 #[test]
