@@ -110,6 +110,12 @@ impl LogReader {
                 break;
             }
             for row in &rows {
+                // Rows committed after the watermark was read are left for
+                // the next fetch: no record is served above the high
+                // watermark reported with it.
+                if row.base_offset >= high_watermark {
+                    break 'rows;
+                }
                 let data = self.row_bytes(row).await?;
                 let mut base = row.base_offset;
                 for item in BatchIter::new(data) {
