@@ -1,4 +1,6 @@
-//! What the cluster looks like to clients: topics and (later) the live
-//! agents that serve them.
+//! What the cluster looks like to clients: topics, the live agents, and
+//! which agent a client should use for each partition.
 
+pub mod registry;
+pub mod routing;
 pub mod topics;

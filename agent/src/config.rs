@@ -47,8 +47,13 @@ pub struct Config {
     pub cache_bytes: usize,
     /// Cluster id reported to clients.
     pub cluster_id: String,
-    /// This agent's broker id in Metadata responses.
-    pub node_id: i32,
+    /// Time between this agent's heartbeats in the metadata store.
+    pub heartbeat_interval_ms: u64,
+    /// An agent whose last heartbeat is older is no longer given to clients.
+    pub agent_timeout_ms: u64,
+    /// Fallback wake-up of long-polling fetches, for commits by other agents
+    /// whose notification was lost.
+    pub commit_poll_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -70,7 +75,9 @@ impl Default for Config {
             max_inflight_flushes: 4,
             cache_bytes: 256 * 1024 * 1024,
             cluster_id: "floe".to_string(),
-            node_id: 0,
+            heartbeat_interval_ms: 1_000,
+            agent_timeout_ms: 5_000,
+            commit_poll_interval_ms: 500,
         }
     }
 }
@@ -129,6 +136,12 @@ impl Config {
         }
         if self.max_inflight_flushes == 0 {
             return fail("max_inflight_flushes must be at least 1");
+        }
+        if self.heartbeat_interval_ms == 0 || self.agent_timeout_ms <= self.heartbeat_interval_ms {
+            return fail("agent_timeout_ms must exceed a positive heartbeat_interval_ms");
+        }
+        if self.commit_poll_interval_ms == 0 {
+            return fail("commit_poll_interval_ms must be positive");
         }
         if self.max_pending_bytes < self.flush_bytes {
             return fail("max_pending_bytes must be at least flush_bytes");

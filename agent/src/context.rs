@@ -5,31 +5,19 @@ use std::sync::Arc;
 use floe_metadata::MetadataStore;
 use tokio::sync::watch;
 
+use crate::cluster::registry::Registry;
 use crate::cluster::topics::Topics;
 use crate::fetch::LogReader;
 use crate::metrics::Metrics;
 use crate::produce::Producer;
 
-/// Who this agent is, as told to clients.
-#[derive(Debug, Clone)]
-pub struct Identity {
-    /// Broker id.
-    pub node_id: i32,
-    /// Advertised host.
-    pub host: String,
-    /// Advertised port.
-    pub port: i32,
-    /// Zone, reported as the rack.
-    pub rack: Option<String>,
-    /// Cluster id.
-    pub cluster_id: String,
-}
-
 /// Shared by all connections of one agent.
 #[derive(Debug)]
 pub struct AgentContext {
-    /// This agent.
-    pub identity: Identity,
+    /// Cluster id reported to clients.
+    pub cluster_id: String,
+    /// This agent and the other live agents.
+    pub registry: Arc<Registry>,
     /// Topic catalogue.
     pub topics: Topics,
     /// The write path.

@@ -10,6 +10,7 @@ pub mod versions;
 mod admin_topics;
 mod api_versions;
 mod fetch;
+mod find_coordinator;
 mod init_producer_id;
 mod list_offsets;
 mod metadata;

@@ -4,6 +4,7 @@
 //! The modules follow the data: [`kafka`] speaks the protocol, [`produce`]
 //! and [`segment`] write, [`fetch`] reads, [`cluster`] describes topics.
 
+pub mod bench;
 pub mod cluster;
 pub mod config;
 pub mod context;

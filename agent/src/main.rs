@@ -23,6 +23,8 @@ struct Cli {
 enum Command {
     /// Run an agent: Kafka protocol, HTTP metrics and health.
     Serve(ServeArgs),
+    /// Measure a Kafka-compatible cluster: produce, consume or end-to-end.
+    Bench(floe_agent::bench::BenchArgs),
 }
 
 /// Every flag is also read from the `FLOE_<NAME>` environment variable, and
@@ -121,6 +123,7 @@ fn main() -> anyhow::Result<()> {
                 floe_agent::server::run(config, shutdown).await
             })?;
         }
+        Command::Bench(args) => floe_agent::bench::run(args)?,
     }
     Ok(())
 }

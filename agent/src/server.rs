@@ -6,15 +6,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use floe_metadata::MetadataStore;
+use futures::StreamExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::cluster::registry::{Membership, RegistrySettings};
 use crate::cluster::topics::Topics;
 use crate::config::Config;
-use crate::context::{AgentContext, Identity};
+use crate::context::AgentContext;
 use crate::error::{AgentError, Result};
 use crate::fetch::{LogReader, SegmentCache};
 use crate::http::{self, HttpState};
@@ -60,14 +63,27 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         metrics.clone(),
     );
     let (host, port) = config.advertised()?;
-    let ctx = Arc::new(AgentContext {
-        identity: Identity {
-            node_id: config.node_id,
-            host,
-            port,
-            rack: config.zone.clone(),
-            cluster_id: config.cluster_id.clone(),
+    let membership = Membership::join(
+        store.clone(),
+        host,
+        port,
+        config.zone.clone(),
+        RegistrySettings {
+            heartbeat_interval: Duration::from_millis(config.heartbeat_interval_ms),
+            agent_timeout: Duration::from_millis(config.agent_timeout_ms),
         },
+    )
+    .await?;
+    let wake_stop = CancellationToken::new();
+    let wake_task = tokio::spawn(wake_on_remote_commits(
+        store.clone(),
+        commits.clone(),
+        Duration::from_millis(config.commit_poll_interval_ms),
+        wake_stop.clone(),
+    ));
+    let ctx = Arc::new(AgentContext {
+        cluster_id: config.cluster_id.clone(),
+        registry: membership.registry(),
         topics: Topics::new(
             store.clone(),
             config.auto_create_topics,
@@ -129,10 +145,44 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         warn!("some connections did not drain in time");
         connections.abort_all();
     }
+    membership.leave().await;
+    wake_stop.cancel();
+    let _ = wake_task.await;
     http_stop.cancel();
     if let Ok(Err(e)) = http_task.await {
         warn!(error = %e, "http server failed");
     }
     info!("stopped");
     Ok(())
+}
+
+/// Wakes this agent's long-polling fetches when another agent commits: on
+/// each notification from the store, and every `poll` in case one was lost.
+/// A wake-up only makes fetches look again.
+async fn wake_on_remote_commits(
+    store: Arc<dyn MetadataStore>,
+    commits: Arc<watch::Sender<u64>>,
+    poll: Duration,
+    stop: CancellationToken,
+) {
+    let mut notifications = match store.commit_notifications().await {
+        Ok(n) => n,
+        Err(e) => {
+            warn!(error = %e, "commit notifications unavailable; polling only");
+            None
+        }
+    };
+    // A store that cannot notify (SQLite) serves a single agent, whose own
+    // commits wake its fetches directly: nothing to poll for.
+    let can_notify = notifications.is_some();
+    let mut tick = tokio::time::interval(poll);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            Some(()) = async { match notifications.as_mut() { Some(n) => n.next().await, None => std::future::pending().await } } => {}
+            _ = tick.tick(), if can_notify => {}
+            _ = stop.cancelled() => return,
+        }
+        commits.send_modify(|n| *n += 1);
+    }
 }

@@ -12,7 +12,9 @@ use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
-use object_store::{BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
+use object_store::{
+    BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig,
+};
 use uuid::Uuid;
 
 use crate::error::{AgentError, Result};
@@ -86,10 +88,16 @@ fn open_s3(bucket_and_prefix: &str) -> Result<Arc<dyn ObjectStore>> {
         None => (bucket_and_prefix, ""),
     };
     if bucket.is_empty() {
-        return Err(AgentError::Config("s3 url names no bucket: expected s3://BUCKET/PREFIX".into()));
+        return Err(AgentError::Config(
+            "s3 url names no bucket: expected s3://BUCKET/PREFIX".into(),
+        ));
     }
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").or_else(|_| std::env::var("AWS_ENDPOINT")).ok();
-    let plain_http = endpoint.as_deref().is_some_and(|e| e.starts_with("http://"));
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .or_else(|_| std::env::var("AWS_ENDPOINT"))
+        .ok();
+    let plain_http = endpoint
+        .as_deref()
+        .is_some_and(|e| e.starts_with("http://"));
     let retry = RetryConfig {
         backoff: BackoffConfig {
             init_backoff: Duration::from_millis(50),
@@ -108,7 +116,8 @@ fn open_s3(bucket_and_prefix: &str) -> Result<Arc<dyn ObjectStore>> {
                 .with_timeout(Duration::from_secs(30))
                 .with_connect_timeout(Duration::from_secs(5)),
         );
-    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
+    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+    {
         builder = builder.with_region("us-east-1");
     }
     let s3 = builder.build()?;

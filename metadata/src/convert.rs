@@ -3,6 +3,7 @@
 //! instead of a panic.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use crate::{MetadataError, Result};
 
@@ -45,4 +46,26 @@ pub(crate) fn config_to_json(config: &BTreeMap<String, String>) -> Result<String
 pub(crate) fn config_from_json(json: &str, topic: &str) -> Result<BTreeMap<String, String>> {
     serde_json::from_str(json)
         .map_err(|e| MetadataError::Corrupt(format!("config of topic {topic} is not valid: {e}")))
+}
+
+/// The longest age a liveness query looks back; longer ones are cut to it,
+/// so the database's time arithmetic cannot overflow.
+const MAX_AGE: Duration = Duration::from_secs(1_000 * 365 * 24 * 60 * 60);
+
+/// An age in whole microseconds (Postgres intervals), at most [`MAX_AGE`].
+pub(crate) fn age_micros(age: Duration) -> i64 {
+    i64::try_from(age.min(MAX_AGE).as_micros()).unwrap_or(i64::MAX)
+}
+
+/// An age in whole milliseconds (SQLite times), at most [`MAX_AGE`].
+pub(crate) fn age_millis(age: Duration) -> i64 {
+    i64::try_from(age.min(MAX_AGE).as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A stored node id, which must be a positive Kafka broker id.
+pub(crate) fn stored_node_id(value: i64) -> Result<i32> {
+    i32::try_from(value)
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| MetadataError::Corrupt(format!("agent node id {value} out of range")))
 }

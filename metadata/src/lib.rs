@@ -8,17 +8,21 @@
 
 mod convert;
 mod error;
+mod outcomes;
+mod postgres;
 mod resolve;
+mod sequencer;
 mod sqlite;
 mod store;
 mod types;
 mod validate;
 
 pub use error::{MetadataError, Result};
+pub use postgres::PostgresStore;
 pub use resolve::open;
 pub use sqlite::SqliteStore;
-pub use store::MetadataStore;
+pub use store::{CommitNotifications, FORGET_AGENTS_AFTER, MetadataStore};
 pub use types::{
-    CommitEntry, CommitOutcome, IndexRow, NewTopic, PartitionOffsets, ProducerIdentity,
-    SegmentCommit, SegmentId, Topic, TopicId,
+    AgentRecord, BatchEntry, BatchOutcome, CommitEntry, IndexRow, NewTopic, PartitionOffsets,
+    ProducerBatch, ProducerIdentity, SegmentCommit, SegmentId, Topic, TopicId,
 };

@@ -8,6 +8,7 @@
 //! which could fail with `SQLITE_BUSY` if another process held it). Reads run
 //! beside the writer on the other connections of the pool.
 
+mod agents;
 mod commit;
 mod index;
 mod producers;
@@ -28,8 +29,8 @@ use sqlx::{Sqlite, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::{
-    CommitOutcome, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionOffsets,
-    ProducerIdentity, Result, SegmentCommit, Topic, TopicId,
+    AgentRecord, BatchOutcome, CommitNotifications, IndexRow, MetadataError, MetadataStore,
+    NewTopic, PartitionOffsets, ProducerIdentity, Result, SegmentCommit, Topic, TopicId,
 };
 
 /// The schema, applied at connect.
@@ -149,7 +150,7 @@ impl MetadataStore for SqliteStore {
         topics::delete(self, id).await
     }
 
-    async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<CommitOutcome>> {
+    async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {
         commit::commit_segment(self, commit).await
     }
 
@@ -190,5 +191,27 @@ impl MetadataStore for SqliteStore {
 
     async fn init_producer_id(&self, transactional_id: Option<&str>) -> Result<ProducerIdentity> {
         producers::init_producer_id(self, transactional_id).await
+    }
+
+    async fn register_agent(&self, host: &str, port: i32, zone: Option<&str>) -> Result<i32> {
+        agents::register(self, host, port, zone).await
+    }
+
+    async fn heartbeat_agent(&self, node_id: i32) -> Result<bool> {
+        agents::heartbeat(self, node_id).await
+    }
+
+    async fn live_agents(&self, max_age: Duration) -> Result<Vec<AgentRecord>> {
+        agents::live(&self.pool, max_age).await
+    }
+
+    async fn deregister_agent(&self, node_id: i32) -> Result<()> {
+        agents::deregister(self, node_id).await
+    }
+
+    /// None: a SQLite database has one agent, whose own commits wake its
+    /// fetches.
+    async fn commit_notifications(&self) -> Result<Option<CommitNotifications>> {
+        Ok(None)
     }
 }

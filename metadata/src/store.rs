@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use crate::{
-    CommitOutcome, IndexRow, NewTopic, PartitionOffsets, ProducerIdentity, Result, SegmentCommit,
-    Topic, TopicId,
+    AgentRecord, BatchOutcome, IndexRow, NewTopic, PartitionOffsets, ProducerIdentity, Result,
+    SegmentCommit, Topic, TopicId,
 };
 
 /// The metadata store. Every implementation passes the same contract suite
@@ -30,13 +30,19 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// [`crate::MetadataError::UnknownTopic`] if there is no such topic.
     async fn delete_topic(&self, id: TopicId) -> Result<()>;
 
-    /// Commits a segment in one transaction: for each entry, in order, takes
-    /// the partition's high watermark as base offset, advances it by
-    /// `offset_count`, and inserts one index row. Returns one outcome per
-    /// entry, in the same order. Idempotent by `segment_id`: committing a
-    /// segment that is already committed changes nothing and returns the
-    /// outcomes of the first commit.
-    async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<CommitOutcome>>;
+    /// Commits a segment in one transaction. For each entry, and each of its
+    /// batches in order: a batch of an idempotent producer is checked against
+    /// the last five batches committed by that producer to that partition
+    /// (see [`BatchOutcome`]); an accepted batch takes the partition's high
+    /// watermark as base offset and advances it by its `offset_count`.
+    /// Accepted batches that are adjacent in the file share one index row
+    /// (a duplicate or refused batch between them splits the row).
+    ///
+    /// Returns one outcome per batch, per entry, in the order given.
+    /// Idempotent by `segment_id`: committing a segment that is already
+    /// committed changes nothing and returns the outcomes of the first
+    /// commit.
+    async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>>;
 
     /// The bounds of a partition, or `None` if it does not exist.
     async fn partition_offsets(
@@ -77,4 +83,45 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// with the epoch bumped by one (a fresh id once the epoch would pass
     /// `i16::MAX - 1`), which fences the previous incarnation.
     async fn init_producer_id(&self, transactional_id: Option<&str>) -> Result<ProducerIdentity>;
+
+    /// Registers a starting agent and returns its new node id (unique
+    /// forever: a restarted agent gets a new one). The registration counts
+    /// as a first heartbeat. Fails with [`crate::MetadataError::Invalid`]
+    /// unless `host` and `zone` are 1 to 255 bytes and `port` is 1 to 65535.
+    ///
+    /// Registering also removes the agents whose last heartbeat is more than
+    /// [`FORGET_AGENTS_AFTER`] old: they crashed long ago.
+    async fn register_agent(&self, host: &str, port: i32, zone: Option<&str>) -> Result<i32>;
+
+    /// Records that agent `node_id` is alive, by the database's clock.
+    /// Returns `false` if its registration is gone (deregistered, or removed
+    /// after [`FORGET_AGENTS_AFTER`] without heartbeats), in which case the
+    /// agent must register again.
+    async fn heartbeat_agent(&self, node_id: i32) -> Result<bool>;
+
+    /// The agents whose last heartbeat is at most `max_age` old by the
+    /// database's clock, ordered by node id.
+    async fn live_agents(&self, max_age: std::time::Duration) -> Result<Vec<AgentRecord>>;
+
+    /// Removes an agent's registration (clean shutdown). Removing one that
+    /// is already gone is not an error.
+    async fn deregister_agent(&self, node_id: i32) -> Result<()>;
+
+    /// A stream that yields once after each segment commit that appended
+    /// records, made by any agent on this store (several commits may be
+    /// merged into one item; a retried commit yields nothing), so that
+    /// long-polling fetches on every agent wake promptly. `None` when the
+    /// store cannot notify (SQLite: one agent only; its own commits wake its
+    /// fetches directly). Notifications sent while the stream is
+    /// reconnecting may be lost: callers also poll. The stream does not end
+    /// while the store is open; it ends once the store is closed or dropped.
+    async fn commit_notifications(&self) -> Result<Option<CommitNotifications>>;
 }
+
+/// See [`MetadataStore::commit_notifications`].
+pub type CommitNotifications = futures::stream::BoxStream<'static, ()>;
+
+/// How long an agent may go without heartbeats before a registration
+/// removes its row (see [`MetadataStore::register_agent`]). Far longer than
+/// any liveness window, so only agents that are long dead are forgotten.
+pub const FORGET_AGENTS_AFTER: std::time::Duration = std::time::Duration::from_secs(60 * 60);

@@ -34,21 +34,45 @@ pub struct NewTopic {
     pub config: BTreeMap<String, String>,
 }
 
-/// One partition's slice of a segment file, as the agent wrote it.
+/// The idempotence fields of a batch sent by an idempotent producer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProducerBatch {
+    /// `producerId` of the batch header.
+    pub producer_id: i64,
+    /// `producerEpoch` of the batch header.
+    pub producer_epoch: i16,
+    /// `baseSequence` of the batch header; the batch's last sequence is
+    /// `base_sequence + offset_count - 1`, wrapping from `i32::MAX` to 0.
+    pub base_sequence: i32,
+}
+
+/// One record batch in a segment file. Produce v3+ carries exactly one
+/// batch per partition per request, so a batch is also one producer's
+/// append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchEntry {
+    /// Byte offset of the batch in the segment file.
+    pub byte_offset: u64,
+    /// Length of the batch in bytes.
+    pub byte_len: u64,
+    /// Offsets the batch takes (`lastOffsetDelta + 1`, at least 1).
+    pub offset_count: i64,
+    /// The batch's `maxTimestamp`.
+    pub max_timestamp: i64,
+    /// Set for batches of idempotent producers (`producerId >= 0`).
+    pub producer: Option<ProducerBatch>,
+}
+
+/// One partition's batches in a segment file, as the agent wrote them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommitEntry {
     /// Topic of the partition.
     pub topic_id: TopicId,
     /// Partition number.
     pub partition: i32,
-    /// Byte offset of the partition's first batch in the segment file.
-    pub byte_offset: u64,
-    /// Length in bytes of the partition's batches (contiguous in the file).
-    pub byte_len: u64,
-    /// Number of offsets the batches take (sum of `lastOffsetDelta + 1`).
-    pub offset_count: i64,
-    /// Largest batch `maxTimestamp` among the batches.
-    pub max_timestamp: i64,
+    /// The partition's batches in file order, end to end (each batch starts
+    /// where the previous one ends). At least one.
+    pub batches: Vec<BatchEntry>,
 }
 
 /// A whole segment file to commit in one transaction.
@@ -65,19 +89,30 @@ pub struct SegmentCommit {
     pub entries: Vec<CommitEntry>,
 }
 
-/// The result of committing one [`CommitEntry`].
+/// What became of one batch of a commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommitOutcome {
-    /// The entry got offsets `base_offset..=last_offset`.
-    Committed {
+pub enum BatchOutcome {
+    /// Appended: the batch got offsets `base_offset..base_offset + offset_count`.
+    Appended {
         /// First offset assigned.
         base_offset: i64,
-        /// Last offset assigned.
-        last_offset: i64,
+    },
+    /// The same producer batch (producer id, epoch, base and last sequence)
+    /// was already committed; it was not indexed again and keeps the offset
+    /// it got then.
+    Duplicate {
+        /// The base offset the batch got the first time.
+        base_offset: i64,
     },
     /// The topic or partition no longer exists (deleted while the segment
-    /// was uploading); nothing was indexed for this entry.
+    /// was uploading); nothing was indexed.
     UnknownPartition,
+    /// The batch's sequence does not follow the producer's last one
+    /// (OUT_OF_ORDER_SEQUENCE_NUMBER); nothing was indexed.
+    OutOfOrderSequence,
+    /// The batch's producer epoch is older than one already seen for this
+    /// producer and partition (INVALID_PRODUCER_EPOCH); nothing was indexed.
+    InvalidProducerEpoch,
 }
 
 /// A partition's bounds.
@@ -116,4 +151,17 @@ pub struct ProducerIdentity {
     pub producer_id: i64,
     /// The producer epoch.
     pub epoch: i16,
+}
+
+/// An agent registered in the metadata store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRecord {
+    /// Broker id given to clients; unique, never reused.
+    pub node_id: i32,
+    /// Advertised host.
+    pub host: String,
+    /// Advertised port.
+    pub port: i32,
+    /// Availability zone, if the agent has one.
+    pub zone: Option<String>,
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use crate::convert::to_i64;
 use crate::{MetadataError, NewTopic, Result, SegmentCommit};
 
 /// Longest topic name Kafka accepts.
@@ -31,39 +32,107 @@ pub(crate) fn topic_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks a topic to create: a legal name and at least one partition.
+/// Most partitions a topic may have. Kafka itself has no hard limit, but a
+/// topic is created in one transaction and every partition is a row.
+pub(crate) const MAX_PARTITIONS: i32 = 100_000;
+
+/// Most offsets one batch may take: Kafka's `lastOffsetDelta` is an `i32`.
+const MAX_OFFSET_COUNT: i64 = 1 << 31;
+
+/// Checks a topic to create: a legal name and 1 to [`MAX_PARTITIONS`]
+/// partitions.
 pub(crate) fn new_topic(topic: &NewTopic) -> Result<()> {
     topic_name(&topic.name)?;
-    if topic.partitions < 1 {
+    if !(1..=MAX_PARTITIONS).contains(&topic.partitions) {
         return Err(MetadataError::Invalid(format!(
-            "a topic needs at least one partition, got {}",
+            "a topic needs 1 to {MAX_PARTITIONS} partitions, got {}",
             topic.partitions
         )));
     }
     Ok(())
 }
 
-/// Checks a segment commit: every entry takes at least one offset, no
-/// partition appears twice, and every size fits the database's 64-bit
-/// signed integers.
+/// Checks a segment commit before anything is written: every entry has at
+/// least one batch, no partition appears twice, every batch takes 1 to 2^31
+/// offsets, the batches of an entry are in increasing byte order without
+/// overlapping, producer fields are non-negative, and every size fits the
+/// databases' 64-bit signed integers.
 pub(crate) fn segment_commit(commit: &SegmentCommit) -> Result<()> {
-    crate::convert::to_i64(commit.size, "segment size")?;
+    to_i64(commit.size, "segment size")?;
     let mut seen = HashSet::with_capacity(commit.entries.len());
     for entry in &commit.entries {
-        if entry.offset_count < 1 {
+        let partition = format!("{}/{}", entry.topic_id, entry.partition);
+        if entry.batches.is_empty() {
             return Err(MetadataError::Invalid(format!(
-                "entry for {}/{} takes {} offsets; at least 1 is required",
-                entry.topic_id, entry.partition, entry.offset_count
+                "entry for {partition} has no batch"
             )));
         }
         if !seen.insert((entry.topic_id, entry.partition)) {
             return Err(MetadataError::Invalid(format!(
-                "partition {}/{} appears twice in segment {}",
-                entry.topic_id, entry.partition, commit.segment_id
+                "partition {partition} appears twice in segment {}",
+                commit.segment_id
             )));
         }
-        crate::convert::to_i64(entry.byte_offset, "byte offset")?;
-        crate::convert::to_i64(entry.byte_len, "byte length")?;
+        let mut previous_end: Option<u64> = None;
+        for batch in &entry.batches {
+            if !(1..=MAX_OFFSET_COUNT).contains(&batch.offset_count) {
+                return Err(MetadataError::Invalid(format!(
+                    "batch of {partition} takes {} offsets; 1 to {MAX_OFFSET_COUNT} are allowed",
+                    batch.offset_count
+                )));
+            }
+            let end = batch
+                .byte_offset
+                .checked_add(batch.byte_len)
+                .ok_or_else(|| {
+                    MetadataError::Invalid(format!(
+                        "byte range of a batch of {partition} overflows"
+                    ))
+                })?;
+            to_i64(end, "batch end")?;
+            if previous_end.is_some_and(|previous| batch.byte_offset < previous) {
+                return Err(MetadataError::Invalid(format!(
+                    "batches of {partition} overlap or are out of byte order at byte {}",
+                    batch.byte_offset
+                )));
+            }
+            previous_end = Some(end);
+            if let Some(producer) = batch.producer
+                && (producer.producer_id < 0
+                    || producer.producer_epoch < 0
+                    || producer.base_sequence < 0)
+            {
+                return Err(MetadataError::Invalid(format!(
+                    "batch of {partition} has a negative producer id, epoch or sequence: \
+                     {producer:?}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Longest advertised host or zone name accepted (DNS names are at most
+/// 253 characters).
+const MAX_ADDRESS_PART_LEN: usize = 255;
+
+/// Checks what an agent registers: a host and a zone (if any) of 1 to
+/// [`MAX_ADDRESS_PART_LEN`] bytes, and a port from 1 to 65535.
+pub(crate) fn agent(host: &str, port: i32, zone: Option<&str>) -> Result<()> {
+    for (what, value) in [("host", Some(host)), ("zone", zone)] {
+        if let Some(value) = value
+            && (value.is_empty() || value.len() > MAX_ADDRESS_PART_LEN)
+        {
+            return Err(MetadataError::Invalid(format!(
+                "agent {what} must be 1 to {MAX_ADDRESS_PART_LEN} bytes long, got {}",
+                value.len()
+            )));
+        }
+    }
+    if !(1..=65535).contains(&port) {
+        return Err(MetadataError::Invalid(format!(
+            "agent port must be 1 to 65535, got {port}"
+        )));
     }
     Ok(())
 }
@@ -71,6 +140,25 @@ pub(crate) fn segment_commit(commit: &SegmentCommit) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agent_addresses_are_checked() {
+        assert!(agent("10.0.0.1", 9092, None).is_ok());
+        assert!(agent("broker.example.com", 65535, Some("eu-west-1a")).is_ok());
+        for (host, port, zone) in [
+            ("", 9092, None),
+            ("h", 0, None),
+            ("h", 65536, None),
+            ("h", -1, None),
+            ("h", 9092, Some("")),
+            (&*"h".repeat(256), 9092, None),
+        ] {
+            assert!(
+                matches!(agent(host, port, zone), Err(MetadataError::Invalid(_))),
+                "{host:?}:{port} in {zone:?} should be rejected"
+            );
+        }
+    }
 
     #[test]
     fn topic_names_follow_kafka_rules() {

@@ -3,16 +3,27 @@
 //! (a database the harness starts and tears down); the `contract_suite!`
 //! macro instantiates every test for one backend. Adding an implementation is
 //! one line at the bottom of this file (and its `Backend` in
-//! `contract/backends.rs`), e.g. `contract_suite!(postgres: crate::backends::Postgres);`.
+//! `contract/backends.rs`).
+//!
+//! Every test runs on SQLite (a file and in memory) and on a real Postgres
+//! server, which the harness starts once per test binary (`initdb` in a
+//! temporary directory; see `floe_tests::TestPostgres`), with a fresh
+//! database per test.
 
+#[path = "contract/agents.rs"]
+mod agents;
 #[path = "contract/backends.rs"]
 mod backends;
 #[path = "contract/commit.rs"]
 mod commit;
 #[path = "contract/concurrency.rs"]
 mod concurrency;
+#[path = "contract/idempotence.rs"]
+mod idempotence;
 #[path = "contract/index.rs"]
 mod index;
+#[path = "contract/notifications.rs"]
+mod notifications;
 #[path = "contract/persistence.rs"]
 mod persistence;
 #[path = "contract/producers.rs"]
@@ -40,6 +51,15 @@ macro_rules! contract_suite {
                 commit::commit_to_deleted_topic_skips_only_that_entry,
                 commit::invalid_commit_changes_nothing,
                 commit::empty_commit_is_recorded,
+                idempotence::duplicate_keeps_its_first_offset,
+                idempotence::last_five_batches_are_remembered,
+                idempotence::sequence_gap_is_out_of_order,
+                idempotence::epochs_fence_and_reset,
+                idempotence::unknown_producer_starts_anywhere,
+                idempotence::sequences_wrap_around,
+                idempotence::batches_of_one_commit_see_each_other,
+                idempotence::adjacent_batches_share_an_index_row,
+                idempotence::recommit_repeats_refusals_and_duplicates,
                 index::index_rows_from_offset,
                 index::index_rows_respect_limit_and_partition,
                 index::timestamp_lookups,
@@ -48,7 +68,15 @@ macro_rules! contract_suite {
                 persistence::data_survives_reopen,
                 persistence::producer_ids_survive_reopen,
                 concurrency::concurrent_commits_are_gapless,
+                concurrency::concurrent_idempotent_producers_never_duplicate,
                 concurrency::concurrent_producer_ids_are_unique,
+                concurrency::delete_during_commits,
+                agents::registered_agents_are_live,
+                agents::silent_agent_expires,
+                agents::deregistered_agent_is_gone,
+                agents::node_ids_are_never_reused,
+                agents::invalid_registrations_fail,
+                notifications::commits_notify_other_stores,
             );
         }
     };
@@ -57,7 +85,7 @@ macro_rules! contract_suite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $test() -> anyhow::Result<()> {
                 use crate::backends::Backend as _;
-                let backend = <$backend>::start().await?;
+                let backend = <$backend>::start(stringify!($test)).await?;
                 crate::$module::$test(&backend).await
             }
         )*
@@ -66,3 +94,4 @@ macro_rules! contract_suite {
 
 contract_suite!(sqlite_file: crate::backends::SqliteFile);
 contract_suite!(sqlite_memory: crate::backends::SqliteMemory);
+contract_suite!(postgres: crate::backends::Postgres);

@@ -121,8 +121,13 @@ impl Topics {
     /// All topics; the cache is rebuilt from the answer, which also drops
     /// topics deleted through other agents.
     pub async fn list(&self) -> Result<Vec<Arc<Topic>>> {
-        let topics: Vec<Arc<Topic>> =
-            self.store.list_topics().await?.into_iter().map(Arc::new).collect();
+        let topics: Vec<Arc<Topic>> = self
+            .store
+            .list_topics()
+            .await?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
         if let Ok(mut map) = self.by_name.write() {
             *map = topics.iter().map(|t| (t.name.clone(), t.clone())).collect();
         }

@@ -15,7 +15,8 @@ use tracing::{Instrument, debug, info_span};
 
 use super::codec::{self, CodecError, RequestFrame};
 use super::{
-    admin_topics, api_versions, fetch, init_producer_id, list_offsets, metadata, produce, versions,
+    admin_topics, api_versions, fetch, find_coordinator, init_producer_id, list_offsets, metadata,
+    produce, versions,
 };
 use crate::context::AgentContext;
 
@@ -56,7 +57,7 @@ pub async fn admit(ctx: &Arc<AgentContext>, frame: Bytes) -> Result<Completion, 
         ApiKey::ApiVersions => ready(&req, version, api_versions::response(false)),
         ApiKey::Metadata => {
             let body = codec::decode_body(&req)?;
-            let resp = metadata::handle(ctx, body, version)
+            let resp = metadata::handle(ctx, body, version, req.header.client_id.as_deref())
                 .instrument(span.clone())
                 .await;
             ready(&req, version, resp)
@@ -125,6 +126,10 @@ pub async fn admit(ctx: &Arc<AgentContext>, frame: Bytes) -> Result<Completion, 
                     .await,
             )
         }
+        ApiKey::FindCoordinator => {
+            let body = codec::decode_body(&req)?;
+            ready(&req, version, find_coordinator::handle(ctx, body, version))
+        }
         ApiKey::InitProducerId => {
             let body = codec::decode_body(&req)?;
             ready(
@@ -169,6 +174,7 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::CreateTopics => "CreateTopics",
         ApiKey::DeleteTopics => "DeleteTopics",
         ApiKey::InitProducerId => "InitProducerId",
+        ApiKey::FindCoordinator => "FindCoordinator",
         _ => "Other",
     }
 }

@@ -11,16 +11,33 @@ use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, Topi
 use kafka_protocol::protocol::StrBytes;
 
 use super::error_codes;
+use crate::cluster::routing::{AgentAddress, client_zone, eligible, partition_key, pick};
 use crate::context::AgentContext;
 
 /// Answers a Metadata request, auto-creating requested topics when allowed.
-pub async fn handle(ctx: &AgentContext, req: MetadataRequest, version: i16) -> MetadataResponse {
-    let id = &ctx.identity;
-    let broker = MetadataResponseBroker::default()
-        .with_node_id(BrokerId(id.node_id))
-        .with_host(StrBytes::from_string(id.host.clone()))
-        .with_port(id.port)
-        .with_rack(id.rack.clone().map(StrBytes::from_string));
+/// Brokers are the live agents; each partition's leader is picked among the
+/// agents in the client's zone (named in its client id) by rendezvous
+/// hashing, so producers spread over the agents and stay in their zone.
+pub async fn handle(
+    ctx: &AgentContext,
+    req: MetadataRequest,
+    version: i16,
+    client_id: Option<&str>,
+) -> MetadataResponse {
+    let agents = ctx.registry.live();
+    let brokers = agents
+        .iter()
+        .map(|a| {
+            MetadataResponseBroker::default()
+                .with_node_id(BrokerId(a.node_id))
+                .with_host(StrBytes::from_string(a.host.clone()))
+                .with_port(a.port)
+                .with_rack(a.zone.clone().map(StrBytes::from_string))
+        })
+        .collect();
+    let routing = Routing {
+        agents: eligible(&agents, client_id.and_then(client_zone)),
+    };
     // v0 has no null topic list: an empty list means all topics.
     let wanted = match req.topics {
         Some(list) if !(version == 0 && list.is_empty()) => Some(list),
@@ -30,7 +47,7 @@ pub async fn handle(ctx: &AgentContext, req: MetadataRequest, version: i16) -> M
     let client_allows = version < 4 || req.allow_auto_topic_creation;
     let topics = match wanted {
         None => match ctx.topics.list().await {
-            Ok(all) => all.iter().map(|t| describe(ctx, t)).collect(),
+            Ok(all) => all.iter().map(|t| describe(&routing, t)).collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "listing topics failed");
                 Vec::new()
@@ -39,20 +56,32 @@ pub async fn handle(ctx: &AgentContext, req: MetadataRequest, version: i16) -> M
         Some(list) => {
             let mut out = Vec::with_capacity(list.len());
             for t in list {
-                out.push(lookup(ctx, t.name, t.topic_id, client_allows).await);
+                out.push(lookup(ctx, &routing, t.name, t.topic_id, client_allows).await);
             }
             out
         }
     };
     MetadataResponse::default()
-        .with_brokers(vec![broker])
-        .with_cluster_id(Some(StrBytes::from_string(id.cluster_id.clone())))
-        .with_controller_id(BrokerId(id.node_id))
+        .with_brokers(brokers)
+        .with_cluster_id(Some(StrBytes::from_string(ctx.cluster_id.clone())))
+        .with_controller_id(BrokerId(ctx.registry.me().node_id))
         .with_topics(topics)
+}
+
+/// The agents partitions are spread over for this client.
+struct Routing<'a> {
+    agents: Vec<&'a AgentAddress>,
+}
+
+impl Routing<'_> {
+    fn leader(&self, topic: &Topic, partition: i32) -> BrokerId {
+        BrokerId(pick(&self.agents, &partition_key(topic.id, partition)).map_or(-1, |a| a.node_id))
+    }
 }
 
 async fn lookup(
     ctx: &AgentContext,
+    routing: &Routing<'_>,
     name: Option<TopicName>,
     topic_id: uuid::Uuid,
     client_allows: bool,
@@ -62,7 +91,7 @@ async fn lookup(
         None => ctx.topics.get_by_id(topic_id).await,
     };
     match found {
-        Ok(Some(t)) => describe(ctx, &t),
+        Ok(Some(t)) => describe(routing, &t),
         Ok(None) => {
             let code = if name.is_some() {
                 ResponseError::UnknownTopicOrPartition
@@ -89,16 +118,16 @@ async fn lookup(
     }
 }
 
-fn describe(ctx: &AgentContext, t: &Arc<Topic>) -> MetadataResponseTopic {
-    let me = BrokerId(ctx.identity.node_id);
+fn describe(routing: &Routing<'_>, t: &Arc<Topic>) -> MetadataResponseTopic {
     let partitions = (0..t.partitions)
         .map(|p| {
+            let leader = routing.leader(t, p);
             MetadataResponsePartition::default()
                 .with_partition_index(p)
-                .with_leader_id(me)
+                .with_leader_id(leader)
                 .with_leader_epoch(0)
-                .with_replica_nodes(vec![me])
-                .with_isr_nodes(vec![me])
+                .with_replica_nodes(vec![leader])
+                .with_isr_nodes(vec![leader])
         })
         .collect();
     MetadataResponseTopic::default()

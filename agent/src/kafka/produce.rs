@@ -120,10 +120,16 @@ async fn admit_partition(
         return Admitted::Refused(p.index, ResponseError::UnsupportedCompressionType.code());
     }
     let len = records.len();
-    match ctx.producer.append(topic_id, p.index, records, &header).await {
+    match ctx
+        .producer
+        .append(topic_id, p.index, records, &header)
+        .await
+    {
         Ok(rx) => {
             ctx.metrics.produce_bytes.inc_by(len as u64);
-            ctx.metrics.produce_records.inc_by(header.offset_count() as u64);
+            ctx.metrics
+                .produce_records
+                .inc_by(header.offset_count() as u64);
             Admitted::Waiting(p.index, rx)
         }
         Err(e) => Admitted::Refused(p.index, error_codes::for_flush(&e)),

@@ -9,6 +9,7 @@ use kafka_protocol::protocol::VersionRange;
 ///
 /// Produce and Fetch stop below the versions that address topics by id only
 /// (Produce 13, Fetch 13); ListOffsets stops at 7 (max-timestamp lookups).
+/// FindCoordinator is also what tells librdkafka that the broker takes LZ4.
 const IMPLEMENTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::Produce, 3, 12),
     (ApiKey::Fetch, 4, 12),
@@ -18,6 +19,7 @@ const IMPLEMENTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::CreateTopics, 2, 7),
     (ApiKey::DeleteTopics, 1, 6),
     (ApiKey::InitProducerId, 0, 4),
+    (ApiKey::FindCoordinator, 0, 4),
 ];
 
 /// The versions of `api` this agent serves, or `None` if it serves none.

@@ -244,7 +244,12 @@ async fn commit(uploaded: Uploaded, deps: &Deps) {
         sealed_at,
         upload,
     } = uploaded;
-    let SealedSegment { batches, bytes, permit, .. } = sealed;
+    let SealedSegment {
+        batches,
+        bytes,
+        permit,
+        ..
+    } = sealed;
     let outcome = match upload {
         Err(e) => Err(FlushError::Storage(format!("upload of {key} failed: {e}"))),
         Ok(()) => {
@@ -252,7 +257,11 @@ async fn commit(uploaded: Uploaded, deps: &Deps) {
                 segment_id,
                 object_key: key.as_str().to_string(),
                 size,
-                entries: entries.iter().zip(&batches).map(|(e, b)| commit_entry(e, b)).collect(),
+                entries: entries
+                    .iter()
+                    .zip(&batches)
+                    .map(|(e, b)| commit_entry(e, b))
+                    .collect(),
             };
             commit_with_retries(&commit, deps).await
         }
@@ -295,7 +304,11 @@ fn commit_entry(entry: &FooterEntry, batches: &[SealedBatch]) -> CommitEntry {
             e
         })
         .collect();
-    CommitEntry { topic_id: entry.topic_id, partition: entry.partition, batches }
+    CommitEntry {
+        topic_id: entry.topic_id,
+        partition: entry.partition,
+        batches,
+    }
 }
 
 async fn commit_with_retries(
@@ -336,7 +349,9 @@ fn answer(batches: Vec<Vec<SealedBatch>>, outcome: Result<Vec<Vec<BatchOutcome>>
                     Some(BatchOutcome::InvalidProducerEpoch) => {
                         Err(FlushError::InvalidProducerEpoch)
                     }
-                    None => Err(FlushError::Storage("commit returned too few outcomes".into())),
+                    None => Err(FlushError::Storage(
+                        "commit returned too few outcomes".into(),
+                    )),
                 },
             };
             // A producer that went away (connection closed) is not an error.

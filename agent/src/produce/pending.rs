@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use floe_metadata::ProducerBatch;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::time::Instant;
-use floe_metadata::ProducerBatch;
 use uuid::Uuid;
 
 use crate::metrics::Metrics;
@@ -113,7 +113,12 @@ impl PendingSegment {
             });
             sealed.push(facts);
         }
-        Some(SealedSegment { partitions, batches: sealed, bytes: taken.bytes, permit: taken.permit })
+        Some(SealedSegment {
+            partitions,
+            batches: sealed,
+            bytes: taken.bytes,
+            permit: taken.permit,
+        })
     }
 }
 
@@ -168,13 +173,17 @@ impl Producer {
             producer_epoch: header.producer_epoch,
             base_sequence: header.base_sequence,
         });
-        pending.partitions.entry((topic_id, partition)).or_default().push(PendingBatch {
-            data: batch,
-            offset_count: header.offset_count(),
-            max_timestamp: header.max_timestamp,
-            producer,
-            reply: tx,
-        });
+        pending
+            .partitions
+            .entry((topic_id, partition))
+            .or_default()
+            .push(PendingBatch {
+                data: batch,
+                offset_count: header.offset_count(),
+                max_timestamp: header.max_timestamp,
+                producer,
+                reply: tx,
+            });
         let was_empty = pending.first_append.is_none();
         if was_empty {
             pending.first_append = Some(Instant::now());

@@ -150,13 +150,17 @@ pub fn validate_produced(records: &[u8]) -> Result<BatchHeader, BatchError> {
     let header = BatchHeader::parse(records)?;
     verify_crc(records, &header)?;
     if header.total_len != records.len() {
-        return Err(BatchError::Invalid("exactly one record batch per partition is allowed"));
+        return Err(BatchError::Invalid(
+            "exactly one record batch per partition is allowed",
+        ));
     }
     if header.record_count < 1 {
         return Err(BatchError::Invalid("record batch holds no record"));
     }
     if i64::from(header.record_count) != header.offset_count() {
-        return Err(BatchError::Invalid("record count does not match last offset delta"));
+        return Err(BatchError::Invalid(
+            "record count does not match last offset delta",
+        ));
     }
     if header.is_control() {
         return Err(BatchError::Invalid("control batches cannot be produced"));

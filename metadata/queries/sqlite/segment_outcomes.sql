@@ -1,2 +1,5 @@
--- The offsets a committed segment was given, per partition.
-SELECT topic_id, partition, base_offset, last_offset FROM index_rows WHERE segment_id = ?1
+-- What each batch of committed segment ?1 became, in commit order.
+SELECT entry_index, batch_index, outcome, base_offset
+FROM segment_outcomes
+WHERE segment_id = ?1
+ORDER BY entry_index, batch_index

@@ -1,26 +1,36 @@
-//! Committing a segment: the sequencer. One transaction assigns the offsets
-//! of every partition in the segment file and indexes them.
+//! Committing a segment: the sequencer. One transaction checks every
+//! batch of an idempotent producer, assigns the offsets of every partition
+//! in the segment file, indexes them and records the outcomes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use sqlx::SqliteConnection;
 
 use super::SqliteStore;
-use super::rows::OutcomeRecord;
-use crate::convert::{stored_uuid, to_i64};
-use crate::{CommitEntry, CommitOutcome, MetadataError, Result, SegmentCommit, TopicId, validate};
+use crate::convert::{stored_epoch, to_i64};
+use crate::outcomes::{StoredOutcome, regroup, to_stored};
+use crate::sequencer::{ProducerHistory, StoredBatch, plan_entry};
+use crate::{BatchOutcome, CommitEntry, MetadataError, Result, SegmentCommit, validate};
 
 const SEGMENT_INSERT: &str = include_str!("../../queries/sqlite/segment_insert.sql");
 const SEGMENT_OUTCOMES: &str = include_str!("../../queries/sqlite/segment_outcomes.sql");
-const PARTITION_ADVANCE: &str = include_str!("../../queries/sqlite/partition_advance.sql");
+const SEGMENT_OUTCOME_INSERT: &str =
+    include_str!("../../queries/sqlite/segment_outcome_insert.sql");
+const PARTITION_NEXT_OFFSET: &str = include_str!("../../queries/sqlite/partition_next_offset.sql");
+const PARTITION_SET_NEXT_OFFSET: &str =
+    include_str!("../../queries/sqlite/partition_set_next_offset.sql");
 const INDEX_ROW_INSERT: &str = include_str!("../../queries/sqlite/index_row_insert.sql");
+const PRODUCER_BATCHES_GET: &str = include_str!("../../queries/sqlite/producer_batches_get.sql");
+const PRODUCER_BATCHES_CLEAR: &str =
+    include_str!("../../queries/sqlite/producer_batches_clear.sql");
+const PRODUCER_BATCH_INSERT: &str = include_str!("../../queries/sqlite/producer_batch_insert.sql");
 
 /// Commits `commit` in one transaction, or returns the outcomes of its
 /// earlier commit if its segment id is already committed.
 pub(super) async fn commit_segment(
     store: &SqliteStore,
     commit: &SegmentCommit,
-) -> Result<Vec<CommitOutcome>> {
+) -> Result<Vec<Vec<BatchOutcome>>> {
     validate::segment_commit(commit)?;
     let size = to_i64(commit.size, "segment size")?;
 
@@ -35,15 +45,20 @@ pub(super) async fn commit_segment(
     if inserted == 0 {
         // Already committed (a retry whose first answer was lost): change
         // nothing, answer as the first time.
-        let outcomes = stored_outcomes(&mut write.tx, commit).await?;
+        let stored: Vec<StoredOutcome> = sqlx::query_as(SEGMENT_OUTCOMES)
+            .bind(commit.segment_id)
+            .fetch_all(&mut *write.tx)
+            .await?;
         write.tx.rollback().await?;
         tracing::debug!(segment = %commit.segment_id, "segment already committed");
-        return Ok(outcomes);
+        return regroup(stored, commit);
     }
 
     let mut outcomes = Vec::with_capacity(commit.entries.len());
-    for entry in &commit.entries {
-        outcomes.push(commit_entry(&mut write.tx, commit, entry).await?);
+    for (entry_index, entry) in commit.entries.iter().enumerate() {
+        let entry_outcomes = commit_entry(&mut write.tx, commit, entry).await?;
+        record_outcomes(&mut write.tx, commit, entry_index, &entry_outcomes).await?;
+        outcomes.push(entry_outcomes);
     }
     write.commit().await?;
     tracing::debug!(
@@ -55,83 +70,154 @@ pub(super) async fn commit_segment(
     Ok(outcomes)
 }
 
-/// Takes the entry's offsets from its partition and indexes them.
+/// Checks, sequences and indexes the batches of one entry.
 async fn commit_entry(
     conn: &mut SqliteConnection,
     commit: &SegmentCommit,
     entry: &CommitEntry,
-) -> Result<CommitOutcome> {
-    let base_offset: Option<i64> = sqlx::query_scalar(PARTITION_ADVANCE)
+) -> Result<Vec<BatchOutcome>> {
+    let next_offset: Option<i64> = sqlx::query_scalar(PARTITION_NEXT_OFFSET)
         .bind(entry.topic_id)
         .bind(entry.partition)
-        .bind(entry.offset_count)
         .fetch_optional(&mut *conn)
         .await?;
-    let Some(base_offset) = base_offset else {
+    let Some(next_offset) = next_offset else {
         tracing::info!(
             segment = %commit.segment_id,
             topic_id = %entry.topic_id,
             partition = entry.partition,
             "partition gone before its segment was committed"
         );
-        return Ok(CommitOutcome::UnknownPartition);
+        return Ok(vec![BatchOutcome::UnknownPartition; entry.batches.len()]);
     };
-    let last_offset = base_offset
-        .checked_add(entry.offset_count - 1)
-        .ok_or_else(|| {
-            MetadataError::Corrupt(format!(
-                "offsets of {}/{} overflow",
-                entry.topic_id, entry.partition
-            ))
-        })?;
-    sqlx::query(INDEX_ROW_INSERT)
-        .bind(entry.topic_id)
-        .bind(entry.partition)
-        .bind(base_offset)
-        .bind(last_offset)
-        .bind(commit.segment_id)
-        .bind(to_i64(entry.byte_offset, "byte offset")?)
-        .bind(to_i64(entry.byte_len, "byte length")?)
-        .bind(entry.max_timestamp)
-        .execute(&mut *conn)
-        .await?;
-    Ok(CommitOutcome::Committed {
-        base_offset,
-        last_offset,
-    })
+
+    let producers: BTreeSet<i64> = entry
+        .batches
+        .iter()
+        .filter_map(|batch| batch.producer.map(|producer| producer.producer_id))
+        .collect();
+    let mut histories = HashMap::with_capacity(producers.len());
+    for producer_id in producers {
+        if let Some(history) = load_history(conn, entry, producer_id).await? {
+            histories.insert(producer_id, history);
+        }
+    }
+
+    let plan = plan_entry(entry, next_offset, &mut histories)?;
+    for row in &plan.rows {
+        sqlx::query(INDEX_ROW_INSERT)
+            .bind(entry.topic_id)
+            .bind(entry.partition)
+            .bind(row.base_offset)
+            .bind(row.last_offset)
+            .bind(commit.segment_id)
+            .bind(to_i64(row.byte_offset, "byte offset")?)
+            .bind(to_i64(row.byte_len, "byte length")?)
+            .bind(row.max_timestamp)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if plan.next_offset != next_offset {
+        sqlx::query(PARTITION_SET_NEXT_OFFSET)
+            .bind(entry.topic_id)
+            .bind(entry.partition)
+            .bind(plan.next_offset)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for producer_id in &plan.changed {
+        if let Some(history) = histories.get(producer_id) {
+            save_history(conn, entry, *producer_id, history).await?;
+        }
+    }
+    Ok(plan.outcomes)
 }
 
-/// The outcomes of an already committed segment, read back from its index
-/// rows, in the order of `commit`'s entries. An entry without a row (its
-/// partition was gone at the first commit, or deleted since) is
-/// [`CommitOutcome::UnknownPartition`].
-async fn stored_outcomes(
+/// The stored history of a producer on the entry's partition, if any.
+async fn load_history(
     conn: &mut SqliteConnection,
-    commit: &SegmentCommit,
-) -> Result<Vec<CommitOutcome>> {
-    let records: Vec<OutcomeRecord> = sqlx::query_as(SEGMENT_OUTCOMES)
-        .bind(commit.segment_id)
+    entry: &CommitEntry,
+    producer_id: i64,
+) -> Result<Option<ProducerHistory>> {
+    let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(PRODUCER_BATCHES_GET)
+        .bind(entry.topic_id)
+        .bind(entry.partition)
+        .bind(producer_id)
         .fetch_all(&mut *conn)
         .await?;
-    let mut stored: HashMap<(TopicId, i64), CommitOutcome> = HashMap::new();
-    for record in records {
-        let topic_id = stored_uuid(&record.topic_id, "topic id")?;
-        stored.insert(
-            (topic_id, record.partition),
-            CommitOutcome::Committed {
-                base_offset: record.base_offset,
-                last_offset: record.last_offset,
-            },
-        );
+    let mut history: Option<ProducerHistory> = None;
+    for (epoch, base_sequence, last_sequence, base_offset) in rows {
+        let epoch = stored_epoch(epoch)?;
+        let batch = StoredBatch {
+            base_sequence: stored_sequence(base_sequence)?,
+            last_sequence: stored_sequence(last_sequence)?,
+            base_offset,
+        };
+        history
+            .get_or_insert_with(|| ProducerHistory {
+                epoch,
+                batches: VecDeque::new(),
+            })
+            .batches
+            .push_back(batch);
     }
-    Ok(commit
-        .entries
-        .iter()
-        .map(|entry| {
-            stored
-                .get(&(entry.topic_id, i64::from(entry.partition)))
-                .copied()
-                .unwrap_or(CommitOutcome::UnknownPartition)
-        })
-        .collect())
+    Ok(history)
+}
+
+/// Replaces the stored history of a producer on the entry's partition.
+async fn save_history(
+    conn: &mut SqliteConnection,
+    entry: &CommitEntry,
+    producer_id: i64,
+    history: &ProducerHistory,
+) -> Result<()> {
+    sqlx::query(PRODUCER_BATCHES_CLEAR)
+        .bind(entry.topic_id)
+        .bind(entry.partition)
+        .bind(producer_id)
+        .execute(&mut *conn)
+        .await?;
+    for batch in &history.batches {
+        sqlx::query(PRODUCER_BATCH_INSERT)
+            .bind(entry.topic_id)
+            .bind(entry.partition)
+            .bind(producer_id)
+            .bind(history.epoch)
+            .bind(batch.base_sequence)
+            .bind(batch.last_sequence)
+            .bind(batch.base_offset)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Stores what each batch of an entry became, for retries.
+async fn record_outcomes(
+    conn: &mut SqliteConnection,
+    commit: &SegmentCommit,
+    entry_index: usize,
+    outcomes: &[BatchOutcome],
+) -> Result<()> {
+    let entry_index = to_i64(entry_index as u64, "entry index")?;
+    for (batch_index, outcome) in outcomes.iter().enumerate() {
+        let (kind, base_offset) = to_stored(*outcome);
+        sqlx::query(SEGMENT_OUTCOME_INSERT)
+            .bind(commit.segment_id)
+            .bind(entry_index)
+            .bind(to_i64(batch_index as u64, "batch index")?)
+            .bind(kind)
+            .bind(base_offset)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A stored sequence number, which must be a non-negative `i32`.
+fn stored_sequence(value: i64) -> Result<i32> {
+    i32::try_from(value)
+        .ok()
+        .filter(|sequence| *sequence >= 0)
+        .ok_or_else(|| MetadataError::Corrupt(format!("producer sequence {value} out of range")))
 }

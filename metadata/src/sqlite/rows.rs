@@ -2,8 +2,8 @@
 //! types. Columns are read as raw values (bytes, integers, text) so a bad
 //! stored value becomes [`crate::MetadataError::Corrupt`], not a panic.
 
-use crate::convert::{config_from_json, stored_u64, stored_uuid};
-use crate::{IndexRow, MetadataError, Result, Topic};
+use crate::convert::{config_from_json, stored_node_id, stored_u64, stored_uuid};
+use crate::{AgentRecord, IndexRow, MetadataError, Result, Topic};
 
 /// A row of `topics`.
 #[derive(Debug, sqlx::FromRow)]
@@ -64,11 +64,26 @@ impl IndexRecord {
     }
 }
 
-/// The offsets a committed segment gave one partition.
+/// A row of `agents`.
 #[derive(Debug, sqlx::FromRow)]
-pub(super) struct OutcomeRecord {
-    pub(super) topic_id: Vec<u8>,
-    pub(super) partition: i64,
-    pub(super) base_offset: i64,
-    pub(super) last_offset: i64,
+pub(super) struct AgentRow {
+    node_id: i64,
+    host: String,
+    port: i64,
+    zone: Option<String>,
+}
+
+impl AgentRow {
+    /// The stored agent, checked.
+    pub(super) fn into_agent(self) -> Result<AgentRecord> {
+        let port = i32::try_from(self.port).map_err(|_| {
+            MetadataError::Corrupt(format!("agent port {} out of range", self.port))
+        })?;
+        Ok(AgentRecord {
+            node_id: stored_node_id(self.node_id)?,
+            host: self.host,
+            port,
+            zone: self.zone,
+        })
+    }
 }

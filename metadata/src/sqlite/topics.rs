@@ -14,6 +14,8 @@ const TOPIC_BY_ID: &str = include_str!("../../queries/sqlite/topic_by_id.sql");
 const TOPICS_LIST: &str = include_str!("../../queries/sqlite/topics_list.sql");
 const TOPIC_DELETE_INDEX_ROWS: &str =
     include_str!("../../queries/sqlite/topic_delete_index_rows.sql");
+const TOPIC_DELETE_PRODUCER_BATCHES: &str =
+    include_str!("../../queries/sqlite/topic_delete_producer_batches.sql");
 const TOPIC_DELETE_PARTITIONS: &str =
     include_str!("../../queries/sqlite/topic_delete_partitions.sql");
 const TOPIC_DELETE: &str = include_str!("../../queries/sqlite/topic_delete.sql");
@@ -91,8 +93,8 @@ pub(super) async fn list(pool: &SqlitePool) -> Result<Vec<Topic>> {
         .collect()
 }
 
-/// Deletes a topic with its partitions and index rows in one transaction;
-/// its segments stay for the garbage collector.
+/// Deletes a topic with its partitions, index rows and producer histories
+/// in one transaction; its segments stay for the garbage collector.
 pub(super) async fn delete(store: &SqliteStore, id: TopicId) -> Result<()> {
     let mut write = store.begin_write().await?;
     let rows = sqlx::query(TOPIC_DELETE_INDEX_ROWS)
@@ -100,6 +102,10 @@ pub(super) async fn delete(store: &SqliteStore, id: TopicId) -> Result<()> {
         .execute(&mut *write.tx)
         .await?
         .rows_affected();
+    sqlx::query(TOPIC_DELETE_PRODUCER_BATCHES)
+        .bind(id)
+        .execute(&mut *write.tx)
+        .await?;
     sqlx::query(TOPIC_DELETE_PARTITIONS)
         .bind(id)
         .execute(&mut *write.tx)

@@ -1,37 +1,34 @@
 //! Committing segments: offsets assigned by the sequencer.
 
-use floe_metadata::{CommitOutcome, IndexRow, MetadataError, PartitionOffsets};
+use floe_metadata::{BatchOutcome, IndexRow, MetadataError, PartitionOffsets};
 
 use crate::backends::Backend;
-use crate::support::{BYTES_PER_OFFSET, committed, create, entry, high_watermark, segment};
+use crate::support::{
+    BYTES_PER_OFFSET, HEADER_BYTES, appended, batch, create, each, entry, entry_of, high_watermark,
+    idempotent, row_ranges, segment,
+};
 
 pub async fn offsets_are_contiguous_from_zero(backend: &dyn Backend) -> anyhow::Result<()> {
     let store = backend.open().await?;
     let topic = create(&*store, "orders", 1).await?;
     let counts = [1, 3, 2, 10, 1];
-    let mut commits = Vec::new();
     let mut expected_rows = Vec::new();
     let mut next = 0;
     for (i, count) in counts.into_iter().enumerate() {
         let timestamp = 1_000 + i64::try_from(i)?;
         let commit = segment(vec![entry(topic.id, 0, count, timestamp)]);
         let outcomes = store.commit_segment(&commit).await?;
-        assert_eq!(
-            outcomes,
-            vec![committed(next, next + count - 1)],
-            "commit {i}"
-        );
+        assert_eq!(outcomes, each([appended(next)]), "commit {i}");
         expected_rows.push(IndexRow {
             base_offset: next,
             last_offset: next + count - 1,
             segment_id: commit.segment_id,
             object_key: commit.object_key.clone(),
-            byte_offset: 64,
+            byte_offset: HEADER_BYTES,
             byte_len: u64::try_from(count)? * BYTES_PER_OFFSET,
             max_timestamp: timestamp,
         });
         next += count;
-        commits.push(commit);
     }
     assert_eq!(next, 17);
     assert_eq!(
@@ -56,16 +53,16 @@ pub async fn multi_partition_commit_assigns_each_partition(
         entry(orders.id, 0, 2, 10),
         entry(orders.id, 2, 5, 11),
         entry(clicks.id, 0, 1, 12),
-        entry(orders.id, 1, 3, 13),
+        entry_of(orders.id, 1, vec![batch(1, 13), batch(2, 14)]),
     ]);
     let outcomes = store.commit_segment(&first).await?;
     assert_eq!(
         outcomes,
         vec![
-            committed(0, 1),
-            committed(0, 4),
-            committed(0, 0),
-            committed(0, 2)
+            vec![appended(0)],
+            vec![appended(0)],
+            vec![appended(0)],
+            vec![appended(0), appended(1)],
         ]
     );
 
@@ -75,17 +72,15 @@ pub async fn multi_partition_commit_assigns_each_partition(
         entry(orders.id, 0, 2, 22),
     ]);
     let outcomes = store.commit_segment(&second).await?;
-    assert_eq!(
-        outcomes,
-        vec![committed(3, 3), committed(1, 4), committed(2, 3)]
-    );
+    assert_eq!(outcomes, each([appended(3), appended(1), appended(2)]));
 
     assert_eq!(high_watermark(&*store, orders.id, 0).await?, 4);
     assert_eq!(high_watermark(&*store, orders.id, 1).await?, 4);
     assert_eq!(high_watermark(&*store, orders.id, 2).await?, 5);
     assert_eq!(high_watermark(&*store, clicks.id, 0).await?, 5);
 
-    // Each row points at its partition's slice of the shared file.
+    // Each row points at its partition's slice of the shared file; the two
+    // adjacent batches of partition 1 share one row.
     let rows = store.index_rows(orders.id, 1, 0, 100).await?;
     let slices: Vec<_> = rows
         .iter()
@@ -95,29 +90,38 @@ pub async fn multi_partition_commit_assigns_each_partition(
                 row.byte_offset,
                 row.byte_len,
                 row.base_offset,
+                row.last_offset,
+                row.max_timestamp,
             )
         })
         .collect();
+    let first_slice = first.entries[3].batches[0].byte_offset;
+    assert_eq!(first_slice, HEADER_BYTES + 200 + 500 + 100);
     assert_eq!(
         slices,
         vec![
-            (first.segment_id, first.entries[3].byte_offset, 300, 0),
-            (second.segment_id, second.entries[0].byte_offset, 100, 3),
+            (first.segment_id, first_slice, 300, 0, 2, 14),
+            (second.segment_id, HEADER_BYTES, 100, 3, 3, 20),
         ]
     );
-    assert_eq!(first.entries[3].byte_offset, 64 + 200 + 500 + 100);
     Ok(())
 }
 
 pub async fn recommit_of_same_segment_is_idempotent(backend: &dyn Backend) -> anyhow::Result<()> {
     let store = backend.open().await?;
     let topic = create(&*store, "orders", 2).await?;
-    let a = segment(vec![entry(topic.id, 0, 3, 10), entry(topic.id, 1, 4, 10)]);
+    let a = segment(vec![
+        entry(topic.id, 0, 3, 10),
+        entry_of(topic.id, 1, vec![batch(4, 10), batch(1, 11)]),
+    ]);
     let b = segment(vec![entry(topic.id, 0, 2, 20), entry(topic.id, 1, 1, 20)]);
     let first_a = store.commit_segment(&a).await?;
     let first_b = store.commit_segment(&b).await?;
-    assert_eq!(first_a, vec![committed(0, 2), committed(0, 3)]);
-    assert_eq!(first_b, vec![committed(3, 4), committed(4, 4)]);
+    assert_eq!(
+        first_a,
+        vec![vec![appended(0)], vec![appended(0), appended(4)]]
+    );
+    assert_eq!(first_b, each([appended(3), appended(5)]));
     let rows_before = store.index_rows(topic.id, 0, 0, 100).await?;
 
     // A retry (say, after a lost answer) returns the first outcome again.
@@ -125,22 +129,26 @@ pub async fn recommit_of_same_segment_is_idempotent(backend: &dyn Backend) -> an
     assert_eq!(store.commit_segment(&b).await?, first_b);
     assert_eq!(store.commit_segment(&a).await?, first_a);
 
-    // Outcomes follow the order of the entries in the request.
-    let mut reversed = a.clone();
-    reversed.entries.reverse();
-    assert_eq!(
-        store.commit_segment(&reversed).await?,
-        vec![committed(0, 3), committed(0, 2)]
+    // The same id with other entries is a caller's bug, not a retry.
+    let mut other = a.clone();
+    other.entries[1].batches.pop();
+    let result = store.commit_segment(&other).await;
+    assert!(
+        matches!(result, Err(MetadataError::Invalid(_))),
+        "got {result:?}"
     );
 
     assert_eq!(high_watermark(&*store, topic.id, 0).await?, 5);
-    assert_eq!(high_watermark(&*store, topic.id, 1).await?, 5);
+    assert_eq!(high_watermark(&*store, topic.id, 1).await?, 6);
     assert_eq!(store.index_rows(topic.id, 0, 0, 100).await?, rows_before);
-    assert_eq!(store.index_rows(topic.id, 1, 0, 100).await?.len(), 2);
+    assert_eq!(
+        row_ranges(&*store, topic.id, 1).await?,
+        vec![(0, 4), (5, 5)]
+    );
 
     // A later new segment continues where the real commits left off.
     let c = segment(vec![entry(topic.id, 0, 1, 30)]);
-    assert_eq!(store.commit_segment(&c).await?, vec![committed(5, 5)]);
+    assert_eq!(store.commit_segment(&c).await?, each([appended(5)]));
     Ok(())
 }
 
@@ -153,17 +161,18 @@ pub async fn commit_to_deleted_topic_skips_only_that_entry(
     store.delete_topic(gone.id).await?;
 
     let commit = segment(vec![
-        entry(gone.id, 0, 3, 10),
+        entry_of(gone.id, 0, vec![batch(3, 10), idempotent(9, 0, 0, 1)]),
         entry(live.id, 0, 2, 10),
         entry(live.id, 7, 1, 10),
         entry(live.id, 1, 4, 10),
     ]);
     let outcomes = store.commit_segment(&commit).await?;
+    let unknown = BatchOutcome::UnknownPartition;
     let expected = vec![
-        CommitOutcome::UnknownPartition,
-        committed(0, 1),
-        CommitOutcome::UnknownPartition,
-        committed(0, 3),
+        vec![unknown, unknown],
+        vec![appended(0)],
+        vec![unknown],
+        vec![appended(0)],
     ];
     assert_eq!(outcomes, expected);
     assert_eq!(store.commit_segment(&commit).await?, expected);
@@ -174,47 +183,73 @@ pub async fn commit_to_deleted_topic_skips_only_that_entry(
 
     // A segment whose every partition is gone commits nothing.
     let orphan = segment(vec![entry(gone.id, 0, 1, 10)]);
-    assert_eq!(
-        store.commit_segment(&orphan).await?,
-        vec![CommitOutcome::UnknownPartition]
-    );
+    assert_eq!(store.commit_segment(&orphan).await?, each([unknown]));
     Ok(())
 }
 
 pub async fn invalid_commit_changes_nothing(backend: &dyn Backend) -> anyhow::Result<()> {
     let store = backend.open().await?;
     let topic = create(&*store, "orders", 2).await?;
-    let invalid = [
-        segment(vec![entry(topic.id, 0, 3, 10), entry(topic.id, 1, 0, 10)]),
-        segment(vec![entry(topic.id, 0, 3, 10), entry(topic.id, 1, -5, 10)]),
-        segment(vec![entry(topic.id, 0, 3, 10), entry(topic.id, 0, 1, 10)]),
+    let t = topic.id;
+    let mut invalid = vec![
+        // An entry without batches.
+        segment(vec![entry(t, 0, 3, 10), entry_of(t, 1, vec![])]),
+        // Batches taking no offsets, fewer than none, or more than 2^31.
+        segment(vec![entry(t, 0, 3, 10), entry(t, 1, 0, 10)]),
+        segment(vec![entry(t, 0, 3, 10), entry(t, 1, -5, 10)]),
+        segment(vec![entry(t, 0, (1 << 31) + 1, 10)]),
+        // A partition twice.
+        segment(vec![entry(t, 0, 3, 10), entry(t, 0, 1, 10)]),
+        // Negative producer fields.
+        segment(vec![entry_of(t, 0, vec![idempotent(-1, 0, 0, 1)])]),
+        segment(vec![entry_of(t, 0, vec![idempotent(1, -1, 0, 1)])]),
+        segment(vec![entry_of(t, 0, vec![idempotent(1, 0, -1, 1)])]),
     ];
-    for commit in &invalid {
+    // Batches of an entry overlapping, or out of byte order.
+    let mut overlapping = segment(vec![entry_of(t, 0, vec![batch(2, 1), batch(2, 1)])]);
+    overlapping.entries[0].batches[1].byte_offset -= 1;
+    invalid.push(overlapping);
+    let mut backwards = segment(vec![entry_of(t, 0, vec![batch(2, 1), batch(2, 1)])]);
+    backwards.entries[0].batches.reverse();
+    invalid.push(backwards);
+    // Sizes beyond 63 bits.
+    let mut too_big = segment(vec![entry(t, 0, 1, 10)]);
+    too_big.entries[0].batches[0].byte_len = u64::MAX - 100;
+    invalid.push(too_big);
+    let mut huge_file = segment(vec![entry(t, 0, 1, 10)]);
+    huge_file.size = u64::MAX;
+    invalid.push(huge_file);
+
+    for (i, commit) in invalid.iter().enumerate() {
         let result = store.commit_segment(commit).await;
         assert!(
             matches!(result, Err(MetadataError::Invalid(_))),
-            "got {result:?}"
+            "commit {i}: got {result:?}"
         );
     }
-    let mut too_big = segment(vec![entry(topic.id, 0, 1, 10)]);
-    too_big.entries[0].byte_len = u64::MAX;
-    let result = store.commit_segment(&too_big).await;
-    assert!(
-        matches!(result, Err(MetadataError::Invalid(_))),
-        "got {result:?}"
-    );
 
-    assert_eq!(high_watermark(&*store, topic.id, 0).await?, 0);
-    assert_eq!(high_watermark(&*store, topic.id, 1).await?, 0);
-    assert_eq!(store.index_rows(topic.id, 0, 0, 100).await?, vec![]);
+    assert_eq!(high_watermark(&*store, t, 0).await?, 0);
+    assert_eq!(high_watermark(&*store, t, 1).await?, 0);
+    assert_eq!(store.index_rows(t, 0, 0, 100).await?, vec![]);
 
     // The rejected segment id was not recorded: a valid commit under it
     // takes offsets normally.
-    let mut fixed = invalid[0].clone();
-    fixed.entries[1].offset_count = 1;
+    let mut fixed = invalid[1].clone();
+    fixed.entries[1].batches[0].offset_count = 1;
     assert_eq!(
         store.commit_segment(&fixed).await?,
-        vec![committed(0, 2), committed(0, 0)]
+        each([appended(0), appended(0)])
+    );
+    // Batches with a gap between them are fine (in separate rows).
+    let mut gap = segment(vec![entry_of(t, 1, vec![batch(1, 1), batch(1, 1)])]);
+    gap.entries[0].batches[1].byte_offset += 7;
+    assert_eq!(
+        store.commit_segment(&gap).await?,
+        vec![vec![appended(1), appended(2)]]
+    );
+    assert_eq!(
+        row_ranges(&*store, t, 1).await?,
+        vec![(0, 0), (1, 1), (2, 2)]
     );
     Ok(())
 }
@@ -223,14 +258,16 @@ pub async fn empty_commit_is_recorded(backend: &dyn Backend) -> anyhow::Result<(
     let store = backend.open().await?;
     let topic = create(&*store, "orders", 1).await?;
     let empty = segment(vec![]);
-    assert_eq!(store.commit_segment(&empty).await?, vec![]);
-    // Re-sent with entries, the segment id is already taken: nothing is
-    // indexed and the entries report no offsets.
+    assert_eq!(store.commit_segment(&empty).await?, Vec::<Vec<_>>::new());
+    assert_eq!(store.commit_segment(&empty).await?, Vec::<Vec<_>>::new());
+    // Re-sent with entries, the segment id is already taken by other
+    // content: refused, and nothing is indexed.
     let mut reused = empty.clone();
     reused.entries.push(entry(topic.id, 0, 1, 10));
-    assert_eq!(
-        store.commit_segment(&reused).await?,
-        vec![CommitOutcome::UnknownPartition]
+    let result = store.commit_segment(&reused).await;
+    assert!(
+        matches!(result, Err(MetadataError::Invalid(_))),
+        "got {result:?}"
     );
     assert_eq!(high_watermark(&*store, topic.id, 0).await?, 0);
     Ok(())

@@ -3,10 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use floe_metadata::{CommitOutcome, ProducerIdentity};
+use floe_metadata::{BatchOutcome, ProducerIdentity};
 
 use crate::backends::Backend;
-use crate::support::{committed, create, entry, high_watermark, new_topic, segment};
+use crate::support::{
+    appended, create, each, entry, entry_of, high_watermark, idempotent, new_topic, segment,
+};
 
 pub async fn data_survives_reopen(backend: &dyn Backend) -> anyhow::Result<()> {
     let store = backend.open().await?;
@@ -19,7 +21,7 @@ pub async fn data_survives_reopen(backend: &dyn Backend) -> anyhow::Result<()> {
         entry(orders.id, 1, 2, 200),
     ]);
     let second = segment(vec![
-        entry(orders.id, 0, 4, 300),
+        entry_of(orders.id, 0, vec![idempotent(7, 1, 0, 4)]),
         entry(doomed.id, 0, 1, 300),
     ]);
     let first_outcomes = store.commit_segment(&first).await?;
@@ -42,12 +44,32 @@ pub async fn data_survives_reopen(backend: &dyn Backend) -> anyhow::Result<()> {
 
     // Retries of segments committed before the restart are still recognised.
     assert_eq!(store.commit_segment(&first).await?, first_outcomes);
+    assert_eq!(store.commit_segment(&second).await?, second_outcomes);
+    // Exactly as the first time, although that topic is gone since.
+    assert_eq!(second_outcomes[1], vec![appended(0)]);
+    // So are the producers' histories.
+    let third = segment(vec![entry_of(
+        orders.id,
+        0,
+        vec![idempotent(7, 1, 0, 4), idempotent(7, 1, 4, 1)],
+    )]);
     assert_eq!(
-        store.commit_segment(&second).await?,
-        vec![second_outcomes[0], CommitOutcome::UnknownPartition]
+        store.commit_segment(&third).await?,
+        vec![vec![
+            BatchOutcome::Duplicate { base_offset: 3 },
+            appended(7)
+        ]]
     );
-    let third = segment(vec![entry(orders.id, 0, 1, 400)]);
-    assert_eq!(store.commit_segment(&third).await?, vec![committed(7, 7)]);
+    assert_eq!(
+        store
+            .commit_segment(&segment(vec![entry_of(
+                orders.id,
+                0,
+                vec![idempotent(7, 0, 5, 1)]
+            )]))
+            .await?,
+        each([BatchOutcome::InvalidProducerEpoch])
+    );
     drop(store);
 
     let store = backend.open().await?;

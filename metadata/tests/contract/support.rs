@@ -3,11 +3,15 @@
 use std::collections::BTreeMap;
 
 use floe_metadata::{
-    CommitEntry, CommitOutcome, MetadataStore, NewTopic, SegmentCommit, Topic, TopicId,
+    BatchEntry, BatchOutcome, CommitEntry, IndexRow, MetadataStore, NewTopic, ProducerBatch,
+    SegmentCommit, Topic, TopicId,
 };
 
 /// Bytes each offset takes in the made-up segments.
 pub const BYTES_PER_OFFSET: u64 = 100;
+
+/// Bytes before the first batch of a made-up segment (its header).
+pub const HEADER_BYTES: u64 = 64;
 
 /// A topic to create, without config overrides.
 pub fn new_topic(name: &str, partitions: i32) -> NewTopic {
@@ -27,29 +31,64 @@ pub async fn create(
     Ok(store.create_topic(new_topic(name, partitions)).await?)
 }
 
-/// One partition's slice of a segment; its byte range is set by [`segment`].
-pub fn entry(topic: TopicId, partition: i32, offset_count: i64, max_timestamp: i64) -> CommitEntry {
-    CommitEntry {
-        topic_id: topic,
-        partition,
+/// A batch of a plain (not idempotent) producer; its byte range is set by
+/// [`segment`].
+pub fn batch(offset_count: i64, max_timestamp: i64) -> BatchEntry {
+    BatchEntry {
         byte_offset: 0,
         byte_len: 0,
         offset_count,
         max_timestamp,
+        producer: None,
     }
 }
 
-/// A segment with a fresh id holding `entries` back to back after a 64-byte
-/// header, each [`BYTES_PER_OFFSET`] bytes per offset.
+/// A batch of `offset_count` records of idempotent producer `producer_id`
+/// at `epoch`, starting at sequence `base_sequence`.
+pub fn idempotent(
+    producer_id: i64,
+    epoch: i16,
+    base_sequence: i32,
+    offset_count: i64,
+) -> BatchEntry {
+    BatchEntry {
+        producer: Some(ProducerBatch {
+            producer_id,
+            producer_epoch: epoch,
+            base_sequence,
+        }),
+        ..batch(offset_count, 1_000)
+    }
+}
+
+/// One partition's slice of a segment holding one plain batch.
+pub fn entry(topic: TopicId, partition: i32, offset_count: i64, max_timestamp: i64) -> CommitEntry {
+    entry_of(topic, partition, vec![batch(offset_count, max_timestamp)])
+}
+
+/// One partition's slice of a segment holding `batches`.
+pub fn entry_of(topic: TopicId, partition: i32, batches: Vec<BatchEntry>) -> CommitEntry {
+    CommitEntry {
+        topic_id: topic,
+        partition,
+        batches,
+    }
+}
+
+/// A segment with a fresh id holding the batches of `entries` back to back
+/// after a [`HEADER_BYTES`] header, each [`BYTES_PER_OFFSET`] bytes per
+/// offset.
 pub fn segment(entries: Vec<CommitEntry>) -> SegmentCommit {
     let segment_id = uuid::Uuid::new_v4();
-    let mut position = 64;
+    let mut position = HEADER_BYTES;
     let entries: Vec<CommitEntry> = entries
         .into_iter()
         .map(|mut entry| {
-            entry.byte_offset = position;
-            entry.byte_len = u64::try_from(entry.offset_count).unwrap_or(0) * BYTES_PER_OFFSET;
-            position += entry.byte_len;
+            for batch in &mut entry.batches {
+                batch.byte_offset = position;
+                batch.byte_len = u64::try_from(batch.offset_count).unwrap_or(0) * BYTES_PER_OFFSET;
+                position += batch.byte_len;
+            }
             entry
         })
         .collect();
@@ -64,12 +103,24 @@ pub fn segment(entries: Vec<CommitEntry>) -> SegmentCommit {
     }
 }
 
-/// The outcome `Committed { base_offset, last_offset }`.
-pub fn committed(base_offset: i64, last_offset: i64) -> CommitOutcome {
-    CommitOutcome::Committed {
-        base_offset,
-        last_offset,
-    }
+/// A segment holding one entry of `batches` for `partition` of `topic`.
+pub fn one_entry(topic: TopicId, partition: i32, batches: Vec<BatchEntry>) -> SegmentCommit {
+    segment(vec![entry_of(topic, partition, batches)])
+}
+
+/// The outcome `Appended { base_offset }`.
+pub fn appended(base_offset: i64) -> BatchOutcome {
+    BatchOutcome::Appended { base_offset }
+}
+
+/// The outcome `Duplicate { base_offset }`.
+pub fn duplicate(base_offset: i64) -> BatchOutcome {
+    BatchOutcome::Duplicate { base_offset }
+}
+
+/// The outcomes of a commit whose entries each hold one batch.
+pub fn each(outcomes: impl IntoIterator<Item = BatchOutcome>) -> Vec<Vec<BatchOutcome>> {
+    outcomes.into_iter().map(|outcome| vec![outcome]).collect()
 }
 
 /// The high watermark of a partition that must exist.
@@ -83,4 +134,35 @@ pub async fn high_watermark(
         .await?
         .ok_or_else(|| anyhow::anyhow!("partition {topic}/{partition} is missing"))?;
     Ok(offsets.high_watermark)
+}
+
+/// Every index row of a partition, read page by page.
+pub async fn all_rows(
+    store: &dyn MetadataStore,
+    topic: TopicId,
+    partition: i32,
+) -> anyhow::Result<Vec<IndexRow>> {
+    let mut rows = Vec::new();
+    let mut from = 0;
+    loop {
+        let page = store.index_rows(topic, partition, from, 64).await?;
+        let Some(last) = page.last() else {
+            return Ok(rows);
+        };
+        from = last.last_offset + 1;
+        rows.extend(page);
+    }
+}
+
+/// The `(base_offset, last_offset)` of every index row of a partition.
+pub async fn row_ranges(
+    store: &dyn MetadataStore,
+    topic: TopicId,
+    partition: i32,
+) -> anyhow::Result<Vec<(i64, i64)>> {
+    Ok(all_rows(store, topic, partition)
+        .await?
+        .into_iter()
+        .map(|row| (row.base_offset, row.last_offset))
+        .collect())
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use floe_metadata::{MetadataError, PartitionOffsets};
 
 use crate::backends::Backend;
-use crate::support::{committed, create, entry, new_topic, segment};
+use crate::support::{appended, create, each, entry, new_topic, segment};
 
 pub async fn create_topic_then_find_it(backend: &dyn Backend) -> anyhow::Result<()> {
     let store = backend.open().await?;
@@ -76,7 +76,7 @@ pub async fn create_invalid_topic_fails(backend: &dyn Backend) -> anyhow::Result
             "{name:?}: got {result:?}"
         );
     }
-    for partitions in [0, -1, i32::MIN] {
+    for partitions in [0, -1, i32::MIN, 100_001, i32::MAX] {
         let result = store.create_topic(new_topic("orders", partitions)).await;
         assert!(
             matches!(result, Err(MetadataError::Invalid(_))),
@@ -90,7 +90,10 @@ pub async fn create_invalid_topic_fails(backend: &dyn Backend) -> anyhow::Result
     for name in [longest.as_str(), "...", "a", "A-Z_0.9"] {
         store.create_topic(new_topic(name, 1)).await?;
     }
-    assert_eq!(store.list_topics().await?.len(), 4);
+    let wide = store.create_topic(new_topic("wide", 100_000)).await?;
+    assert!(store.partition_offsets(wide.id, 99_999).await?.is_some());
+    assert_eq!(store.partition_offsets(wide.id, 100_000).await?, None);
+    assert_eq!(store.list_topics().await?.len(), 5);
     Ok(())
 }
 
@@ -179,10 +182,7 @@ pub async fn recreated_topic_gets_new_id_and_empty_partitions(
         .await?;
     assert_eq!(
         outcomes,
-        vec![
-            committed(0, 1),
-            floe_metadata::CommitOutcome::UnknownPartition
-        ]
+        each([appended(0), floe_metadata::BatchOutcome::UnknownPartition])
     );
     Ok(())
 }

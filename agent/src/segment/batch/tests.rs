@@ -20,7 +20,13 @@ fn parses_a_client_batch() {
 
 #[test]
 fn validates_every_codec() {
-    for c in [Compression::None, Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd] {
+    for c in [
+        Compression::None,
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ] {
         let h = validate_produced(&batch(&["x", "y"], 5, c)).unwrap();
         assert_eq!((h.record_count, h.max_timestamp), (2, 6), "{c:?}");
     }
@@ -33,7 +39,9 @@ fn refuses_two_batches_in_one_partition() {
     two.extend_from_slice(&batch(&["b"], 2, Compression::None));
     assert_eq!(
         validate_produced(&two),
-        Err(BatchError::Invalid("exactly one record batch per partition is allowed"))
+        Err(BatchError::Invalid(
+            "exactly one record batch per partition is allowed"
+        ))
     );
 }
 
@@ -70,7 +78,9 @@ fn rejects_truncation_and_bad_lengths() {
     trailing.extend_from_slice(&[0, 0, 0]);
     assert_eq!(
         validate_produced(&trailing),
-        Err(BatchError::Invalid("exactly one record batch per partition is allowed"))
+        Err(BatchError::Invalid(
+            "exactly one record batch per partition is allowed"
+        ))
     );
 }
 

@@ -1,0 +1,77 @@
+//! FindCoordinator: which agent coordinates a consumer group.
+//!
+//! Groups are spread over the live agents by rendezvous hashing of the
+//! group id, so every agent answers the same and a group only moves when
+//! its agent leaves.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::find_coordinator_response::Coordinator;
+use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinatorResponse};
+use kafka_protocol::protocol::StrBytes;
+
+use crate::cluster::routing::{AgentAddress, pick};
+use crate::context::AgentContext;
+
+const GROUP: i8 = 0;
+
+/// Answers FindCoordinator, in the single-key form (v0–v3) or the batched
+/// form (v4+).
+pub fn handle(
+    ctx: &AgentContext,
+    req: FindCoordinatorRequest,
+    version: i16,
+) -> FindCoordinatorResponse {
+    let agents = ctx.registry.live();
+    let all: Vec<&AgentAddress> = agents.iter().collect();
+    let find = |key: &StrBytes| -> Result<AgentAddress, (i16, String)> {
+        if req.key_type != GROUP {
+            return Err((
+                ResponseError::InvalidRequest.code(),
+                format!(
+                    "coordinator key type {} is not supported (transactions are not)",
+                    req.key_type
+                ),
+            ));
+        }
+        pick(&all, key.as_bytes()).cloned().ok_or((
+            ResponseError::CoordinatorNotAvailable.code(),
+            "no live agent".to_string(),
+        ))
+    };
+    if version >= 4 {
+        let coordinators = req
+            .coordinator_keys
+            .iter()
+            .map(|key| {
+                let c = Coordinator::default().with_key(key.clone());
+                match find(key) {
+                    Ok(a) => c
+                        .with_node_id(BrokerId(a.node_id))
+                        .with_host(StrBytes::from_string(a.host))
+                        .with_port(a.port),
+                    Err((code, msg)) => c
+                        .with_node_id(BrokerId(-1))
+                        .with_error_code(code)
+                        .with_error_message(Some(StrBytes::from_string(msg))),
+                }
+            })
+            .collect();
+        return FindCoordinatorResponse::default().with_coordinators(coordinators);
+    }
+    match find(&req.key) {
+        Ok(a) => FindCoordinatorResponse::default()
+            .with_node_id(BrokerId(a.node_id))
+            .with_host(StrBytes::from_string(a.host))
+            .with_port(a.port),
+        Err((code, msg)) => {
+            let resp = FindCoordinatorResponse::default()
+                .with_error_code(code)
+                .with_node_id(BrokerId(-1));
+            if version >= 1 {
+                resp.with_error_message(Some(StrBytes::from_string(msg)))
+            } else {
+                resp
+            }
+        }
+    }
+}

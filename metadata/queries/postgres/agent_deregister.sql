@@ -1,0 +1,2 @@
+-- $1 node id
+DELETE FROM agents WHERE node_id = $1

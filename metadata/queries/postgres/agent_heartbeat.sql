@@ -1,0 +1,2 @@
+-- $1 node id
+UPDATE agents SET heartbeat_at = now() WHERE node_id = $1

@@ -1,0 +1,7 @@
+-- Commits a segment in one round trip (migrations/postgres/0002_commit_segment.sql):
+-- $1 segment id, $2 object key, $3 size, then one array element per batch:
+-- $4 entry index, $5 topic id, $6 partition, $7 byte offset, $8 byte length,
+-- $9 offset count, $10 max timestamp, $11 producer id (NULL: none),
+-- $12 producer epoch, $13 base sequence.
+SELECT entry_index, batch_index, outcome, base_offset
+FROM floe_commit_segment($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)

@@ -1,0 +1,8 @@
+-- The first row (by offset) of partition ($1, $2) with max_timestamp >= $3.
+SELECT i.base_offset, i.last_offset, i.segment_id, s.object_key,
+       i.byte_offset, i.byte_len, i.max_timestamp
+FROM index_rows AS i
+JOIN segments AS s ON s.id = i.segment_id
+WHERE i.topic_id = $1 AND i.partition = $2 AND i.max_timestamp >= $3
+ORDER BY i.base_offset
+LIMIT 1

@@ -1,0 +1,1 @@
+SELECT id, name, partitions, config::text AS config FROM topics WHERE id = $1

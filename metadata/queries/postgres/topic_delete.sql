@@ -1,0 +1,1 @@
+DELETE FROM topics WHERE id = $1

@@ -1,0 +1,1 @@
+DELETE FROM index_rows WHERE topic_id = $1

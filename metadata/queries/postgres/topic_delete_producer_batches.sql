@@ -1,0 +1,1 @@
+DELETE FROM producer_batches WHERE topic_id = $1

@@ -1,0 +1,2 @@
+-- The high watermark of partition (?1, ?2); no row if it does not exist.
+SELECT next_offset FROM partitions WHERE topic_id = ?1 AND partition = ?2

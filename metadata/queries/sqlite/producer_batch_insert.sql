@@ -1,0 +1,3 @@
+INSERT INTO producer_batches (
+    topic_id, partition, producer_id, epoch, base_sequence, last_sequence, base_offset
+) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)

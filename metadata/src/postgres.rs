@@ -1,0 +1,207 @@
+//! The Postgres metadata store: for production and every deployment with
+//! more than one agent.
+//!
+//! A segment commit is one call of the PL/pgSQL function
+//! `floe_commit_segment` (`migrations/postgres/0004_commit_notify.sql`,
+//! which replaced `0002_commit_segment.sql`): one round trip and one
+//! transaction whatever the number of partitions and batches. It locks the
+//! partitions it advances in a fixed order, so agents committing at the same
+//! time queue on the rows they share and never deadlock. Transactions run at
+//! READ COMMITTED; those row locks are what orders commits. Serialization
+//! failures and deadlocks, which should not happen, are retried all the
+//! same. A commit that appended something also sends a `NOTIFY`, which
+//! wakes the long-polling fetches of every agent (`postgres/notifications.rs`).
+
+mod agents;
+mod commit;
+mod index;
+mod notifications;
+mod producers;
+mod rows;
+#[cfg(test)]
+mod tests;
+mod topics;
+
+use std::future::Future;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::{
+    AgentRecord, BatchOutcome, CommitNotifications, IndexRow, MetadataError, MetadataStore,
+    NewTopic, PartitionOffsets, ProducerIdentity, Result, SegmentCommit, Topic, TopicId,
+};
+
+/// The schema, applied at connect. Concurrent agents may connect at once:
+/// sqlx serialises migrations with an advisory lock.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Connections per store. Commits hold one for a single round trip; the
+/// machines have 2 cores.
+const POOL_SIZE: u32 = 8;
+
+/// Attempts of a transaction that fails with a serialization failure or a
+/// deadlock before the error is returned.
+const MAX_ATTEMPTS: u32 = 5;
+
+/// The metadata store on a Postgres database.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database named by `url` (`postgres://…` or
+    /// `postgresql://…`; the database must exist) and applies any missing
+    /// migrations.
+    pub async fn connect(url: &str) -> Result<PostgresStore> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| MetadataError::Invalid(format!("bad postgres url: {e}")))?
+            .application_name("floe")
+            // The commit function relies on row locks, not on snapshots:
+            // pin the level whatever the server's default.
+            .options([("default_transaction_isolation", "read committed")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// Closes every connection, waiting for them to finish. Later calls on
+    /// this store (or its clones) fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Runs `attempt` until it succeeds, fails with an error retrying cannot
+/// fix, or has failed [`MAX_ATTEMPTS`] times with a serialization failure
+/// (SQLSTATE 40001) or a deadlock (40P01). Each attempt must be a whole
+/// transaction, so that a failed one left nothing behind.
+async fn with_retries<T, F, Fut>(what: &str, mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut attempts = 1;
+    loop {
+        match attempt().await {
+            Err(MetadataError::Database(error))
+                if attempts < MAX_ATTEMPTS && is_transient(&error) =>
+            {
+                tracing::warn!(%error, attempts, "{what}: transaction conflict, retrying");
+                tokio::time::sleep(Duration::from_millis(5 << attempts)).await;
+                attempts += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Whether a database error is a serialization failure or a deadlock.
+fn is_transient(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|error| error.code())
+        .is_some_and(|code| code == "40001" || code == "40P01")
+}
+
+#[async_trait]
+impl MetadataStore for PostgresStore {
+    async fn create_topic(&self, topic: NewTopic) -> Result<Topic> {
+        topics::create(&self.pool, topic).await
+    }
+
+    async fn topic_by_name(&self, name: &str) -> Result<Option<Topic>> {
+        topics::by_name(&self.pool, name).await
+    }
+
+    async fn topic_by_id(&self, id: TopicId) -> Result<Option<Topic>> {
+        topics::by_id(&self.pool, id).await
+    }
+
+    async fn list_topics(&self) -> Result<Vec<Topic>> {
+        topics::list(&self.pool).await
+    }
+
+    async fn delete_topic(&self, id: TopicId) -> Result<()> {
+        with_retries("delete topic", || topics::delete(&self.pool, id)).await
+    }
+
+    async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {
+        commit::commit_segment(&self.pool, commit).await
+    }
+
+    async fn partition_offsets(
+        &self,
+        topic: TopicId,
+        partition: i32,
+    ) -> Result<Option<PartitionOffsets>> {
+        index::partition_offsets(&self.pool, topic, partition).await
+    }
+
+    async fn index_rows(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        from_offset: i64,
+        limit: u32,
+    ) -> Result<Vec<IndexRow>> {
+        index::rows_from(&self.pool, topic, partition, from_offset, limit).await
+    }
+
+    async fn first_row_with_timestamp_at_least(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        timestamp: i64,
+    ) -> Result<Option<IndexRow>> {
+        index::first_row_with_timestamp_at_least(&self.pool, topic, partition, timestamp).await
+    }
+
+    async fn row_with_max_timestamp(
+        &self,
+        topic: TopicId,
+        partition: i32,
+    ) -> Result<Option<IndexRow>> {
+        index::row_with_max_timestamp(&self.pool, topic, partition).await
+    }
+
+    async fn init_producer_id(&self, transactional_id: Option<&str>) -> Result<ProducerIdentity> {
+        with_retries("init producer id", || {
+            producers::init_producer_id(&self.pool, transactional_id)
+        })
+        .await
+    }
+
+    async fn register_agent(&self, host: &str, port: i32, zone: Option<&str>) -> Result<i32> {
+        agents::register(&self.pool, host, port, zone).await
+    }
+
+    async fn heartbeat_agent(&self, node_id: i32) -> Result<bool> {
+        agents::heartbeat(&self.pool, node_id).await
+    }
+
+    async fn live_agents(&self, max_age: Duration) -> Result<Vec<AgentRecord>> {
+        agents::live(&self.pool, max_age).await
+    }
+
+    async fn deregister_agent(&self, node_id: i32) -> Result<()> {
+        agents::deregister(&self.pool, node_id).await
+    }
+
+    /// A stream on its own connection; see `postgres/notifications.rs`.
+    /// Fails if that connection cannot be made; once made, the stream
+    /// outlives failures of the server, connecting again in the background,
+    /// and ends when the store is closed or dropped (with all its clones).
+    async fn commit_notifications(&self) -> Result<Option<CommitNotifications>> {
+        notifications::subscribe(&self.pool, notifications::Reconnect::DEFAULT)
+            .await
+            .map(Some)
+    }
+}

@@ -1,0 +1,103 @@
+//! Committing a segment: the whole segment goes to `floe_commit_segment` as
+//! one array per batch field, in a single round trip.
+
+use sqlx::PgPool;
+
+use super::with_retries;
+use crate::convert::to_i64;
+use crate::outcomes::{StoredOutcome, regroup};
+use crate::{BatchOutcome, MetadataError, Result, SegmentCommit, TopicId, validate};
+
+const COMMIT_SEGMENT: &str = include_str!("../../queries/postgres/commit_segment.sql");
+
+/// The batches of a commit as the function's parallel arrays.
+#[derive(Debug, Default)]
+struct BatchArrays {
+    entry_indexes: Vec<i32>,
+    topic_ids: Vec<TopicId>,
+    partitions: Vec<i32>,
+    byte_offsets: Vec<i64>,
+    byte_lens: Vec<i64>,
+    offset_counts: Vec<i64>,
+    max_timestamps: Vec<i64>,
+    producer_ids: Vec<Option<i64>>,
+    producer_epochs: Vec<i16>,
+    base_sequences: Vec<i32>,
+}
+
+impl BatchArrays {
+    /// Flattens the entries of a validated commit, entry by entry.
+    fn new(commit: &SegmentCommit) -> Result<BatchArrays> {
+        let mut arrays = BatchArrays::default();
+        for (entry_index, entry) in commit.entries.iter().enumerate() {
+            let entry_index = i32::try_from(entry_index).map_err(|_| {
+                MetadataError::Invalid(format!(
+                    "segment {} has too many entries",
+                    commit.segment_id
+                ))
+            })?;
+            for batch in &entry.batches {
+                arrays.entry_indexes.push(entry_index);
+                arrays.topic_ids.push(entry.topic_id);
+                arrays.partitions.push(entry.partition);
+                arrays
+                    .byte_offsets
+                    .push(to_i64(batch.byte_offset, "byte offset")?);
+                arrays
+                    .byte_lens
+                    .push(to_i64(batch.byte_len, "byte length")?);
+                arrays.offset_counts.push(batch.offset_count);
+                arrays.max_timestamps.push(batch.max_timestamp);
+                arrays
+                    .producer_ids
+                    .push(batch.producer.map(|producer| producer.producer_id));
+                arrays
+                    .producer_epochs
+                    .push(batch.producer.map_or(0, |producer| producer.producer_epoch));
+                arrays
+                    .base_sequences
+                    .push(batch.producer.map_or(0, |producer| producer.base_sequence));
+            }
+        }
+        Ok(arrays)
+    }
+}
+
+/// Commits `commit` in one statement, or returns the outcomes of its
+/// earlier commit if its segment id is already committed.
+pub(super) async fn commit_segment(
+    pool: &PgPool,
+    commit: &SegmentCommit,
+) -> Result<Vec<Vec<BatchOutcome>>> {
+    validate::segment_commit(commit)?;
+    let size = to_i64(commit.size, "segment size")?;
+    let arrays = BatchArrays::new(commit)?;
+    let stored = with_retries("commit segment", || async {
+        let stored: Vec<StoredOutcome> = sqlx::query_as(COMMIT_SEGMENT)
+            .bind(commit.segment_id)
+            .bind(&commit.object_key)
+            .bind(size)
+            .bind(&arrays.entry_indexes)
+            .bind(&arrays.topic_ids)
+            .bind(&arrays.partitions)
+            .bind(&arrays.byte_offsets)
+            .bind(&arrays.byte_lens)
+            .bind(&arrays.offset_counts)
+            .bind(&arrays.max_timestamps)
+            .bind(&arrays.producer_ids)
+            .bind(&arrays.producer_epochs)
+            .bind(&arrays.base_sequences)
+            .fetch_all(pool)
+            .await?;
+        Ok(stored)
+    })
+    .await?;
+    let outcomes = regroup(stored, commit)?;
+    tracing::debug!(
+        segment = %commit.segment_id,
+        bytes = commit.size,
+        partitions = commit.entries.len(),
+        "committed segment"
+    );
+    Ok(outcomes)
+}

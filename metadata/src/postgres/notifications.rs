@@ -1,0 +1,167 @@
+//! Commit notifications: a `LISTEN` on the channel that `floe_commit_segment`
+//! notifies after every commit that appended something
+//! (`migrations/postgres/0004_commit_notify.sql`).
+//!
+//! Each stream has its own connection, in a private pool of one made with
+//! the store's connect options, so a long-lived `LISTEN` never takes one of
+//! the store's connections. When that connection fails the stream connects
+//! again, waiting longer after each failure in a row (100 ms doubling up to
+//! 2 s, [`Reconnect::DEFAULT`]) while the server stays away; notifications
+//! sent in the gap are lost (Postgres keeps none for a listener that is not
+//! connected), which is why callers also poll.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use sqlx::PgPool;
+use sqlx::pool::CloseEvent;
+use sqlx::postgres::{PgListener, PgPoolOptions};
+
+use crate::{CommitNotifications, MetadataError, Result};
+
+/// The channel `floe_commit_segment` notifies.
+const CHANNEL: &str = "floe_commits";
+
+/// `application_name` of the listening connections, to tell them apart in
+/// `pg_stat_activity`.
+const APPLICATION_NAME: &str = "floe-notifications";
+
+/// How a stream connects again after a failure.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Reconnect {
+    /// How long one attempt to connect may keep retrying a server that
+    /// refuses connections (it is restarting) before it counts as failed.
+    pub(super) connect_timeout: Duration,
+    /// The wait after the first failure in a row.
+    pub(super) min_backoff: Duration,
+    /// The longest wait between two attempts; the wait doubles up to it.
+    pub(super) max_backoff: Duration,
+}
+
+impl Reconnect {
+    /// What the store uses.
+    pub(super) const DEFAULT: Reconnect = Reconnect {
+        connect_timeout: Duration::from_secs(10),
+        min_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_secs(2),
+    };
+}
+
+/// Connects a listener to the store's database and returns the stream of
+/// its notifications. It listens before this returns, so every commit that
+/// ends after it is seen (unless the connection fails). The stream ends
+/// when the store is closed, or dropped with all its clones; dropping the
+/// stream closes its connection.
+pub(super) async fn subscribe(store: &PgPool, reconnect: Reconnect) -> Result<CommitNotifications> {
+    let options = (*store.connect_options())
+        .clone()
+        .application_name(APPLICATION_NAME);
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .acquire_timeout(reconnect.connect_timeout)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_lazy_with(options);
+    let mut listener = Listener {
+        pool,
+        connection: None,
+        reconnect,
+        backoff: reconnect.min_backoff,
+    };
+    listener.connect().await?;
+    let subscription = Subscription {
+        store_closed: store.close_event(),
+        listener,
+    };
+    Ok(futures::stream::unfold(subscription, Subscription::next).boxed())
+}
+
+/// The state of a notification stream.
+struct Subscription {
+    /// Fires when the store's pool closes: the stream then ends.
+    store_closed: CloseEvent,
+    listener: Listener,
+}
+
+impl Subscription {
+    /// The next item: `None` once the store is closed.
+    async fn next(mut self) -> Option<((), Subscription)> {
+        tokio::select! {
+            biased;
+            () = &mut self.store_closed => None,
+            () = self.listener.recv() => Some(((), self)),
+        }
+    }
+}
+
+/// A listening connection that connects again when it fails.
+struct Listener {
+    /// The private pool of one connection the listener draws from.
+    pool: PgPool,
+    /// The listening connection; `None` after a failure.
+    connection: Option<PgListener>,
+    /// How to connect again after a failure.
+    reconnect: Reconnect,
+    /// The wait before the next attempt after a failure.
+    backoff: Duration,
+}
+
+impl Listener {
+    /// Connects and listens on [`CHANNEL`].
+    async fn connect(&mut self) -> Result<()> {
+        let mut connection = PgListener::connect_with(&self.pool).await?;
+        connection.listen(CHANNEL).await?;
+        self.connection = Some(connection);
+        Ok(())
+    }
+
+    /// Waits for the next notification, connecting again as often as it
+    /// takes. `PgListener` itself reconnects after a plain disconnection;
+    /// any other error drops the connection, waits, and starts afresh.
+    async fn recv(&mut self) {
+        loop {
+            let error = match &mut self.connection {
+                Some(connection) => match connection.recv().await {
+                    Ok(_) => {
+                        self.backoff = self.reconnect.min_backoff;
+                        return;
+                    }
+                    Err(error) => MetadataError::from(error),
+                },
+                None => match self.connect().await {
+                    Ok(()) => {
+                        tracing::info!("commit notifications: listening again");
+                        continue;
+                    }
+                    Err(error) => error,
+                },
+            };
+            tracing::warn!(
+                %error,
+                retry_in = ?self.backoff,
+                "commit notifications: connection failed, notifications are lost until it is back"
+            );
+            self.connection = None;
+            tokio::time::sleep(self.backoff).await;
+            self.backoff = (self.backoff * 2).min(self.reconnect.max_backoff);
+        }
+    }
+}
+
+impl Drop for Listener {
+    /// Closes the connection politely (`UNLISTEN`, then a terminate message)
+    /// in a background task. Like every sqlx connection, the stream must be
+    /// dropped inside the Tokio runtime.
+    fn drop(&mut self) {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let connection = self.connection.take();
+            let pool = self.pool.clone();
+            runtime.spawn(async move {
+                // Its own drop hands the connection back to the pool.
+                drop(connection);
+                pool.close().await;
+            });
+        }
+    }
+}

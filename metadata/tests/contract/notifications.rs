@@ -1,0 +1,51 @@
+//! Commit notifications: every store that can notify wakes the other
+//! stores on the database after a commit; the others say they cannot.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+
+use crate::backends::Backend;
+use crate::support::{create, entry, segment};
+
+/// How long a notification may take before the test gives up. A bound so a
+/// broken stream fails the test instead of hanging it, not a latency
+/// requirement.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+pub async fn commits_notify_other_stores(backend: &dyn Backend) -> anyhow::Result<()> {
+    let listening = backend.open().await?;
+    let Some(mut notifications) = listening.commit_notifications().await? else {
+        assert!(
+            !backend.notifies_commits(),
+            "this backend should offer commit notifications"
+        );
+        return Ok(());
+    };
+    assert!(
+        backend.notifies_commits(),
+        "this backend should not offer commit notifications"
+    );
+
+    // A commit by another store (another agent) wakes this one.
+    let committing = backend.open().await?;
+    let topic = create(&*committing, "orders", 2).await?;
+    committing
+        .commit_segment(&segment(vec![entry(topic.id, 0, 3, 100)]))
+        .await?;
+    let woken = tokio::time::timeout(PATIENCE, notifications.next()).await?;
+    assert_eq!(woken, Some(()));
+
+    // So does one of its own, and a second stream hears it as well.
+    let Some(mut second) = committing.commit_notifications().await? else {
+        anyhow::bail!("a second stream should be offered too");
+    };
+    listening
+        .commit_segment(&segment(vec![entry(topic.id, 1, 2, 200)]))
+        .await?;
+    let woken = tokio::time::timeout(PATIENCE, notifications.next()).await?;
+    assert_eq!(woken, Some(()));
+    let woken = tokio::time::timeout(PATIENCE, second.next()).await?;
+    assert_eq!(woken, Some(()));
+    Ok(())
+}

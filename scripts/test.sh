@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The test command for Floe on a fresh Debian machine (run as root).
+#
+# Installs what the end-to-end tests need (idempotently, and quickly when it is
+# already there): Debian's kcat (librdkafka 2.0.2) and a Python venv at .venv with
+# confluent-kafka and kafka-python; builds the `floe` binary; then runs
+# `cargo test --workspace`, passing any extra arguments through, e.g.
+#   scripts/test.sh -p floe-tests --test kcat -- --nocapture
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# Versions that install on this machine's CPython 3.11 (wheels on PyPI).
+CONFLUENT_KAFKA_VERSION="2.16.1"
+KAFKA_PYTHON_VERSION="2.3.3"
+# moto's S3 server stands in for S3 in the multi-agent tests.
+MOTO_VERSION="5.2.5"
+# postgresql: the throwaway Postgres clusters of the metadata and multi-agent tests
+# (initdb, pg_ctl, psql).
+APT_PACKAGES=(kcat postgresql)
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+install_apt_packages() {
+    local missing=()
+    local pkg
+    for pkg in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+            missing+=("$pkg")
+        fi
+    done
+    if [ "${#missing[@]}" -eq 0 ]; then
+        return 0
+    fi
+    log "installing Debian packages: ${missing[*]}"
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        sudo=(sudo)
+    fi
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+}
+
+setup_venv() {
+    local venv="$ROOT/.venv"
+    local stamp="$venv/.floe-requirements"
+    local want="confluent-kafka==$CONFLUENT_KAFKA_VERSION kafka-python==$KAFKA_PYTHON_VERSION moto[server]==$MOTO_VERSION"
+    if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return 0
+    fi
+    log "setting up the Python venv at .venv ($want)"
+    if [ ! -x "$venv/bin/python" ]; then
+        if ! python3 -m venv "$venv" 2>/dev/null; then
+            # Debian's own python3 keeps venv in a separate package.
+            rm -rf "$venv"
+            install_apt_packages python3-venv
+            python3 -m venv "$venv"
+        fi
+    fi
+    # shellcheck disable=SC2086
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $want
+    echo "$want" >"$stamp"
+}
+
+install_apt_packages "${APT_PACKAGES[@]}"
+setup_venv
+
+log "building the floe binary"
+cargo build --quiet -p floe-agent --bin floe
+
+export FLOE_TEST_PYTHON="${FLOE_TEST_PYTHON:-$ROOT/.venv/bin/python}"
+
+# The whole workspace unless the caller picked packages (-p/--package before `--`).
+scope=(--workspace)
+for arg in "$@"; do
+    case "$arg" in
+        --) break ;;
+        -p | --package | -p* | --package=*) scope=() ;;
+    esac
+done
+log "running cargo test --no-fail-fast ${scope[*]} $*"
+cargo test --no-fail-fast "${scope[@]}" "$@"
