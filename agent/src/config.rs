@@ -26,8 +26,11 @@ pub struct Config {
     pub metadata: Option<String>,
     /// Object store URL; defaults to `file://<data_dir>/objects`.
     pub object_store: Option<String>,
-    /// Longest a produced batch waits before its segment is flushed.
-    pub flush_interval_ms: u64,
+    /// Longest time a produced batch waits before its segment is flushed.
+    /// Unset: 0 for local stores (`file://`, `memory://`), which charge
+    /// nothing per write, meaning group commit (flush as soon as the
+    /// previous flush is done); 100 for S3, where each flush is a paid PUT.
+    pub flush_interval_ms: Option<u64>,
     /// Size at which the pending segment is flushed at once.
     pub flush_bytes: usize,
     /// Partitions of auto-created topics and of CreateTopics with -1.
@@ -65,7 +68,7 @@ impl Default for Config {
             data_dir: PathBuf::from("floe-data"),
             metadata: None,
             object_store: None,
-            flush_interval_ms: 100,
+            flush_interval_ms: None,
             flush_bytes: 4 * 1024 * 1024,
             default_partitions: 1,
             auto_create_topics: true,
@@ -103,6 +106,18 @@ impl Config {
         self.object_store
             .clone()
             .unwrap_or_else(|| format!("file://{}", self.data_dir.join("objects").display()))
+    }
+
+    /// The flush interval in effect: the configured one, or the default of
+    /// the object store (see [`Config::flush_interval_ms`]).
+    pub fn effective_flush_interval_ms(&self) -> u64 {
+        self.flush_interval_ms.unwrap_or_else(|| {
+            if self.object_store_url().starts_with("s3://") {
+                100
+            } else {
+                0
+            }
+        })
     }
 
     /// The `(host, port)` clients are told to connect to.
@@ -180,10 +195,25 @@ mod tests {
     #[test]
     fn toml_overrides_defaults_and_rejects_unknown_keys() {
         let c: Config = toml::from_str("flush_interval_ms = 7\ndefault_partitions = 4").unwrap();
-        assert_eq!(c.flush_interval_ms, 7);
+        assert_eq!(c.flush_interval_ms, Some(7));
         assert_eq!(c.default_partitions, 4);
         assert_eq!(c.flush_bytes, Config::default().flush_bytes);
         assert!(toml::from_str::<Config>("flush_intervl_ms = 7").is_err());
+    }
+
+    #[test]
+    fn flush_interval_defaults_to_the_stores_economics() {
+        assert_eq!(Config::default().effective_flush_interval_ms(), 0);
+        let s3 = Config {
+            object_store: Some("s3://b/p".into()),
+            ..Config::default()
+        };
+        assert_eq!(s3.effective_flush_interval_ms(), 100);
+        let set = Config {
+            flush_interval_ms: Some(250),
+            ..s3
+        };
+        assert_eq!(set.effective_flush_interval_ms(), 250);
     }
 
     #[test]

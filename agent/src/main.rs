@@ -52,7 +52,8 @@ struct ServeArgs {
     /// Object store URL: file://PATH or memory:// [default: file://<data-dir>/objects].
     #[arg(long, env = "FLOE_OBJECT_STORE")]
     object_store: Option<String>,
-    /// Longest time produced data waits before its segment is flushed [default: 100].
+    /// Longest time produced data waits before its segment is flushed
+    /// [default: 100 for s3://, 0 (group commit) for local stores].
     #[arg(long, env = "FLOE_FLUSH_INTERVAL_MS")]
     flush_interval_ms: Option<u64>,
     /// Pending segment size that triggers a flush [default: 4194304].
@@ -76,30 +77,28 @@ impl ServeArgs {
             Some(path) => Config::from_toml_file(path)?,
             None => Config::default(),
         };
+        // Settings that always have a value, and settings that may stay unset.
         macro_rules! set {
             ($($field:ident),*) => { $( if let Some(v) = self.$field { c.$field = v; } )* };
+        }
+        macro_rules! set_optional {
+            ($($field:ident),*) => { $( if self.$field.is_some() { c.$field = self.$field; } )* };
         }
         set!(
             kafka_listen,
             http_listen,
             data_dir,
-            flush_interval_ms,
             flush_bytes,
             default_partitions,
             auto_create_topics
         );
-        if self.advertised_addr.is_some() {
-            c.advertised_addr = self.advertised_addr;
-        }
-        if self.metadata.is_some() {
-            c.metadata = self.metadata;
-        }
-        if self.object_store.is_some() {
-            c.object_store = self.object_store;
-        }
-        if self.zone.is_some() {
-            c.zone = self.zone;
-        }
+        set_optional!(
+            advertised_addr,
+            metadata,
+            object_store,
+            zone,
+            flush_interval_ms
+        );
         Ok(c)
     }
 }

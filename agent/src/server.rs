@@ -49,7 +49,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let cache = Arc::new(SegmentCache::new(config.cache_bytes, metrics.clone()));
     let commits = Arc::new(watch::Sender::new(0u64));
     let settings = FlushSettings {
-        interval: Duration::from_millis(config.flush_interval_ms),
+        interval: Duration::from_millis(config.effective_flush_interval_ms()),
         flush_bytes: config.flush_bytes,
         max_pending_bytes: config.max_pending_bytes,
         max_inflight: config.max_inflight_flushes,

@@ -24,7 +24,10 @@ use crate::storage::{ObjectStorage, SegmentKey};
 /// When to flush and how much to keep in flight.
 #[derive(Debug, Clone, Copy)]
 pub struct FlushSettings {
-    /// Longest time data waits in the pending segment.
+    /// Longest time data waits in the pending segment. Zero means group
+    /// commit: seal as soon as the previous flush has committed, so that
+    /// segments are small at low load and large at high load (for stores
+    /// that charge nothing per request).
     pub interval: Duration,
     /// Pending size that triggers a flush at once.
     pub flush_bytes: usize,
@@ -85,6 +88,7 @@ impl Flusher {
             budget_total: settings.max_pending_bytes,
             flush_bytes: settings.flush_bytes,
             closed: false.into(),
+            inflight: 0.into(),
             metrics: metrics.clone(),
         });
         let deps = Deps {
@@ -124,14 +128,18 @@ fn peek(shared: &Shared) -> (Option<Instant>, usize) {
 
 async fn run(settings: FlushSettings, shared: Arc<Shared>, deps: Deps, cancel: CancellationToken) {
     let (tx, rx) = mpsc::channel::<JoinHandle<Uploaded>>(settings.max_inflight);
-    let committer = tokio::spawn(commit_in_order(rx, deps.clone()));
+    let committer = tokio::spawn(commit_in_order(rx, deps.clone(), shared.clone()));
     loop {
         let (first_append, bytes) = peek(&shared);
         let due = first_append.map(|t| t + settings.interval);
         let ready = match due {
-            Some(due) => bytes >= settings.flush_bytes || Instant::now() >= due,
+            Some(_) if bytes >= settings.flush_bytes => true,
+            Some(_) if settings.interval.is_zero() => shared.inflight.load(Ordering::Acquire) == 0,
+            Some(due) => Instant::now() >= due,
             None => false,
         };
+        // In group-commit mode the next wake-up is the end of a flush.
+        let due = due.filter(|_| !settings.interval.is_zero());
         if !ready {
             if cancel.is_cancelled() {
                 break;
@@ -144,6 +152,7 @@ async fn run(settings: FlushSettings, shared: Arc<Shared>, deps: Deps, cancel: C
             continue;
         }
         if let Some(sealed) = seal(&shared) {
+            shared.inflight.fetch_add(1, Ordering::AcqRel);
             let upload = tokio::spawn(upload(sealed, deps.clone()));
             if tx.send(upload).await.is_err() {
                 break;
@@ -153,6 +162,7 @@ async fn run(settings: FlushSettings, shared: Arc<Shared>, deps: Deps, cancel: C
     // Shutting down: refuse new data, then flush what is left.
     shared.closed.store(true, Ordering::Release);
     if let Some(sealed) = seal(&shared) {
+        shared.inflight.fetch_add(1, Ordering::AcqRel);
         let _ = tx.send(tokio::spawn(upload(sealed, deps.clone()))).await;
     }
     drop(tx);
@@ -219,7 +229,11 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 /// Commits uploaded segments one by one, in the order they were sealed.
-async fn commit_in_order(mut rx: mpsc::Receiver<JoinHandle<Uploaded>>, deps: Deps) {
+async fn commit_in_order(
+    mut rx: mpsc::Receiver<JoinHandle<Uploaded>>,
+    deps: Deps,
+    shared: Arc<Shared>,
+) {
     while let Some(handle) = rx.recv().await {
         match handle.await {
             Ok(uploaded) => {
@@ -231,6 +245,9 @@ async fn commit_in_order(mut rx: mpsc::Receiver<JoinHandle<Uploaded>>, deps: Dep
             // their producers get a storage error from the closed channel.
             Err(e) => warn!(error = %e, "upload task failed"),
         }
+        // The flush is over: in group-commit mode the next one may start.
+        shared.inflight.fetch_sub(1, Ordering::AcqRel);
+        shared.wake.notify_one();
     }
 }
 

@@ -2,7 +2,7 @@
 //! producers waiting for their offsets.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -133,6 +133,8 @@ pub(super) struct Shared {
     pub budget_total: usize,
     pub flush_bytes: usize,
     pub closed: AtomicBool,
+    /// Sealed segments not yet committed (or failed).
+    pub inflight: AtomicUsize,
     pub metrics: Arc<Metrics>,
 }
 
