@@ -4,10 +4,9 @@
 //! requests, flushes and commits take, how many object-store requests (the
 //! bill) and how well the cache works.
 
-use prometheus::process_collector::ProcessCollector;
 use prometheus::{
-    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder, exponential_buckets,
+    Counter, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder, exponential_buckets,
 };
 
 /// All metrics of one agent.
@@ -56,6 +55,11 @@ pub struct Metrics {
     pub cache_bytes: IntGauge,
     /// Produce bytes waiting for their flush to commit.
     pub pending_bytes: IntGauge,
+    /// CPU time of the agent process (user + system), to the clock tick:
+    /// CPU per byte is a cost. Refreshed at each scrape.
+    pub cpu_seconds: Counter,
+    /// Resident memory of the agent process. Refreshed at each scrape.
+    pub resident_bytes: IntGauge,
 }
 
 fn latency_buckets() -> Vec<f64> {
@@ -67,9 +71,6 @@ impl Metrics {
     /// Creates and registers every metric.
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("floe".to_string()), None)?;
-        // CPU seconds, memory and file descriptors of the agent process
-        // (`floe_process_*`): CPU per byte is a cost.
-        registry.register(Box::new(ProcessCollector::for_self()))?;
         let counter = |name: &str, help: &str| -> Result<IntCounter, prometheus::Error> {
             let c = IntCounter::new(name, help)?;
             registry.register(Box::new(c.clone()))?;
@@ -155,14 +156,44 @@ impl Metrics {
             cache_misses: counter("cache_misses_total", "Segment cache misses")?,
             cache_bytes: gauge("cache_bytes", "Bytes held by the segment cache")?,
             pending_bytes: gauge("pending_bytes", "Produce bytes awaiting commit")?,
+            cpu_seconds: {
+                let c = Counter::new(
+                    "process_cpu_seconds_total",
+                    "User and system CPU time of the agent process",
+                )?;
+                registry.register(Box::new(c.clone()))?;
+                c
+            },
+            resident_bytes: gauge(
+                "process_resident_memory_bytes",
+                "Resident memory of the agent",
+            )?,
             registry,
         })
     }
 
     /// The metrics in Prometheus text format.
     pub fn render(&self) -> String {
+        self.refresh_process();
         TextEncoder::new()
             .encode_to_string(&self.registry.gather())
             .unwrap_or_else(|e| format!("# metrics encoding failed: {e}\n"))
+    }
+}
+
+impl Metrics {
+    /// Reads the process's CPU time and memory from `/proc/self/stat`.
+    fn refresh_process(&self) {
+        let Ok(stat) = procfs::process::Process::myself().and_then(|p| p.stat()) else {
+            return;
+        };
+        let ticks = procfs::ticks_per_second().max(1) as f64;
+        let cpu = (stat.utime + stat.stime) as f64 / ticks;
+        let delta = cpu - self.cpu_seconds.get();
+        if delta > 0.0 {
+            self.cpu_seconds.inc_by(delta);
+        }
+        let page = procfs::page_size();
+        self.resident_bytes.set((stat.rss * page) as i64);
     }
 }

@@ -16,8 +16,10 @@ use super::dispatch::{self, Completion};
 use crate::context::AgentContext;
 
 /// Requests admitted but not yet answered on one connection. Reading stops
-/// while this many are outstanding, which bounds a connection's memory.
-const MAX_IN_FLIGHT: usize = 64;
+/// while this many are outstanding. Produce data is bounded separately by
+/// the pending-bytes budget, so this can be large: librdkafka pipelines
+/// many small Produce requests, and each waits about one flush.
+const MAX_IN_FLIGHT: usize = 1024;
 const READ_CHUNK: usize = 64 * 1024;
 
 /// Serves one connection until the client closes it, sends something that
