@@ -81,4 +81,12 @@ for arg in "$@"; do
     esac
 done
 log "running cargo test --no-fail-fast ${scope[*]} $*"
-cargo test --no-fail-fast "${scope[@]}" "$@"
+# Keep cargo's output as it streams, then close with one line totalling every
+# test binary (cargo's own last line is the doc tests', often empty).
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
+status=0
+cargo test --no-fail-fast "${scope[@]}" "$@" 2>&1 | tee "$results" || status=$?
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i; if ($(i+1) ~ /^ignored;?$/) s += $i } }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$results"
+exit "$status"

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 use crate::cluster::registry::Registry;
 use crate::cluster::topics::Topics;
 use crate::fetch::LogReader;
+use crate::groups::Coordinator;
 use crate::metrics::Metrics;
 use crate::produce::Producer;
 
@@ -24,6 +25,8 @@ pub struct AgentContext {
     pub producer: Producer,
     /// The read path.
     pub reader: LogReader,
+    /// The consumer-group coordinator.
+    pub groups: Coordinator,
     /// The metadata store, for what has no better home.
     pub store: Arc<dyn MetadataStore>,
     /// Metrics.

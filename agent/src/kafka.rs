@@ -11,9 +11,12 @@ mod admin_topics;
 mod api_versions;
 mod fetch;
 mod find_coordinator;
+mod group_admin;
+mod groups;
 mod init_producer_id;
 mod list_offsets;
 mod metadata;
+mod offsets;
 mod produce;
 
 pub use connection::serve_connection;

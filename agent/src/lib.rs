@@ -2,7 +2,8 @@
 //! object storage and orders it through a metadata store.
 //!
 //! The modules follow the data: [`kafka`] speaks the protocol, [`produce`]
-//! and [`segment`] write, [`fetch`] reads, [`cluster`] describes topics.
+//! and [`segment`] write, [`fetch`] reads, [`groups`] coordinates consumer
+//! groups, [`cluster`] describes topics.
 
 pub mod bench;
 pub mod cluster;
@@ -10,6 +11,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod fetch;
+pub mod groups;
 pub mod http;
 pub mod kafka;
 pub mod metrics;

@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::context::AgentContext;
 use crate::error::{AgentError, Result};
 use crate::fetch::{LogReader, SegmentCache};
+use crate::groups::{Coordinator, GroupSettings};
 use crate::http::{self, HttpState};
 use crate::kafka::serve_connection;
 use crate::metrics::Metrics;
@@ -39,8 +40,28 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         ))
     })?;
     info!(config = %config.redacted(), "starting floe agent");
+    // Ports first: an agent that cannot listen must fail before it registers
+    // (or it would be advertised to clients), and /readyz answers 503 from
+    // the moment the port is ours until Kafka is served.
+    let bind = |addr| async move {
+        TcpListener::bind(addr)
+            .await
+            .map_err(|e| AgentError::Config(format!("cannot listen on {addr}: {e}")))
+    };
+    let kafka = bind(config.kafka_listen).await?;
+    let http_listener = bind(config.http_listen).await?;
     let metrics =
         Arc::new(Metrics::new().map_err(|e| AgentError::Config(format!("metrics: {e}")))?);
+    let ready = Arc::new(AtomicBool::new(false));
+    let http_stop = CancellationToken::new();
+    let http_task = tokio::spawn(http::serve(
+        http_listener,
+        HttpState {
+            metrics: metrics.clone(),
+            ready: ready.clone(),
+        },
+        http_stop.clone(),
+    ));
     let store = floe_metadata::open(&config.metadata_url()).await?;
     let storage = ObjectStorage::new(
         open_object_store(&config.object_store_url())?,
@@ -81,6 +102,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         Duration::from_millis(config.commit_poll_interval_ms),
         wake_stop.clone(),
     ));
+    let groups = Coordinator::start(
+        store.clone(),
+        membership.registry(),
+        GroupSettings::default(),
+    );
     let ctx = Arc::new(AgentContext {
         cluster_id: config.cluster_id.clone(),
         registry: membership.registry(),
@@ -91,29 +117,13 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         ),
         producer,
         reader: LogReader::new(store.clone(), storage, cache),
+        groups,
         store,
         metrics: metrics.clone(),
         commits,
         max_frame_bytes: config.max_frame_bytes,
     });
 
-    let bind = |addr| async move {
-        TcpListener::bind(addr)
-            .await
-            .map_err(|e| AgentError::Config(format!("cannot listen on {addr}: {e}")))
-    };
-    let kafka = bind(config.kafka_listen).await?;
-    let http_listener = bind(config.http_listen).await?;
-    let ready = Arc::new(AtomicBool::new(false));
-    let http_stop = CancellationToken::new();
-    let http_task = tokio::spawn(http::serve(
-        http_listener,
-        HttpState {
-            metrics,
-            ready: ready.clone(),
-        },
-        http_stop.clone(),
-    ));
     info!(kafka = %config.kafka_listen, http = %config.http_listen, "serving");
     ready.store(true, Ordering::Release);
 
@@ -136,6 +146,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     ready.store(false, Ordering::Release);
     drop(kafka);
     stop_reading.cancel();
+    // Waiting JoinGroup and SyncGroup requests are answered now, so
+    // connections can drain.
+    ctx.groups.shutdown().await;
     flusher.shutdown().await;
     let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
         while connections.join_next().await.is_some() {}

@@ -18,9 +18,17 @@
 //!   10-partition topic that every agent writes, so commits queue on the
 //!   partitions' row locks); `spread`: 10 random partitions of 1,000.
 //!   SQLite is one agent: one store for every committer.
+//! * Reference (`hot-row`): the smallest durable transaction on one hot row
+//!   (`UPDATE` of a counter and `INSERT` of a row, one statement) with the
+//!   same committers and pools: the ceiling of the `hot` case on the
+//!   machine as it is during the run, for reading the other numbers.
 //! * Round trips (Postgres): the statements the store sends per commit
-//!   (pg_stat_statements, top level) and the transaction ids each commit
-//!   takes (subtransactions would take more than one).
+//!   (pg_stat_statements, top level: the call of `floe_commit_segment`, and
+//!   the `NOTIFY` the store sends afterwards in the background) and the
+//!   transaction ids each commit takes (subtransactions would take more).
+//!   sqlx's connection check (a Sync message before a statement, which the
+//!   store now skips for connections in steady use) is not a statement and
+//!   not counted.
 //!
 //! Every case runs `--runs` times (default 3), each run on a fresh
 //! database, and the tables show the median of the runs: the machines are
@@ -29,7 +37,7 @@
 //! Options: `--runs N`; `--seconds S`, the measured time of each throughput
 //! case (default 3); `--quick`, a tenth of the latency commits (a smoke
 //! test); `--postgres-only`; `--profile`, which also prints where the time
-//! of a 1,000-partition commit goes inside `floe_commit_segment`
+//! of 1,000- and 10-partition commits goes inside `floe_commit_segment`
 //! (pg_stat_statements with `track = all`).
 
 use std::collections::BTreeMap;
@@ -112,12 +120,15 @@ impl Options {
         Ok(options)
     }
 
-    /// Warm-up and measured commits of a latency case.
-    fn latency_commits(&self, partitions: i32) -> (usize, usize) {
-        let commits = match partitions {
-            1 => 2_000,
-            100 => 500,
-            _ => 200,
+    /// Warm-up and measured commits of a latency case. (SQLite's large
+    /// commits take a quarter of a second: fewer of them.)
+    fn latency_commits(&self, backend: Backend, partitions: i32) -> (usize, usize) {
+        let commits = match (backend, partitions) {
+            (_, 1) => 2_000,
+            (Backend::Sqlite, 100) => 200,
+            (Backend::Sqlite, _) => 50,
+            (_, 100) => 500,
+            (_, _) => 200,
         };
         let commits = if self.quick { commits / 10 } else { commits };
         (commits / 10, commits)
@@ -129,6 +140,10 @@ impl Options {
 enum Backend {
     Postgres,
     Sqlite,
+    /// Not a store: the same Postgres running the smallest durable
+    /// transaction on one hot row (see [`reference`]), the ceiling of the
+    /// `hot` case on the machine as it is during the run.
+    Reference,
 }
 
 impl Backend {
@@ -136,6 +151,7 @@ impl Backend {
         match self {
             Backend::Postgres => "postgres",
             Backend::Sqlite => "sqlite",
+            Backend::Reference => "hot-row",
         }
     }
 }
@@ -253,6 +269,8 @@ async fn run(server: &TestPostgres, options: &Options, statements: bool) -> Resu
         for store in &postgres {
             store.close().await;
         }
+        eprintln!("run {run}/{}: reference", options.runs);
+        reference(&url, options, &mut results).await?;
         if options.sqlite {
             eprintln!("run {run}/{}: sqlite", options.runs);
             let dir = tempfile::tempdir()?;
@@ -328,7 +346,7 @@ async fn run_backend(
     let store = &*stores[0];
     for partitions in LATENCY_PARTITIONS {
         for idempotent in [false, true] {
-            let (warmup, commits) = options.latency_commits(partitions);
+            let (warmup, commits) = options.latency_commits(backend, partitions);
             let histogram = latency(store, partitions, idempotent, warmup, commits).await?;
             let run = LatencyRun {
                 commits,
@@ -577,11 +595,93 @@ async fn throughput(
     Ok((total, histogram))
 }
 
+/// The reference for the `hot` case: commits per second of the smallest
+/// durable transaction on one hot row, `UPDATE` of a counter and `INSERT`
+/// of a row in one statement (pgbench's kind of transaction, in one round
+/// trip), with the committers and pools of the throughput cases. Commits
+/// touching the same rows queue on their locks and each waits for the
+/// flush of the one before, so this is as fast as the `hot` case could go
+/// on the machine during the run.
+async fn reference(url: &str, options: &Options, results: &mut Results) -> Result<()> {
+    let mut pools = Vec::with_capacity(MAX_STORES);
+    for _ in 0..MAX_STORES {
+        pools.push(
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(8)
+                .test_before_acquire(false)
+                .connect(url)
+                .await?,
+        );
+    }
+    sqlx::raw_sql(
+        "CREATE TABLE bench_counter (id integer PRIMARY KEY, n bigint NOT NULL) \
+             WITH (fillfactor = 50); \
+         INSERT INTO bench_counter VALUES (1, 0); \
+         CREATE TABLE bench_rows (n bigint NOT NULL, at timestamptz NOT NULL DEFAULT now())",
+    )
+    .execute(&pools[0])
+    .await?;
+    let measure = Duration::from_secs_f64(options.seconds);
+    for committers in COMMITTERS {
+        let start = Instant::now() + THROUGHPUT_WARMUP;
+        let end = start + measure;
+        let mut tasks = Vec::with_capacity(committers);
+        for committer in 0..committers {
+            let pool = pools[committer % committers.min(MAX_STORES)].clone();
+            tasks.push(tokio::spawn(async move {
+                let mut histogram = histogram()?;
+                while Instant::now() < end {
+                    let begun = Instant::now();
+                    sqlx::query(
+                        "WITH counted AS (UPDATE bench_counter SET n = n + 1 WHERE id = 1 \
+                         RETURNING n) INSERT INTO bench_rows (n) SELECT n FROM counted",
+                    )
+                    .execute(&pool)
+                    .await?;
+                    let done = Instant::now();
+                    if done >= start && done < end {
+                        histogram.record(micros(done - begun))?;
+                    }
+                }
+                anyhow::Ok(histogram)
+            }));
+        }
+        let mut histogram = histogram()?;
+        for task in tasks {
+            histogram.add(task.await??)?;
+        }
+        let run = ThroughputRun {
+            stores: committers.min(MAX_STORES),
+            per_second: histogram.len() as f64 / measure.as_secs_f64(),
+            p50: millis(histogram.value_at_quantile(0.5)),
+            p99: millis(histogram.value_at_quantile(0.99)),
+        };
+        eprintln!(
+            "  reference hot row {committers:>2} committers: {:.0} transactions/s",
+            run.per_second
+        );
+        results
+            .throughput
+            .entry((Backend::Reference, Scenario::Hot, committers))
+            .or_default()
+            .push(run);
+    }
+    for pool in pools {
+        pool.close().await;
+    }
+    Ok(())
+}
+
 /// What one commit costs in round trips, measured on a fresh database with
 /// pg_stat_statements tracking top-level statements.
 #[derive(Debug, Clone)]
 struct RoundTrips {
+    /// Statements of any kind per commit.
     statements_per_commit: f64,
+    /// Calls of `floe_commit_segment` per commit.
+    commit_calls_per_commit: f64,
+    /// The store's `NOTIFY`s per commit (sent after commits, merged).
+    notifies_per_commit: f64,
     transactions_per_commit: f64,
     statements: Vec<(String, i64)>,
 }
@@ -646,8 +746,18 @@ async fn round_trips(server: &TestPostgres, admin: &PgPool) -> Result<RoundTrips
     .await?;
     store.close().await;
     let calls: i64 = statements.iter().map(|(_, calls)| calls).sum();
+    let calls_of = |needle: &str| {
+        statements
+            .iter()
+            .filter(|(query, _)| query.contains(needle))
+            .map(|(_, calls)| calls)
+            .sum::<i64>() as f64
+            / ROUND_TRIP_COMMITS as f64
+    };
     Ok(RoundTrips {
         statements_per_commit: calls as f64 / ROUND_TRIP_COMMITS as f64,
+        commit_calls_per_commit: calls_of("floe_commit_segment("),
+        notifies_per_commit: calls_of("pg_notify("),
         transactions_per_commit: (last_xid - first_xid) as f64 / ROUND_TRIP_COMMITS as f64,
         statements: statements
             .into_iter()
@@ -666,16 +776,21 @@ fn one_line(query: &str, width: usize) -> String {
     }
 }
 
-/// Prints where the time of 1,000-partition commits goes inside
-/// `floe_commit_segment`: every statement it runs, by total time.
+/// Prints where the time of sequential commits goes inside
+/// `floe_commit_segment`: every statement it runs, by total time per
+/// commit, for 1,000-partition commits (plain and idempotent) and
+/// 10-partition ones.
 async fn profile(server: &TestPostgres, admin: &PgPool, options: &Options) -> Result<()> {
     let url = tracked_database(server, admin, "profile", "all").await?;
     let database = url.rsplit('/').next().context("database url")?.to_string();
     let store = PostgresStore::connect(&url).await?;
-    let commits = if options.quick { 10 } else { 50 };
-    for idempotent in [false, true] {
-        let name = format!("profile-{}", producer_name(idempotent));
-        let topic = create_topic(&store, &name, 1_000).await?;
+    let scale = if options.quick { 5 } else { 1 };
+    for (partitions, idempotent, commits) in
+        [(1_000, false, 50), (1_000, true, 50), (10, false, 500)]
+    {
+        let commits = commits / scale;
+        let name = format!("profile-{partitions}-{}", producer_name(idempotent));
+        let topic = create_topic(&store, &name, partitions).await?;
         let producer_id = store.init_producer_id(None).await?.producer_id;
         // Prepare the statement and lay down the producer's histories
         // first, then reset the counters and measure.
@@ -683,7 +798,7 @@ async fn profile(server: &TestPostgres, admin: &PgPool, options: &Options) -> Re
         let commit_next = |sequence: &mut i32| {
             let commit = segment(
                 topic.id,
-                0..1_000,
+                0..partitions,
                 idempotent.then_some((producer_id, *sequence)),
             );
             *sequence += OFFSETS_PER_BATCH as i32;
@@ -710,8 +825,8 @@ async fn profile(server: &TestPostgres, admin: &PgPool, options: &Options) -> Re
         .await?;
         println!();
         println!(
-            "Profile: 1,000-partition commits, {} producer, {commits} commits, {client:.2} ms per \
-             commit at the client; per commit:",
+            "Profile: {partitions}-partition commits, {} producer, {commits} commits, {client:.3} ms \
+             per commit at the client; per commit:",
             producer_name(idempotent)
         );
         println!("{:>9} {:>9}  statement", "ms", "calls");
@@ -833,15 +948,23 @@ fn report(results: &Results, round_trips: Option<RoundTrips>, options: &Options)
     if let Some(round_trips) = &round_trips {
         let _ = writeln!(
             table,
-            "\nRound trips (Postgres, {ROUND_TRIP_COMMITS} commits of {THROUGHPUT_PARTITIONS} \
-             partitions after warm-up): {:.2} statements and {:.2} transaction ids per commit",
-            round_trips.statements_per_commit, round_trips.transactions_per_commit
+            "\nRound trips (Postgres, {ROUND_TRIP_COMMITS} sequential commits of \
+             {THROUGHPUT_PARTITIONS} partitions after warm-up): {:.2} statements per commit: \
+             {:.2} call of floe_commit_segment (the commit's one round trip) and {:.2} NOTIFY \
+             (sent after the commit, in the background, merged when commits come faster); \
+             {:.2} transaction ids per commit",
+            round_trips.statements_per_commit,
+            round_trips.commit_calls_per_commit,
+            round_trips.notifies_per_commit,
+            round_trips.transactions_per_commit
         );
         for (query, calls) in &round_trips.statements {
             let _ = writeln!(table, "  {calls:>6} × {query}");
         }
         round_trips_json = serde_json::json!({
             "statements_per_commit": round3(round_trips.statements_per_commit),
+            "commit_calls_per_commit": round3(round_trips.commit_calls_per_commit),
+            "notifies_per_commit": round3(round_trips.notifies_per_commit),
             "xids_per_commit": round3(round_trips.transactions_per_commit),
         });
     }
@@ -870,6 +993,10 @@ fn report(results: &Results, round_trips: Option<RoundTrips>, options: &Options)
             hot_16.map(|rate| (rate, rate >= TARGET_HOT_16_PER_S)),
         ),
     ];
+    let reference_16 = results
+        .throughput
+        .get(&(Backend::Reference, Scenario::Hot, 16))
+        .map(|runs| median(runs.iter().map(|run| run.per_second)));
     let _ = writeln!(table, "\nTargets (plain producer, medians):");
     let mut targets_json = Vec::new();
     for (target, got) in targets {
@@ -886,6 +1013,14 @@ fn report(results: &Results, round_trips: Option<RoundTrips>, options: &Options)
         targets_json.push(serde_json::json!({
             "target": target, "value": round3(value), "met": met,
         }));
+    }
+    if let (Some(hot), Some(reference)) = (hot_16, reference_16) {
+        let _ = writeln!(
+            table,
+            "  (the smallest durable hot-row transaction reached {reference:.0}/s with 16 \
+             committers during the runs: the hot case ran at {:.0}% of it)",
+            100.0 * hot / reference
+        );
     }
     println!("{table}");
     let json = serde_json::json!({

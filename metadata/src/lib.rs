@@ -8,6 +8,7 @@
 
 mod convert;
 mod error;
+mod groups;
 mod outcomes;
 mod postgres;
 mod resolve;
@@ -23,6 +24,7 @@ pub use resolve::open;
 pub use sqlite::SqliteStore;
 pub use store::{CommitNotifications, FORGET_AGENTS_AFTER, MetadataStore};
 pub use types::{
-    AgentRecord, BatchEntry, BatchOutcome, CommitEntry, IndexRow, NewTopic, PartitionOffsets,
-    ProducerBatch, ProducerIdentity, SegmentCommit, SegmentId, Topic, TopicId,
+    AgentRecord, BatchEntry, BatchOutcome, CommitEntry, CommittedOffset, GroupListing, GroupMember,
+    GroupState, IndexRow, NewTopic, PartitionOffsets, ProducerBatch, ProducerIdentity,
+    SegmentCommit, SegmentId, Topic, TopicId,
 };

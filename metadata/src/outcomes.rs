@@ -1,5 +1,6 @@
 //! The outcomes of a commit as the databases store them (table
-//! `segment_outcomes`), so that a retried commit answers exactly as the
+//! `segment_outcomes`: a row per batch in SQLite, a row of arrays per
+//! segment in Postgres), so that a retried commit answers exactly as the
 //! first one did, duplicates and refusals included.
 
 use crate::{BatchOutcome, MetadataError, Result, SegmentCommit};
@@ -27,6 +28,54 @@ pub(crate) struct StoredOutcome {
     pub(crate) outcome: String,
     /// Set for appended and duplicate batches.
     pub(crate) base_offset: Option<i64>,
+}
+
+/// The outcomes of a commit as the Postgres store keeps and returns them:
+/// one element per batch, in commit order, of each array.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct OutcomeArrays {
+    /// Whether the call committed the segment; false if it was committed
+    /// before and these are the stored outcomes.
+    pub(crate) committed: bool,
+    /// The index of each batch's entry in the commit.
+    pub(crate) entry_indexes: Vec<i32>,
+    /// The kind of each outcome, one of the constants of this module.
+    pub(crate) outcomes: Vec<String>,
+    /// The base offset of each appended or duplicate batch.
+    pub(crate) base_offsets: Vec<Option<i64>>,
+}
+
+impl OutcomeArrays {
+    /// The outcomes as stored rows, numbering the batches of each entry.
+    pub(crate) fn into_rows(self) -> Result<Vec<StoredOutcome>> {
+        let count = self.entry_indexes.len();
+        if self.outcomes.len() != count || self.base_offsets.len() != count {
+            return Err(MetadataError::Corrupt(format!(
+                "stored outcome arrays differ in length: {count}, {}, {}",
+                self.outcomes.len(),
+                self.base_offsets.len()
+            )));
+        }
+        let mut rows: Vec<StoredOutcome> = Vec::with_capacity(count);
+        for ((entry_index, outcome), base_offset) in self
+            .entry_indexes
+            .into_iter()
+            .zip(self.outcomes)
+            .zip(self.base_offsets)
+        {
+            let batch_index = match rows.last() {
+                Some(previous) if previous.entry_index == entry_index => previous.batch_index + 1,
+                _ => 0,
+            };
+            rows.push(StoredOutcome {
+                entry_index,
+                batch_index,
+                outcome,
+                base_offset,
+            });
+        }
+        Ok(rows)
+    }
 }
 
 /// An outcome as its stored kind and base offset.

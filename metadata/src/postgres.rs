@@ -2,18 +2,20 @@
 //! more than one agent.
 //!
 //! A segment commit is one call of the PL/pgSQL function
-//! `floe_commit_segment` (`migrations/postgres/0004_commit_notify.sql`,
-//! which replaced `0002_commit_segment.sql`): one round trip and one
+//! `floe_commit_segment` (`migrations/postgres/0005_commit_set_based.sql`,
+//! which replaced the versions of `0002` and `0004`): one round trip and one
 //! transaction whatever the number of partitions and batches. It locks the
 //! partitions it advances in a fixed order, so agents committing at the same
 //! time queue on the rows they share and never deadlock. Transactions run at
 //! READ COMMITTED; those row locks are what orders commits. Serialization
 //! failures and deadlocks, which should not happen, are retried all the
-//! same. A commit that appended something also sends a `NOTIFY`, which
-//! wakes the long-polling fetches of every agent (`postgres/notifications.rs`).
+//! same. After a commit that appended something the store sends a `NOTIFY`,
+//! which wakes the long-polling fetches of every agent
+//! (`postgres/notifications.rs`).
 
 mod agents;
 mod commit;
+mod groups;
 mod index;
 mod notifications;
 mod producers;
@@ -24,15 +26,17 @@ mod topics;
 
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgPool};
 
 use crate::{
-    AgentRecord, BatchOutcome, CommitNotifications, IndexRow, MetadataError, MetadataStore,
-    NewTopic, PartitionOffsets, ProducerIdentity, Result, SegmentCommit, Topic, TopicId,
+    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, GroupListing, GroupState,
+    IndexRow, MetadataError, MetadataStore, NewTopic, PartitionOffsets, ProducerIdentity, Result,
+    SegmentCommit, Topic, TopicId,
 };
 
 /// The schema, applied at connect. Concurrent agents may connect at once:
@@ -43,6 +47,22 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 /// machines have 2 cores.
 const POOL_SIZE: u32 = 8;
 
+/// How long a pooled connection may sit idle and still be handed out
+/// without a ping first. sqlx pings every connection it hands out by
+/// default, one more round trip before every statement (a quarter of a
+/// small commit's time on the test machines, a network round trip in
+/// production); a connection in steady use is not checked, one that waited
+/// longer (across a restart of the server, say) is. A connection that
+/// fails while in use is dropped when returned (sqlx pings it then), and
+/// commits, which are idempotent, are retried on a new one
+/// ([`COMMIT_ATTEMPTS`]).
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
+/// Attempts of a commit whose connection was lost: the server restarted or
+/// the network failed under a connection that was not checked. Enough to
+/// get past the connections that died together.
+const COMMIT_ATTEMPTS: u32 = POOL_SIZE + 1;
+
 /// Attempts of a transaction that fails with a serialization failure or a
 /// deadlock before the error is returned.
 const MAX_ATTEMPTS: u32 = 5;
@@ -51,6 +71,8 @@ const MAX_ATTEMPTS: u32 = 5;
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Notifies listeners after commits; shared by the clones.
+    notifier: Arc<notifications::Notifier>,
 }
 
 impl PostgresStore {
@@ -66,10 +88,20 @@ impl PostgresStore {
             .options([("default_transaction_isolation", "read committed")]);
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
+            .test_before_acquire(false)
+            .before_acquire(|connection, metadata| {
+                Box::pin(async move {
+                    if metadata.idle_for >= PING_IF_IDLE_FOR {
+                        connection.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PostgresStore { pool })
+        let notifier = Arc::new(notifications::Notifier::start(pool.clone()));
+        Ok(PostgresStore { pool, notifier })
     }
 
     /// Closes every connection, waiting for them to finish. Later calls on
@@ -111,6 +143,23 @@ fn is_transient(error: &sqlx::Error) -> bool {
         .is_some_and(|code| code == "40001" || code == "40P01")
 }
 
+/// Whether an error means the connection is gone: an I/O error, or the
+/// server ending the session (SQLSTATE class 08, connection exception, or
+/// 57P01 to 57P03, the server shutting down or starting). Whatever the
+/// statement did is unknown, so only idempotent work may be retried.
+fn is_connection_lost(error: &MetadataError) -> bool {
+    let MetadataError::Database(error) = error else {
+        return false;
+    };
+    match error {
+        sqlx::Error::Io(_) => true,
+        error => error
+            .as_database_error()
+            .and_then(|error| error.code())
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+    }
+}
+
 #[async_trait]
 impl MetadataStore for PostgresStore {
     async fn create_topic(&self, topic: NewTopic) -> Result<Topic> {
@@ -134,7 +183,11 @@ impl MetadataStore for PostgresStore {
     }
 
     async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {
-        commit::commit_segment(&self.pool, commit).await
+        let committed = commit::commit_segment(&self.pool, commit).await?;
+        if committed.notify {
+            self.notifier.committed(commit.segment_id);
+        }
+        Ok(committed.outcomes)
     }
 
     async fn partition_offsets(
@@ -203,5 +256,62 @@ impl MetadataStore for PostgresStore {
         notifications::subscribe(&self.pool, notifications::Reconnect::DEFAULT)
             .await
             .map(Some)
+    }
+
+    async fn load_group(&self, group_id: &str) -> Result<Option<GroupState>> {
+        groups::load(&self.pool, group_id).await
+    }
+
+    async fn store_group(
+        &self,
+        state: &GroupState,
+        expected_generation: Option<i32>,
+    ) -> Result<bool> {
+        with_retries("store group", || {
+            groups::store(&self.pool, state, expected_generation)
+        })
+        .await
+    }
+
+    async fn delete_group(&self, group_id: &str) -> Result<bool> {
+        with_retries("delete group", || groups::delete(&self.pool, group_id)).await
+    }
+
+    async fn list_groups(&self) -> Result<Vec<GroupListing>> {
+        groups::list(&self.pool).await
+    }
+
+    async fn commit_offsets(
+        &self,
+        group_id: &str,
+        expected_generation: Option<i32>,
+        offsets: &[CommittedOffset],
+    ) -> Result<bool> {
+        with_retries("commit offsets", || {
+            groups::commit_offsets(&self.pool, group_id, expected_generation, offsets)
+        })
+        .await
+    }
+
+    async fn fetch_offsets(
+        &self,
+        group_id: &str,
+        partitions: Option<&[(TopicId, i32)]>,
+    ) -> Result<Vec<CommittedOffset>> {
+        groups::fetch_offsets(&self.pool, group_id, partitions).await
+    }
+
+    async fn delete_offsets(&self, group_id: &str, partitions: &[(TopicId, i32)]) -> Result<()> {
+        with_retries("delete offsets", || {
+            groups::delete_offsets(&self.pool, group_id, partitions)
+        })
+        .await
+    }
+
+    async fn expire_groups(&self, older_than_ms: i64) -> Result<u64> {
+        with_retries("expire groups", || {
+            groups::expire(&self.pool, older_than_ms)
+        })
+        .await
     }
 }

@@ -10,6 +10,7 @@
 
 mod agents;
 mod commit;
+mod groups;
 mod index;
 mod producers;
 mod rows;
@@ -29,8 +30,9 @@ use sqlx::{Sqlite, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::{
-    AgentRecord, BatchOutcome, CommitNotifications, IndexRow, MetadataError, MetadataStore,
-    NewTopic, PartitionOffsets, ProducerIdentity, Result, SegmentCommit, Topic, TopicId,
+    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, GroupListing, GroupState,
+    IndexRow, MetadataError, MetadataStore, NewTopic, PartitionOffsets, ProducerIdentity, Result,
+    SegmentCommit, Topic, TopicId,
 };
 
 /// The schema, applied at connect.
@@ -213,5 +215,50 @@ impl MetadataStore for SqliteStore {
     /// fetches.
     async fn commit_notifications(&self) -> Result<Option<CommitNotifications>> {
         Ok(None)
+    }
+
+    async fn load_group(&self, group_id: &str) -> Result<Option<GroupState>> {
+        groups::load(&self.pool, group_id).await
+    }
+
+    async fn store_group(
+        &self,
+        state: &GroupState,
+        expected_generation: Option<i32>,
+    ) -> Result<bool> {
+        groups::store(self, state, expected_generation).await
+    }
+
+    async fn delete_group(&self, group_id: &str) -> Result<bool> {
+        groups::delete(self, group_id).await
+    }
+
+    async fn list_groups(&self) -> Result<Vec<GroupListing>> {
+        groups::list(&self.pool).await
+    }
+
+    async fn commit_offsets(
+        &self,
+        group_id: &str,
+        expected_generation: Option<i32>,
+        offsets: &[CommittedOffset],
+    ) -> Result<bool> {
+        groups::commit_offsets(self, group_id, expected_generation, offsets).await
+    }
+
+    async fn fetch_offsets(
+        &self,
+        group_id: &str,
+        partitions: Option<&[(TopicId, i32)]>,
+    ) -> Result<Vec<CommittedOffset>> {
+        groups::fetch_offsets(&self.pool, group_id, partitions).await
+    }
+
+    async fn delete_offsets(&self, group_id: &str, partitions: &[(TopicId, i32)]) -> Result<()> {
+        groups::delete_offsets(self, group_id, partitions).await
+    }
+
+    async fn expire_groups(&self, older_than_ms: i64) -> Result<u64> {
+        groups::expire(self, older_than_ms).await
     }
 }

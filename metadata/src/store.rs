@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use crate::{
-    AgentRecord, BatchOutcome, IndexRow, NewTopic, PartitionOffsets, ProducerIdentity, Result,
-    SegmentCommit, Topic, TopicId,
+    AgentRecord, BatchOutcome, CommittedOffset, GroupListing, GroupState, IndexRow, NewTopic,
+    PartitionOffsets, ProducerIdentity, Result, SegmentCommit, Topic, TopicId,
 };
 
 /// The metadata store. Every implementation passes the same contract suite
@@ -25,7 +25,8 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// All topics, ordered by name.
     async fn list_topics(&self) -> Result<Vec<Topic>>;
 
-    /// Deletes a topic, its partitions and its index rows. The segment files
+    /// Deletes a topic, its partitions, its index rows and the offsets groups
+    /// committed for it. The segment files
     /// stay in object storage for garbage collection. Fails with
     /// [`crate::MetadataError::UnknownTopic`] if there is no such topic.
     async fn delete_topic(&self, id: TopicId) -> Result<()>;
@@ -116,6 +117,60 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// reconnecting may be lost: callers also poll. The stream does not end
     /// while the store is open; it ends once the store is closed or dropped.
     async fn commit_notifications(&self) -> Result<Option<CommitNotifications>>;
+
+    /// The stored state of a consumer group, if it was ever stored.
+    async fn load_group(&self, group_id: &str) -> Result<Option<GroupState>>;
+
+    /// Stores a group's state, compare-and-set on the generation: it is
+    /// written only if the stored generation equals `expected_generation`
+    /// (`None`: only if the group is not stored yet). Returns `false`, and
+    /// writes nothing, otherwise: another coordinator moved the group on,
+    /// and this one must stop acting for it.
+    async fn store_group(
+        &self,
+        state: &GroupState,
+        expected_generation: Option<i32>,
+    ) -> Result<bool>;
+
+    /// Deletes a group and its committed offsets. Returns `false` if there
+    /// was no such group (neither state nor offsets).
+    async fn delete_group(&self, group_id: &str) -> Result<bool>;
+
+    /// Every group with a stored state or committed offsets, by group id.
+    async fn list_groups(&self) -> Result<Vec<GroupListing>>;
+
+    /// Commits offsets for a group, all or nothing. With
+    /// `expected_generation: Some(g)` the commit applies only if the stored
+    /// group state has generation `g` (a group member's commit; returns
+    /// `false` and writes nothing otherwise); with `None` it applies
+    /// unconditionally (a simple consumer not in a group, generation -1).
+    /// Offsets of topics that no longer exist are skipped. A partition given
+    /// twice is committed once, with the last of its offsets.
+    async fn commit_offsets(
+        &self,
+        group_id: &str,
+        expected_generation: Option<i32>,
+        offsets: &[CommittedOffset],
+    ) -> Result<bool>;
+
+    /// A group's committed offsets: all of them with `None`, or those of
+    /// the given partitions (absent ones are simply missing from the
+    /// answer). Ordered by topic id and partition.
+    async fn fetch_offsets(
+        &self,
+        group_id: &str,
+        partitions: Option<&[(TopicId, i32)]>,
+    ) -> Result<Vec<CommittedOffset>>;
+
+    /// Deletes a group's committed offsets of the given partitions.
+    async fn delete_offsets(&self, group_id: &str, partitions: &[(TopicId, i32)]) -> Result<()>;
+
+    /// Deletes the committed offsets of groups without members whose newest
+    /// commit is older than `older_than_ms` (ms since the epoch), as Kafka's
+    /// `offsets.retention.minutes` does, and those groups' stored states.
+    /// A stored state without members and without any offsets is removed
+    /// too. Returns how many groups were removed.
+    async fn expire_groups(&self, older_than_ms: i64) -> Result<u64>;
 }
 
 /// See [`MetadataStore::commit_notifications`].

@@ -165,3 +165,71 @@ pub struct AgentRecord {
     /// Availability zone, if the agent has one.
     pub zone: Option<String>,
 }
+
+/// A consumer group as its coordinator persists it after each rebalance, so
+/// that another agent can take the group over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupState {
+    /// The group id.
+    pub group_id: String,
+    /// Generation; bumped by each completed rebalance. 0 for a group that
+    /// never completed one.
+    pub generation: i32,
+    /// `protocol_type` of the members (`consumer` for consumers).
+    pub protocol_type: Option<String>,
+    /// The chosen protocol (assignor name), once chosen.
+    pub protocol: Option<String>,
+    /// Member id of the leader, once chosen.
+    pub leader: Option<String>,
+    /// The members and their assignments.
+    pub members: Vec<GroupMember>,
+}
+
+/// One member of a [`GroupState`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMember {
+    /// Member id given by the coordinator.
+    pub member_id: String,
+    /// `group.instance.id` of a static member.
+    pub group_instance_id: Option<String>,
+    /// The member's client id.
+    pub client_id: String,
+    /// The member's host as the coordinator saw it.
+    pub client_host: String,
+    /// Session timeout asked by the member.
+    pub session_timeout_ms: i32,
+    /// Rebalance timeout asked by the member.
+    pub rebalance_timeout_ms: i32,
+    /// The member's metadata for the chosen protocol (its subscription).
+    pub metadata: Vec<u8>,
+    /// The assignment the leader gave it in the last SyncGroup.
+    pub assignment: Vec<u8>,
+}
+
+/// A group's committed offset for one partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedOffset {
+    /// Topic of the partition.
+    pub topic_id: TopicId,
+    /// Partition.
+    pub partition: i32,
+    /// The committed offset (the next record to consume).
+    pub offset: i64,
+    /// Leader epoch of the record before the offset, -1 if unknown.
+    pub leader_epoch: i32,
+    /// Client metadata; must round-trip exactly (`None` stays `None`).
+    pub metadata: Option<String>,
+    /// When it was committed, in ms since the epoch, by the committer's clock.
+    pub commit_timestamp_ms: i64,
+}
+
+/// A group as listed by [`crate::MetadataStore::list_groups`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupListing {
+    /// The group id.
+    pub group_id: String,
+    /// `protocol_type`, if the group ever had members.
+    pub protocol_type: Option<String>,
+    /// Whether the group has members in its stored state.
+    pub has_members: bool,
+}

@@ -18,6 +18,8 @@ mod backends;
 mod commit;
 #[path = "contract/concurrency.rs"]
 mod concurrency;
+#[path = "contract/groups.rs"]
+mod groups;
 #[path = "contract/idempotence.rs"]
 mod idempotence;
 #[path = "contract/index.rs"]
@@ -77,6 +79,18 @@ macro_rules! contract_suite {
                 agents::node_ids_are_never_reused,
                 agents::invalid_registrations_fail,
                 notifications::commits_notify_other_stores,
+                groups::group_state_round_trips,
+                groups::store_group_is_compare_and_set,
+                groups::concurrent_store_group_has_one_winner,
+                groups::offsets_round_trip,
+                groups::generation_checked_commit,
+                groups::offsets_of_deleted_topics_disappear,
+                groups::delete_group_removes_state_and_offsets,
+                groups::list_groups_is_ordered_union,
+                groups::delete_offsets_of_some_partitions,
+                groups::expire_groups_removes_only_empty_idle_groups,
+                groups::groups_survive_reopen,
+                groups::offset_commits_during_topic_delete,
             );
         }
     };

@@ -39,6 +39,7 @@ pub struct AgentBuilder {
     flush_bytes: Option<u64>,
     extra_args: Vec<String>,
     env: Vec<(String, String)>,
+    advertised: Option<String>,
 }
 
 impl Default for AgentBuilder {
@@ -50,6 +51,7 @@ impl Default for AgentBuilder {
             flush_bytes: None,
             extra_args: Vec::new(),
             env: Vec::new(),
+            advertised: None,
         }
     }
 }
@@ -79,6 +81,13 @@ impl AgentBuilder {
     /// the agent's default when not set).
     pub fn flush_bytes(mut self, bytes: u64) -> Self {
         self.flush_bytes = Some(bytes);
+        self
+    }
+
+    /// The `host:port` the agent advertises to clients (default: its own Kafka
+    /// port), e.g. a fault-injecting proxy in front of it.
+    pub fn advertised_addr(mut self, addr: impl Into<String>) -> Self {
+        self.advertised = Some(addr.into());
         self
     }
 
@@ -350,7 +359,11 @@ impl Agent {
             .arg("--http-listen")
             .arg(self.http_addr().to_string())
             .arg("--advertised-addr")
-            .arg(self.kafka_addr().to_string())
+            .arg(
+                o.advertised
+                    .clone()
+                    .unwrap_or_else(|| self.kafka_addr().to_string()),
+            )
             .arg("--default-partitions")
             .arg(o.partitions.to_string())
             .arg("--auto-create-topics")

@@ -11,8 +11,12 @@
 
 pub mod agent;
 pub mod binary;
+pub mod cluster;
+pub mod fault_proxy;
+pub mod groups;
 pub mod http;
 pub mod kcat;
+pub mod load;
 pub mod metrics;
 pub mod ports;
 pub mod postgres;
@@ -20,11 +24,15 @@ pub mod process;
 pub mod python;
 pub mod raw;
 pub mod records;
+pub mod s3;
 
 pub use agent::{Agent, AgentBuilder};
+pub use cluster::{Cluster, ClusterBuilder};
+pub use fault_proxy::FaultProxy;
 pub use kcat::Kcat;
 pub use postgres::TestPostgres;
 pub use raw::RawClient;
+pub use s3::TestS3;
 
 /// A topic name unique within this test process, so tests never share a topic by accident.
 pub fn unique_topic(prefix: &str) -> String {

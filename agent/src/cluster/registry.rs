@@ -13,6 +13,9 @@ use tracing::{info, warn};
 use super::routing::AgentAddress;
 use crate::error::Result;
 
+/// Longest wait for the deregistration at shutdown.
+const LEAVE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// How often the agent heartbeats and refreshes its view.
 #[derive(Debug, Clone, Copy)]
 pub struct RegistrySettings {
@@ -103,12 +106,16 @@ impl Membership {
 
     /// Stops heartbeating and removes the registration, so clients stop
     /// being sent here at once rather than after the timeout.
+    /// Bounded: with the store unreachable, the agent still exits promptly
+    /// and simply times out of the other agents' view.
     pub async fn leave(self) {
         self.stop.cancel();
         let _ = self.task.await;
         let node_id = self.registry.me().node_id;
-        if let Err(e) = self.store.deregister_agent(node_id).await {
-            warn!(node_id, error = %e, "could not deregister agent");
+        match tokio::time::timeout(LEAVE_TIMEOUT, self.store.deregister_agent(node_id)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => warn!(node_id, error = %e, "could not deregister agent"),
+            Err(_) => warn!(node_id, "deregistering timed out; the agent will expire"),
         }
     }
 }
@@ -126,13 +133,20 @@ async fn heartbeat_loop(
             _ = tick.tick() => {}
             _ = stop.cancelled() => return,
         }
-        let me = registry.me();
-        match store.heartbeat_agent(me.node_id).await {
-            Ok(true) => {}
-            Ok(false) => rejoin(&*store, &registry, me).await,
-            Err(e) => warn!(node_id = me.node_id, error = %e, "heartbeat failed"),
+        // A heartbeat stuck on an unreachable store must not hold up shutdown.
+        let beat = async {
+            let me = registry.me();
+            match store.heartbeat_agent(me.node_id).await {
+                Ok(true) => {}
+                Ok(false) => rejoin(&*store, &registry, me).await,
+                Err(e) => warn!(node_id = me.node_id, error = %e, "heartbeat failed"),
+            }
+            refresh(&*store, &registry, settings).await;
+        };
+        tokio::select! {
+            _ = beat => {}
+            _ = stop.cancelled() => return,
         }
-        refresh(&*store, &registry, settings).await;
     }
 }
 

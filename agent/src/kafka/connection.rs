@@ -42,7 +42,7 @@ pub async fn serve_connection(
         match codec::decode_frame(&mut buf, ctx.max_frame_bytes) {
             Err(e) => break Some(e.to_string()),
             Ok(Some(frame)) => {
-                let completion: Completion = match dispatch::admit(&ctx, frame).await {
+                let completion: Completion = match dispatch::admit(&ctx, frame, peer).await {
                     Ok(c) => c,
                     Err(e) => break Some(e.to_string()),
                 };

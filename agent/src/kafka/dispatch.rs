@@ -4,6 +4,7 @@
 //! concurrently and yields the encoded response.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,8 +16,8 @@ use tracing::{Instrument, debug, info_span};
 
 use super::codec::{self, CodecError, RequestFrame};
 use super::{
-    admin_topics, api_versions, fetch, find_coordinator, init_producer_id, list_offsets, metadata,
-    produce, versions,
+    admin_topics, api_versions, fetch, find_coordinator, groups, init_producer_id, list_offsets,
+    metadata, produce, versions,
 };
 use crate::context::AgentContext;
 
@@ -24,8 +25,13 @@ use crate::context::AgentContext;
 /// (Produce with acks=0).
 pub type Completion = Pin<Box<dyn Future<Output = Result<Option<Bytes>, CodecError>> + Send>>;
 
-/// Admits one request frame. An error means the connection must close.
-pub async fn admit(ctx: &Arc<AgentContext>, frame: Bytes) -> Result<Completion, CodecError> {
+/// Admits one request frame from `peer`. An error means the connection
+/// must close.
+pub async fn admit(
+    ctx: &Arc<AgentContext>,
+    frame: Bytes,
+    peer: Option<SocketAddr>,
+) -> Result<Completion, CodecError> {
     let req = codec::parse_request(frame)?;
     let api = req.api_key;
     let version = req.version;
@@ -140,6 +146,24 @@ pub async fn admit(ctx: &Arc<AgentContext>, frame: Bytes) -> Result<Completion, 
                     .await,
             )
         }
+        // Group APIs are queued to their group and answered later.
+        api if groups::serves(api) => {
+            let answer = groups::admit(ctx, &req, peer)
+                .instrument(span.clone())
+                .await?;
+            let metrics = ctx.metrics.clone();
+            Box::pin(
+                async move {
+                    let encoded = answer.await;
+                    metrics
+                        .request_seconds
+                        .with_label_values(&[name])
+                        .observe(started.elapsed().as_secs_f64());
+                    encoded.map(Some)
+                }
+                .instrument(span),
+            )
+        }
         // `is_supported` only lets the APIs above through.
         other => {
             return Err(CodecError::Malformed {
@@ -148,7 +172,7 @@ pub async fn admit(ctx: &Arc<AgentContext>, frame: Bytes) -> Result<Completion, 
             });
         }
     };
-    if !matches!(api, ApiKey::Produce | ApiKey::Fetch) {
+    if !matches!(api, ApiKey::Produce | ApiKey::Fetch) && !groups::serves(api) {
         ctx.metrics
             .request_seconds
             .with_label_values(&[name])
@@ -175,6 +199,16 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::DeleteTopics => "DeleteTopics",
         ApiKey::InitProducerId => "InitProducerId",
         ApiKey::FindCoordinator => "FindCoordinator",
+        ApiKey::JoinGroup => "JoinGroup",
+        ApiKey::SyncGroup => "SyncGroup",
+        ApiKey::Heartbeat => "Heartbeat",
+        ApiKey::LeaveGroup => "LeaveGroup",
+        ApiKey::OffsetCommit => "OffsetCommit",
+        ApiKey::OffsetFetch => "OffsetFetch",
+        ApiKey::OffsetDelete => "OffsetDelete",
+        ApiKey::ListGroups => "ListGroups",
+        ApiKey::DescribeGroups => "DescribeGroups",
+        ApiKey::DeleteGroups => "DeleteGroups",
         _ => "Other",
     }
 }

@@ -4,6 +4,7 @@ use floe_metadata::MetadataError;
 use kafka_protocol::ResponseError;
 
 use crate::error::AgentError;
+use crate::groups::GroupError;
 use crate::produce::FlushError;
 use crate::segment::batch::BatchError;
 
@@ -59,6 +60,28 @@ pub fn for_flush(err: &FlushError) -> i16 {
         FlushError::ShuttingDown => ResponseError::NotLeaderOrFollower,
         FlushError::OutOfOrderSequence => ResponseError::OutOfOrderSequenceNumber,
         FlushError::InvalidProducerEpoch => ResponseError::InvalidProducerEpoch,
+    };
+    e.code()
+}
+
+/// The Kafka error code for a refused group operation.
+pub fn for_group(err: GroupError) -> i16 {
+    let e = match err {
+        GroupError::NotCoordinator => ResponseError::NotCoordinator,
+        GroupError::LoadInProgress => ResponseError::CoordinatorLoadInProgress,
+        GroupError::CoordinatorNotAvailable => ResponseError::CoordinatorNotAvailable,
+        GroupError::InvalidGroupId => ResponseError::InvalidGroupId,
+        GroupError::UnknownMemberId => ResponseError::UnknownMemberId,
+        GroupError::IllegalGeneration => ResponseError::IllegalGeneration,
+        GroupError::RebalanceInProgress => ResponseError::RebalanceInProgress,
+        GroupError::MemberIdRequired => ResponseError::MemberIdRequired,
+        GroupError::FencedInstanceId => ResponseError::FencedInstanceId,
+        GroupError::InconsistentGroupProtocol => ResponseError::InconsistentGroupProtocol,
+        GroupError::InvalidSessionTimeout => ResponseError::InvalidSessionTimeout,
+        GroupError::NonEmptyGroup => ResponseError::NonEmptyGroup,
+        GroupError::GroupIdNotFound => ResponseError::GroupIdNotFound,
+        GroupError::GroupSubscribedToTopic => ResponseError::GroupSubscribedToTopic,
+        GroupError::OffsetMetadataTooLarge => ResponseError::OffsetMetadataTooLarge,
     };
     e.code()
 }

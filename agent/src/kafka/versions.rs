@@ -10,6 +10,8 @@ use kafka_protocol::protocol::VersionRange;
 /// Produce and Fetch stop below the versions that address topics by id only
 /// (Produce 13, Fetch 13); ListOffsets stops at 7 (max-timestamp lookups).
 /// FindCoordinator is also what tells librdkafka that the broker takes LZ4.
+/// The classic group protocol is served; KIP-848's ConsumerGroupHeartbeat
+/// is not.
 const IMPLEMENTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::Produce, 3, 12),
     (ApiKey::Fetch, 4, 12),
@@ -20,6 +22,16 @@ const IMPLEMENTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DeleteTopics, 1, 6),
     (ApiKey::InitProducerId, 0, 4),
     (ApiKey::FindCoordinator, 0, 4),
+    (ApiKey::JoinGroup, 0, 9),
+    (ApiKey::SyncGroup, 0, 5),
+    (ApiKey::Heartbeat, 0, 4),
+    (ApiKey::LeaveGroup, 0, 5),
+    (ApiKey::OffsetCommit, 2, 9),
+    (ApiKey::OffsetFetch, 1, 9),
+    (ApiKey::OffsetDelete, 0, 0),
+    (ApiKey::ListGroups, 0, 5),
+    (ApiKey::DescribeGroups, 0, 6),
+    (ApiKey::DeleteGroups, 0, 2),
 ];
 
 /// The versions of `api` this agent serves, or `None` if it serves none.
@@ -53,6 +65,7 @@ mod tests {
         }
         assert!(is_supported(ApiKey::Produce, 9));
         assert!(!is_supported(ApiKey::Produce, 13));
-        assert!(!is_supported(ApiKey::JoinGroup, 0));
+        assert!(is_supported(ApiKey::JoinGroup, 0));
+        assert!(!is_supported(ApiKey::ConsumerGroupHeartbeat, 0));
     }
 }

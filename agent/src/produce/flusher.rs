@@ -39,6 +39,8 @@ pub struct FlushSettings {
 
 /// Attempts for an upload or a commit before the flush fails.
 const ATTEMPTS: u32 = 4;
+/// Longest wait for one commit attempt.
+const COMMIT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A segment after its upload, on its way to the commit.
 #[derive(Debug)]
@@ -335,7 +337,16 @@ async fn commit_with_retries(
     let mut last = String::new();
     for attempt in 1..=ATTEMPTS {
         let started = Instant::now();
-        match deps.store.commit_segment(commit).await {
+        // A commit whose answer never comes is retried like a failed one: the
+        // retry is keyed by the segment id, so it cannot commit twice.
+        let attempt_result =
+            match tokio::time::timeout(COMMIT_ATTEMPT_TIMEOUT, deps.store.commit_segment(commit))
+                .await
+            {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(_) => Err(format!("no answer within {COMMIT_ATTEMPT_TIMEOUT:?}")),
+            };
+        match attempt_result {
             Ok(outcomes) => {
                 deps.metrics
                     .commit_seconds
@@ -344,7 +355,7 @@ async fn commit_with_retries(
             }
             Err(e) => {
                 warn!(attempt, error = %e, "segment commit failed");
-                last = e.to_string();
+                last = e;
                 tokio::time::sleep(backoff(attempt)).await;
             }
         }

@@ -3,9 +3,9 @@
 
 use sqlx::PgPool;
 
-use super::with_retries;
+use super::{COMMIT_ATTEMPTS, is_connection_lost, with_retries};
 use crate::convert::to_i64;
-use crate::outcomes::{StoredOutcome, regroup};
+use crate::outcomes::{OutcomeArrays, regroup};
 use crate::{BatchOutcome, MetadataError, Result, SegmentCommit, TopicId, validate};
 
 const COMMIT_SEGMENT: &str = include_str!("../../queries/postgres/commit_segment.sql");
@@ -63,41 +63,71 @@ impl BatchArrays {
     }
 }
 
+/// What a commit returns to the store.
+#[derive(Debug)]
+pub(super) struct Committed {
+    /// One outcome per batch, per entry.
+    pub(super) outcomes: Vec<Vec<BatchOutcome>>,
+    /// Whether listeners should be woken: the segment may have been
+    /// committed by this call and something was appended.
+    pub(super) notify: bool,
+}
+
 /// Commits `commit` in one statement, or returns the outcomes of its
 /// earlier commit if its segment id is already committed.
-pub(super) async fn commit_segment(
-    pool: &PgPool,
-    commit: &SegmentCommit,
-) -> Result<Vec<Vec<BatchOutcome>>> {
+pub(super) async fn commit_segment(pool: &PgPool, commit: &SegmentCommit) -> Result<Committed> {
     validate::segment_commit(commit)?;
     let size = to_i64(commit.size, "segment size")?;
     let arrays = BatchArrays::new(commit)?;
-    let stored = with_retries("commit segment", || async {
-        let stored: Vec<StoredOutcome> = sqlx::query_as(COMMIT_SEGMENT)
-            .bind(commit.segment_id)
-            .bind(&commit.object_key)
-            .bind(size)
-            .bind(&arrays.entry_indexes)
-            .bind(&arrays.topic_ids)
-            .bind(&arrays.partitions)
-            .bind(&arrays.byte_offsets)
-            .bind(&arrays.byte_lens)
-            .bind(&arrays.offset_counts)
-            .bind(&arrays.max_timestamps)
-            .bind(&arrays.producer_ids)
-            .bind(&arrays.producer_epochs)
-            .bind(&arrays.base_sequences)
-            .fetch_all(pool)
-            .await?;
-        Ok(stored)
-    })
-    .await?;
-    let outcomes = regroup(stored, commit)?;
+    let attempt = || {
+        with_retries("commit segment", || async {
+            let stored: OutcomeArrays = sqlx::query_as(COMMIT_SEGMENT)
+                .bind(commit.segment_id)
+                .bind(&commit.object_key)
+                .bind(size)
+                .bind(&arrays.entry_indexes)
+                .bind(&arrays.topic_ids)
+                .bind(&arrays.partitions)
+                .bind(&arrays.byte_offsets)
+                .bind(&arrays.byte_lens)
+                .bind(&arrays.offset_counts)
+                .bind(&arrays.max_timestamps)
+                .bind(&arrays.producer_ids)
+                .bind(&arrays.producer_epochs)
+                .bind(&arrays.base_sequences)
+                .fetch_one(pool)
+                .await?;
+            Ok(stored)
+        })
+    };
+    // A commit is idempotent (by segment id), so one whose connection was
+    // lost is simply tried again: it was either not committed, or is, and
+    // then the retry answers as the first commit did.
+    let mut attempts = 1;
+    let stored = loop {
+        match attempt().await {
+            Err(error) if attempts < COMMIT_ATTEMPTS && is_connection_lost(&error) => {
+                tracing::warn!(%error, attempts, "commit segment: connection lost, retrying");
+                attempts += 1;
+            }
+            result => break result?,
+        }
+    };
+    // After a lost connection the segment may have been committed by the
+    // attempt whose answer was lost: wake the listeners all the same.
+    let fresh = stored.committed || attempts > 1;
+    let outcomes = regroup(stored.into_rows()?, commit)?;
+    let notify = fresh
+        && outcomes
+            .iter()
+            .flatten()
+            .any(|outcome| matches!(outcome, BatchOutcome::Appended { .. }));
     tracing::debug!(
         segment = %commit.segment_id,
         bytes = commit.size,
         partitions = commit.entries.len(),
+        fresh,
         "committed segment"
     );
-    Ok(outcomes)
+    Ok(Committed { outcomes, notify })
 }

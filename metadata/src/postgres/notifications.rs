@@ -1,6 +1,16 @@
-//! Commit notifications: a `LISTEN` on the channel that `floe_commit_segment`
-//! notifies after every commit that appended something
-//! (`migrations/postgres/0004_commit_notify.sql`).
+//! Commit notifications: a `LISTEN` on the channel `floe_commits`, which
+//! every store notifies after its commits that appended something.
+//!
+//! The store notifies after the commit, from a background task
+//! ([`Notifier`]), not inside the commit's transaction (as
+//! `migrations/postgres/0004_commit_notify.sql` did): a transaction that has
+//! run `NOTIFY` takes a lock for the whole server at commit and keeps it
+//! until its commit record is flushed, so notifying commits could not share
+//! a flush, even on unrelated partitions (docs/benchmarks.md, "Metadata
+//! commit"). The task sends one `NOTIFY` at a time, with the id of the last
+//! segment committed; commits made while one is sent are merged into the
+//! next. A notification is sent once the commit is visible; if the agent
+//! stops between the two, listeners learn of the commit when they poll.
 //!
 //! Each stream has its own connection, in a private pool of one made with
 //! the store's connect options, so a long-lived `LISTEN` never takes one of
@@ -16,11 +26,61 @@ use futures::StreamExt;
 use sqlx::PgPool;
 use sqlx::pool::CloseEvent;
 use sqlx::postgres::{PgListener, PgPoolOptions};
+use tokio::sync::watch;
 
-use crate::{CommitNotifications, MetadataError, Result};
+use crate::{CommitNotifications, MetadataError, Result, SegmentId};
 
-/// The channel `floe_commit_segment` notifies.
+/// The channel stores notify after their commits.
 const CHANNEL: &str = "floe_commits";
+
+/// Notifies [`CHANNEL`]; `$1` is the payload, the last segment id.
+const COMMIT_NOTIFY: &str = include_str!("../../queries/postgres/commit_notify.sql");
+
+/// Sends a store's notifications, after its commits, from a background
+/// task; every clone of the store shares it, and the task ends when the
+/// last one is dropped.
+#[derive(Debug)]
+pub(super) struct Notifier {
+    /// The last segment committed and not yet notified.
+    latest: watch::Sender<Option<SegmentId>>,
+}
+
+impl Notifier {
+    /// Starts the task that notifies through `pool`. Must be called inside
+    /// the Tokio runtime.
+    pub(super) fn start(pool: PgPool) -> Notifier {
+        let (latest, receiver) = watch::channel(None);
+        tokio::spawn(notify_commits(pool, receiver));
+        Notifier { latest }
+    }
+
+    /// Wakes the listeners, soon, for `segment`, which has just been
+    /// committed (merged with the commits not yet notified).
+    pub(super) fn committed(&self, segment: SegmentId) {
+        self.latest.send_replace(Some(segment));
+    }
+}
+
+/// Sends one `NOTIFY` for the latest commit each time there are new ones,
+/// until the [`Notifier`] is dropped. A failed `NOTIFY` is only logged:
+/// listeners also poll.
+async fn notify_commits(pool: PgPool, mut latest: watch::Receiver<Option<SegmentId>>) {
+    while latest.changed().await.is_ok() {
+        let Some(segment) = *latest.borrow_and_update() else {
+            continue;
+        };
+        if pool.is_closed() {
+            continue;
+        }
+        if let Err(error) = sqlx::query(COMMIT_NOTIFY)
+            .bind(segment.to_string())
+            .execute(&pool)
+            .await
+        {
+            tracing::debug!(%error, %segment, "commit notification not sent");
+        }
+    }
+}
 
 /// `application_name` of the listening connections, to tell them apart in
 /// `pg_stat_activity`.

@@ -201,14 +201,27 @@ async fn only_commits_that_append_notify() -> anyhow::Result<()> {
     let doomed = store.create_topic(new_topic("doomed")).await?;
     store.delete_topic(doomed.id).await?;
 
+    // The store notifies after each commit that appended, with the id of
+    // the segment; commits made while a notification is being sent are
+    // merged into the next one, so each step below waits for its own.
+    let heard = async |listener: &mut PgListener, expected: &SegmentCommit| {
+        let notification = tokio::time::timeout(PATIENCE, listener.recv()).await??;
+        assert_eq!(notification.payload(), expected.segment_id.to_string());
+        anyhow::Ok(())
+    };
     let plain = one_batch(topic.id, 2);
+    store.commit_segment(&plain).await?;
+    heard(&mut listener, &plain).await?;
+
+    // A retry returns the stored outcomes: nothing new to read. Had it
+    // notified, its id would come before the next commit's.
+    store.commit_segment(&plain).await?;
     let idempotent = idempotent_batch(topic.id);
-    let last = one_batch(topic.id, 1);
-    store.commit_segment(&plain).await?;
-    // A retry returns the stored outcomes: nothing new to read.
-    store.commit_segment(&plain).await?;
     store.commit_segment(&idempotent).await?;
-    // The same producer batch in another segment is a duplicate.
+    heard(&mut listener, &idempotent).await?;
+
+    // The same producer batch in another segment is a duplicate; a batch
+    // for a deleted topic is refused. Neither notifies.
     assert_eq!(
         store.commit_segment(&idempotent_batch(topic.id)).await?,
         vec![vec![BatchOutcome::Duplicate { base_offset: 2 }]]
@@ -217,14 +230,9 @@ async fn only_commits_that_append_notify() -> anyhow::Result<()> {
         store.commit_segment(&one_batch(doomed.id, 1)).await?,
         vec![vec![BatchOutcome::UnknownPartition]]
     );
+    let last = one_batch(topic.id, 1);
     store.commit_segment(&last).await?;
-
-    // Notifications arrive in commit order: had the retry, the duplicate
-    // or the refusal notified, their ids would come before the last one.
-    for expected in [&plain, &idempotent, &last] {
-        let notification = tokio::time::timeout(PATIENCE, listener.recv()).await??;
-        assert_eq!(notification.payload(), expected.segment_id.to_string());
-    }
+    heard(&mut listener, &last).await?;
     Ok(())
 }
 

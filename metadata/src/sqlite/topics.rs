@@ -94,7 +94,8 @@ pub(super) async fn list(pool: &SqlitePool) -> Result<Vec<Topic>> {
 }
 
 /// Deletes a topic with its partitions, index rows and producer histories
-/// in one transaction; its segments stay for the garbage collector.
+/// in one transaction (its committed group offsets go by `ON DELETE
+/// CASCADE`); its segments stay for the garbage collector.
 pub(super) async fn delete(store: &SqliteStore, id: TopicId) -> Result<()> {
     let mut write = store.begin_write().await?;
     let rows = sqlx::query(TOPIC_DELETE_INDEX_ROWS)

@@ -1,0 +1,2 @@
+-- ?1 group id
+DELETE FROM group_members WHERE group_id = ?1
