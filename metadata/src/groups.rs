@@ -70,9 +70,6 @@ pub(crate) fn offsets_to_commit(offsets: &[CommittedOffset]) -> Result<Vec<&Comm
                 offset.partition, offset.topic_id
             )));
         }
-        if let Some(metadata) = &offset.metadata {
-            text(metadata, "offset metadata")?;
-        }
         latest.insert((offset.topic_id, offset.partition), offset);
     }
     Ok(latest.into_values().collect())
@@ -166,17 +163,29 @@ mod tests {
     }
 
     #[test]
-    fn nul_characters_and_negative_partitions_are_refused() {
-        let mut bad = offset(TopicId::from_u128(1), 0, 0);
-        bad.metadata = Some("a\0b".into());
-        assert!(matches!(
-            offsets_to_commit(&[bad]),
-            Err(MetadataError::Invalid(_))
-        ));
+    fn offset_metadata_may_hold_nul_but_partitions_must_not_be_negative() {
+        let mut with_nul = offset(TopicId::from_u128(1), 0, 0);
+        with_nul.metadata = Some("a\0b".into());
+        assert_eq!(
+            offsets_to_commit(&[with_nul]).map(|o| o.len()).ok(),
+            Some(1)
+        );
         assert!(matches!(
             offsets_to_commit(&[offset(TopicId::from_u128(1), -1, 0)]),
             Err(MetadataError::Invalid(_))
         ));
         assert!(matches!(group_id("g\0"), Err(MetadataError::Invalid(_))));
     }
+}
+
+/// Offset metadata as stored: the client's string as UTF-8 bytes, kept as
+/// bytes because Kafka allows any string, NUL characters included (which a
+/// Postgres `text` cannot hold; librdkafka even appends one).
+pub(crate) fn stored_metadata(bytes: Option<Vec<u8>>) -> Result<Option<String>> {
+    bytes
+        .map(|b| {
+            String::from_utf8(b)
+                .map_err(|_| MetadataError::Corrupt("offset metadata is not UTF-8".into()))
+        })
+        .transpose()
 }

@@ -12,8 +12,8 @@ use kafka_protocol::messages::offset_commit_request::{
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    GroupId, HeartbeatRequest, JoinGroupRequest, JoinGroupResponse, OffsetCommitRequest,
-    OffsetFetchRequest, SyncGroupRequest, SyncGroupResponse,
+    FindCoordinatorRequest, GroupId, HeartbeatRequest, JoinGroupRequest, JoinGroupResponse,
+    OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest, SyncGroupResponse,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -204,4 +204,20 @@ impl RawGroupClient {
             p.metadata.as_ref().map(|m| m.to_string()),
         ))
     }
+}
+
+/// The `host:port` of `group`'s coordinator, as the agent at `addr` names it
+/// (FindCoordinator v1).
+pub fn coordinator(addr: SocketAddr, group: &str) -> Result<String> {
+    let mut client = RawClient::connect(addr)?;
+    let request = FindCoordinatorRequest::default()
+        .with_key(s(group))
+        .with_key_type(0);
+    let response = client.request(1, &request).context("FindCoordinator")?;
+    anyhow::ensure!(
+        response.error_code == errors::NONE,
+        "FindCoordinator answered error {}",
+        response.error_code
+    );
+    Ok(format!("{}:{}", response.host, response.port))
 }

@@ -14,10 +14,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use floe_tests::groups::RawGroupClient;
 use floe_tests::groups::errors::{
     ILLEGAL_GENERATION, NONE, UNKNOWN_MEMBER_ID, UNKNOWN_TOPIC_OR_PARTITION,
 };
+use floe_tests::groups::{self, RawGroupClient};
 use floe_tests::{Agent, Cluster, Kcat, RawClient, python, unique_topic};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -91,27 +91,52 @@ fn committed_offsets_survive_an_agent_restart() {
 
 #[test]
 fn group_survives_its_coordinator_being_killed() {
-    let cluster = Cluster::builder("groups-failover")
+    let mut cluster = Cluster::builder("groups-failover")
         .agents(2)
         .partitions(6)
         .start()
         .expect("start cluster");
-    let pids = (0..cluster.len())
-        .map(|i| {
-            let pid = cluster.agent(i).pid().expect("agent runs");
-            format!("{}={pid}", cluster.bootstrap(i))
-        })
-        .collect::<Vec<_>>()
-        .join(",");
     let topic = unique_topic("grp-failover");
     let group = format!("{topic}-group");
-    let out = python::run_script(
-        "group_scenarios.py",
-        &cluster.bootstrap_all(),
-        &["failover", &topic, &group, &pids],
-    );
-    if let Err(e) = out {
-        panic!("group_scenarios.py failover: {e:#}\n{}", cluster.logs());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sync_dir = dir.path().to_str().expect("utf-8 path").to_string();
+    let bootstrap = cluster.bootstrap_all();
+    let driver = {
+        let (topic, group, sync_dir) = (topic.clone(), group.clone(), sync_dir.clone());
+        thread::spawn(move || {
+            python::run_script(
+                "group_scenarios.py",
+                &bootstrap,
+                &["failover", &topic, &group, &sync_dir],
+            )
+        })
+    };
+    let ready = dir.path().join("ready");
+    let deadline = Instant::now() + Duration::from_secs(150);
+    while !ready.exists() && !driver.is_finished() {
+        assert!(
+            Instant::now() < deadline,
+            "the driver never got ready\n{}",
+            cluster.logs()
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+    if ready.exists() {
+        let coordinator =
+            groups::coordinator(cluster.agent(0).kafka_addr(), &group).expect("coordinator");
+        let victim = (0..cluster.len())
+            .find(|&i| cluster.bootstrap(i) == coordinator)
+            .unwrap_or_else(|| panic!("coordinator {coordinator} is no agent of the cluster"));
+        eprintln!("killing agent {victim} ({coordinator}), the coordinator of {group}");
+        cluster
+            .agent_mut(victim)
+            .kill()
+            .expect("kill the coordinator");
+        File::create(dir.path().join("killed")).expect("create killed");
+    }
+    match driver.join().expect("driver thread") {
+        Ok(out) => eprintln!("{}", out.stdout),
+        Err(e) => panic!("group_scenarios.py failover: {e:#}\n{}", cluster.logs()),
     }
 }
 

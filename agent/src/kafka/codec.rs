@@ -134,3 +134,56 @@ pub fn encode_response<T: Encodable>(
     body.encode(&mut buf, version).map_err(encode_err)?;
     Ok(buf.freeze())
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::BufMut;
+    use kafka_protocol::messages::ProduceRequest;
+
+    use super::*;
+
+    /// A Produce v9 request whose topic array claims 2^31 - 1 entries: it
+    /// must be refused as malformed, not allocate gigabytes and abort.
+    #[test]
+    fn forged_array_length_is_refused_without_allocating() {
+        let mut frame = BytesMut::new();
+        frame.put_i16(0); // Produce
+        frame.put_i16(7); // non-flexible version: plain i32 array lengths
+        frame.put_i32(1); // correlation id
+        frame.put_i16(-1); // null client id
+        frame.put_i16(-1); // null transactional id
+        frame.put_i16(-1); // acks
+        frame.put_i32(30_000); // timeout
+        frame.put_i32(i32::MAX); // topic count
+        let req = parse_request(frame.freeze()).unwrap();
+        let err = decode_body::<ProduceRequest>(&req).unwrap_err();
+        assert!(matches!(err, CodecError::Malformed { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn frames_are_split_and_oversized_ones_refused() {
+        let mut buf = BytesMut::new();
+        buf.put_i32(3);
+        buf.put_slice(b"abc");
+        buf.put_i32(2);
+        buf.put_slice(b"d");
+        assert_eq!(
+            decode_frame(&mut buf, 1024).unwrap(),
+            Some(Bytes::from_static(b"abc"))
+        );
+        assert_eq!(
+            decode_frame(&mut buf, 1024).unwrap(),
+            None,
+            "second frame incomplete"
+        );
+        let mut big = BytesMut::new();
+        big.put_i32(2048);
+        assert!(matches!(
+            decode_frame(&mut big, 1024),
+            Err(CodecError::FrameTooLarge { .. })
+        ));
+        let mut negative = BytesMut::new();
+        negative.put_i32(-1);
+        assert!(decode_frame(&mut negative, 1024).is_err());
+    }
+}

@@ -45,7 +45,7 @@ CREATE TABLE group_offsets (
     partition            integer NOT NULL CHECK (partition >= 0),
     committed_offset     bigint  NOT NULL,
     leader_epoch         integer NOT NULL,
-    metadata             text,
+    metadata             bytea,
     commit_timestamp_ms  bigint  NOT NULL,
     PRIMARY KEY (group_id, topic_id, partition)
 );

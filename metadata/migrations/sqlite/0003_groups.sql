@@ -39,7 +39,7 @@ CREATE TABLE group_offsets (
     partition            INTEGER NOT NULL CHECK (partition >= 0),
     committed_offset     INTEGER NOT NULL,
     leader_epoch         INTEGER NOT NULL,
-    metadata             TEXT,
+    metadata             BLOB,
     commit_timestamp_ms  INTEGER NOT NULL,
     PRIMARY KEY (group_id, topic_id, partition)
 ) WITHOUT ROWID;

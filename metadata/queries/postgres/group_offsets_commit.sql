@@ -36,7 +36,7 @@ written AS (
     SELECT $1, o.topic_id, o.partition, o.committed_offset, o.leader_epoch, o.metadata,
         o.commit_timestamp_ms
     FROM unnest(
-        $3::uuid[], $4::integer[], $5::bigint[], $6::integer[], $7::text[], $8::bigint[]
+        $3::uuid[], $4::integer[], $5::bigint[], $6::integer[], $7::bytea[], $8::bigint[]
     ) WITH ORDINALITY AS o (
         topic_id, partition, committed_offset, leader_epoch, metadata, commit_timestamp_ms,
         position

@@ -117,7 +117,9 @@ pub(super) async fn commit_offsets(
         .bind(column(&offsets, |o| o.partition))
         .bind(column(&offsets, |o| o.offset))
         .bind(column(&offsets, |o| o.leader_epoch))
-        .bind(column(&offsets, |o| o.metadata.as_deref()))
+        .bind(column(&offsets, |o| {
+            o.metadata.as_ref().map(|m| m.as_bytes().to_vec())
+        }))
         .bind(column(&offsets, |o| o.commit_timestamp_ms))
         .fetch_one(pool)
         .await?;
@@ -148,7 +150,7 @@ pub(super) async fn fetch_offsets(
             .bind(column(partitions, |(_, partition)| *partition)),
     };
     let rows: Vec<OffsetRow> = query.fetch_all(pool).await?;
-    Ok(rows.into_iter().map(OffsetRow::into_offset).collect())
+    rows.into_iter().map(OffsetRow::into_offset).collect()
 }
 
 /// Deletes a group's offsets of `partitions`.
@@ -270,20 +272,20 @@ struct OffsetRow {
     partition: i32,
     committed_offset: i64,
     leader_epoch: i32,
-    metadata: Option<String>,
+    metadata: Option<Vec<u8>>,
     commit_timestamp_ms: i64,
 }
 
 impl OffsetRow {
     /// The stored offset.
-    fn into_offset(self) -> CommittedOffset {
-        CommittedOffset {
+    fn into_offset(self) -> Result<CommittedOffset> {
+        Ok(CommittedOffset {
             topic_id: self.topic_id,
             partition: self.partition,
             offset: self.committed_offset,
             leader_epoch: self.leader_epoch,
-            metadata: self.metadata,
+            metadata: groups::stored_metadata(self.metadata)?,
             commit_timestamp_ms: self.commit_timestamp_ms,
-        }
+        })
     }
 }

@@ -7,10 +7,11 @@
 //! run `NOTIFY` takes a lock for the whole server at commit and keeps it
 //! until its commit record is flushed, so notifying commits could not share
 //! a flush, even on unrelated partitions (docs/benchmarks.md, "Metadata
-//! commit"). The task sends one `NOTIFY` at a time, with the id of the last
-//! segment committed; commits made while one is sent are merged into the
-//! next. A notification is sent once the commit is visible; if the agent
-//! stops between the two, listeners learn of the commit when they poll.
+//! commit"). The task sends one `NOTIFY` at a time, at most one every
+//! [`NOTIFY_INTERVAL`], with the id of the last segment committed; commits
+//! made meanwhile are merged into the next. A notification is sent once the
+//! commit is visible; if the agent stops between the two, listeners learn of
+//! the commit when they poll.
 //!
 //! Each stream has its own connection, in a private pool of one made with
 //! the store's connect options, so a long-lived `LISTEN` never takes one of
@@ -35,6 +36,13 @@ const CHANNEL: &str = "floe_commits";
 
 /// Notifies [`CHANNEL`]; `$1` is the payload, the last segment id.
 const COMMIT_NOTIFY: &str = include_str!("../../queries/postgres/commit_notify.sql");
+
+/// The shortest time between two notifications of a store. Each wakes
+/// every listening agent, and takes a transaction and a lock for the whole
+/// server: under load one carries the commits of this long, a delay that
+/// wakes other agents' fetches a little later (an agent wakes its own at
+/// once).
+const NOTIFY_INTERVAL: Duration = Duration::from_millis(5);
 
 /// Sends a store's notifications, after its commits, from a background
 /// task; every clone of the store shares it, and the task ends when the
@@ -62,8 +70,8 @@ impl Notifier {
 }
 
 /// Sends one `NOTIFY` for the latest commit each time there are new ones,
-/// until the [`Notifier`] is dropped. A failed `NOTIFY` is only logged:
-/// listeners also poll.
+/// at most one every [`NOTIFY_INTERVAL`], until the [`Notifier`] is
+/// dropped. A failed `NOTIFY` is only logged: listeners also poll.
 async fn notify_commits(pool: PgPool, mut latest: watch::Receiver<Option<SegmentId>>) {
     while latest.changed().await.is_ok() {
         let Some(segment) = *latest.borrow_and_update() else {
@@ -79,6 +87,7 @@ async fn notify_commits(pool: PgPool, mut latest: watch::Receiver<Option<Segment
         {
             tracing::debug!(%error, %segment, "commit notification not sent");
         }
+        tokio::time::sleep(NOTIFY_INTERVAL).await;
     }
 }
 

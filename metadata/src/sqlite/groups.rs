@@ -155,7 +155,7 @@ pub(super) async fn commit_offsets(
             .bind(offset.partition)
             .bind(offset.offset)
             .bind(offset.leader_epoch)
-            .bind(&offset.metadata)
+            .bind(offset.metadata.as_ref().map(|m| m.as_bytes()))
             .bind(offset.commit_timestamp_ms)
             .execute(&mut *write.tx)
             .await?
@@ -319,7 +319,7 @@ struct OffsetRow {
     partition: i64,
     committed_offset: i64,
     leader_epoch: i64,
-    metadata: Option<String>,
+    metadata: Option<Vec<u8>>,
     commit_timestamp_ms: i64,
 }
 
@@ -331,7 +331,7 @@ impl OffsetRow {
             partition: stored_i32(self.partition, "partition")?,
             offset: self.committed_offset,
             leader_epoch: stored_i32(self.leader_epoch, "leader epoch")?,
-            metadata: self.metadata,
+            metadata: groups::stored_metadata(self.metadata)?,
             commit_timestamp_ms: self.commit_timestamp_ms,
         })
     }
