@@ -127,6 +127,18 @@ pub(crate) fn member_index(index: usize) -> Result<i32> {
         .map_err(|_| MetadataError::Invalid(format!("a group cannot have {index} members")))
 }
 
+/// Offset metadata as stored: the client's string as UTF-8 bytes, kept as
+/// bytes because Kafka allows any string, NUL characters included (which a
+/// Postgres `text` cannot hold; librdkafka even appends one).
+pub(crate) fn stored_metadata(bytes: Option<Vec<u8>>) -> Result<Option<String>> {
+    bytes
+        .map(|b| {
+            String::from_utf8(b)
+                .map_err(|_| MetadataError::Corrupt("offset metadata is not UTF-8".into()))
+        })
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,16 +188,4 @@ mod tests {
         ));
         assert!(matches!(group_id("g\0"), Err(MetadataError::Invalid(_))));
     }
-}
-
-/// Offset metadata as stored: the client's string as UTF-8 bytes, kept as
-/// bytes because Kafka allows any string, NUL characters included (which a
-/// Postgres `text` cannot hold; librdkafka even appends one).
-pub(crate) fn stored_metadata(bytes: Option<Vec<u8>>) -> Result<Option<String>> {
-    bytes
-        .map(|b| {
-            String::from_utf8(b)
-                .map_err(|_| MetadataError::Corrupt("offset metadata is not UTF-8".into()))
-        })
-        .transpose()
 }
