@@ -367,3 +367,244 @@ async fn long_silent_agents_are_forgotten_at_the_next_registration() -> anyhow::
     assert!(store.heartbeat_agent(newcomer).await?);
     Ok(())
 }
+
+/// A small deterministic generator (splitmix64) for the random commits.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n`.
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// True once in `n` times.
+    fn one_in(&mut self, n: u64) -> bool {
+        self.below(n) == 0
+    }
+}
+
+/// What the generator remembers of a producer on a partition, to make
+/// plausible batches: the epoch and sequence it would use next, and its
+/// recent batches (to send again, as a retrying producer does).
+#[derive(Default, Clone)]
+struct ProducerModel {
+    epoch: i16,
+    next_sequence: i32,
+    recent: Vec<(i16, i32, i64)>,
+}
+
+/// A random batch of idempotent producer `producer`: usually the next in
+/// sequence, sometimes a retry of a recent one, a gap, a fenced epoch, a
+/// new epoch (from sequence 0 or not), or a wrap past `i32::MAX`.
+fn random_producer_batch(random: &mut Random, producer: &mut ProducerModel) -> (i16, i32, i64) {
+    let offset_count = 1 + random.below(3) as i64;
+    let batch = match random.below(40) {
+        28..=31 if !producer.recent.is_empty() => {
+            producer.recent[random.below(producer.recent.len() as u64) as usize]
+        }
+        32 => (
+            producer.epoch,
+            ((i64::from(producer.next_sequence) + 1 + random.below(3) as i64) % (1 << 31)) as i32,
+            offset_count,
+        ),
+        33 if producer.epoch > 0 => (producer.epoch - 1, producer.next_sequence, offset_count),
+        34 => (producer.epoch + 1, 0, offset_count),
+        35 => (producer.epoch + 1, 5, offset_count),
+        36 => (producer.epoch, i32::MAX - 1, offset_count),
+        _ => (producer.epoch, producer.next_sequence, offset_count),
+    };
+    // The model follows what the producer sent, right or wrong; the stores
+    // decide. A sequence past i32::MAX wraps.
+    let (epoch, base, count) = batch;
+    if epoch >= producer.epoch {
+        producer.epoch = epoch;
+        producer.next_sequence = ((i64::from(base) + count) % (1 << 31)) as i32;
+    }
+    producer.recent.push(batch);
+    if producer.recent.len() > 7 {
+        producer.recent.remove(0);
+    }
+    batch
+}
+
+/// The Postgres commit, set-based in PL/pgSQL, gives the same answers as
+/// the SQLite store, which runs the rules of `sequencer.rs` batch by
+/// batch, on random commits: several entries, several batches per entry
+/// from a few idempotent producers and plain ones, retries, gaps, fenced
+/// and new epochs, wrapping sequences, unknown partitions, batches not
+/// adjacent in the file, and retried commits. Index rows and high
+/// watermarks must agree too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_based_commit_agrees_with_the_sequencer() -> anyhow::Result<()> {
+    const PARTITIONS: i32 = 3;
+    let url = database("set_based_agrees").await?;
+    let postgres = PostgresStore::connect(&url).await?;
+    let sqlite = crate::SqliteStore::connect("sqlite::memory:").await?;
+    let stores: [&dyn MetadataStore; 2] = [&postgres, &sqlite];
+    let mut topics = Vec::new();
+    for store in stores {
+        let mut topic = new_topic("orders");
+        topic.partitions = PARTITIONS;
+        let live = store.create_topic(topic).await?;
+        let gone = store.create_topic(new_topic("gone")).await?;
+        store.delete_topic(gone.id).await?;
+        topics.push((live.id, gone.id));
+    }
+
+    for seed in 1..=3u64 {
+        let mut random = Random(seed);
+        let mut models: BTreeMap<(i32, i64), ProducerModel> = BTreeMap::new();
+        // Each commit as the two stores see it (their topic ids differ).
+        let mut committed: Vec<[SegmentCommit; 2]> = Vec::new();
+        for round in 0..120 {
+            // A retry of an earlier commit, now and then.
+            if !committed.is_empty() && random.one_in(8) {
+                let earlier = &committed[random.below(committed.len() as u64) as usize];
+                let answers = [
+                    postgres.commit_segment(&earlier[0]).await?,
+                    sqlite.commit_segment(&earlier[1]).await?,
+                ];
+                assert_eq!(answers[0], answers[1], "seed {seed} round {round}: retry");
+                continue;
+            }
+            let segment_id = uuid::Uuid::now_v7();
+            let before = models.clone();
+            let mut entries: [Vec<CommitEntry>; 2] = [Vec::new(), Vec::new()];
+            let mut position = 64;
+            let mut partitions: Vec<i32> = (0..PARTITIONS).collect();
+            let entry_count = 1 + random.below(PARTITIONS as u64) as usize;
+            for _ in 0..entry_count {
+                let partition = partitions.remove(random.below(partitions.len() as u64) as usize);
+                let to_gone = random.one_in(10);
+                let mut batches = Vec::new();
+                for _ in 0..1 + random.below(6) {
+                    if random.one_in(5) {
+                        position += 10; // not adjacent to the batch before
+                    }
+                    let producer = if random.one_in(4) {
+                        None
+                    } else {
+                        // New producers for each seed: the stores remember the last ones.
+                        let producer_id = 10 * seed as i64 + random.below(2) as i64;
+                        let model = models.entry((partition, producer_id)).or_default();
+                        let (epoch, base_sequence, count) =
+                            random_producer_batch(&mut random, model);
+                        Some((
+                            ProducerBatch {
+                                producer_id,
+                                producer_epoch: epoch,
+                                base_sequence,
+                            },
+                            count,
+                        ))
+                    };
+                    let offset_count = producer.map_or(1 + random.below(3) as i64, |(_, c)| c);
+                    let byte_len = 100 * offset_count as u64;
+                    batches.push(BatchEntry {
+                        byte_offset: position,
+                        byte_len,
+                        offset_count,
+                        max_timestamp: random.below(1_000) as i64,
+                        producer: producer.map(|(batch, _)| batch),
+                    });
+                    position += byte_len;
+                }
+                for (side, (live, gone)) in topics.iter().enumerate() {
+                    entries[side].push(CommitEntry {
+                        topic_id: if to_gone { *gone } else { *live },
+                        partition: if to_gone { 0 } else { partition },
+                        batches: batches.clone(),
+                    });
+                }
+            }
+            let [for_postgres, for_sqlite] = entries.map(|entries| SegmentCommit {
+                segment_id,
+                object_key: format!("segments/{segment_id}.floe"),
+                size: position + 32,
+                entries,
+            });
+            let answers = [
+                postgres.commit_segment(&for_postgres).await,
+                sqlite.commit_segment(&for_sqlite).await,
+            ];
+            match answers {
+                [Ok(postgres_answer), Ok(sqlite_answer)] => {
+                    assert_eq!(
+                        postgres_answer, sqlite_answer,
+                        "seed {seed} round {round}: {for_sqlite:#?}"
+                    );
+                    // The producers go on from what was accepted.
+                    let recent: BTreeMap<_, _> = models
+                        .iter()
+                        .map(|(key, model)| (*key, model.recent.clone()))
+                        .collect();
+                    models = before;
+                    for (key, recent) in recent {
+                        models.entry(key).or_default().recent = recent;
+                    }
+                    for (entry, outcomes) in for_sqlite.entries.iter().zip(&sqlite_answer) {
+                        for (batch, outcome) in entry.batches.iter().zip(outcomes) {
+                            if let (Some(producer), BatchOutcome::Appended { .. }) =
+                                (batch.producer, outcome)
+                                && entry.topic_id == topics[1].0
+                            {
+                                let model = models
+                                    .entry((entry.partition, producer.producer_id))
+                                    .or_default();
+                                model.epoch = producer.producer_epoch;
+                                model.next_sequence =
+                                    ((i64::from(producer.base_sequence) + batch.offset_count)
+                                        % (1 << 31)) as i32;
+                            }
+                        }
+                    }
+                    committed.push([for_postgres, for_sqlite]);
+                }
+                // A commit both refuse (an entry for the deleted topic
+                // twice) is fine, as long as both refuse it.
+                [
+                    Err(MetadataError::Invalid(_)),
+                    Err(MetadataError::Invalid(_)),
+                ] => models = before,
+                answers => panic!("seed {seed} round {round}: {answers:?}"),
+            }
+        }
+    }
+
+    for partition in 0..PARTITIONS {
+        let mut seen = Vec::new();
+        for (store, (live, _)) in stores.iter().zip(&topics) {
+            let offsets = store.partition_offsets(*live, partition).await?;
+            let rows: Vec<_> = store
+                .index_rows(*live, partition, 0, 100_000)
+                .await?
+                .into_iter()
+                .map(|row| {
+                    (
+                        row.base_offset,
+                        row.last_offset,
+                        row.segment_id,
+                        row.byte_offset,
+                        row.byte_len,
+                        row.max_timestamp,
+                    )
+                })
+                .collect();
+            seen.push((offsets, rows));
+        }
+        assert_eq!(seen[0], seen[1], "partition {partition}");
+        assert!(
+            seen[0].1.len() > 10,
+            "partition {partition} has too few rows to tell"
+        );
+    }
+    Ok(())
+}
