@@ -6,4 +6,4 @@ mod cache;
 mod reader;
 
 pub use cache::SegmentCache;
-pub use reader::{LogReader, PartitionRead, TimestampHit};
+pub use reader::{LEADER_EPOCH, LogReader, PartitionRead, TimestampHit};

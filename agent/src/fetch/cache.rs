@@ -1,7 +1,11 @@
 //! A byte-bounded LRU cache of segment data: whole segments this agent just
-//! wrote (so consumers tailing the log cost no GET) and ranges read from the
-//! object store. Segments never change once written, so nothing is ever
+//! committed (so consumers tailing the log cost no GET) and ranges read from
+//! the object store. Segments never change once written, so nothing is ever
 //! stale; entries only age out.
+//!
+//! Data is kept *as served*: every indexed batch already carries its real
+//! base offset and leader epoch, written in once on the way in, so a fetch
+//! answers with slices of an entry and copies nothing.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -95,14 +99,6 @@ impl SegmentCache {
     /// Caches a range read from a segment.
     pub fn insert_range(&self, key: &SegmentKey, range: Range<u64>, data: Bytes) {
         self.insert(CacheKey::Range(key.clone(), range.start, range.end), data);
-    }
-
-    /// Drops a whole segment (its upload or commit failed).
-    pub fn remove_segment(&self, key: &SegmentKey) {
-        if let Ok(mut inner) = self.inner.lock() {
-            inner.remove(&CacheKey::Whole(key.clone()));
-            self.metrics.cache_bytes.set(inner.bytes as i64);
-        }
     }
 
     /// The bytes of `range` in segment `key`, if cached (as a whole segment

@@ -1,5 +1,9 @@
 //! Reads a partition's log: index rows from the metadata store, bytes from
 //! the cache or the object store, whole batches with patched base offsets.
+//!
+//! Bytes are patched once, when they enter the cache (see
+//! [`SegmentCache`]), so a fetch serves slices of the cached data: no record
+//! byte is copied between the cache and the socket.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -10,7 +14,7 @@ use kafka_protocol::records::RecordBatchDecoder;
 
 use super::SegmentCache;
 use crate::error::{AgentError, Result};
-use crate::segment::batch::{BatchHeader, BatchIter, patch_offsets};
+use crate::segment::batch::{BatchHeader, BatchIter, patch_run};
 use crate::storage::{ObjectStorage, SegmentKey};
 
 /// Index rows fetched per metadata query while filling a response.
@@ -22,8 +26,9 @@ pub const LEADER_EPOCH: i32 = 0;
 /// What a fetch of one partition returns.
 #[derive(Debug, Clone)]
 pub struct PartitionRead {
-    /// Whole batches with their real offsets, end to end.
-    pub records: Bytes,
+    /// Whole batches with their real offsets, end to end, in pieces: each a
+    /// slice of one index row's cached bytes.
+    pub records: Vec<Bytes>,
     /// The partition's high watermark when read.
     pub high_watermark: i64,
     /// The partition's log start offset when read.
@@ -71,13 +76,20 @@ impl LogReader {
         Ok((offsets.log_start_offset, offsets.high_watermark))
     }
 
+    /// The row's batches as served: with their real base offsets.
     async fn row_bytes(&self, row: &IndexRow) -> Result<Bytes> {
         let key = SegmentKey::from_stored(row.object_key.clone());
         let range: Range<u64> = row.byte_offset..row.byte_offset + row.byte_len;
         if let Some(hit) = self.cache.get(&key, range.clone()) {
             return Ok(hit);
         }
-        let data = self.storage.get_range(&key, range.clone()).await?;
+        let fetched = self.storage.get_range(&key, range.clone()).await?;
+        // The object store's buffer is usually ours alone: patched in place.
+        let mut data = fetched
+            .try_into_mut()
+            .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
+        patch_run(&mut data, row.base_offset, LEADER_EPOCH)?;
+        let data = data.freeze();
         self.cache.insert_range(&key, range, data.clone());
         Ok(data)
     }
@@ -99,7 +111,8 @@ impl LogReader {
         if offset < log_start_offset || offset > high_watermark {
             return Err(AgentError::OffsetOutOfRange);
         }
-        let mut out = BytesMut::new();
+        let mut out = Vec::new();
+        let mut out_len = 0usize;
         let mut next = offset;
         'rows: while next < high_watermark {
             let rows = self
@@ -117,27 +130,39 @@ impl LogReader {
                     break 'rows;
                 }
                 let data = self.row_bytes(row).await?;
+                // The batches served from this row: data[start..end].
+                let (mut start, mut end) = (0, 0);
                 let mut base = row.base_offset;
-                for item in BatchIter::new(data) {
-                    let (header, batch) = item?;
-                    let batch_base = base;
+                let mut full = false;
+                while end < data.len() {
+                    let header = BatchHeader::parse(&data[end..])?;
                     base += header.offset_count();
                     if base <= next {
+                        // Wholly before the offset asked for.
+                        end += header.total_len;
+                        start = end;
                         continue;
                     }
-                    if out.len() + batch.len() > max_bytes && !(out.is_empty() && min_one) {
-                        break 'rows;
+                    let taken = out_len + end - start;
+                    if taken + header.total_len > max_bytes && !(taken == 0 && min_one) {
+                        full = true;
+                        break;
                     }
-                    let start = out.len();
-                    out.extend_from_slice(&batch);
-                    patch_offsets(&mut out[start..], batch_base, LEADER_EPOCH);
+                    end += header.total_len;
                     next = base;
+                }
+                if end > start {
+                    out_len += end - start;
+                    out.push(data.slice(start..end));
+                }
+                if full {
+                    break 'rows;
                 }
                 next = next.max(row.last_offset + 1);
             }
         }
         Ok(PartitionRead {
-            records: out.freeze(),
+            records: out,
             high_watermark,
             log_start_offset,
         })
@@ -194,9 +219,8 @@ impl LogReader {
             if !batch_matches(&header) {
                 continue;
             }
-            let mut patched = BytesMut::from(&batch[..]);
-            patch_offsets(&mut patched, batch_base, LEADER_EPOCH);
-            let mut buf = patched.freeze();
+            debug_assert_eq!(header.base_offset, batch_base, "cached bytes are patched");
+            let mut buf = batch;
             let set = RecordBatchDecoder::decode(&mut buf)
                 .map_err(|e| AgentError::Corrupt(format!("stored batch undecodable: {e}")))?;
             let hit = set

@@ -1,6 +1,9 @@
 //! Framing and request headers: plain functions over bytes, no I/O, so any
 //! transport (and any fuzzer or golden test) can drive them.
 
+use std::collections::VecDeque;
+use std::io::IoSlice;
+
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
 use kafka_protocol::protocol::{Decodable, Encodable};
@@ -135,6 +138,73 @@ pub fn encode_response<T: Encodable>(
     Ok(buf.freeze())
 }
 
+/// An encoded response frame in one or more pieces, written in order with
+/// vectored writes: the record data of a Fetch answer stay the cache's own
+/// buffers instead of being copied into one.
+#[derive(Debug, Clone, Default)]
+pub struct ResponseFrame {
+    chunks: VecDeque<Bytes>,
+    remaining: usize,
+}
+
+impl ResponseFrame {
+    /// Appends a piece (empty ones are dropped).
+    pub fn push(&mut self, chunk: Bytes) {
+        if !chunk.is_empty() {
+            self.remaining += chunk.len();
+            self.chunks.push_back(chunk);
+        }
+    }
+
+    /// The pieces not yet written.
+    pub fn chunks(&self) -> impl Iterator<Item = &Bytes> {
+        self.chunks.iter()
+    }
+}
+
+impl From<Bytes> for ResponseFrame {
+    fn from(frame: Bytes) -> Self {
+        let mut out = Self::default();
+        out.push(frame);
+        out
+    }
+}
+
+impl Buf for ResponseFrame {
+    fn remaining(&self) -> usize {
+        self.remaining
+    }
+
+    fn chunk(&self) -> &[u8] {
+        self.chunks.front().map_or(&[], |c| &c[..])
+    }
+
+    fn advance(&mut self, mut cnt: usize) {
+        assert!(cnt <= self.remaining, "advance past the end of the frame");
+        self.remaining -= cnt;
+        while cnt > 0 {
+            let Some(front) = self.chunks.front_mut() else {
+                break;
+            };
+            if cnt < front.len() {
+                front.advance(cnt);
+                break;
+            }
+            cnt -= front.len();
+            self.chunks.pop_front();
+        }
+    }
+
+    fn chunks_vectored<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        let mut n = 0;
+        for (slot, chunk) in dst.iter_mut().zip(&self.chunks) {
+            *slot = IoSlice::new(chunk);
+            n += 1;
+        }
+        n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use bytes::BufMut;
@@ -158,6 +228,26 @@ mod tests {
         let req = parse_request(frame.freeze()).unwrap();
         let err = decode_body::<ProduceRequest>(&req).unwrap_err();
         assert!(matches!(err, CodecError::Malformed { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_frame_in_pieces_reads_as_one() {
+        let mut frame = ResponseFrame::default();
+        for piece in [&b"ab"[..], b"", b"cde", b"f"] {
+            frame.push(Bytes::copy_from_slice(piece));
+        }
+        assert_eq!(frame.remaining(), 6);
+        let mut slices = [IoSlice::new(&[]); 8];
+        assert_eq!(
+            frame.chunks_vectored(&mut slices),
+            3,
+            "the empty piece is dropped"
+        );
+        frame.advance(3);
+        assert_eq!(frame.chunk(), b"de");
+        assert_eq!(frame.copy_to_bytes(3), Bytes::from_static(b"def"));
+        assert!(!frame.has_remaining());
+        assert_eq!(frame.chunk(), b"");
     }
 
     #[test]

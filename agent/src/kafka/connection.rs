@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
-use super::codec::{self, CodecError};
+use super::codec::{self, CodecError, ResponseFrame};
 use super::dispatch::{self, Completion};
 use crate::context::AgentContext;
 
@@ -35,7 +35,7 @@ pub async fn serve_connection(
     ctx.metrics.connections.inc();
     let (mut reader, writer) = stream.into_split();
     let (tx, rx) =
-        mpsc::channel::<JoinHandle<Result<Option<bytes::Bytes>, CodecError>>>(MAX_IN_FLIGHT);
+        mpsc::channel::<JoinHandle<Result<Option<ResponseFrame>, CodecError>>>(MAX_IN_FLIGHT);
     let writer_task = tokio::spawn(write_responses(writer, rx));
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let close_reason: Option<String> = loop {
@@ -77,11 +77,11 @@ pub async fn serve_connection(
 
 async fn write_responses(
     mut writer: tokio::net::tcp::OwnedWriteHalf,
-    mut rx: mpsc::Receiver<JoinHandle<Result<Option<bytes::Bytes>, CodecError>>>,
+    mut rx: mpsc::Receiver<JoinHandle<Result<Option<ResponseFrame>, CodecError>>>,
 ) {
     while let Some(handle) = rx.recv().await {
-        let response = match handle.await {
-            Ok(Ok(Some(bytes))) => bytes,
+        let mut response = match handle.await {
+            Ok(Ok(Some(frame))) => frame,
             Ok(Ok(None)) => continue,
             Ok(Err(e)) => {
                 warn!(error = %e, "cannot encode a response; closing connection");
@@ -92,7 +92,8 @@ async fn write_responses(
                 break;
             }
         };
-        if writer.write_all(&response).await.is_err() {
+        // Vectored: a Fetch answer's record data go out from the cache.
+        if writer.write_all_buf(&mut response).await.is_err() {
             break;
         }
     }

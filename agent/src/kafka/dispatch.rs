@@ -14,16 +14,17 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::protocol::Encodable;
 use tracing::{Instrument, debug, info_span};
 
-use super::codec::{self, CodecError, RequestFrame};
+use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
 use super::{
-    admin_topics, api_versions, fetch, find_coordinator, groups, init_producer_id, list_offsets,
-    metadata, produce, versions,
+    admin_topics, api_versions, fetch, fetch_frame, find_coordinator, groups, init_producer_id,
+    list_offsets, metadata, produce, versions,
 };
 use crate::context::AgentContext;
 
 /// A response on its way: `None` when the request gets no answer
 /// (Produce with acks=0).
-pub type Completion = Pin<Box<dyn Future<Output = Result<Option<Bytes>, CodecError>> + Send>>;
+pub type Completion =
+    Pin<Box<dyn Future<Output = Result<Option<ResponseFrame>, CodecError>> + Send>>;
 
 /// Admits one request frame from `peer`. An error means the connection
 /// must close.
@@ -81,7 +82,7 @@ pub async fn admit(
                         .request_seconds
                         .with_label_values(&[name])
                         .observe(started.elapsed().as_secs_f64());
-                    resp.map(|r| codec::encode_response(api, version, corr, &r))
+                    resp.map(|r| codec::encode_response(api, version, corr, &r).map(Into::into))
                         .transpose()
                 }
                 .instrument(span),
@@ -97,7 +98,7 @@ pub async fn admit(
                         .request_seconds
                         .with_label_values(&[name])
                         .observe(started.elapsed().as_secs_f64());
-                    codec::encode_response(api, version, corr, &resp).map(Some)
+                    fetch_frame::encode(&resp, version, corr).map(Some)
                 }
                 .instrument(span),
             )
@@ -159,7 +160,7 @@ pub async fn admit(
                         .request_seconds
                         .with_label_values(&[name])
                         .observe(started.elapsed().as_secs_f64());
-                    encoded.map(Some)
+                    encoded.map(|frame| Some(frame.into()))
                 }
                 .instrument(span),
             )
@@ -184,7 +185,7 @@ pub async fn admit(
 /// A completion that is already done.
 fn ready<T: Encodable>(req: &RequestFrame, version: i16, body: T) -> Completion {
     let encoded = codec::encode_response(req.api_key, version, req.header.correlation_id, &body);
-    Box::pin(std::future::ready(encoded.map(Some)))
+    Box::pin(std::future::ready(encoded.map(|frame| Some(frame.into()))))
 }
 
 /// Stable metric label of an API.

@@ -1,7 +1,10 @@
 //! Fetch: read each partition from its offset, and long-poll until
 //! `min_bytes` are there or `max_wait_ms` has passed.
 
+use std::collections::HashMap;
 use std::time::Duration;
+
+use bytes::Bytes;
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::fetch_request::FetchTopic;
@@ -10,6 +13,7 @@ use kafka_protocol::messages::{FetchRequest, FetchResponse};
 use tokio::time::Instant;
 
 use super::error_codes;
+use super::fetch_frame::FetchAnswer;
 use crate::context::AgentContext;
 use floe_metadata::Topic;
 
@@ -18,15 +22,21 @@ const UNKNOWN: i16 = ResponseError::UnknownTopicOrPartition.code();
 /// Longest long poll, whatever the client asks.
 const MAX_WAIT_CAP: Duration = Duration::from_secs(60);
 
+/// Record data read, by (topic index, partition index) in the response.
+type Records = HashMap<(usize, usize), Vec<Bytes>>;
+
 /// Serves a Fetch request. Floe keeps no fetch sessions (KIP-227): it
 /// answers session id 0, which tells clients to send full requests, and
 /// refuses incremental ones with FETCH_SESSION_ID_NOT_FOUND.
-pub async fn handle(ctx: &AgentContext, req: FetchRequest, version: i16) -> FetchResponse {
+pub async fn handle(ctx: &AgentContext, req: FetchRequest, version: i16) -> FetchAnswer {
     ctx.metrics.fetch_requests.inc();
     if version >= 7 && (req.session_id != 0 || req.session_epoch > 0) {
-        return FetchResponse::default()
-            .with_error_code(ResponseError::FetchSessionIdNotFound.code())
-            .with_session_id(0);
+        return FetchAnswer {
+            response: FetchResponse::default()
+                .with_error_code(ResponseError::FetchSessionIdNotFound.code())
+                .with_session_id(0),
+            records: HashMap::new(),
+        };
     }
     let wait = Duration::from_millis(u64::try_from(req.max_wait_ms).unwrap_or(0)).min(MAX_WAIT_CAP);
     let deadline = Instant::now() + wait;
@@ -35,36 +45,41 @@ pub async fn handle(ctx: &AgentContext, req: FetchRequest, version: i16) -> Fetc
     let mut commits = ctx.commits.subscribe();
     loop {
         commits.borrow_and_update();
-        let (responses, bytes, errors) = read_all(ctx, &req.topics, max_bytes).await;
+        let (responses, records, bytes, errors) = read_all(ctx, &req.topics, max_bytes).await;
         if bytes >= min_bytes.max(1) || errors || Instant::now() >= deadline {
             ctx.metrics.fetch_bytes.inc_by(bytes as u64);
-            return FetchResponse::default()
-                .with_responses(responses)
-                .with_session_id(0);
+            return FetchAnswer {
+                response: FetchResponse::default()
+                    .with_responses(responses)
+                    .with_session_id(0),
+                records,
+            };
         }
         // Woken by the next commit on this agent, or the deadline.
         let _ = tokio::time::timeout_at(deadline, commits.changed()).await;
     }
 }
 
-/// Reads every requested partition once. Returns the topics, the record
-/// bytes read and whether any partition has an error (which ends the poll).
+/// Reads every requested partition once. Returns the topics, their record
+/// data, the record bytes read and whether any partition has an error (which
+/// ends the poll).
 async fn read_all(
     ctx: &AgentContext,
     topics: &[FetchTopic],
     max_bytes: usize,
-) -> (Vec<FetchableTopicResponse>, usize, bool) {
+) -> (Vec<FetchableTopicResponse>, Records, usize, bool) {
     let mut total = 0usize;
     let mut errors = false;
     let mut out = Vec::with_capacity(topics.len());
-    for t in topics {
+    let mut records = Records::new();
+    for (ti, t) in topics.iter().enumerate() {
         let topic = ctx
             .topics
             .get(t.topic.as_str())
             .await
             .map_err(|e| error_codes::for_agent(&e));
         let mut partitions = Vec::with_capacity(t.partitions.len());
-        for p in &t.partitions {
+        for (pi, p) in t.partitions.iter().enumerate() {
             let data = PartitionData::default().with_partition_index(p.partition);
             let result = match &topic {
                 Ok(Some(topic)) if (0..topic.partitions).contains(&p.partition) => {
@@ -81,11 +96,11 @@ async fn read_all(
             };
             partitions.push(match result {
                 Ok(read) => {
-                    total += read.records.len();
+                    total += read.records.iter().map(Bytes::len).sum::<usize>();
+                    records.insert((ti, pi), read.records);
                     data.with_high_watermark(read.high_watermark)
                         .with_last_stable_offset(read.high_watermark)
                         .with_log_start_offset(read.log_start_offset)
-                        .with_records(Some(read.records))
                 }
                 Err(code) => {
                     errors = true;
@@ -112,7 +127,7 @@ async fn read_all(
                 .with_partitions(partitions),
         );
     }
-    (out, total, errors)
+    (out, records, total, errors)
 }
 
 /// Fills in the real bounds for an OFFSET_OUT_OF_RANGE answer, so the client

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::{Bytes, BytesMut};
 use floe_metadata::{BatchEntry, BatchOutcome, CommitEntry, MetadataStore, SegmentCommit};
 use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
@@ -16,8 +17,9 @@ use tracing::{Instrument, info_span, warn};
 use uuid::Uuid;
 
 use super::pending::{FlushError, PendingSegment, Producer, SealedBatch, SealedSegment, Shared};
-use crate::fetch::SegmentCache;
+use crate::fetch::{LEADER_EPOCH, SegmentCache};
 use crate::metrics::Metrics;
+use crate::segment::batch::patch_offsets;
 use crate::segment::{FooterEntry, encode_segment};
 use crate::storage::{ObjectStorage, SegmentKey};
 
@@ -47,7 +49,8 @@ const COMMIT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 struct Uploaded {
     segment_id: Uuid,
     key: SegmentKey,
-    size: u64,
+    /// The file as uploaded; cached once committed.
+    data: Bytes,
     entries: Vec<FooterEntry>,
     sealed: SealedSegment,
     sealed_at: Instant,
@@ -190,9 +193,6 @@ async fn upload(sealed: SealedSegment, deps: Deps) -> Uploaded {
         partitions = sealed.partitions.len());
     async move {
         let encoded = encode_segment(&sealed.partitions);
-        let size = encoded.data.len() as u64;
-        // Cached before the commit makes it visible, so tail reads never miss.
-        deps.cache.insert_segment(&key, encoded.data.clone());
         let mut upload = Err(String::new());
         for attempt in 1..=ATTEMPTS {
             match deps.storage.put_segment(&key, encoded.data.clone()).await {
@@ -207,13 +207,10 @@ async fn upload(sealed: SealedSegment, deps: Deps) -> Uploaded {
                 }
             }
         }
-        if upload.is_err() {
-            deps.cache.remove_segment(&key);
-        }
         Uploaded {
             segment_id,
             key,
-            size,
+            data: encoded.data,
             entries: encoded.entries,
             sealed,
             sealed_at,
@@ -257,7 +254,7 @@ async fn commit(uploaded: Uploaded, deps: &Deps) {
     let Uploaded {
         segment_id,
         key,
-        size,
+        data,
         entries,
         sealed,
         sealed_at,
@@ -269,6 +266,7 @@ async fn commit(uploaded: Uploaded, deps: &Deps) {
         permit,
         ..
     } = sealed;
+    let size = data.len() as u64;
     let outcome = match upload {
         Err(e) => Err(FlushError::Storage(format!("upload of {key} failed: {e}"))),
         Ok(()) => {
@@ -286,7 +284,10 @@ async fn commit(uploaded: Uploaded, deps: &Deps) {
         }
     };
     match &outcome {
-        Ok(_) => {
+        Ok(outcomes) => {
+            // Cached before the wake-up below, so tailing reads never miss.
+            deps.cache
+                .insert_segment(&key, served_form(data, &entries, &batches, outcomes));
             deps.metrics.flushes.inc();
             deps.metrics.flush_bytes.observe(size as f64);
             deps.metrics
@@ -295,7 +296,6 @@ async fn commit(uploaded: Uploaded, deps: &Deps) {
         }
         Err(e) => {
             deps.metrics.flush_failures.inc();
-            deps.cache.remove_segment(&key);
             warn!(error = %e, "flush failed; producers get a retriable error");
         }
     }
@@ -303,6 +303,35 @@ async fn commit(uploaded: Uploaded, deps: &Deps) {
     deps.commits.send_modify(|n| *n += 1);
     deps.metrics.pending_bytes.sub(bytes as i64);
     drop(permit);
+}
+
+/// The committed file as fetches serve it: every appended batch with its
+/// base offset and leader epoch written in (neither is covered by the CRC).
+/// The buffer is patched in place when the upload kept no reference to it,
+/// as is usual; otherwise it is copied once. Batches refused or found to be
+/// duplicates are left as they are: no index row points at them.
+fn served_form(
+    data: Bytes,
+    entries: &[FooterEntry],
+    batches: &[Vec<SealedBatch>],
+    outcomes: &[Vec<BatchOutcome>],
+) -> Bytes {
+    let mut file = data
+        .try_into_mut()
+        .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
+    for ((entry, batches), outcomes) in entries.iter().zip(batches).zip(outcomes) {
+        let mut at = entry.byte_offset as usize;
+        for (batch, outcome) in batches.iter().zip(outcomes) {
+            let len = batch.len as usize;
+            if let (BatchOutcome::Appended { base_offset }, Some(bytes)) =
+                (outcome, file.get_mut(at..at + len))
+            {
+                patch_offsets(bytes, *base_offset, LEADER_EPOCH);
+            }
+            at += len;
+        }
+    }
+    file.freeze()
 }
 
 /// The commit entry of one partition: its batches' byte ranges follow from

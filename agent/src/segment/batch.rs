@@ -210,5 +210,20 @@ pub fn patch_offsets(batch: &mut [u8], base_offset: i64, leader_epoch: i32) {
         .copy_from_slice(&leader_epoch.to_be_bytes());
 }
 
+/// Patches every batch of a run laid end to end in `data` (an index row's
+/// bytes): the first takes `base_offset`, each next one the offset after the
+/// batch before. Done once when the bytes enter the cache, so that fetches
+/// serve slices of it as they are.
+pub fn patch_run(data: &mut [u8], base_offset: i64, leader_epoch: i32) -> Result<(), BatchError> {
+    let (mut at, mut base) = (0, base_offset);
+    while at < data.len() {
+        let header = BatchHeader::parse(&data[at..])?;
+        patch_offsets(&mut data[at..], base, leader_epoch);
+        base += header.offset_count();
+        at += header.total_len;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests;

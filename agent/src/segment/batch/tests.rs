@@ -115,3 +115,18 @@ fn iterates_batches_end_to_end() {
         .collect();
     assert_eq!(headers, vec![1, 2]);
 }
+
+#[test]
+fn patching_a_run_numbers_its_batches_one_after_another() {
+    let mut run = BytesMut::new();
+    run.extend_from_slice(&batch(&["a"], 1, Compression::None));
+    run.extend_from_slice(&batch(&["b", "c"], 2, Compression::Gzip));
+    run.extend_from_slice(&batch(&["d"], 3, Compression::None));
+    patch_run(&mut run, 40, 0).unwrap();
+    let bases: Vec<i64> = BatchIter::new(run.clone().freeze())
+        .map(|r| r.unwrap().0.base_offset)
+        .collect();
+    assert_eq!(bases, vec![40, 41, 43]);
+    let mut truncated = run[..run.len() - 1].to_vec();
+    assert_eq!(patch_run(&mut truncated, 0, 0), Err(BatchError::Truncated));
+}
