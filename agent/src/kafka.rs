@@ -10,7 +10,7 @@ pub mod versions;
 mod admin_topics;
 mod api_versions;
 mod fetch;
-mod fetch_frame;
+pub mod fetch_frame;
 mod find_coordinator;
 mod group_admin;
 mod groups;
