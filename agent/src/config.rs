@@ -46,7 +46,9 @@ pub struct Config {
     pub max_pending_bytes: usize,
     /// Segments uploaded at once; their commits still apply in order.
     pub max_inflight_flushes: usize,
-    /// Bytes of segment data kept in memory for reads.
+    /// Bytes of segment data kept in memory for reads. With the pending
+    /// budget and the buffers around them, the default keeps the agent's
+    /// peak RSS under 512 MiB at full load (see docs/benchmarks.md).
     pub cache_bytes: usize,
     /// Cluster id reported to clients.
     pub cluster_id: String,
@@ -69,14 +71,14 @@ impl Default for Config {
             metadata: None,
             object_store: None,
             flush_interval_ms: None,
-            flush_bytes: 4 * 1024 * 1024,
+            flush_bytes: 8 * 1024 * 1024,
             default_partitions: 1,
             auto_create_topics: true,
             zone: None,
             max_frame_bytes: 100 * 1024 * 1024,
             max_pending_bytes: 64 * 1024 * 1024,
             max_inflight_flushes: 4,
-            cache_bytes: 256 * 1024 * 1024,
+            cache_bytes: 192 * 1024 * 1024,
             cluster_id: "floe".to_string(),
             heartbeat_interval_ms: 1_000,
             agent_timeout_ms: 5_000,

@@ -8,6 +8,13 @@ use floe_agent::config::Config;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of glibc's malloc: the agent allocates and frees
+/// megabyte buffers (segments, ranged reads, request frames) on many threads,
+/// and glibc's per-thread arenas kept about twice the live memory resident
+/// (peak RSS 764 MiB against 360 MiB with a single arena, same load).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "floe",

@@ -185,7 +185,7 @@ async fn sleep_until_opt(deadline: Option<Instant>) {
 
 /// Encodes and uploads one sealed segment; never fails, the outcome travels
 /// to the committer with the waiters.
-async fn upload(sealed: SealedSegment, deps: Deps) -> Uploaded {
+async fn upload(mut sealed: SealedSegment, deps: Deps) -> Uploaded {
     let sealed_at = Instant::now();
     let segment_id = Uuid::now_v7();
     let key = SegmentKey::for_segment(segment_id);
@@ -193,6 +193,9 @@ async fn upload(sealed: SealedSegment, deps: Deps) -> Uploaded {
         partitions = sealed.partitions.len());
     async move {
         let encoded = encode_segment(&sealed.partitions);
+        // The file holds the bytes now: free the request frames at once
+        // rather than keep both copies until the commit.
+        sealed.partitions = Vec::new();
         let mut upload = Err(String::new());
         for attempt in 1..=ATTEMPTS {
             match deps.storage.put_segment(&key, encoded.data.clone()).await {
