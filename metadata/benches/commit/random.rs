@@ -1,28 +1,26 @@
 //! The `spread` case's choice of partitions, from a seeded generator so that
 //! every run commits the same segments.
 
-/// A small deterministic generator (splitmix64) for the spread partitions.
-#[derive(Debug)]
-pub struct SplitMix(pub u64);
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+/// Picks the partitions of the spread commits.
+#[derive(Debug)]
+pub struct Spread(StdRng);
+
+impl Spread {
+    /// A generator that always picks the same sequence for `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(StdRng::seed_from_u64(seed))
     }
 
-    /// `count` distinct partitions of `0..partitions`, sorted.
+    /// `count` distinct partitions of `0..partitions` (`count` at most
+    /// `partitions`), sorted.
     pub fn partitions(&mut self, count: usize, partitions: i32) -> Vec<i32> {
-        let mut chosen = Vec::with_capacity(count);
-        while chosen.len() < count {
-            let partition = (self.next() % partitions as u64) as i32;
-            if !chosen.contains(&partition) {
-                chosen.push(partition);
-            }
-        }
+        let mut chosen = rand::seq::index::sample(&mut self.0, partitions as usize, count)
+            .into_iter()
+            .map(|p| p as i32)
+            .collect::<Vec<_>>();
         chosen.sort_unstable();
         chosen
     }

@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 use crate::cases::{Backend, Scenario};
 use crate::committers::{self, COMMITTERS};
 use crate::options::Options;
-use crate::random::SplitMix;
+use crate::random::Spread;
 use crate::results::{Results, ThroughputRun};
 use crate::workload::{create_topic, ensure_appended, segment};
 
@@ -68,7 +68,7 @@ async fn throughput(
     committers::measure(committers, measure, |committer| {
         let store = Arc::clone(&stores[committer % stores.len()]);
         let topic = topic.clone();
-        let mut random = SplitMix(committer as u64 + 1);
+        let mut random = Spread::new(committer as u64 + 1);
         move || {
             let partitions = match scenario {
                 Scenario::Hot => (0..topic.partitions).collect(),
