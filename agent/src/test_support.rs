@@ -1,5 +1,6 @@
-//! Helpers for unit tests: real Kafka record batches built with the
-//! kafka-protocol crate's encoder, as a client would send them.
+//! Helpers for unit tests (and, included by path, the benchmarks): real
+//! Kafka record batches built with the kafka-protocol crate's encoder, as a
+//! client would send them.
 
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::records::{
@@ -9,10 +10,27 @@ use kafka_protocol::records::{
 /// Encodes one v2 batch holding `values` with keys `k0, k1, ...` and
 /// timestamps `base_ts, base_ts + 1, ...`, base offset 0.
 pub fn batch(values: &[&str], base_ts: i64, compression: Compression) -> Bytes {
-    let records: Vec<Record> = values
-        .iter()
+    let records = values.iter().enumerate().map(|(i, v)| {
+        (
+            Bytes::from(format!("k{i}")),
+            Bytes::copy_from_slice(v.as_bytes()),
+        )
+    });
+    encode_batch(records, base_ts, compression)
+}
+
+/// Encodes one v2 batch of (key, value) records with timestamps `base_ts,
+/// base_ts + 1, ...`, base offset 0 and no producer id: what a
+/// non-idempotent producer sends.
+pub fn encode_batch(
+    records: impl IntoIterator<Item = (Bytes, Bytes)>,
+    base_ts: i64,
+    compression: Compression,
+) -> Bytes {
+    let records: Vec<Record> = records
+        .into_iter()
         .enumerate()
-        .map(|(i, v)| Record {
+        .map(|(i, (key, value))| Record {
             transactional: false,
             control: false,
             partition_leader_epoch: -1,
@@ -24,8 +42,8 @@ pub fn batch(values: &[&str], base_ts: i64, compression: Compression) -> Bytes {
             // constant; starting at -1 leaves the batch non-idempotent.
             sequence: i as i32 - 1,
             timestamp: base_ts + i as i64,
-            key: Some(Bytes::from(format!("k{i}"))),
-            value: Some(Bytes::copy_from_slice(v.as_bytes())),
+            key: Some(key),
+            value: Some(value),
             headers: Default::default(),
             delete_horizon: false,
         })

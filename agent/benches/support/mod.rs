@@ -7,18 +7,20 @@
 #![allow(dead_code)]
 
 use bytes::{BufMut, Bytes, BytesMut};
-use kafka_protocol::indexmap::IndexMap;
 use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{ApiKey, FetchResponse, ProduceRequest, RequestHeader, TopicName};
 use kafka_protocol::protocol::{Encodable, StrBytes};
-use kafka_protocol::records::{
-    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-};
+use kafka_protocol::records::Compression;
 use uuid::Uuid;
 
 use floe_agent::segment::PartitionBatches;
 use floe_agent::segment::batch::{BatchHeader, patch_offsets};
+
+/// The unit tests' batch builder, shared so batches are built one way.
+#[path = "../../src/test_support.rs"]
+mod test_support;
+use test_support::encode_batch;
 
 /// Record value size used throughout: 1 KiB, a common event size.
 pub const VALUE_LEN: usize = 1024;
@@ -52,33 +54,17 @@ fn noise(seed: u64, len: usize) -> Bytes {
 /// non-idempotent producer sends. `seed` makes batches differ.
 pub fn record_batch(record_count: usize, value_len: usize, seed: u64) -> Bytes {
     let values = noise(seed, record_count * value_len);
-    let records: Vec<Record> = (0..record_count)
-        .map(|i| Record {
-            transactional: false,
-            control: false,
-            partition_leader_epoch: -1,
-            producer_id: -1,
-            producer_epoch: -1,
-            timestamp_type: TimestampType::Creation,
-            offset: i as i64,
-            // The encoder keeps records in one batch while offset - sequence
-            // stays constant; starting at -1 leaves the batch non-idempotent.
-            sequence: i as i32 - 1,
-            timestamp: BASE_TIMESTAMP + seed as i64 * 1000 + i as i64,
-            key: Some(Bytes::from(format!("key-{seed}-{i}"))),
-            value: Some(values.slice(i * value_len..(i + 1) * value_len)),
-            headers: IndexMap::new(),
-            delete_horizon: false,
-        })
-        .collect();
-    let mut buf = BytesMut::new();
-    let options = RecordEncodeOptions {
-        version: 2,
-        compression: Compression::None,
-    };
-    RecordBatchEncoder::encode(&mut buf, &records, &options)
-        .expect("the encoder accepts well-formed records");
-    buf.freeze()
+    let records = (0..record_count).map(|i| {
+        (
+            Bytes::from(format!("key-{seed}-{i}")),
+            values.slice(i * value_len..(i + 1) * value_len),
+        )
+    });
+    encode_batch(
+        records,
+        BASE_TIMESTAMP + seed as i64 * 1000,
+        Compression::None,
+    )
 }
 
 /// `count` distinct standard batches (16 records of 1 KiB each), so that a
