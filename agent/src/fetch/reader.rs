@@ -236,3 +236,6 @@ impl LogReader {
         Ok(None)
     }
 }
+
+#[cfg(test)]
+mod tests;

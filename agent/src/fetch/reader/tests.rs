@@ -1,0 +1,225 @@
+//! The read path against the write path: batches produced through the real
+//! flusher into an in-memory object store and SQLite, read back through the
+//! cache of the agent that wrote them and through a cold cache (ranged GETs).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use floe_metadata::{NewTopic, SqliteStore};
+use kafka_protocol::records::{Compression, RecordBatchDecoder};
+use object_store::memory::InMemory;
+use tokio::sync::watch;
+
+use super::*;
+use crate::metrics::Metrics;
+use crate::produce::{FlushSettings, Flusher};
+use crate::segment::batch::validate_produced;
+use crate::test_support::batch;
+
+const CACHE: usize = 64 << 20;
+
+struct Log {
+    topic: TopicId,
+    store: Arc<dyn MetadataStore>,
+    storage: ObjectStorage,
+    metrics: Arc<Metrics>,
+    /// The cache the flusher fills, as on the agent that wrote the log.
+    warm: Arc<SegmentCache>,
+}
+
+impl Log {
+    fn reader(&self, cache: &Arc<SegmentCache>) -> LogReader {
+        LogReader::new(self.store.clone(), self.storage.clone(), cache.clone())
+    }
+
+    fn cold_cache(&self) -> Arc<SegmentCache> {
+        Arc::new(SegmentCache::new(CACHE, self.metrics.clone()))
+    }
+}
+
+/// Writes `flushes` segments to partition 0, each holding `batches` batches
+/// of two records.
+async fn write_log(flushes: usize, batches: usize) -> Log {
+    let store: Arc<dyn MetadataStore> =
+        Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
+    let topic = store
+        .create_topic(NewTopic {
+            name: "t".into(),
+            partitions: 1,
+            config: Default::default(),
+        })
+        .await
+        .unwrap()
+        .id;
+    let metrics = Arc::new(Metrics::new().unwrap());
+    let storage = ObjectStorage::new(Arc::new(InMemory::new()), metrics.clone());
+    let warm = Arc::new(SegmentCache::new(CACHE, metrics.clone()));
+    // Every batch has the same size: a segment is sealed when `batches` of
+    // them are pending, and not by time.
+    let batch_len = batch(&["a", "b"], 0, Compression::None).len();
+    let settings = FlushSettings {
+        interval: Duration::from_secs(3600),
+        flush_bytes: batches * batch_len,
+        max_pending_bytes: 64 << 20,
+        max_inflight: 1,
+    };
+    let (flusher, producer) = Flusher::start(
+        settings,
+        store.clone(),
+        storage.clone(),
+        warm.clone(),
+        Arc::new(watch::channel(0).0),
+        metrics.clone(),
+    );
+    let mut next = 0;
+    for _ in 0..flushes {
+        let mut waiting = Vec::new();
+        for _ in 0..batches {
+            let b = batch(&["a", "b"], next, Compression::None);
+            let header = validate_produced(&b).unwrap();
+            waiting.push(producer.append(topic, 0, b, &header).await.unwrap());
+            next += 2;
+        }
+        for rx in waiting {
+            rx.await.unwrap().unwrap();
+        }
+    }
+    flusher.shutdown().await;
+    Log {
+        topic,
+        store,
+        storage,
+        metrics,
+        warm,
+    }
+}
+
+fn gets_of(log: &Log) -> u64 {
+    log.metrics
+        .object_requests
+        .with_label_values(&["get_range"])
+        .get()
+}
+
+/// The records' offsets in a fetch answer, decoding its batches as a client
+/// would, and the number of pieces it came in.
+fn offsets(read: &PartitionRead) -> (Vec<i64>, usize) {
+    let mut all: Bytes = read.records.concat().into();
+    let mut offsets = Vec::new();
+    while !all.is_empty() {
+        let set = RecordBatchDecoder::decode(&mut all).unwrap();
+        offsets.extend(set.records.iter().map(|r| r.offset));
+    }
+    (offsets, read.records.len())
+}
+
+#[tokio::test]
+async fn warm_and_cold_reads_serve_the_same_patched_batches() {
+    let log = write_log(3, 4).await;
+    let warm = log
+        .reader(&log.warm)
+        .read(log.topic, 0, 0, usize::MAX, true)
+        .await
+        .unwrap();
+    let cold_cache = log.cold_cache();
+    let cold = log
+        .reader(&cold_cache)
+        .read(log.topic, 0, 0, usize::MAX, true)
+        .await
+        .unwrap();
+    assert_eq!(warm.high_watermark, 24);
+    let (warm_offsets, pieces) = offsets(&warm);
+    assert_eq!(warm_offsets, (0..24).collect::<Vec<_>>());
+    assert_eq!(pieces, 3, "one piece per segment's index row");
+    assert_eq!(
+        warm.records, cold.records,
+        "byte for byte, wherever read from"
+    );
+    assert_eq!(gets_of(&log), 3, "the cold read fetched each row once");
+    // Read again: now from the cold reader's cache, no new GET.
+    let gets = gets_of(&log);
+    log.reader(&cold_cache)
+        .read(log.topic, 0, 0, usize::MAX, true)
+        .await
+        .unwrap();
+    let after = gets_of(&log);
+    assert_eq!(gets, after);
+}
+
+#[tokio::test]
+async fn pieces_are_slices_of_the_cache() {
+    let log = write_log(1, 4).await;
+    let read = log
+        .reader(&log.warm)
+        .read(log.topic, 0, 0, usize::MAX, true)
+        .await
+        .unwrap();
+    let again = log
+        .reader(&log.warm)
+        .read(log.topic, 0, 0, usize::MAX, true)
+        .await
+        .unwrap();
+    assert_eq!(read.records.len(), 1);
+    assert_eq!(
+        read.records[0].as_ptr(),
+        again.records[0].as_ptr(),
+        "both answers point into the same cached buffer"
+    );
+}
+
+#[tokio::test]
+async fn limits_whole_batches_to_max_bytes_but_always_serves_one() {
+    let log = write_log(2, 4).await;
+    let reader = log.reader(&log.warm);
+    let one_batch = batch(&["a", "b"], 0, Compression::None).len();
+    let read = reader
+        .read(log.topic, 0, 0, one_batch * 3 - 1, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        offsets(&read).0,
+        (0..4).collect::<Vec<_>>(),
+        "two whole batches fit"
+    );
+    let read = reader.read(log.topic, 0, 0, 1, true).await.unwrap();
+    assert_eq!(
+        offsets(&read).0,
+        vec![0, 1],
+        "the first batch whatever its size"
+    );
+    let read = reader.read(log.topic, 0, 0, 1, false).await.unwrap();
+    assert!(
+        read.records.is_empty(),
+        "not first in the response: nothing"
+    );
+    // Across the two segments' rows: the last batch of one and the first
+    // of the next, in two pieces.
+    let read = reader
+        .read(log.topic, 0, 6, one_batch * 2, true)
+        .await
+        .unwrap();
+    assert_eq!(offsets(&read), (vec![6, 7, 8, 9], 2));
+}
+
+#[tokio::test]
+async fn an_offset_inside_a_batch_returns_that_whole_batch() {
+    let log = write_log(1, 4).await;
+    let read = log
+        .reader(&log.warm)
+        .read(log.topic, 0, 5, usize::MAX, true)
+        .await
+        .unwrap();
+    assert_eq!(offsets(&read).0, vec![4, 5, 6, 7]);
+    let at_end = log
+        .reader(&log.warm)
+        .read(log.topic, 0, 8, usize::MAX, true)
+        .await
+        .unwrap();
+    assert!(at_end.records.is_empty());
+    assert!(matches!(
+        log.reader(&log.warm)
+            .read(log.topic, 0, 9, usize::MAX, true)
+            .await,
+        Err(AgentError::OffsetOutOfRange)
+    ));
+}
