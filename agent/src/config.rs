@@ -59,6 +59,9 @@ pub struct Config {
     /// Fallback wake-up of long-polling fetches, for commits by other agents
     /// whose notification was lost.
     pub commit_poll_interval_ms: u64,
+    /// How often the consumer-lag metrics of the groups this agent
+    /// coordinates are refreshed (one metadata query per group).
+    pub group_lag_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -83,6 +86,7 @@ impl Default for Config {
             heartbeat_interval_ms: 1_000,
             agent_timeout_ms: 5_000,
             commit_poll_interval_ms: 500,
+            group_lag_interval_ms: 10_000,
         }
     }
 }
@@ -159,6 +163,9 @@ impl Config {
         }
         if self.commit_poll_interval_ms == 0 {
             return fail("commit_poll_interval_ms must be positive");
+        }
+        if self.group_lag_interval_ms == 0 {
+            return fail("group_lag_interval_ms must be positive");
         }
         if self.max_pending_bytes < self.flush_bytes {
             return fail("max_pending_bytes must be at least flush_bytes");

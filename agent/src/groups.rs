@@ -16,12 +16,14 @@
 //! - `group`, `join`, `requests`, `rebalance`: the state machine itself,
 //!   plain code over an injected `now` with no I/O, so tests drive it
 //!   deterministically;
-//! - [`types`]: what requests carry in and answers carry out.
+//! - [`types`]: what requests carry in and answers carry out;
+//! - [`lag`]: the consumer-lag metrics of the groups this agent coordinates.
 
 mod actor;
 pub mod coordinator;
 mod group;
 mod join;
+pub mod lag;
 mod member;
 mod rebalance;
 mod requests;

@@ -2,11 +2,11 @@
 //!
 //! Chosen for what an operator asks: how much is written and read, how long
 //! requests, flushes and commits take, how many object-store requests (the
-//! bill) and how well the cache works.
+//! bill), how well the cache works, and how far consumer groups lag.
 
 use prometheus::{
-    Counter, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
-    Registry, TextEncoder, exponential_buckets,
+    Counter, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder, exponential_buckets,
 };
 
 /// All metrics of one agent.
@@ -55,6 +55,12 @@ pub struct Metrics {
     pub cache_bytes: IntGauge,
     /// Produce bytes waiting for their flush to commit.
     pub pending_bytes: IntGauge,
+    /// Records between a group's committed offset and the high watermark,
+    /// by group, topic and partition, for the groups this agent
+    /// coordinates (so no group is reported by two agents).
+    pub group_lag: IntGaugeVec,
+    /// Groups this agent coordinates, by state.
+    pub groups: IntGaugeVec,
     /// CPU time of the agent process (user + system), to the clock tick:
     /// CPU per byte is a cost. Refreshed at each scrape.
     pub cpu_seconds: Counter,
@@ -87,6 +93,12 @@ impl Metrics {
             registry.register(Box::new(g.clone()))?;
             Ok(g)
         };
+        let gauge_vec =
+            |name: &str, help: &str, labels: &[&str]| -> Result<IntGaugeVec, prometheus::Error> {
+                let g = IntGaugeVec::new(Opts::new(name, help), labels)?;
+                registry.register(Box::new(g.clone()))?;
+                Ok(g)
+            };
         let histogram =
             |name: &str, help: &str, buckets: Vec<f64>| -> Result<Histogram, prometheus::Error> {
                 let h = Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets))?;
@@ -156,6 +168,16 @@ impl Metrics {
             cache_misses: counter("cache_misses_total", "Segment cache misses")?,
             cache_bytes: gauge("cache_bytes", "Bytes held by the segment cache")?,
             pending_bytes: gauge("pending_bytes", "Produce bytes awaiting commit")?,
+            group_lag: gauge_vec(
+                "consumer_group_lag",
+                "Records from a group's committed offset to the high watermark",
+                &["group", "topic", "partition"],
+            )?,
+            groups: gauge_vec(
+                "consumer_groups",
+                "Consumer groups coordinated by this agent, by state",
+                &["state"],
+            )?,
             cpu_seconds: {
                 let c = Counter::new(
                     "process_cpu_seconds_total",

@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::context::AgentContext;
 use crate::error::{AgentError, Result};
 use crate::fetch::{LogReader, SegmentCache};
+use crate::groups::lag::export_lag;
 use crate::groups::{Coordinator, GroupSettings};
 use crate::http::{self, HttpState};
 use crate::kafka::serve_connection;
@@ -124,6 +125,13 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         max_frame_bytes: config.max_frame_bytes,
     });
 
+    let lag_stop = CancellationToken::new();
+    let lag_task = tokio::spawn(export_lag(
+        ctx.clone(),
+        Duration::from_millis(config.group_lag_interval_ms),
+        lag_stop.clone(),
+    ));
+
     info!(kafka = %config.kafka_listen, http = %config.http_listen, "serving");
     ready.store(true, Ordering::Release);
 
@@ -146,6 +154,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     ready.store(false, Ordering::Release);
     drop(kafka);
     stop_reading.cancel();
+    lag_stop.cancel();
+    let _ = lag_task.await;
     // Waiting JoinGroup and SyncGroup requests are answered now, so
     // connections can drain.
     ctx.groups.shutdown().await;

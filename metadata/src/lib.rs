@@ -25,6 +25,6 @@ pub use sqlite::SqliteStore;
 pub use store::{CommitNotifications, FORGET_AGENTS_AFTER, MetadataStore};
 pub use types::{
     AgentRecord, BatchEntry, BatchOutcome, CommitEntry, CommittedOffset, GroupListing, GroupMember,
-    GroupState, IndexRow, NewTopic, PartitionOffsets, ProducerBatch, ProducerIdentity,
-    SegmentCommit, SegmentId, Topic, TopicId,
+    GroupState, IndexRow, NewTopic, PartitionLag, PartitionOffsets, ProducerBatch,
+    ProducerIdentity, SegmentCommit, SegmentId, Topic, TopicId,
 };

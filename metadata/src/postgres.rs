@@ -35,8 +35,8 @@ use sqlx::{Connection, PgPool};
 
 use crate::{
     AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, GroupListing, GroupState,
-    IndexRow, MetadataError, MetadataStore, NewTopic, PartitionOffsets, ProducerIdentity, Result,
-    SegmentCommit, Topic, TopicId,
+    IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
+    ProducerIdentity, Result, SegmentCommit, Topic, TopicId,
 };
 
 /// The schema, applied at connect. Concurrent agents may connect at once:
@@ -299,6 +299,10 @@ impl MetadataStore for PostgresStore {
         partitions: Option<&[(TopicId, i32)]>,
     ) -> Result<Vec<CommittedOffset>> {
         groups::fetch_offsets(&self.pool, group_id, partitions).await
+    }
+
+    async fn group_lag(&self, group_id: &str) -> Result<Vec<PartitionLag>> {
+        groups::group_lag(&self.pool, group_id).await
     }
 
     async fn delete_offsets(&self, group_id: &str, partitions: &[(TopicId, i32)]) -> Result<()> {

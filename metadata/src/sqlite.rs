@@ -31,8 +31,8 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::{
     AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, GroupListing, GroupState,
-    IndexRow, MetadataError, MetadataStore, NewTopic, PartitionOffsets, ProducerIdentity, Result,
-    SegmentCommit, Topic, TopicId,
+    IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
+    ProducerIdentity, Result, SegmentCommit, Topic, TopicId,
 };
 
 /// The schema, applied at connect.
@@ -252,6 +252,10 @@ impl MetadataStore for SqliteStore {
         partitions: Option<&[(TopicId, i32)]>,
     ) -> Result<Vec<CommittedOffset>> {
         groups::fetch_offsets(&self.pool, group_id, partitions).await
+    }
+
+    async fn group_lag(&self, group_id: &str) -> Result<Vec<PartitionLag>> {
+        groups::group_lag(&self.pool, group_id).await
     }
 
     async fn delete_offsets(&self, group_id: &str, partitions: &[(TopicId, i32)]) -> Result<()> {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use crate::{
     AgentRecord, BatchOutcome, CommittedOffset, GroupListing, GroupState, IndexRow, NewTopic,
-    PartitionOffsets, ProducerIdentity, Result, SegmentCommit, Topic, TopicId,
+    PartitionLag, PartitionOffsets, ProducerIdentity, Result, SegmentCommit, Topic, TopicId,
 };
 
 /// The metadata store. Every implementation passes the same contract suite
@@ -161,6 +161,11 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         group_id: &str,
         partitions: Option<&[(TopicId, i32)]>,
     ) -> Result<Vec<CommittedOffset>>;
+
+    /// A group's committed offsets with their partitions' high watermarks,
+    /// read in one statement, ordered by topic name and partition: what a
+    /// lag metric needs.
+    async fn group_lag(&self, group_id: &str) -> Result<Vec<PartitionLag>>;
 
     /// Deletes a group's committed offsets of the given partitions.
     async fn delete_offsets(&self, group_id: &str, partitions: &[(TopicId, i32)]) -> Result<()>;

@@ -223,6 +223,20 @@ pub struct CommittedOffset {
     pub commit_timestamp_ms: i64,
 }
 
+/// A group's position on one partition, as [`crate::MetadataStore::group_lag`]
+/// reports it: lag is `high_watermark - committed_offset`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionLag {
+    /// Name of the topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// The group's committed offset (the next record it will consume).
+    pub committed_offset: i64,
+    /// The partition's high watermark.
+    pub high_watermark: i64,
+}
+
 /// A group as listed by [`crate::MetadataStore::list_groups`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupListing {

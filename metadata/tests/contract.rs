@@ -91,6 +91,7 @@ macro_rules! contract_suite {
                 groups::expire_groups_removes_only_empty_idle_groups,
                 groups::groups_survive_reopen,
                 groups::offset_commits_during_topic_delete,
+                groups::group_lag_joins_offsets_with_high_watermarks,
             );
         }
     };

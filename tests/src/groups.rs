@@ -12,8 +12,9 @@ use kafka_protocol::messages::offset_commit_request::{
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    FindCoordinatorRequest, GroupId, HeartbeatRequest, JoinGroupRequest, JoinGroupResponse,
-    OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest, SyncGroupResponse,
+    DeleteGroupsRequest, FindCoordinatorRequest, GroupId, HeartbeatRequest, JoinGroupRequest,
+    JoinGroupResponse, OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest,
+    SyncGroupResponse,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -47,6 +48,8 @@ pub mod versions {
     pub const OFFSET_COMMIT: i16 = 7;
     /// OffsetFetch v5.
     pub const OFFSET_FETCH: i16 = 5;
+    /// DeleteGroups v1.
+    pub const DELETE_GROUPS: i16 = 1;
 }
 
 /// A raw connection speaking the group protocol for one group.
@@ -203,6 +206,21 @@ impl RawGroupClient {
             p.committed_offset,
             p.metadata.as_ref().map(|m| m.to_string()),
         ))
+    }
+
+    /// DeleteGroups of this group; returns its error code.
+    pub fn delete(&mut self) -> Result<i16> {
+        let request =
+            DeleteGroupsRequest::default().with_groups_names(vec![GroupId(s(&self.group))]);
+        let response = self
+            .client
+            .request(versions::DELETE_GROUPS, &request)
+            .context("DeleteGroups")?;
+        let result = response
+            .results
+            .first()
+            .context("no group in the DeleteGroups response")?;
+        Ok(result.error_code)
     }
 }
 

@@ -530,3 +530,74 @@ fn malformed_subscription_metadata_does_not_bring_the_agent_down() {
         "metadata returned to the leader"
     );
 }
+
+/// The coordinator exports `floe_consumer_group_lag{group,topic,partition}`:
+/// high watermark minus committed offset, refreshed as records arrive and
+/// offsets move; a deleted group's samples go away.
+#[test]
+fn consumer_lag_is_exported_per_partition_by_the_coordinator() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("floe.toml");
+    std::fs::write(&config, "group_lag_interval_ms = 100\n").expect("write config");
+    let agent = Agent::builder()
+        .partitions(6)
+        .arg("--config")
+        .arg(config.to_str().expect("utf-8 path"))
+        .start()
+        .expect("start agent");
+    let topic = unique_topic("grp-lag");
+    let group = format!("{topic}-group");
+    let mut raw = RawClient::connect(agent.kafka_addr()).expect("connect");
+    assert_eq!(raw.create_topic(&topic, 6).expect("create topic"), 0);
+    let kcat = Kcat::new(agent.bootstrap());
+    kcat_produce(&kcat, &topic, 0, 10);
+
+    // A simple consumer (generation -1) commits partition 0 at 4 and
+    // partition 3 at 10: lag 6 and 0; uncommitted partitions have no lag.
+    let mut g = RawGroupClient::connect(agent.kafka_addr(), &group).expect("connect group");
+    assert_eq!(g.commit(-1, "", &topic, 0, 4, "").expect("commit"), NONE);
+    assert_eq!(g.commit(-1, "", &topic, 3, 10, "").expect("commit"), NONE);
+    let lag_of = |partition: i32| {
+        let needle = format!(
+            "floe_consumer_group_lag{{group=\"{group}\",partition=\"{partition}\",topic=\"{topic}\"}}"
+        );
+        agent
+            .metrics()
+            .expect("metrics")
+            .lines()
+            .find_map(|l| l.strip_prefix(&needle).map(|v| v.trim().to_string()))
+    };
+    let lags = || (lag_of(0), lag_of(1), lag_of(3));
+    wait_until(
+        "lag of partitions 0 and 3",
+        Duration::from_secs(30),
+        || lags() == (Some("6".into()), None, Some("0".into())),
+        || format!("{:?}\n{}", lags(), agent.metrics().unwrap_or_default()),
+    );
+
+    // New records raise the lag; a commit lowers it.
+    kcat_produce(&kcat, &topic, 10, 5);
+    assert_eq!(g.commit(-1, "", &topic, 0, 12, "").expect("commit"), NONE);
+    wait_until(
+        "lag after more records and a commit",
+        Duration::from_secs(30),
+        || lags() == (Some("3".into()), None, Some("5".into())),
+        || format!("{:?}\n{}", lags(), agent.metrics().unwrap_or_default()),
+    );
+    assert!(
+        agent
+            .metrics()
+            .expect("metrics")
+            .contains("floe_consumer_groups{state=\"Empty\"} 1"),
+        "one empty group coordinated here"
+    );
+
+    // Deleting the group removes its samples.
+    assert_eq!(g.delete().expect("delete group"), NONE);
+    wait_until(
+        "the deleted group's lag gone",
+        Duration::from_secs(30),
+        || lags() == (None, None, None),
+        || format!("{:?}\n{}", lags(), agent.metrics().unwrap_or_default()),
+    );
+}

@@ -7,7 +7,8 @@ use sqlx::PgPool;
 
 use crate::groups::{self, StoredGroup};
 use crate::{
-    CommittedOffset, GroupListing, GroupMember, GroupState, MetadataError, Result, TopicId,
+    CommittedOffset, GroupListing, GroupMember, GroupState, MetadataError, PartitionLag, Result,
+    TopicId,
 };
 
 const GROUP_LOAD: &str = include_str!("../../queries/postgres/group_load.sql");
@@ -17,6 +18,7 @@ const GROUP_DELETE: &str = include_str!("../../queries/postgres/group_delete.sql
 const GROUPS_LIST: &str = include_str!("../../queries/postgres/groups_list.sql");
 const GROUP_OFFSETS_COMMIT: &str = include_str!("../../queries/postgres/group_offsets_commit.sql");
 const GROUP_OFFSETS_ALL: &str = include_str!("../../queries/postgres/group_offsets_all.sql");
+const GROUP_LAG: &str = include_str!("../../queries/postgres/group_lag.sql");
 const GROUP_OFFSETS_OF: &str = include_str!("../../queries/postgres/group_offsets_of.sql");
 const GROUP_OFFSETS_DELETE: &str = include_str!("../../queries/postgres/group_offsets_delete.sql");
 const GROUPS_EXPIRE: &str = include_str!("../../queries/postgres/groups_expire.sql");
@@ -151,6 +153,26 @@ pub(super) async fn fetch_offsets(
     };
     let rows: Vec<OffsetRow> = query.fetch_all(pool).await?;
     rows.into_iter().map(OffsetRow::into_offset).collect()
+}
+
+/// A group's offsets with their partitions' high watermarks.
+pub(super) async fn group_lag(pool: &PgPool, group_id: &str) -> Result<Vec<PartitionLag>> {
+    groups::group_id(group_id)?;
+    let rows: Vec<(String, i32, i64, i64)> = sqlx::query_as(GROUP_LAG)
+        .bind(group_id)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(topic, partition, committed_offset, high_watermark)| PartitionLag {
+                topic,
+                partition,
+                committed_offset,
+                high_watermark,
+            },
+        )
+        .collect())
 }
 
 /// Deletes a group's offsets of `partitions`.

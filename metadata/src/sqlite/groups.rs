@@ -11,7 +11,8 @@ use super::SqliteStore;
 use crate::convert::stored_uuid;
 use crate::groups::{self, StoredGroup, stored_i32};
 use crate::{
-    CommittedOffset, GroupListing, GroupMember, GroupState, MetadataError, Result, TopicId,
+    CommittedOffset, GroupListing, GroupMember, GroupState, MetadataError, PartitionLag, Result,
+    TopicId,
 };
 
 const GROUP_LOAD: &str = include_str!("../../queries/sqlite/group_load.sql");
@@ -24,6 +25,7 @@ const GROUP_STATE_DELETE: &str = include_str!("../../queries/sqlite/group_state_
 const GROUP_OFFSETS_CLEAR: &str = include_str!("../../queries/sqlite/group_offsets_clear.sql");
 const GROUP_OFFSET_UPSERT: &str = include_str!("../../queries/sqlite/group_offset_upsert.sql");
 const GROUP_OFFSETS_ALL: &str = include_str!("../../queries/sqlite/group_offsets_all.sql");
+const GROUP_LAG: &str = include_str!("../../queries/sqlite/group_lag.sql");
 const GROUP_OFFSETS_OF: &str = include_str!("../../queries/sqlite/group_offsets_of.sql");
 const GROUP_OFFSETS_DELETE: &str = include_str!("../../queries/sqlite/group_offsets_delete.sql");
 const GROUPS_LIST: &str = include_str!("../../queries/sqlite/groups_list.sql");
@@ -186,6 +188,25 @@ pub(super) async fn fetch_offsets(
     };
     let rows: Vec<OffsetRow> = query.fetch_all(pool).await?;
     rows.into_iter().map(OffsetRow::into_offset).collect()
+}
+
+/// A group's offsets with their partitions' high watermarks.
+pub(super) async fn group_lag(pool: &SqlitePool, group_id: &str) -> Result<Vec<PartitionLag>> {
+    groups::group_id(group_id)?;
+    let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(GROUP_LAG)
+        .bind(group_id)
+        .fetch_all(pool)
+        .await?;
+    rows.into_iter()
+        .map(|(topic, partition, committed_offset, high_watermark)| {
+            Ok(PartitionLag {
+                topic,
+                partition: stored_i32(partition, "partition")?,
+                committed_offset,
+                high_watermark,
+            })
+        })
+        .collect()
 }
 
 /// Deletes a group's offsets of `partitions`.

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use floe_metadata::{
-    CommittedOffset, GroupListing, GroupMember, GroupState, MetadataError, MetadataStore, TopicId,
+    CommittedOffset, GroupListing, GroupMember, GroupState, MetadataError, MetadataStore,
+    PartitionLag, TopicId,
 };
 
 use crate::backends::Backend;
-use crate::support::create;
+use crate::support::{create, entry, segment};
 
 /// A member with the given subscription and assignment bytes.
 fn member(member_id: &str, metadata: &[u8], assignment: &[u8]) -> GroupMember {
@@ -672,5 +673,48 @@ pub async fn offset_commits_during_topic_delete(backend: &dyn Backend) -> anyhow
             "{group_id}"
         );
     }
+    Ok(())
+}
+
+pub async fn group_lag_joins_offsets_with_high_watermarks(
+    backend: &dyn Backend,
+) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    let beta = create(&*store, "beta", 2).await?;
+    let alpha = create(&*store, "alpha", 1).await?;
+    store
+        .commit_segment(&segment(vec![
+            entry(beta.id, 0, 10, 1),
+            entry(beta.id, 1, 4, 1),
+            entry(alpha.id, 0, 7, 1),
+        ]))
+        .await?;
+    let offsets = vec![
+        offset(beta.id, 1, 4, 1),
+        offset(beta.id, 0, 3, 1),
+        offset(alpha.id, 0, 0, 1),
+    ];
+    assert!(store.commit_offsets("g", None, &offsets).await?);
+    let lag = |topic: &str, partition, committed_offset, high_watermark| PartitionLag {
+        topic: topic.to_string(),
+        partition,
+        committed_offset,
+        high_watermark,
+    };
+    // By topic name, then partition; partitions without a commit are absent.
+    assert_eq!(
+        store.group_lag("g").await?,
+        vec![
+            lag("alpha", 0, 0, 7),
+            lag("beta", 0, 3, 10),
+            lag("beta", 1, 4, 4)
+        ]
+    );
+    assert_eq!(store.group_lag("nobody").await?, vec![]);
+    store.delete_topic(alpha.id).await?;
+    assert_eq!(
+        store.group_lag("g").await?,
+        vec![lag("beta", 0, 3, 10), lag("beta", 1, 4, 4)]
+    );
     Ok(())
 }
