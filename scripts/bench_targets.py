@@ -31,7 +31,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMON = ["--record-size", "1024", "--partitions", "4", "--acks", "all"]
+COMMON = ["--record-size", "1024", "--acks", "all"]
 
 # name: (store, agent flags, bench mode, bench flags)
 SCENARIOS = {
@@ -149,7 +149,7 @@ def peak_rss_mib(pid):
     return None
 
 
-def run_once(floe, name, run, services, seconds):
+def run_once(floe, name, run, services, seconds, partitions):
     store, agent_flags, mode, bench_flags = SCENARIOS[name]
     kafka, http = free_port(), free_port()
     data = tempfile.mkdtemp(prefix="floe-bench-data-")
@@ -165,12 +165,13 @@ def run_once(floe, name, run, services, seconds):
     try:
         wait_http(f"http://127.0.0.1:{http}/readyz")
         topic = f"{name}-{run}"
+        common = COMMON + ["--partitions", str(partitions)]
         bench = [floe, "bench", mode, "--bootstrap", f"127.0.0.1:{kafka}", "--topic", topic,
-                 "--duration", str(seconds), "--agent-http", f"127.0.0.1:{http}", "--json"] + COMMON
+                 "--duration", str(seconds), "--agent-http", f"127.0.0.1:{http}", "--json"] + common
         if mode == "consume":
             # Something to read: a full-speed produce first, not measured.
             fill = [floe, "bench", "produce", "--bootstrap", f"127.0.0.1:{kafka}", "--topic", topic,
-                    "--duration", str(seconds)] + COMMON
+                    "--duration", str(seconds)] + common
             subprocess.run(fill, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             bench[bench.index("--duration") + 1] = "60"
         else:
@@ -203,6 +204,7 @@ def main():
     parser.add_argument("--floe", default=None, help="the floe binary [release build]")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10, help="measured seconds per run")
+    parser.add_argument("--partitions", type=int, default=4, help="partitions of each topic")
     parser.add_argument("--only", action="append", choices=sorted(SCENARIOS), help="scenarios to run")
     opts = parser.parse_args()
     target_dir = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
@@ -216,7 +218,7 @@ def main():
         for name in names:
             results[name] = []
             for run in range(1, opts.runs + 1):
-                r = run_once(floe, name, run, services, opts.seconds)
+                r = run_once(floe, name, run, services, opts.seconds, opts.partitions)
                 results[name].append(r)
                 print(f"{name} run {run}: {r['mb_per_sec']:.1f} MB/s, p99 {r['latency_ms']['p99']:.1f} ms, "
                       f"peak RSS {r['agent_peak_rss_mib']:.0f} MiB", file=sys.stderr)

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::{MetadataError, Result};
+use crate::{MetadataError, PartitionOffsets, Result};
 
 /// A caller's unsigned size as the database's signed integer.
 pub(crate) fn to_i64(value: u64, what: &str) -> Result<i64> {
@@ -68,4 +68,27 @@ pub(crate) fn stored_node_id(value: i64) -> Result<i32> {
         .ok()
         .filter(|id| *id > 0)
         .ok_or_else(|| MetadataError::Corrupt(format!("agent node id {value} out of range")))
+}
+
+/// Puts `(position, log start, high watermark)` answers of a many-partition
+/// lookup in the order asked, `None` where nothing was found.
+pub(crate) fn offsets_by_position(
+    asked: usize,
+    found: impl IntoIterator<Item = (i64, i64, i64)>,
+    first_position: i64,
+) -> Result<Vec<Option<PartitionOffsets>>> {
+    let mut out = vec![None; asked];
+    for (position, log_start_offset, high_watermark) in found {
+        let slot = usize::try_from(position - first_position)
+            .ok()
+            .and_then(|i| out.get_mut(i))
+            .ok_or_else(|| {
+                MetadataError::Corrupt(format!("answer for partition #{position} not asked"))
+            })?;
+        *slot = Some(PartitionOffsets {
+            log_start_offset,
+            high_watermark,
+        });
+    }
+    Ok(out)
 }

@@ -198,6 +198,13 @@ impl MetadataStore for PostgresStore {
         index::partition_offsets(&self.pool, topic, partition).await
     }
 
+    async fn partitions_offsets(
+        &self,
+        partitions: &[(TopicId, i32)],
+    ) -> Result<Vec<Option<PartitionOffsets>>> {
+        index::partitions_offsets(&self.pool, partitions).await
+    }
+
     async fn index_rows(
         &self,
         topic: TopicId,

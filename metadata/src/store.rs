@@ -52,6 +52,14 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         partition: i32,
     ) -> Result<Option<PartitionOffsets>>;
 
+    /// The offsets of many partitions in one round trip, in the order
+    /// asked; `None` for a partition that does not exist. What a fetch of
+    /// many partitions reads first.
+    async fn partitions_offsets(
+        &self,
+        partitions: &[(TopicId, i32)],
+    ) -> Result<Vec<Option<PartitionOffsets>>>;
+
     /// Index rows of a partition whose `last_offset >= from_offset`, ordered
     /// by `base_offset`, at most `limit` of them.
     async fn index_rows(

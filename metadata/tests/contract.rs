@@ -65,6 +65,7 @@ macro_rules! contract_suite {
                 index::index_rows_from_offset,
                 index::index_rows_respect_limit_and_partition,
                 index::timestamp_lookups,
+                index::many_partitions_offsets_in_the_order_asked,
                 producers::producer_ids_are_unique,
                 producers::transactional_id_bumps_epoch,
                 persistence::data_survives_reopen,

@@ -480,6 +480,11 @@ fn fetch_out_of_range_is_offset_out_of_range() {
     for offset in [4, 1000, -5] {
         let data = client.fetch(&topic, 0, offset, 0).expect("fetch");
         assert_eq!(data.error_code, OFFSET_OUT_OF_RANGE, "fetch at {offset}");
+        assert_eq!(
+            (data.log_start_offset, data.high_watermark),
+            (0, 3),
+            "the real bounds, for the client's reset policy (fetch at {offset})"
+        );
         assert!(
             records::decode(data.records.as_ref())
                 .expect("decode")

@@ -9,7 +9,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use floe_metadata::{IndexRow, MetadataStore, TopicId};
+use floe_metadata::{IndexRow, MetadataStore, PartitionOffsets, TopicId};
 use kafka_protocol::records::RecordBatchDecoder;
 
 use super::SegmentCache;
@@ -76,6 +76,15 @@ impl LogReader {
         Ok((offsets.log_start_offset, offsets.high_watermark))
     }
 
+    /// The bounds of many partitions in one store round trip, in the order
+    /// asked; `None` for partitions that do not exist.
+    pub async fn bounds_many(
+        &self,
+        partitions: &[(TopicId, i32)],
+    ) -> Result<Vec<Option<PartitionOffsets>>> {
+        Ok(self.store.partitions_offsets(partitions).await?)
+    }
+
     /// The row's batches as served: with their real base offsets.
     async fn row_bytes(&self, row: &IndexRow) -> Result<Bytes> {
         let key = SegmentKey::from_stored(row.object_key.clone());
@@ -98,16 +107,22 @@ impl LogReader {
     /// that with `min_one` the first batch is returned whatever its size (so
     /// a consumer always progresses, as Kafka does since KIP-74). An offset
     /// inside a batch returns that whole batch; clients skip the records
-    /// before the offset they asked for.
+    /// before the offset they asked for. `bounds` are the partition's, as
+    /// just read from the store: nothing above their high watermark is
+    /// served.
     pub async fn read(
         &self,
         topic: TopicId,
         partition: i32,
+        bounds: PartitionOffsets,
         offset: i64,
         max_bytes: usize,
         min_one: bool,
     ) -> Result<PartitionRead> {
-        let (log_start_offset, high_watermark) = self.bounds(topic, partition).await?;
+        let PartitionOffsets {
+            log_start_offset,
+            high_watermark,
+        } = bounds;
         if offset < log_start_offset || offset > high_watermark {
             return Err(AgentError::OffsetOutOfRange);
         }

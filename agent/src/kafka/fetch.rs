@@ -2,6 +2,7 @@
 //! `min_bytes` are there or `max_wait_ms` has passed.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,7 +16,7 @@ use tokio::time::Instant;
 use super::error_codes;
 use super::fetch_frame::FetchAnswer;
 use crate::context::AgentContext;
-use floe_metadata::Topic;
+use floe_metadata::{PartitionOffsets, Topic, TopicId};
 
 const UNKNOWN: i16 = ResponseError::UnknownTopicOrPartition.code();
 
@@ -62,37 +63,47 @@ pub async fn handle(ctx: &AgentContext, req: FetchRequest, version: i16) -> Fetc
 
 /// Reads every requested partition once. Returns the topics, their record
 /// data, the record bytes read and whether any partition has an error (which
-/// ends the poll).
+/// ends the poll). The bounds of all partitions come from the store in one
+/// round trip, so a poll costs the same however many partitions it covers.
 async fn read_all(
     ctx: &AgentContext,
     topics: &[FetchTopic],
     max_bytes: usize,
 ) -> (Vec<FetchableTopicResponse>, Records, usize, bool) {
+    let mut resolved = Vec::with_capacity(topics.len());
+    for t in topics {
+        let topic = ctx.topics.get(t.topic.as_str()).await;
+        resolved.push(topic.map_err(|e| error_codes::for_agent(&e)));
+    }
+    let bounds = all_bounds(ctx, topics, &resolved).await;
     let mut total = 0usize;
     let mut errors = false;
     let mut out = Vec::with_capacity(topics.len());
     let mut records = Records::new();
-    for (ti, t) in topics.iter().enumerate() {
-        let topic = ctx
-            .topics
-            .get(t.topic.as_str())
-            .await
-            .map_err(|e| error_codes::for_agent(&e));
+    for (ti, (t, topic)) in topics.iter().zip(&resolved).enumerate() {
         let mut partitions = Vec::with_capacity(t.partitions.len());
         for (pi, p) in t.partitions.iter().enumerate() {
             let data = PartitionData::default().with_partition_index(p.partition);
-            let result = match &topic {
-                Ok(Some(topic)) if (0..topic.partitions).contains(&p.partition) => {
+            let known = match (topic, &bounds) {
+                (Ok(Some(topic)), Ok(bounds)) => bounds
+                    .get(&(topic.id, p.partition))
+                    .map(|b| (topic.id, *b))
+                    .ok_or(UNKNOWN),
+                (Ok(Some(_)), Err(code)) => Err(*code),
+                (Ok(None), _) => Err(UNKNOWN),
+                (Err(code), _) => Err(*code),
+            };
+            let result = match known {
+                Ok((topic_id, b)) => {
                     let limit = usize::try_from(p.partition_max_bytes)
                         .unwrap_or(0)
                         .min(max_bytes.saturating_sub(total));
                     ctx.reader
-                        .read(topic.id, p.partition, p.fetch_offset, limit, total == 0)
+                        .read(topic_id, p.partition, b, p.fetch_offset, limit, total == 0)
                         .await
-                        .map_err(|e| error_codes::for_agent(&e))
+                        .map_err(|e| (error_codes::for_agent(&e), Some(b)))
                 }
-                Ok(_) => Err(UNKNOWN),
-                Err(code) => Err(*code),
+                Err(code) => Err((code, None)),
             };
             partitions.push(match result {
                 Ok(read) => {
@@ -102,7 +113,7 @@ async fn read_all(
                         .with_last_stable_offset(read.high_watermark)
                         .with_log_start_offset(read.log_start_offset)
                 }
-                Err(code) => {
+                Err((code, b)) => {
                     errors = true;
                     if code == UNKNOWN {
                         ctx.topics.forget(t.topic.as_str());
@@ -112,10 +123,13 @@ async fn read_all(
                         .with_label_values(&["Fetch", &code.to_string()])
                         .inc();
                     let data = data.with_error_code(code).with_high_watermark(-1);
-                    match &topic {
-                        Ok(Some(topic)) if code == ResponseError::OffsetOutOfRange.code() => {
-                            with_bounds(ctx, topic, p.partition, data).await
-                        }
+                    match b {
+                        // The real bounds, so the client can apply its
+                        // reset policy.
+                        Some(b) if code == ResponseError::OffsetOutOfRange.code() => data
+                            .with_high_watermark(b.high_watermark)
+                            .with_last_stable_offset(b.high_watermark)
+                            .with_log_start_offset(b.log_start_offset),
                         _ => data,
                     }
                 }
@@ -130,19 +144,35 @@ async fn read_all(
     (out, records, total, errors)
 }
 
-/// Fills in the real bounds for an OFFSET_OUT_OF_RANGE answer, so the client
-/// can apply its reset policy.
-async fn with_bounds(
+/// The bounds of every existing partition asked for, by (topic, partition),
+/// read in one store call; or the error code of that call.
+async fn all_bounds(
     ctx: &AgentContext,
-    topic: &Topic,
-    partition: i32,
-    data: PartitionData,
-) -> PartitionData {
-    match ctx.reader.bounds(topic.id, partition).await {
-        Ok((start, hw)) => data
-            .with_high_watermark(hw)
-            .with_last_stable_offset(hw)
-            .with_log_start_offset(start),
-        Err(_) => data,
-    }
+    topics: &[FetchTopic],
+    resolved: &[Result<Option<Arc<Topic>>, i16>],
+) -> Result<HashMap<(TopicId, i32), PartitionOffsets>, i16> {
+    let wanted: Vec<(TopicId, i32)> = topics
+        .iter()
+        .zip(resolved)
+        .filter_map(|(t, topic)| match topic {
+            Ok(Some(topic)) => Some((t, topic)),
+            _ => None,
+        })
+        .flat_map(|(t, topic)| {
+            t.partitions
+                .iter()
+                .filter(|p| (0..topic.partitions).contains(&p.partition))
+                .map(|p| (topic.id, p.partition))
+        })
+        .collect();
+    let found = ctx
+        .reader
+        .bounds_many(&wanted)
+        .await
+        .map_err(|e| error_codes::for_agent(&e))?;
+    Ok(wanted
+        .into_iter()
+        .zip(found)
+        .filter_map(|(partition, bounds)| Some((partition, bounds?)))
+        .collect())
 }

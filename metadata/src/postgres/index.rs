@@ -3,9 +3,11 @@
 use sqlx::PgPool;
 
 use super::rows::IndexRecord;
+use crate::convert::offsets_by_position;
 use crate::{IndexRow, PartitionOffsets, Result, TopicId};
 
 const PARTITION_OFFSETS: &str = include_str!("../../queries/postgres/partition_offsets.sql");
+const PARTITIONS_OFFSETS: &str = include_str!("../../queries/postgres/partitions_offsets.sql");
 const INDEX_ROWS_FROM: &str = include_str!("../../queries/postgres/index_rows_from.sql");
 const FIRST_TIMESTAMP_AT_LEAST: &str =
     include_str!("../../queries/postgres/index_row_first_timestamp_at_least.sql");
@@ -28,6 +30,24 @@ pub(super) async fn partition_offsets(
             high_watermark,
         }),
     )
+}
+
+/// The offsets of many partitions, in the order asked.
+pub(super) async fn partitions_offsets(
+    pool: &PgPool,
+    partitions: &[(TopicId, i32)],
+) -> Result<Vec<Option<PartitionOffsets>>> {
+    if partitions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let topics: Vec<TopicId> = partitions.iter().map(|(topic, _)| *topic).collect();
+    let numbers: Vec<i32> = partitions.iter().map(|(_, partition)| *partition).collect();
+    let found: Vec<(i64, i64, i64)> = sqlx::query_as(PARTITIONS_OFFSETS)
+        .bind(topics)
+        .bind(numbers)
+        .fetch_all(pool)
+        .await?;
+    offsets_by_position(partitions.len(), found, 1)
 }
 
 /// Up to `limit` index rows with `last_offset >= from_offset`, in order.

@@ -250,7 +250,7 @@ pub(super) async fn expire(store: &SqliteStore, older_than_ms: i64) -> Result<u6
 
 /// Partitions as the JSON array the queries read with `json_each`:
 /// `[["<topic id in hex>", partition], …]`.
-fn partitions_json(partitions: &[(TopicId, i32)]) -> Result<String> {
+pub(super) fn partitions_json(partitions: &[(TopicId, i32)]) -> Result<String> {
     let partitions: Vec<(String, i32)> = partitions
         .iter()
         .map(|(topic, partition)| (topic.simple().to_string(), *partition))

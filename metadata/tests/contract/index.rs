@@ -1,6 +1,6 @@
 //! Reading the batch index: by offset and by timestamp.
 
-use floe_metadata::MetadataStore;
+use floe_metadata::{MetadataStore, PartitionOffsets, TopicId};
 
 use crate::backends::Backend;
 use crate::support::{create, entry, segment};
@@ -126,5 +126,43 @@ pub async fn timestamp_lookups(backend: &dyn Backend) -> anyhow::Result<()> {
             .await?,
         None
     );
+    Ok(())
+}
+
+pub async fn many_partitions_offsets_in_the_order_asked(
+    backend: &dyn Backend,
+) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    let a = create(&*store, "a", 3).await?;
+    let b = create(&*store, "b", 1).await?;
+    store
+        .commit_segment(&segment(vec![entry(a.id, 2, 5, 1), entry(b.id, 0, 7, 1)]))
+        .await?;
+    let offsets = |hw| {
+        Some(PartitionOffsets {
+            log_start_offset: 0,
+            high_watermark: hw,
+        })
+    };
+    let asked = [
+        (b.id, 0),
+        (a.id, 0),
+        (a.id, 9),
+        (TopicId::new_v4(), 0),
+        (a.id, 2),
+        (b.id, 0),
+    ];
+    assert_eq!(
+        store.partitions_offsets(&asked).await?,
+        vec![offsets(7), offsets(0), None, None, offsets(5), offsets(7)]
+    );
+    // The same as asking one by one.
+    for (i, (topic, partition)) in asked.iter().enumerate() {
+        assert_eq!(
+            store.partition_offsets(*topic, *partition).await?,
+            store.partitions_offsets(&asked).await?[i],
+        );
+    }
+    assert_eq!(store.partitions_offsets(&[]).await?, vec![]);
     Ok(())
 }

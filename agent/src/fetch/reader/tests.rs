@@ -27,6 +27,20 @@ struct Log {
     warm: Arc<SegmentCache>,
 }
 
+/// Reads partition 0 as a fetch does: its bounds first, then the batches.
+async fn read_from(
+    reader: &LogReader,
+    topic: TopicId,
+    offset: i64,
+    max_bytes: usize,
+    min_one: bool,
+) -> Result<PartitionRead> {
+    let bounds = reader.bounds_many(&[(topic, 0)]).await?[0].expect("partition 0 exists");
+    reader
+        .read(topic, 0, bounds, offset, max_bytes, min_one)
+        .await
+}
+
 impl Log {
     fn reader(&self, cache: &Arc<SegmentCache>) -> LogReader {
         LogReader::new(self.store.clone(), self.storage.clone(), cache.clone())
@@ -116,15 +130,11 @@ fn offsets(read: &PartitionRead) -> (Vec<i64>, usize) {
 #[tokio::test]
 async fn warm_and_cold_reads_serve_the_same_patched_batches() {
     let log = write_log(3, 4).await;
-    let warm = log
-        .reader(&log.warm)
-        .read(log.topic, 0, 0, usize::MAX, true)
+    let warm = read_from(&log.reader(&log.warm), log.topic, 0, usize::MAX, true)
         .await
         .unwrap();
     let cold_cache = log.cold_cache();
-    let cold = log
-        .reader(&cold_cache)
-        .read(log.topic, 0, 0, usize::MAX, true)
+    let cold = read_from(&log.reader(&cold_cache), log.topic, 0, usize::MAX, true)
         .await
         .unwrap();
     assert_eq!(warm.high_watermark, 24);
@@ -138,8 +148,7 @@ async fn warm_and_cold_reads_serve_the_same_patched_batches() {
     assert_eq!(gets_of(&log), 3, "the cold read fetched each row once");
     // Read again: now from the cold reader's cache, no new GET.
     let gets = gets_of(&log);
-    log.reader(&cold_cache)
-        .read(log.topic, 0, 0, usize::MAX, true)
+    read_from(&log.reader(&cold_cache), log.topic, 0, usize::MAX, true)
         .await
         .unwrap();
     let after = gets_of(&log);
@@ -149,14 +158,10 @@ async fn warm_and_cold_reads_serve_the_same_patched_batches() {
 #[tokio::test]
 async fn pieces_are_slices_of_the_cache() {
     let log = write_log(1, 4).await;
-    let read = log
-        .reader(&log.warm)
-        .read(log.topic, 0, 0, usize::MAX, true)
+    let read = read_from(&log.reader(&log.warm), log.topic, 0, usize::MAX, true)
         .await
         .unwrap();
-    let again = log
-        .reader(&log.warm)
-        .read(log.topic, 0, 0, usize::MAX, true)
+    let again = read_from(&log.reader(&log.warm), log.topic, 0, usize::MAX, true)
         .await
         .unwrap();
     assert_eq!(read.records.len(), 1);
@@ -172,8 +177,7 @@ async fn limits_whole_batches_to_max_bytes_but_always_serves_one() {
     let log = write_log(2, 4).await;
     let reader = log.reader(&log.warm);
     let one_batch = batch(&["a", "b"], 0, Compression::None).len();
-    let read = reader
-        .read(log.topic, 0, 0, one_batch * 3 - 1, true)
+    let read = read_from(&reader, log.topic, 0, one_batch * 3 - 1, true)
         .await
         .unwrap();
     assert_eq!(
@@ -181,21 +185,20 @@ async fn limits_whole_batches_to_max_bytes_but_always_serves_one() {
         (0..4).collect::<Vec<_>>(),
         "two whole batches fit"
     );
-    let read = reader.read(log.topic, 0, 0, 1, true).await.unwrap();
+    let read = read_from(&reader, log.topic, 0, 1, true).await.unwrap();
     assert_eq!(
         offsets(&read).0,
         vec![0, 1],
         "the first batch whatever its size"
     );
-    let read = reader.read(log.topic, 0, 0, 1, false).await.unwrap();
+    let read = read_from(&reader, log.topic, 0, 1, false).await.unwrap();
     assert!(
         read.records.is_empty(),
         "not first in the response: nothing"
     );
     // Across the two segments' rows: the last batch of one and the first
     // of the next, in two pieces.
-    let read = reader
-        .read(log.topic, 0, 6, one_batch * 2, true)
+    let read = read_from(&reader, log.topic, 6, one_batch * 2, true)
         .await
         .unwrap();
     assert_eq!(offsets(&read), (vec![6, 7, 8, 9], 2));
@@ -204,22 +207,16 @@ async fn limits_whole_batches_to_max_bytes_but_always_serves_one() {
 #[tokio::test]
 async fn an_offset_inside_a_batch_returns_that_whole_batch() {
     let log = write_log(1, 4).await;
-    let read = log
-        .reader(&log.warm)
-        .read(log.topic, 0, 5, usize::MAX, true)
+    let read = read_from(&log.reader(&log.warm), log.topic, 5, usize::MAX, true)
         .await
         .unwrap();
     assert_eq!(offsets(&read).0, vec![4, 5, 6, 7]);
-    let at_end = log
-        .reader(&log.warm)
-        .read(log.topic, 0, 8, usize::MAX, true)
+    let at_end = read_from(&log.reader(&log.warm), log.topic, 8, usize::MAX, true)
         .await
         .unwrap();
     assert!(at_end.records.is_empty());
     assert!(matches!(
-        log.reader(&log.warm)
-            .read(log.topic, 0, 9, usize::MAX, true)
-            .await,
+        read_from(&log.reader(&log.warm), log.topic, 9, usize::MAX, true).await,
         Err(AgentError::OffsetOutOfRange)
     ));
 }

@@ -1,0 +1,7 @@
+-- The offsets of many partitions in one statement.
+-- ?1 the partitions as a JSON array of [topic id in hex, partition]. Each
+-- answer carries the 0-based position of its partition in the array;
+-- unknown ones are absent.
+SELECT q.key, p.log_start_offset, p.next_offset
+FROM json_each(?1) AS q
+JOIN partitions p ON p.topic_id = unhex(q.value ->> 0) AND p.partition = q.value ->> 1
