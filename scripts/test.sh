@@ -2,8 +2,9 @@
 # The test command for Floe on a fresh Debian machine (run as root).
 #
 # Installs what the end-to-end tests need (idempotently, and quickly when it is
-# already there): Debian's kcat (librdkafka 2.0.2) and a Python venv at .venv with
-# confluent-kafka and kafka-python; builds the `floe` binary; then runs
+# already there): Debian's kcat (librdkafka 2.0.2), a Python venv at .venv with
+# confluent-kafka and kafka-python, and KafkaJS under tests/js (Node.js from
+# Debian if missing); builds the `floe` binary; then runs
 # `cargo test --workspace`, passing any extra arguments through, e.g.
 #   scripts/test.sh -p floe-tests --test kcat -- --nocapture
 set -euo pipefail
@@ -64,8 +65,25 @@ setup_venv() {
     echo "$want" >"$stamp"
 }
 
+# KafkaJS (tests/js): Node.js from Debian if the machine has none, then the
+# packages pinned in tests/js/package-lock.json.
+setup_node() {
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        install_apt_packages nodejs npm
+    fi
+    local dir="$ROOT/tests/js"
+    local stamp="$dir/node_modules/.floe-lock"
+    if [ -f "$stamp" ] && cmp -s "$dir/package-lock.json" "$stamp"; then
+        return 0
+    fi
+    log "installing the KafkaJS test packages (npm ci in tests/js)"
+    (cd "$dir" && npm ci --silent --no-audit --no-fund)
+    cp "$dir/package-lock.json" "$stamp"
+}
+
 install_apt_packages "${APT_PACKAGES[@]}"
 setup_venv
+setup_node
 
 log "building the floe binary"
 cargo build --quiet -p floe-agent --bin floe

@@ -18,6 +18,7 @@ pub mod http;
 pub mod kcat;
 pub mod load;
 pub mod metrics;
+pub mod node;
 pub mod ports;
 pub mod postgres;
 pub mod process;
