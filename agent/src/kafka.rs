@@ -9,6 +9,7 @@ pub mod versions;
 
 mod admin_topics;
 mod api_versions;
+mod bounds;
 mod fetch;
 pub mod fetch_frame;
 mod find_coordinator;

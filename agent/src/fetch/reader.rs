@@ -66,16 +66,6 @@ impl LogReader {
         }
     }
 
-    /// The partition's (log start offset, high watermark).
-    pub async fn bounds(&self, topic: TopicId, partition: i32) -> Result<(i64, i64)> {
-        let offsets = self
-            .store
-            .partition_offsets(topic, partition)
-            .await?
-            .ok_or(AgentError::UnknownTopicOrPartition)?;
-        Ok((offsets.log_start_offset, offsets.high_watermark))
-    }
-
     /// The bounds of many partitions in one store round trip, in the order
     /// asked; `None` for partitions that do not exist.
     pub async fn bounds_many(

@@ -13,10 +13,11 @@ use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, Partition
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
 use tokio::time::Instant;
 
+use super::bounds::{self, Bounds};
 use super::error_codes;
 use super::fetch_frame::FetchAnswer;
 use crate::context::AgentContext;
-use floe_metadata::{PartitionOffsets, Topic, TopicId};
+use floe_metadata::Topic;
 
 const UNKNOWN: i16 = ResponseError::UnknownTopicOrPartition.code();
 
@@ -144,14 +145,13 @@ async fn read_all(
     (out, records, total, errors)
 }
 
-/// The bounds of every existing partition asked for, by (topic, partition),
-/// read in one store call; or the error code of that call.
+/// The bounds of every existing partition asked for, in one store call.
 async fn all_bounds(
     ctx: &AgentContext,
     topics: &[FetchTopic],
     resolved: &[Result<Option<Arc<Topic>>, i16>],
-) -> Result<HashMap<(TopicId, i32), PartitionOffsets>, i16> {
-    let wanted: Vec<(TopicId, i32)> = topics
+) -> Result<Bounds, i16> {
+    let asked = topics
         .iter()
         .zip(resolved)
         .filter_map(|(t, topic)| match topic {
@@ -165,14 +165,5 @@ async fn all_bounds(
                 .map(|p| (topic.id, p.partition))
         })
         .collect();
-    let found = ctx
-        .reader
-        .bounds_many(&wanted)
-        .await
-        .map_err(|e| error_codes::for_agent(&e))?;
-    Ok(wanted
-        .into_iter()
-        .zip(found)
-        .filter_map(|(partition, bounds)| Some((partition, bounds?)))
-        .collect())
+    bounds::read(ctx, asked).await
 }

@@ -1,12 +1,13 @@
 //! ListOffsets: earliest, latest, max timestamp, and offset by timestamp.
 
+use floe_metadata::PartitionOffsets;
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
 };
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 
-use super::error_codes;
+use super::{bounds, error_codes};
 use crate::context::AgentContext;
 use crate::error::Result;
 use crate::fetch::TimestampHit;
@@ -15,7 +16,8 @@ const LATEST: i64 = -1;
 const EARLIEST: i64 = -2;
 const MAX_TIMESTAMP: i64 = -3;
 
-/// Answers ListOffsets.
+/// Answers ListOffsets. The bounds of all the partitions asked come from
+/// the store in one round trip; earliest and latest need nothing more.
 pub async fn handle(
     ctx: &AgentContext,
     req: ListOffsetsRequest,
@@ -23,22 +25,43 @@ pub async fn handle(
 ) -> ListOffsetsResponse {
     // The leader epoch field exists from v4 on; the codec refuses it before.
     let leader_epoch = if version >= 4 { 0 } else { -1 };
+    let mut resolved = Vec::with_capacity(req.topics.len());
+    for t in &req.topics {
+        resolved.push(ctx.topics.get(t.name.as_str()).await);
+    }
+    let asked = req
+        .topics
+        .iter()
+        .zip(&resolved)
+        .filter_map(|(t, topic)| match topic {
+            Ok(Some(topic)) => Some((t, topic)),
+            _ => None,
+        })
+        .flat_map(|(t, topic)| {
+            t.partitions
+                .iter()
+                .filter(|p| (0..topic.partitions).contains(&p.partition_index))
+                .map(|p| (topic.id, p.partition_index))
+        })
+        .collect();
+    let bounds = bounds::read(ctx, asked).await;
     let mut topics = Vec::with_capacity(req.topics.len());
-    for t in req.topics {
-        let topic = ctx.topics.get(t.name.as_str()).await;
+    for (t, topic) in req.topics.into_iter().zip(resolved) {
         let mut partitions = Vec::with_capacity(t.partitions.len());
         for p in t.partitions {
             let resp = ListOffsetsPartitionResponse::default()
                 .with_partition_index(p.partition_index)
                 .with_leader_epoch(leader_epoch);
-            let found = match &topic {
-                Ok(Some(topic)) if (0..topic.partitions).contains(&p.partition_index) => {
-                    lookup(ctx, topic.id, p.partition_index, p.timestamp)
+            let found = match (&topic, &bounds) {
+                (Ok(Some(topic)), Ok(bounds)) => match bounds.get(&(topic.id, p.partition_index)) {
+                    Some(b) => lookup(ctx, topic.id, p.partition_index, *b, p.timestamp)
                         .await
-                        .map_err(|e| error_codes::for_agent(&e))
-                }
-                Ok(_) => Err(ResponseError::UnknownTopicOrPartition.code()),
-                Err(e) => Err(error_codes::for_agent(e)),
+                        .map_err(|e| error_codes::for_agent(&e)),
+                    None => Err(ResponseError::UnknownTopicOrPartition.code()),
+                },
+                (Ok(Some(_)), Err(code)) => Err(*code),
+                (Ok(None), _) => Err(ResponseError::UnknownTopicOrPartition.code()),
+                (Err(e), _) => Err(error_codes::for_agent(e)),
             };
             partitions.push(match found {
                 Ok(Some(hit)) => resp.with_offset(hit.offset).with_timestamp(hit.timestamp),
@@ -63,23 +86,20 @@ async fn lookup(
     ctx: &AgentContext,
     topic: uuid::Uuid,
     partition: i32,
+    bounds: PartitionOffsets,
     timestamp: i64,
 ) -> Result<Option<TimestampHit>> {
     match timestamp {
-        LATEST | EARLIEST => {
-            let (start, hw) = ctx.reader.bounds(topic, partition).await?;
-            let offset = if timestamp == LATEST { hw } else { start };
-            Ok(Some(TimestampHit {
-                offset,
-                timestamp: -1,
-            }))
-        }
+        LATEST => Ok(Some(TimestampHit {
+            offset: bounds.high_watermark,
+            timestamp: -1,
+        })),
+        EARLIEST => Ok(Some(TimestampHit {
+            offset: bounds.log_start_offset,
+            timestamp: -1,
+        })),
         MAX_TIMESTAMP => ctx.reader.max_timestamp(topic, partition).await,
-        ts if ts >= 0 => {
-            // Checks the partition exists even when nothing matches.
-            ctx.reader.bounds(topic, partition).await?;
-            ctx.reader.offset_for_timestamp(topic, partition, ts).await
-        }
+        ts if ts >= 0 => ctx.reader.offset_for_timestamp(topic, partition, ts).await,
         _ => Err(crate::error::AgentError::UnknownTopicOrPartition),
     }
 }
