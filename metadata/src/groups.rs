@@ -3,7 +3,7 @@
 //! and the assembly of a stored state from its rows.
 //!
 //! The SQL is in `sqlite/groups.rs` and `postgres/groups.rs`; the tables in
-//! `migrations/sqlite/0003_groups.sql` and `migrations/postgres/0006_groups.sql`.
+//! `migrations/sqlite/0003_groups.sql` and `migrations/postgres/0004_groups.sql`.
 
 use std::collections::BTreeMap;
 

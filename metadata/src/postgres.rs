@@ -2,7 +2,7 @@
 //! more than one agent.
 //!
 //! A segment commit is one call of the PL/pgSQL function
-//! `floe_commit_segment` (`migrations/postgres/0005_commit_set_based.sql`,
+//! `floe_commit_segment` (`migrations/postgres/0002_commit_segment.sql`,
 //! which replaced the versions of `0002` and `0004`): one round trip and one
 //! transaction whatever the number of partitions and batches. It locks the
 //! partitions it advances in a fixed order, so agents committing at the same

@@ -4,7 +4,7 @@
 //!
 //! The SQLite store plans each entry with [`plan_entry`] and writes the plan.
 //! The Postgres store runs the same rules inside its PL/pgSQL function
-//! `floe_commit_segment` (`migrations/postgres/0005_commit_set_based.sql`), so that a
+//! `floe_commit_segment` (`migrations/postgres/0002_commit_segment.sql`), so that a
 //! commit is one round trip; the contract suite checks that both agree.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};

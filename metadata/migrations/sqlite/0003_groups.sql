@@ -1,7 +1,7 @@
 -- Consumer groups (design.md, "Consumer groups without stateful brokers"):
 -- the state a group's coordinator persists after each rebalance, so the
 -- group survives a restart, and the offsets its consumers commit. Same
--- tables as migrations/postgres/0006_groups.sql.
+-- tables as migrations/postgres/0004_groups.sql.
 
 -- One row per group with a stored state.
 CREATE TABLE group_states (

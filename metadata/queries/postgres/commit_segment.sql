@@ -1,4 +1,4 @@
--- Commits a segment in one round trip (migrations/postgres/0005_commit_set_based.sql):
+-- Commits a segment in one round trip (migrations/postgres/0002_commit_segment.sql):
 -- $1 segment id, $2 object key, $3 size, then one array element per batch:
 -- $4 entry index, $5 topic id, $6 partition, $7 byte offset, $8 byte length,
 -- $9 offset count, $10 max timestamp, $11 producer id (NULL: none),

@@ -2,8 +2,8 @@
 //! every store notifies after its commits that appended something.
 //!
 //! The store notifies after the commit, from a background task
-//! ([`Notifier`]), not inside the commit's transaction (as
-//! `migrations/postgres/0004_commit_notify.sql` did): a transaction that has
+//! ([`Notifier`]), not inside the commit's transaction (as an earlier
+//! version of `floe_commit_segment` did): a transaction that has
 //! run `NOTIFY` takes a lock for the whole server at commit and keeps it
 //! until its commit record is flushed, so notifying commits could not share
 //! a flush, even on unrelated partitions (docs/benchmarks.md, "Metadata

@@ -83,7 +83,7 @@ pub(super) async fn list(pool: &PgPool) -> Result<Vec<Topic>> {
 
 /// Deletes a topic with its partitions, index rows and producer histories
 /// in one transaction (its committed group offsets go by `ON DELETE
-/// CASCADE`, see `migrations/postgres/0006_groups.sql`); its segments stay
+/// CASCADE`, see `migrations/postgres/0004_groups.sql`); its segments stay
 /// for the garbage collector. The partitions are locked first, in the order
 /// commits lock them.
 pub(super) async fn delete(pool: &PgPool, id: TopicId) -> Result<()> {
