@@ -62,6 +62,13 @@ pub struct Config {
     /// How often the consumer-lag metrics of the groups this agent
     /// coordinates are refreshed (one metadata query per group).
     pub group_lag_interval_ms: u64,
+    /// How often the segment collector looks for segments no index row
+    /// points at any more (their topic was deleted) and deletes their
+    /// objects.
+    pub segment_gc_interval_ms: u64,
+    /// Least age of a segment's commit before the collector may delete it:
+    /// longer than any retry of a commit.
+    pub segment_gc_grace_ms: u64,
 }
 
 impl Default for Config {
@@ -87,6 +94,8 @@ impl Default for Config {
             agent_timeout_ms: 5_000,
             commit_poll_interval_ms: 500,
             group_lag_interval_ms: 10_000,
+            segment_gc_interval_ms: 60_000,
+            segment_gc_grace_ms: 3_600_000,
         }
     }
 }
@@ -166,6 +175,9 @@ impl Config {
         }
         if self.group_lag_interval_ms == 0 {
             return fail("group_lag_interval_ms must be positive");
+        }
+        if self.segment_gc_interval_ms == 0 {
+            return fail("segment_gc_interval_ms must be positive");
         }
         if self.max_pending_bytes < self.flush_bytes {
             return fail("max_pending_bytes must be at least flush_bytes");

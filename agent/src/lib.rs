@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod cluster;
+pub mod collector;
 pub mod config;
 pub mod context;
 pub mod error;

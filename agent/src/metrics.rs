@@ -61,6 +61,8 @@ pub struct Metrics {
     pub group_lag: IntGaugeVec,
     /// Groups this agent coordinates, by state.
     pub groups: IntGaugeVec,
+    /// Segment objects deleted by the collector (no index row left).
+    pub segments_collected: IntCounter,
     /// CPU time of the agent process (user + system), to the clock tick:
     /// CPU per byte is a cost. Refreshed at each scrape.
     pub cpu_seconds: Counter,
@@ -177,6 +179,10 @@ impl Metrics {
                 "consumer_groups",
                 "Consumer groups coordinated by this agent, by state",
                 &["state"],
+            )?,
+            segments_collected: counter(
+                "segments_collected_total",
+                "Segment objects deleted because no index row points at them",
             )?,
             cpu_seconds: {
                 let c = Counter::new(

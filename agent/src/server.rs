@@ -16,6 +16,7 @@ use tracing::{info, warn};
 
 use crate::cluster::registry::{Membership, RegistrySettings};
 use crate::cluster::topics::Topics;
+use crate::collector::{self, CollectorSettings};
 use crate::config::Config;
 use crate::context::AgentContext;
 use crate::error::{AgentError, Result};
@@ -117,7 +118,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
             config.default_partitions,
         ),
         producer,
-        reader: LogReader::new(store.clone(), storage, cache),
+        reader: LogReader::new(store.clone(), storage.clone(), cache),
         groups,
         store,
         metrics: metrics.clone(),
@@ -125,6 +126,17 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         max_frame_bytes: config.max_frame_bytes,
     });
 
+    let collector_stop = CancellationToken::new();
+    let collector_task = tokio::spawn(collector::run(
+        ctx.store.clone(),
+        storage,
+        metrics.clone(),
+        CollectorSettings {
+            interval: Duration::from_millis(config.segment_gc_interval_ms),
+            grace: Duration::from_millis(config.segment_gc_grace_ms),
+        },
+        collector_stop.clone(),
+    ));
     let lag_stop = CancellationToken::new();
     let lag_task = tokio::spawn(export_lag(
         ctx.clone(),
@@ -155,7 +167,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     drop(kafka);
     stop_reading.cancel();
     lag_stop.cancel();
+    collector_stop.cancel();
     let _ = lag_task.await;
+    let _ = collector_task.await;
     // Waiting JoinGroup and SyncGroup requests are answered now, so
     // connections can drain.
     ctx.groups.shutdown().await;

@@ -174,4 +174,16 @@ impl ObjectStorage {
         self.record("get_range", data.len(), started);
         Ok(data)
     }
+
+    /// Deletes a segment file; one already gone counts as deleted, so two
+    /// collectors racing each other both succeed.
+    pub async fn delete_segment(&self, key: &SegmentKey) -> Result<()> {
+        let started = Instant::now();
+        match self.store.delete(&Path::from(key.as_str())).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.record("delete", 0, started);
+        Ok(())
+    }
 }

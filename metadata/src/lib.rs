@@ -26,5 +26,5 @@ pub use store::{CommitNotifications, FORGET_AGENTS_AFTER, MetadataStore};
 pub use types::{
     AgentRecord, BatchEntry, BatchOutcome, CommitEntry, CommittedOffset, GroupListing, GroupMember,
     GroupState, IndexRow, NewTopic, PartitionLag, PartitionOffsets, ProducerBatch,
-    ProducerIdentity, SegmentCommit, SegmentId, Topic, TopicId,
+    ProducerIdentity, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
 };

@@ -20,6 +20,7 @@ mod index;
 mod notifications;
 mod producers;
 mod rows;
+mod segments;
 #[cfg(test)]
 mod tests;
 mod topics;
@@ -36,7 +37,7 @@ use sqlx::{Connection, PgPool};
 use crate::{
     AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, GroupListing, GroupState,
     IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerIdentity, Result, SegmentCommit, Topic, TopicId,
+    ProducerIdentity, Result, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
 };
 
 /// The schema, applied at connect. Concurrent agents may connect at once:
@@ -306,6 +307,18 @@ impl MetadataStore for PostgresStore {
         partitions: Option<&[(TopicId, i32)]>,
     ) -> Result<Vec<CommittedOffset>> {
         groups::fetch_offsets(&self.pool, group_id, partitions).await
+    }
+
+    async fn unreferenced_segments(
+        &self,
+        grace: std::time::Duration,
+        limit: u32,
+    ) -> Result<Vec<UnreferencedSegment>> {
+        segments::unreferenced(&self.pool, grace, limit).await
+    }
+
+    async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64> {
+        segments::forget(&self.pool, ids).await
     }
 
     async fn group_lag(&self, group_id: &str) -> Result<Vec<PartitionLag>> {

@@ -14,6 +14,7 @@ mod groups;
 mod index;
 mod producers;
 mod rows;
+mod segments;
 #[cfg(test)]
 mod tests;
 mod topics;
@@ -32,7 +33,7 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::{
     AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, GroupListing, GroupState,
     IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerIdentity, Result, SegmentCommit, Topic, TopicId,
+    ProducerIdentity, Result, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
 };
 
 /// The schema, applied at connect.
@@ -259,6 +260,18 @@ impl MetadataStore for SqliteStore {
         partitions: Option<&[(TopicId, i32)]>,
     ) -> Result<Vec<CommittedOffset>> {
         groups::fetch_offsets(&self.pool, group_id, partitions).await
+    }
+
+    async fn unreferenced_segments(
+        &self,
+        grace: std::time::Duration,
+        limit: u32,
+    ) -> Result<Vec<UnreferencedSegment>> {
+        segments::unreferenced(self, grace, limit).await
+    }
+
+    async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64> {
+        segments::forget(self, ids).await
     }
 
     async fn group_lag(&self, group_id: &str) -> Result<Vec<PartitionLag>> {

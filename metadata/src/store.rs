@@ -4,7 +4,8 @@ use async_trait::async_trait;
 
 use crate::{
     AgentRecord, BatchOutcome, CommittedOffset, GroupListing, GroupState, IndexRow, NewTopic,
-    PartitionLag, PartitionOffsets, ProducerIdentity, Result, SegmentCommit, Topic, TopicId,
+    PartitionLag, PartitionOffsets, ProducerIdentity, Result, SegmentCommit, SegmentId, Topic,
+    TopicId, UnreferencedSegment,
 };
 
 /// The metadata store. Every implementation passes the same contract suite
@@ -169,6 +170,21 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         group_id: &str,
         partitions: Option<&[(TopicId, i32)]>,
     ) -> Result<Vec<CommittedOffset>>;
+
+    /// Segments that no index row points at any more, committed more than
+    /// `grace` ago, oldest first, at most `limit`: their objects can be
+    /// deleted. The grace outlasts any retry of a commit (a retry of a
+    /// forgotten segment would commit it again).
+    async fn unreferenced_segments(
+        &self,
+        grace: std::time::Duration,
+        limit: u32,
+    ) -> Result<Vec<UnreferencedSegment>>;
+
+    /// Forgets segments whose objects were deleted (their rows and stored
+    /// outcomes); one an index row points at is kept. Returns how many were
+    /// forgotten.
+    async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64>;
 
     /// A group's committed offsets with their partitions' high watermarks,
     /// read in one statement, ordered by topic name and partition: what a

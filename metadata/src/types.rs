@@ -223,6 +223,16 @@ pub struct CommittedOffset {
     pub commit_timestamp_ms: i64,
 }
 
+/// A committed segment that no index row points at any more: every batch
+/// of it was deleted with its topic, or none of them was appended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreferencedSegment {
+    /// The segment's id.
+    pub id: SegmentId,
+    /// Key of its object in the object store.
+    pub object_key: String,
+}
+
 /// A group's position on one partition, as [`crate::MetadataStore::group_lag`]
 /// reports it: lag is `high_watermark - committed_offset`.
 #[derive(Debug, Clone, PartialEq, Eq)]

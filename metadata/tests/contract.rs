@@ -30,6 +30,8 @@ mod notifications;
 mod persistence;
 #[path = "contract/producers.rs"]
 mod producers;
+#[path = "contract/segments.rs"]
+mod segments;
 #[path = "contract/support.rs"]
 mod support;
 #[path = "contract/topics.rs"]
@@ -93,6 +95,7 @@ macro_rules! contract_suite {
                 groups::groups_survive_reopen,
                 groups::offset_commits_during_topic_delete,
                 groups::group_lag_joins_offsets_with_high_watermarks,
+                segments::unreferenced_segments_are_found_and_forgotten,
             );
         }
     };

@@ -1,0 +1,5 @@
+-- ?1 segment ids as a JSON array of hex; segments an index row points at
+-- are kept.
+DELETE FROM segments
+WHERE id IN (SELECT unhex(value) FROM json_each(?1))
+  AND NOT EXISTS (SELECT 1 FROM index_rows r WHERE r.segment_id = segments.id)

@@ -1,0 +1,8 @@
+-- Segments no index row points at, committed more than ?1 milliseconds
+-- ago, oldest first, at most ?2 (index_rows_by_segment answers the check).
+SELECT s.id, s.object_key
+FROM segments s
+WHERE s.committed_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%.3f seconds', ?1 / 1000.0))
+  AND NOT EXISTS (SELECT 1 FROM index_rows r WHERE r.segment_id = s.id)
+ORDER BY s.committed_at
+LIMIT ?2

@@ -1,0 +1,46 @@
+//! Segments no longer referenced: found for the collector, and forgotten
+//! once their objects are deleted.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use crate::convert::age_micros;
+use crate::{Result, SegmentId, UnreferencedSegment};
+
+const UNREFERENCED: &str = include_str!("../../queries/postgres/segments_unreferenced.sql");
+const FORGET_OUTCOMES: &str = include_str!("../../queries/postgres/segment_outcomes_forget.sql");
+const FORGET: &str = include_str!("../../queries/postgres/segments_forget.sql");
+
+/// See [`crate::MetadataStore::unreferenced_segments`].
+pub(super) async fn unreferenced(
+    pool: &PgPool,
+    grace: Duration,
+    limit: u32,
+) -> Result<Vec<UnreferencedSegment>> {
+    let rows: Vec<(SegmentId, String)> = sqlx::query_as(UNREFERENCED)
+        .bind(age_micros(grace))
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, object_key)| UnreferencedSegment { id, object_key })
+        .collect())
+}
+
+/// See [`crate::MetadataStore::forget_segments`].
+pub(super) async fn forget(pool: &PgPool, ids: &[SegmentId]) -> Result<u64> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(FORGET_OUTCOMES)
+        .bind(ids)
+        .execute(&mut *tx)
+        .await?;
+    let forgotten = sqlx::query(FORGET)
+        .bind(ids)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(forgotten)
+}

@@ -1,0 +1,52 @@
+//! Segments no longer referenced: found for the collector, and forgotten
+//! once their objects are deleted.
+
+use std::time::Duration;
+
+use super::SqliteStore;
+use crate::convert::{age_millis, stored_uuid};
+use crate::{MetadataError, Result, SegmentId, UnreferencedSegment};
+
+const UNREFERENCED: &str = include_str!("../../queries/sqlite/segments_unreferenced.sql");
+const FORGET_OUTCOMES: &str = include_str!("../../queries/sqlite/segment_outcomes_forget.sql");
+const FORGET: &str = include_str!("../../queries/sqlite/segments_forget.sql");
+
+/// See [`crate::MetadataStore::unreferenced_segments`].
+pub(super) async fn unreferenced(
+    store: &SqliteStore,
+    grace: Duration,
+    limit: u32,
+) -> Result<Vec<UnreferencedSegment>> {
+    let rows: Vec<(Vec<u8>, String)> = sqlx::query_as(UNREFERENCED)
+        .bind(age_millis(grace))
+        .bind(i64::from(limit))
+        .fetch_all(&store.pool)
+        .await?;
+    rows.into_iter()
+        .map(|(id, object_key)| {
+            Ok(UnreferencedSegment {
+                id: stored_uuid(&id, "segment id")?,
+                object_key,
+            })
+        })
+        .collect()
+}
+
+/// See [`crate::MetadataStore::forget_segments`].
+pub(super) async fn forget(store: &SqliteStore, ids: &[SegmentId]) -> Result<u64> {
+    let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
+    let ids = serde_json::to_string(&hex)
+        .map_err(|e| MetadataError::Invalid(format!("segment ids cannot be encoded: {e}")))?;
+    let mut write = store.begin_write().await?;
+    sqlx::query(FORGET_OUTCOMES)
+        .bind(&ids)
+        .execute(&mut *write.tx)
+        .await?;
+    let forgotten = sqlx::query(FORGET)
+        .bind(&ids)
+        .execute(&mut *write.tx)
+        .await?
+        .rows_affected();
+    write.commit().await?;
+    Ok(forgotten)
+}
