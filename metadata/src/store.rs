@@ -171,10 +171,13 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         partitions: Option<&[(TopicId, i32)]>,
     ) -> Result<Vec<CommittedOffset>>;
 
-    /// Segments that no index row points at any more, committed more than
-    /// `grace` ago, oldest first, at most `limit`: their objects can be
-    /// deleted. The grace outlasts any retry of a commit (a retry of a
-    /// forgotten segment would commit it again).
+    /// Segments of deleted topics that no index row points at any more,
+    /// committed more than `grace` ago, oldest first, at most `limit`:
+    /// their objects can be deleted. The grace outlasts any retry of a
+    /// commit (a retry of a forgotten segment would commit it again). Only
+    /// segments of deleted topics are considered, so the cost follows what
+    /// was deleted, not the size of the log; a segment none of whose batches
+    /// was ever appended is not found.
     async fn unreferenced_segments(
         &self,
         grace: std::time::Duration,
@@ -182,8 +185,8 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<UnreferencedSegment>>;
 
     /// Forgets segments whose objects were deleted (their rows and stored
-    /// outcomes); one an index row points at is kept. Returns how many were
-    /// forgotten.
+    /// outcomes); one an index row points at is kept (and found again when
+    /// its other topics are deleted). Returns how many were forgotten.
     async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64>;
 
     /// A group's committed offsets with their partitions' high watermarks,

@@ -1,7 +1,8 @@
--- Segments no index row points at, committed more than ?1 milliseconds
--- ago, oldest first, at most ?2 (index_rows_by_segment answers the check).
+-- Candidate segments no index row points at, committed more than ?1
+-- milliseconds ago, oldest first, at most ?2.
 SELECT s.id, s.object_key
-FROM segments s
+FROM segment_gc_candidates c
+JOIN segments s ON s.id = c.segment_id
 WHERE s.committed_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%.3f seconds', ?1 / 1000.0))
   AND NOT EXISTS (SELECT 1 FROM index_rows r WHERE r.segment_id = s.id)
 ORDER BY s.committed_at

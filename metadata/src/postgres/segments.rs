@@ -1,5 +1,6 @@
-//! Segments no longer referenced: found for the collector, and forgotten
-//! once their objects are deleted.
+//! Segments no longer referenced: found for the collector among the
+//! candidates (segments of deleted topics), and forgotten once their objects
+//! are deleted.
 
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use crate::{Result, SegmentId, UnreferencedSegment};
 const UNREFERENCED: &str = include_str!("../../queries/postgres/segments_unreferenced.sql");
 const FORGET_OUTCOMES: &str = include_str!("../../queries/postgres/segment_outcomes_forget.sql");
 const FORGET: &str = include_str!("../../queries/postgres/segments_forget.sql");
+const PRUNE_CANDIDATES: &str = include_str!("../../queries/postgres/segment_candidates_prune.sql");
 
 /// See [`crate::MetadataStore::unreferenced_segments`].
 pub(super) async fn unreferenced(
@@ -41,6 +43,10 @@ pub(super) async fn forget(pool: &PgPool, ids: &[SegmentId]) -> Result<u64> {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    sqlx::query(PRUNE_CANDIDATES)
+        .bind(ids)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(forgotten)
 }

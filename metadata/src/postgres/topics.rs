@@ -12,6 +12,8 @@ const TOPIC_BY_ID: &str = include_str!("../../queries/postgres/topic_by_id.sql")
 const TOPICS_LIST: &str = include_str!("../../queries/postgres/topics_list.sql");
 const TOPIC_LOCK_PARTITIONS: &str =
     include_str!("../../queries/postgres/topic_lock_partitions.sql");
+const TOPIC_SEGMENTS_TO_COLLECT: &str =
+    include_str!("../../queries/postgres/topic_segments_to_collect.sql");
 const TOPIC_DELETE_INDEX_ROWS: &str =
     include_str!("../../queries/postgres/topic_delete_index_rows.sql");
 const TOPIC_DELETE_PRODUCER_BATCHES: &str =
@@ -83,12 +85,16 @@ pub(super) async fn list(pool: &PgPool) -> Result<Vec<Topic>> {
 
 /// Deletes a topic with its partitions, index rows and producer histories
 /// in one transaction (its committed group offsets go by `ON DELETE
-/// CASCADE`, see `migrations/postgres/0004_groups.sql`); its segments stay
-/// for the garbage collector. The partitions are locked first, in the order
+/// CASCADE`, see `migrations/postgres/0004_groups.sql`); its segments become
+/// candidates of the segment collector. The partitions are locked first, in the order
 /// commits lock them.
 pub(super) async fn delete(pool: &PgPool, id: TopicId) -> Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query(TOPIC_LOCK_PARTITIONS)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(TOPIC_SEGMENTS_TO_COLLECT)
         .bind(id)
         .execute(&mut *tx)
         .await?;

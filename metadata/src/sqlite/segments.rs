@@ -1,5 +1,6 @@
-//! Segments no longer referenced: found for the collector, and forgotten
-//! once their objects are deleted.
+//! Segments no longer referenced: found for the collector among the
+//! candidates (segments of deleted topics), and forgotten once their objects
+//! are deleted.
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use crate::{MetadataError, Result, SegmentId, UnreferencedSegment};
 const UNREFERENCED: &str = include_str!("../../queries/sqlite/segments_unreferenced.sql");
 const FORGET_OUTCOMES: &str = include_str!("../../queries/sqlite/segment_outcomes_forget.sql");
 const FORGET: &str = include_str!("../../queries/sqlite/segments_forget.sql");
+const PRUNE_CANDIDATES: &str = include_str!("../../queries/sqlite/segment_candidates_prune.sql");
 
 /// See [`crate::MetadataStore::unreferenced_segments`].
 pub(super) async fn unreferenced(
@@ -47,6 +49,10 @@ pub(super) async fn forget(store: &SqliteStore, ids: &[SegmentId]) -> Result<u64
         .execute(&mut *write.tx)
         .await?
         .rows_affected();
+    sqlx::query(PRUNE_CANDIDATES)
+        .bind(&ids)
+        .execute(&mut *write.tx)
+        .await?;
     write.commit().await?;
     Ok(forgotten)
 }

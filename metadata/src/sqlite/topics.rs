@@ -12,6 +12,8 @@ const PARTITIONS_INSERT: &str = include_str!("../../queries/sqlite/partitions_in
 const TOPIC_BY_NAME: &str = include_str!("../../queries/sqlite/topic_by_name.sql");
 const TOPIC_BY_ID: &str = include_str!("../../queries/sqlite/topic_by_id.sql");
 const TOPICS_LIST: &str = include_str!("../../queries/sqlite/topics_list.sql");
+const TOPIC_SEGMENTS_TO_COLLECT: &str =
+    include_str!("../../queries/sqlite/topic_segments_to_collect.sql");
 const TOPIC_DELETE_INDEX_ROWS: &str =
     include_str!("../../queries/sqlite/topic_delete_index_rows.sql");
 const TOPIC_DELETE_PRODUCER_BATCHES: &str =
@@ -95,9 +97,13 @@ pub(super) async fn list(pool: &SqlitePool) -> Result<Vec<Topic>> {
 
 /// Deletes a topic with its partitions, index rows and producer histories
 /// in one transaction (its committed group offsets go by `ON DELETE
-/// CASCADE`); its segments stay for the garbage collector.
+/// CASCADE`); its segments become candidates of the segment collector.
 pub(super) async fn delete(store: &SqliteStore, id: TopicId) -> Result<()> {
     let mut write = store.begin_write().await?;
+    sqlx::query(TOPIC_SEGMENTS_TO_COLLECT)
+        .bind(id)
+        .execute(&mut *write.tx)
+        .await?;
     let rows = sqlx::query(TOPIC_DELETE_INDEX_ROWS)
         .bind(id)
         .execute(&mut *write.tx)

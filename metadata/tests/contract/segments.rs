@@ -1,5 +1,6 @@
-//! Unreferenced segments: found once no index row points at them and their
-//! grace has passed, and forgotten only while still unreferenced.
+//! Unreferenced segments: found once their topics are deleted, no index row
+//! points at them and their grace has passed; forgotten only while still
+//! unreferenced.
 
 use std::time::Duration;
 
@@ -67,5 +68,18 @@ pub async fn unreferenced_segments_are_found_and_forgotten(
     // The shared segment still answers a retried commit as the first time.
     assert_eq!(store.commit_segment(&shared).await?.len(), 2);
     assert_eq!(high_watermark(&*store, kept.id, 0).await?, 1);
+
+    // Once its last topic goes, the shared segment is found too.
+    store.delete_topic(kept.id).await?;
+    tokio::time::sleep(TICK).await;
+    assert_eq!(
+        store.unreferenced_segments(Duration::ZERO, 100).await?,
+        vec![unreferenced(&shared)]
+    );
+    assert_eq!(store.forget_segments(&[shared.segment_id]).await?, 1);
+    assert_eq!(
+        store.unreferenced_segments(Duration::ZERO, 100).await?,
+        vec![]
+    );
     Ok(())
 }
