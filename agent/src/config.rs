@@ -69,6 +69,13 @@ pub struct Config {
     /// Least age of a segment's commit before the collector may delete it:
     /// longer than any retry of a commit.
     pub segment_gc_grace_ms: u64,
+    /// How often time-based retention runs (Kafka's
+    /// `log.retention.check.interval.ms`).
+    pub retention_check_interval_ms: u64,
+    /// Retention of topics without a `retention.ms` of their own; negative
+    /// keeps every record (Kafka's broker default is 7 days; Floe keeps
+    /// data until told otherwise).
+    pub default_retention_ms: i64,
 }
 
 impl Default for Config {
@@ -96,6 +103,8 @@ impl Default for Config {
             group_lag_interval_ms: 10_000,
             segment_gc_interval_ms: 60_000,
             segment_gc_grace_ms: 3_600_000,
+            retention_check_interval_ms: 300_000,
+            default_retention_ms: -1,
         }
     }
 }
@@ -178,6 +187,9 @@ impl Config {
         }
         if self.segment_gc_interval_ms == 0 {
             return fail("segment_gc_interval_ms must be positive");
+        }
+        if self.retention_check_interval_ms == 0 {
+            return fail("retention_check_interval_ms must be positive");
         }
         if self.max_pending_bytes < self.flush_bytes {
             return fail("max_pending_bytes must be at least flush_bytes");

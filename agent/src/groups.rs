@@ -138,7 +138,7 @@ impl Default for GroupSettings {
             idle_unload: Duration::from_secs(10 * 60),
             ownership_check_interval: Duration::from_secs(1),
             member_ids: MemberIds::Random,
-            wall_clock_ms: system_time_ms,
+            wall_clock_ms: crate::wall_clock::now_ms,
         }
     }
 }
@@ -162,10 +162,4 @@ impl MemberIds {
             Self::Sequential(n) => format!("{prefix}-{}", n.fetch_add(1, Ordering::Relaxed)),
         }
     }
-}
-
-fn system_time_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

@@ -17,9 +17,11 @@ pub mod http;
 pub mod kafka;
 pub mod metrics;
 pub mod produce;
+pub mod retention;
 pub mod segment;
 pub mod server;
 pub mod storage;
+pub mod wall_clock;
 
 #[cfg(test)]
 mod test_support;

@@ -27,7 +27,9 @@ use crate::http::{self, HttpState};
 use crate::kafka::serve_connection;
 use crate::metrics::Metrics;
 use crate::produce::{FlushSettings, Flusher};
+use crate::retention::{self, RetentionSettings};
 use crate::storage::{ObjectStorage, open_object_store};
+use crate::wall_clock;
 
 /// How long connections get to send their last responses at shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -126,7 +128,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         max_frame_bytes: config.max_frame_bytes,
     });
 
-    let collector_stop = CancellationToken::new();
+    let background_stop = CancellationToken::new();
     let collector_task = tokio::spawn(collector::run(
         ctx.store.clone(),
         storage,
@@ -135,7 +137,17 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
             interval: Duration::from_millis(config.segment_gc_interval_ms),
             grace: Duration::from_millis(config.segment_gc_grace_ms),
         },
-        collector_stop.clone(),
+        background_stop.clone(),
+    ));
+    let retention_task = tokio::spawn(retention::run(
+        ctx.store.clone(),
+        ctx.registry.clone(),
+        RetentionSettings {
+            interval: Duration::from_millis(config.retention_check_interval_ms),
+            default_ms: config.default_retention_ms,
+            now_ms: wall_clock::now_ms,
+        },
+        background_stop.clone(),
     ));
     let lag_stop = CancellationToken::new();
     let lag_task = tokio::spawn(export_lag(
@@ -167,9 +179,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     drop(kafka);
     stop_reading.cancel();
     lag_stop.cancel();
-    collector_stop.cancel();
+    background_stop.cancel();
     let _ = lag_task.await;
     let _ = collector_task.await;
+    let _ = retention_task.await;
     // Waiting JoinGroup and SyncGroup requests are answered now, so
     // connections can drain.
     ctx.groups.shutdown().await;

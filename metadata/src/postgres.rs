@@ -19,6 +19,7 @@ mod groups;
 mod index;
 mod notifications;
 mod producers;
+mod retention;
 mod rows;
 mod segments;
 #[cfg(test)]
@@ -307,6 +308,15 @@ impl MetadataStore for PostgresStore {
         partitions: Option<&[(TopicId, i32)]>,
     ) -> Result<Vec<CommittedOffset>> {
         groups::fetch_offsets(&self.pool, group_id, partitions).await
+    }
+
+    async fn apply_retention(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        older_than_ms: i64,
+    ) -> Result<Option<i64>> {
+        retention::apply(&self.pool, topic, partition, older_than_ms).await
     }
 
     async fn unreferenced_segments(

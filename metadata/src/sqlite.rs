@@ -13,6 +13,7 @@ mod commit;
 mod groups;
 mod index;
 mod producers;
+mod retention;
 mod rows;
 mod segments;
 #[cfg(test)]
@@ -260,6 +261,15 @@ impl MetadataStore for SqliteStore {
         partitions: Option<&[(TopicId, i32)]>,
     ) -> Result<Vec<CommittedOffset>> {
         groups::fetch_offsets(&self.pool, group_id, partitions).await
+    }
+
+    async fn apply_retention(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        older_than_ms: i64,
+    ) -> Result<Option<i64>> {
+        retention::apply(self, topic, partition, older_than_ms).await
     }
 
     async fn unreferenced_segments(

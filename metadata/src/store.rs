@@ -171,11 +171,27 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         partitions: Option<&[(TopicId, i32)]>,
     ) -> Result<Vec<CommittedOffset>>;
 
-    /// Segments of deleted topics that no index row points at any more,
-    /// committed more than `grace` ago, oldest first, at most `limit`:
+    /// Time-based retention of one partition: deletes the index rows from
+    /// the log start whose records are all older than `older_than_ms` (ms
+    /// since the epoch, by record timestamp), up to the first row that is
+    /// not, advances the log start offset past them (to the high watermark
+    /// if every row expired) and makes their segments candidates of the
+    /// segment collector. Returns the log start offset, `None` for an
+    /// unknown partition.
+    async fn apply_retention(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        older_than_ms: i64,
+    ) -> Result<Option<i64>>;
+
+    /// Segments of deleted topics (or of expired rows) that no index row
+    /// points at any more, committed and made candidates more than `grace`
+    /// ago (so a fetch that read a row just before it went still finds the
+    /// object), oldest first, at most `limit`:
     /// their objects can be deleted. The grace outlasts any retry of a
     /// commit (a retry of a forgotten segment would commit it again). Only
-    /// segments of deleted topics are considered, so the cost follows what
+    /// those candidates are considered, so the cost follows what
     /// was deleted, not the size of the log; a segment none of whose batches
     /// was ever appended is not found.
     async fn unreferenced_segments(

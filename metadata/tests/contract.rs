@@ -96,6 +96,7 @@ macro_rules! contract_suite {
                 groups::offset_commits_during_topic_delete,
                 groups::group_lag_joins_offsets_with_high_watermarks,
                 segments::unreferenced_segments_are_found_and_forgotten,
+                segments::retention_expires_rows_from_the_start_only,
             );
         }
     };

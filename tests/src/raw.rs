@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::messages::api_versions_response::ApiVersionsResponse;
-use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::create_topics_request::{CreatableTopic, CreatableTopicConfig};
 use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::fetch_response::PartitionData;
@@ -247,12 +247,42 @@ impl RawClient {
 
     /// [`RawClient::create_topic`] at `version`.
     pub fn create_topic_at(&mut self, version: i16, name: &str, partitions: i32) -> Result<i16> {
+        self.create_topic_request(version, name, partitions, &[])
+    }
+
+    /// CreateTopics of one topic with config overrides (`retention.ms`, ...);
+    /// returns the per-topic error code.
+    pub fn create_topic_with_config(
+        &mut self,
+        name: &str,
+        partitions: i32,
+        configs: &[(&str, &str)],
+    ) -> Result<i16> {
+        self.create_topic_request(versions::CREATE_TOPICS, name, partitions, configs)
+    }
+
+    fn create_topic_request(
+        &mut self,
+        version: i16,
+        name: &str,
+        partitions: i32,
+        configs: &[(&str, &str)],
+    ) -> Result<i16> {
+        let configs = configs
+            .iter()
+            .map(|(key, value)| {
+                CreatableTopicConfig::default()
+                    .with_name(StrBytes::from_string((*key).to_string()))
+                    .with_value(Some(StrBytes::from_string((*value).to_string())))
+            })
+            .collect();
         let request = CreateTopicsRequest::default()
             .with_topics(vec![
                 CreatableTopic::default()
                     .with_name(topic_name(name))
                     .with_num_partitions(partitions)
-                    .with_replication_factor(1),
+                    .with_replication_factor(1)
+                    .with_configs(configs),
             ])
             .with_timeout_ms(10_000);
         let response: CreateTopicsResponse = self.request(version, &request)?;

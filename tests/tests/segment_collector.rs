@@ -1,7 +1,8 @@
-//! The segment collector: once a topic is deleted, the objects of the
-//! segments that held only its data are deleted, and the other topic's
-//! segment stays and reads as before. (That a segment shared by two topics
-//! stays while either has rows is in the metadata contract suite.)
+//! Deleting data: once a topic is deleted, or its records pass their
+//! retention, the segment collector deletes the objects of the segments that
+//! held only that data, and what remains reads as before. (That a segment
+//! shared by two topics stays while either has rows is in the metadata
+//! contract suite.)
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -30,7 +31,11 @@ fn segment_files(agent: &Agent) -> usize {
 }
 
 fn produce(client: &mut RawClient, topic: &str, values: &[&str]) {
-    let batch = records::simple_batch(values, 1_700_000_000_000).expect("batch");
+    produce_at(client, topic, values, 1_700_000_000_000);
+}
+
+fn produce_at(client: &mut RawClient, topic: &str, values: &[&str], timestamp: i64) {
+    let batch = records::simple_batch(values, timestamp).expect("batch");
     let produced = client.produce_one(topic, 0, batch).expect("produce");
     assert_eq!(produced.error_code, 0, "produce to {topic}");
 }
@@ -42,20 +47,36 @@ fn values(records: &[TestRecord]) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn deleting_a_topic_deletes_the_segments_only_it_used() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("floe.toml");
-    std::fs::write(
-        &config,
-        "segment_gc_interval_ms = 100\nsegment_gc_grace_ms = 0\n",
-    )
-    .expect("write config");
-    let agent = Agent::builder()
+/// An agent collecting segments at once, with `extra` config lines.
+fn agent(dir: &Path, extra: &str) -> Agent {
+    let config = dir.join("floe.toml");
+    let text = format!("segment_gc_interval_ms = 100\nsegment_gc_grace_ms = 0\n{extra}");
+    std::fs::write(&config, text).expect("write config");
+    Agent::builder()
         .arg("--config")
         .arg(config.to_str().expect("utf-8 path"))
         .start()
-        .expect("start agent");
+        .expect("start agent")
+}
+
+/// Waits until the agent holds `files` segment files.
+fn wait_for_segment_files(agent: &Agent, files: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while segment_files(agent) != files {
+        assert!(
+            Instant::now() < deadline,
+            "{} segment files, expected {files}\n{}",
+            segment_files(agent),
+            agent.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn deleting_a_topic_deletes_the_segments_only_it_used() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let agent = agent(dir.path(), "");
     let (doomed, kept) = (unique_topic("gc-doomed"), unique_topic("gc-kept"));
     let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
     for topic in [&doomed, &kept] {
@@ -68,16 +89,7 @@ fn deleting_a_topic_deletes_the_segments_only_it_used() {
     assert_eq!(segment_files(&agent), 3);
 
     assert_eq!(client.delete_topic_at(6, &doomed).expect("delete"), 0);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while segment_files(&agent) > 1 {
-        assert!(
-            Instant::now() < deadline,
-            "{} segment files left\n{}",
-            segment_files(&agent),
-            agent.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_segment_files(&agent, 1);
     assert_eq!(
         agent
             .metric("floe_segments_collected_total")
@@ -89,4 +101,62 @@ fn deleting_a_topic_deletes_the_segments_only_it_used() {
     // Nothing else goes: the last segment is still in use.
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(segment_files(&agent), 1);
+}
+
+#[test]
+fn records_past_their_retention_go_with_their_segments() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // One hour by default; the second topic keeps everything.
+    let agent = agent(
+        dir.path(),
+        "retention_check_interval_ms = 100\ndefault_retention_ms = 3600000\n",
+    );
+    let (topic, forever) = (unique_topic("retained"), unique_topic("forever"));
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    assert_eq!(client.create_topic(&topic, 1).expect("create"), 0);
+    assert_eq!(
+        client
+            .create_topic_with_config(&forever, 1, &[("retention.ms", "-1")])
+            .expect("create"),
+        0
+    );
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_millis(),
+    )
+    .expect("ms fit");
+    // Two days old, then fresh: the first segment expires, the second stays.
+    produce_at(&mut client, &topic, &["old1", "old2"], now - 48 * 3_600_000);
+    produce_at(&mut client, &topic, &["new"], now);
+    produce_at(&mut client, &forever, &["ancient"], 1_000);
+    wait_for_segment_files(&agent, 2);
+
+    let earliest = client.list_offsets(&topic, 0, -2).expect("list offsets");
+    assert_eq!(
+        earliest.offset, 2,
+        "the log now starts after the expired records"
+    );
+    let at_zero = client.fetch(&topic, 0, 0, 0).expect("fetch at 0");
+    assert_eq!(
+        (
+            at_zero.error_code,
+            at_zero.log_start_offset,
+            at_zero.high_watermark
+        ),
+        (1, 2, 3),
+        "OFFSET_OUT_OF_RANGE with the new bounds"
+    );
+    let kept = client.fetch(&topic, 0, 2, 0).expect("fetch at 2");
+    assert_eq!(
+        values(&records::decode(kept.records.as_ref()).expect("decode")),
+        vec!["new"]
+    );
+    let (ancient, _) = client.fetch_all(&forever, 0, 1).expect("fetch forever");
+    assert_eq!(
+        values(&ancient),
+        vec!["ancient"],
+        "retention.ms=-1 keeps everything"
+    );
 }

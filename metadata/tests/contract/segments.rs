@@ -83,3 +83,69 @@ pub async fn unreferenced_segments_are_found_and_forgotten(
     );
     Ok(())
 }
+
+pub async fn retention_expires_rows_from_the_start_only(
+    backend: &dyn Backend,
+) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    let t = create(&*store, "events", 2).await?;
+    // Rows of partition 0: offsets 0-1 (newest record at 100), 2-4 (200),
+    // 5 (50: old, but after a row that is kept).
+    let first = segment(vec![entry(t.id, 0, 2, 100)]);
+    let second = segment(vec![entry(t.id, 0, 3, 200)]);
+    let third = segment(vec![entry(t.id, 0, 1, 50)]);
+    for s in [&first, &second, &third] {
+        store.commit_segment(s).await?;
+    }
+    let bounds = |start, hw| {
+        Some(floe_metadata::PartitionOffsets {
+            log_start_offset: start,
+            high_watermark: hw,
+        })
+    };
+    assert_eq!(store.apply_retention(t.id, 0, 150).await?, Some(2));
+    assert_eq!(store.partition_offsets(t.id, 0).await?, bounds(2, 6));
+    let rows = store.index_rows(t.id, 0, 0, 10).await?;
+    assert_eq!(
+        rows.iter().map(|r| r.base_offset).collect::<Vec<_>>(),
+        vec![2, 5],
+        "the row at 5 is older but comes after a kept one"
+    );
+    assert_eq!(
+        store.apply_retention(t.id, 0, 150).await?,
+        Some(2),
+        "idempotent"
+    );
+    assert_eq!(
+        store.apply_retention(t.id, 0, 10).await?,
+        Some(2),
+        "never back"
+    );
+    // The first segment lost its only row: the collector finds it.
+    tokio::time::sleep(TICK).await;
+    assert_eq!(
+        store.unreferenced_segments(Duration::ZERO, 10).await?,
+        vec![UnreferencedSegment {
+            id: first.segment_id,
+            object_key: first.object_key.clone(),
+        }]
+    );
+
+    // Everything expired: the log starts at the high watermark, empty.
+    assert_eq!(store.apply_retention(t.id, 0, 1_000).await?, Some(6));
+    assert_eq!(store.partition_offsets(t.id, 0).await?, bounds(6, 6));
+    assert!(store.index_rows(t.id, 0, 0, 10).await?.is_empty());
+    // New records land after it.
+    store
+        .commit_segment(&segment(vec![entry(t.id, 0, 1, 5_000)]))
+        .await?;
+    assert_eq!(store.partition_offsets(t.id, 0).await?, bounds(6, 7));
+
+    assert_eq!(
+        store.apply_retention(t.id, 1, 1_000).await?,
+        Some(0),
+        "empty"
+    );
+    assert_eq!(store.apply_retention(t.id, 9, 1_000).await?, None);
+    Ok(())
+}

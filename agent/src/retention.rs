@@ -1,0 +1,106 @@
+//! Time-based retention (`retention.ms`): every interval, each partition's
+//! index rows whose records are all older than the topic's retention go,
+//! from the log start up to the first row that is not, and the log start
+//! offset advances past them, as Kafka deletes whole old segments. Their
+//! segments become candidates of the segment collector, which deletes the
+//! objects once nothing points at them.
+//!
+//! Each agent handles the partitions rendezvous hashing gives it among the
+//! live agents, so a pass costs one metadata transaction per partition for
+//! the whole cluster; while membership changes a partition may be handled
+//! twice or skipped once, which is harmless.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use floe_metadata::{MetadataStore, Topic};
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, debug, info_span, warn};
+
+use crate::cluster::registry::Registry;
+use crate::cluster::routing::{partition_key, pick};
+
+/// The topic config key, as Kafka names it.
+const RETENTION_MS: &str = "retention.ms";
+
+/// How retention runs.
+#[derive(Debug, Clone, Copy)]
+pub struct RetentionSettings {
+    /// Time between passes (Kafka's `log.retention.check.interval.ms`).
+    pub interval: Duration,
+    /// Retention of topics that set no `retention.ms`; negative keeps
+    /// records forever.
+    pub default_ms: i64,
+    /// Wall clock in ms since the epoch (record timestamps are compared
+    /// with it).
+    pub now_ms: fn() -> i64,
+}
+
+/// Runs passes every `settings.interval` until `stop`.
+pub async fn run(
+    store: Arc<dyn MetadataStore>,
+    registry: Arc<Registry>,
+    settings: RetentionSettings,
+    stop: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(settings.interval);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.cancelled() => return,
+        }
+        let pass = apply_all(&*store, &registry, settings, &stop);
+        if let Err(e) = pass.instrument(info_span!("retention")).await {
+            warn!(error = %e, "retention pass failed; retrying at the next pass");
+        }
+    }
+}
+
+/// The retention of `topic` in ms, negative for none.
+fn retention_ms(topic: &Topic, default_ms: i64) -> i64 {
+    match topic
+        .config
+        .get(RETENTION_MS)
+        .map(|v| v.trim().parse::<i64>())
+    {
+        Some(Ok(ms)) => ms,
+        Some(Err(_)) => {
+            warn!(topic = %topic.name, "unreadable retention.ms; keeping every record");
+            -1
+        }
+        None => default_ms,
+    }
+}
+
+async fn apply_all(
+    store: &dyn MetadataStore,
+    registry: &Registry,
+    settings: RetentionSettings,
+    stop: &CancellationToken,
+) -> crate::error::Result<()> {
+    let topics = store.list_topics().await?;
+    let me = registry.me().node_id;
+    let live = registry.live();
+    let agents: Vec<_> = live.iter().collect();
+    for topic in topics {
+        let retention = retention_ms(&topic, settings.default_ms);
+        if retention < 0 {
+            continue;
+        }
+        let cutoff = (settings.now_ms)().saturating_sub(retention);
+        for partition in 0..topic.partitions {
+            if stop.is_cancelled() {
+                return Ok(());
+            }
+            let key = partition_key(topic.id, partition);
+            if pick(&agents, &key).map(|a| a.node_id) != Some(me) {
+                continue;
+            }
+            let start = store.apply_retention(topic.id, partition, cutoff).await?;
+            debug!(topic = %topic.name, partition, log_start = ?start, "retention applied");
+        }
+    }
+    Ok(())
+}
