@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use floe_metadata::MetadataStore;
-use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{info, warn};
 
 use crate::metrics::Metrics;
+use crate::periodic;
 use crate::storage::{ObjectStorage, SegmentKey};
 
 /// Segments handled per store query.
@@ -39,17 +39,10 @@ pub async fn run(
     settings: CollectorSettings,
     stop: CancellationToken,
 ) {
-    let mut tick = tokio::time::interval(settings.interval);
-    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.cancelled() => return,
-        }
-        let pass = collect(&*store, &storage, &metrics, settings.grace, &stop);
-        if let Err(e) = pass.instrument(info_span!("collect segments")).await {
-            warn!(error = %e, "segment collection failed; retrying at the next pass");
-        }
+    let mut ticks = periodic::Ticks::new(settings.interval);
+    while ticks.next(&stop).await {
+        let run = collect(&*store, &storage, &metrics, settings.grace, &stop);
+        periodic::pass("collect segments", run).await;
     }
 }
 

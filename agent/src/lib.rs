@@ -16,6 +16,7 @@ pub mod groups;
 pub mod http;
 pub mod kafka;
 pub mod metrics;
+pub mod periodic;
 pub mod produce;
 pub mod retention;
 pub mod segment;

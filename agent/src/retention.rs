@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use floe_metadata::{MetadataStore, Topic};
-use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, debug, info_span, warn};
+use tracing::{debug, warn};
 
 use crate::cluster::registry::Registry;
 use crate::cluster::routing::{partition_key, pick};
+use crate::periodic;
 
 /// The topic config key, as Kafka names it.
 const RETENTION_MS: &str = "retention.ms";
@@ -44,17 +44,10 @@ pub async fn run(
     settings: RetentionSettings,
     stop: CancellationToken,
 ) {
-    let mut tick = tokio::time::interval(settings.interval);
-    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.cancelled() => return,
-        }
-        let pass = apply_all(&*store, &registry, settings, &stop);
-        if let Err(e) = pass.instrument(info_span!("retention")).await {
-            warn!(error = %e, "retention pass failed; retrying at the next pass");
-        }
+    let mut ticks = periodic::Ticks::new(settings.interval);
+    while ticks.next(&stop).await {
+        let run = apply_all(&*store, &registry, settings, &stop);
+        periodic::pass("retention", run).await;
     }
 }
 

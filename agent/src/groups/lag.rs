@@ -11,12 +11,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use super::GroupStatus;
 use crate::context::AgentContext;
+use crate::periodic::Ticks;
 
 /// The label values of one lag sample: group, topic, partition.
 type LagLabels = [String; 3];
@@ -32,13 +32,8 @@ const STATES: [GroupStatus; 5] = [
 /// Refreshes the lag and group metrics every `interval` until `stop`.
 pub async fn export_lag(ctx: Arc<AgentContext>, interval: Duration, stop: CancellationToken) {
     let mut exported = BTreeSet::new();
-    let mut tick = tokio::time::interval(interval);
-    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.cancelled() => return,
-        }
+    let mut ticks = Ticks::new(interval);
+    while ticks.next(&stop).await {
         exported = refresh(&ctx, exported).await;
     }
 }
