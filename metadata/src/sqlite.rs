@@ -12,6 +12,7 @@ mod agents;
 mod commit;
 mod groups;
 mod index;
+mod params;
 mod producers;
 mod retention;
 mod rows;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-use tracing::debug;
+use tracing::warn;
 
 use super::GroupStatus;
 use crate::context::AgentContext;
@@ -48,6 +48,7 @@ async fn refresh(ctx: &AgentContext, before: BTreeSet<LagLabels>) -> BTreeSet<La
     };
     let mut by_state: BTreeMap<&str, i64> = STATES.iter().map(|s| (s.as_str(), 0)).collect();
     let mut now = BTreeSet::new();
+    let mut failed = None;
     for group in &groups {
         *by_state.entry(group.status.as_str()).or_default() += 1;
         match ctx.store.group_lag(&group.group_id).await {
@@ -60,7 +61,7 @@ async fn refresh(ctx: &AgentContext, before: BTreeSet<LagLabels>) -> BTreeSet<La
                 }
             }
             Err(e) => {
-                debug!(group = %group.group_id, error = %e, "cannot read the group's lag");
+                failed.get_or_insert_with(|| e.to_string());
                 now.extend(
                     before
                         .iter()
@@ -69,6 +70,9 @@ async fn refresh(ctx: &AgentContext, before: BTreeSet<LagLabels>) -> BTreeSet<La
                 );
             }
         }
+    }
+    if let Some(error) = failed {
+        warn!(%error, "cannot read some groups' lag; their last values stay");
     }
     for gone in before.difference(&now) {
         let _ = ctx.metrics.group_lag.remove_label_values(&[

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use sqlx::SqlitePool;
 
 use super::SqliteStore;
+use super::params::partitions_json;
 use crate::convert::stored_uuid;
 use crate::groups::{self, StoredGroup, stored_i32};
 use crate::{
@@ -246,17 +247,6 @@ pub(super) async fn expire(store: &SqliteStore, older_than_ms: i64) -> Result<u6
         tracing::info!(groups = expired.len(), older_than_ms, "expired groups");
     }
     Ok(expired.len() as u64)
-}
-
-/// Partitions as the JSON array the queries read with `json_each`:
-/// `[["<topic id in hex>", partition], …]`.
-pub(super) fn partitions_json(partitions: &[(TopicId, i32)]) -> Result<String> {
-    let partitions: Vec<(String, i32)> = partitions
-        .iter()
-        .map(|(topic, partition)| (topic.simple().to_string(), *partition))
-        .collect();
-    serde_json::to_string(&partitions)
-        .map_err(|e| MetadataError::Invalid(format!("partitions cannot be encoded: {e}")))
 }
 
 /// A row of `group_load.sql`: a state and one of its members, if it has any.

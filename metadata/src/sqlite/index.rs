@@ -2,7 +2,7 @@
 
 use sqlx::SqlitePool;
 
-use super::groups::partitions_json;
+use super::params::partitions_json;
 use super::rows::IndexRecord;
 use crate::convert::offsets_by_position;
 use crate::{IndexRow, PartitionOffsets, Result, TopicId};

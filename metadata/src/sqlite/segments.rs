@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use super::SqliteStore;
+use super::params::ids_json;
 use crate::convert::{age_millis, stored_uuid};
-use crate::{MetadataError, Result, SegmentId, UnreferencedSegment};
+use crate::{Result, SegmentId, UnreferencedSegment};
 
 const UNREFERENCED: &str = include_str!("../../queries/sqlite/segments_unreferenced.sql");
 const FORGET_OUTCOMES: &str = include_str!("../../queries/sqlite/segment_outcomes_forget.sql");
@@ -36,9 +37,7 @@ pub(super) async fn unreferenced(
 
 /// See [`crate::MetadataStore::forget_segments`].
 pub(super) async fn forget(store: &SqliteStore, ids: &[SegmentId]) -> Result<u64> {
-    let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
-    let ids = serde_json::to_string(&hex)
-        .map_err(|e| MetadataError::Invalid(format!("segment ids cannot be encoded: {e}")))?;
+    let ids = ids_json(ids)?;
     let mut write = store.begin_write().await?;
     sqlx::query(FORGET_OUTCOMES)
         .bind(&ids)
