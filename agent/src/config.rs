@@ -67,8 +67,31 @@ pub struct Config {
     /// objects.
     pub segment_gc_interval_ms: u64,
     /// Least age of a segment's commit before the collector may delete it:
-    /// longer than any retry of a commit.
+    /// longer than any retry of a commit (at least `commit_retry_window_ms`
+    /// plus the store's statement timeout), which would otherwise commit a
+    /// forgotten segment again.
     pub segment_gc_grace_ms: u64,
+    /// How long the flusher retries a commit whose outcome is unknown (a
+    /// lost connection, a timeout) before its producers are answered
+    /// REQUEST_TIMED_OUT. Later flushes wait behind it, so producers slow
+    /// down rather than have their records reordered.
+    pub commit_retry_window_ms: u64,
+    /// How long an idempotent producer that writes nothing keeps its state
+    /// (sequence numbers) on a partition (Kafka's
+    /// `producer.id.expiration.ms`).
+    pub producer_id_expiration_ms: u64,
+    /// How often expired producer state and old commit outcomes are pruned
+    /// from the metadata store (Kafka's
+    /// `producer.id.expiration.check.interval.ms`).
+    pub producer_id_expiration_check_interval_ms: u64,
+    /// At shutdown, how long the agent keeps serving after it left the
+    /// registry (and `/readyz` turned 503), so clients move to other agents
+    /// before connections close.
+    pub shutdown_drain_ms: u64,
+    /// Test-only fault injection into the object and metadata stores, e.g.
+    /// `put_error=0.1,commit_lost=0.05,latency_ms=20,seed=7` (see
+    /// `agent/src/faults.rs`). Unset (the default): no faults.
+    pub fault_injection: Option<String>,
     /// How often time-based retention runs (Kafka's
     /// `log.retention.check.interval.ms`).
     pub retention_check_interval_ms: u64,
@@ -103,6 +126,11 @@ impl Default for Config {
             group_lag_interval_ms: 10_000,
             segment_gc_interval_ms: 60_000,
             segment_gc_grace_ms: 3_600_000,
+            commit_retry_window_ms: 300_000,
+            producer_id_expiration_ms: 86_400_000,
+            producer_id_expiration_check_interval_ms: 600_000,
+            shutdown_drain_ms: 1_000,
+            fault_injection: None,
             retention_check_interval_ms: 300_000,
             default_retention_ms: -1,
         }
@@ -191,6 +219,29 @@ impl Config {
         if self.retention_check_interval_ms == 0 {
             return fail("retention_check_interval_ms must be positive");
         }
+        if self.producer_id_expiration_check_interval_ms == 0 {
+            return fail("producer_id_expiration_check_interval_ms must be positive");
+        }
+        // On Postgres an abandoned attempt may go on in the server for up
+        // to its statement timeout; on SQLite it runs in this process, and a
+        // retry queues behind it.
+        let server_side = if self.metadata_url().starts_with("postgres") {
+            floe_metadata::STATEMENT_TIMEOUT.as_millis() as u64
+        } else {
+            0
+        };
+        let retry_window = self.commit_retry_window_ms.saturating_add(server_side);
+        if self.segment_gc_grace_ms < retry_window {
+            return Err(AgentError::Config(format!(
+                "segment_gc_grace_ms ({}) must be at least commit_retry_window_ms plus the \
+                 metadata statement timeout ({retry_window}): a commit retried after its \
+                 segment was collected would point at a deleted object",
+                self.segment_gc_grace_ms
+            )));
+        }
+        if let Some(spec) = &self.fault_injection {
+            crate::faults::FaultSpec::parse(spec).map_err(|e| AgentError::Config(e.to_string()))?;
+        }
         if self.max_pending_bytes < self.flush_bytes {
             return fail("max_pending_bytes must be at least flush_bytes");
         }
@@ -247,6 +298,32 @@ mod tests {
             ..s3
         };
         assert_eq!(set.effective_flush_interval_ms(), 250);
+    }
+
+    #[test]
+    fn gc_grace_must_outlast_commit_retries() {
+        let sqlite = Config {
+            segment_gc_grace_ms: 1_000,
+            commit_retry_window_ms: 1_000,
+            ..Config::default()
+        };
+        assert!(sqlite.validate().is_ok());
+        let postgres = Config {
+            metadata: Some("postgres://db/floe".into()),
+            ..sqlite.clone()
+        };
+        assert!(postgres.validate().is_err());
+        let short = Config {
+            segment_gc_grace_ms: 999,
+            ..sqlite
+        };
+        assert!(short.validate().is_err());
+        assert!(Config::default().validate().is_ok());
+        let bad_faults = Config {
+            fault_injection: Some("put_error=7".into()),
+            ..Config::default()
+        };
+        assert!(bad_faults.validate().is_err());
     }
 
     #[test]

@@ -7,18 +7,17 @@
 
 pub mod bench;
 pub mod cluster;
-pub mod collector;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod faults;
 pub mod fetch;
 pub mod groups;
 pub mod http;
+pub mod jobs;
 pub mod kafka;
 pub mod metrics;
-pub mod periodic;
 pub mod produce;
-pub mod retention;
 pub mod segment;
 pub mod server;
 pub mod storage;

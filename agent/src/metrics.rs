@@ -41,6 +41,15 @@ pub struct Metrics {
     pub flush_seconds: Histogram,
     /// Metadata commit latency.
     pub commit_seconds: Histogram,
+    /// Commit attempts that failed with an outcome that was unknown or
+    /// could pass, and were tried again.
+    pub commit_retries: IntCounter,
+    /// Commits still unknown when their retry window closed: their
+    /// producers were answered REQUEST_TIMED_OUT. Should stay at zero.
+    pub commits_unknown: IntCounter,
+    /// Metadata rows forgotten by the prune job, by kind
+    /// (`commit_outcomes`, `producer_batches`).
+    pub metadata_pruned: IntCounterVec,
     /// Object store requests by operation (put, get, get_range, delete, list).
     pub object_requests: IntCounterVec,
     /// Object store bytes by operation.
@@ -150,6 +159,19 @@ impl Metrics {
                 "commit_duration_seconds",
                 "Metadata store commit latency",
                 latency_buckets(),
+            )?,
+            commit_retries: counter(
+                "commit_retries_total",
+                "Segment commit attempts retried after an unknown or passing failure",
+            )?,
+            commits_unknown: counter(
+                "commits_unknown_total",
+                "Segment commits whose outcome was still unknown when the retry window closed",
+            )?,
+            metadata_pruned: counter_vec(
+                "metadata_pruned_rows_total",
+                "Metadata rows forgotten by the prune job, by kind",
+                &["kind"],
             )?,
             object_requests: counter_vec(
                 "object_store_requests_total",

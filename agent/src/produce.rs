@@ -3,8 +3,10 @@
 //! segment file, commits it to the metadata store (which assigns offsets),
 //! and answers the waiting producers.
 
+mod commit;
 mod flusher;
 mod pending;
 
+pub use commit::{COMMIT_ATTEMPT_TIMEOUT, CommitRetry};
 pub use flusher::{FlushSettings, Flusher};
 pub use pending::{AppendOutcome, FlushError, Producer};

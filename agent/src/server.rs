@@ -1,6 +1,8 @@
 //! Wires an agent together from its configuration, serves until told to
-//! stop, and shuts down in the order that loses nothing: stop accepting,
-//! stop reading requests, flush and answer what is pending, close.
+//! stop, and shuts down in the order that loses nothing: leave the registry
+//! (clients are sent elsewhere) while still serving for a drain period, then
+//! stop accepting, stop reading requests, flush and answer what is pending,
+//! close.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,18 +18,20 @@ use tracing::{info, warn};
 
 use crate::cluster::registry::{Membership, RegistrySettings};
 use crate::cluster::topics::Topics;
-use crate::collector::{self, CollectorSettings};
 use crate::config::Config;
 use crate::context::AgentContext;
 use crate::error::{AgentError, Result};
+use crate::faults::{FaultSpec, Faults, FaultyMetadataStore, FaultyObjectStore};
 use crate::fetch::{LogReader, SegmentCache};
 use crate::groups::lag::export_lag;
 use crate::groups::{Coordinator, GroupSettings};
 use crate::http::{self, HttpState};
+use crate::jobs::collector::{self, CollectorSettings};
+use crate::jobs::prune::{self, PruneSettings};
+use crate::jobs::retention::{self, RetentionSettings};
 use crate::kafka::serve_connection;
 use crate::metrics::Metrics;
-use crate::produce::{FlushSettings, Flusher};
-use crate::retention::{self, RetentionSettings};
+use crate::produce::{COMMIT_ATTEMPT_TIMEOUT, CommitRetry, FlushSettings, Flusher};
 use crate::storage::{ObjectStorage, open_object_store};
 use crate::wall_clock;
 
@@ -66,11 +70,19 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         },
         http_stop.clone(),
     ));
-    let store = floe_metadata::open(&config.metadata_url()).await?;
-    let storage = ObjectStorage::new(
-        open_object_store(&config.object_store_url())?,
-        metrics.clone(),
-    );
+    let mut store = floe_metadata::open(&config.metadata_url()).await?;
+    let mut objects = open_object_store(&config.object_store_url())?;
+    if let Some(spec) = &config.fault_injection {
+        let spec = FaultSpec::parse(spec).map_err(|e| AgentError::Config(e.to_string()))?;
+        warn!(
+            ?spec,
+            "FAULT INJECTION IS ON: stores will fail on purpose (a test setting)"
+        );
+        let faults = Arc::new(Faults::new(spec));
+        store = Arc::new(FaultyMetadataStore::new(store, faults.clone()));
+        objects = Arc::new(FaultyObjectStore::new(objects, faults));
+    }
+    let storage = ObjectStorage::new(objects, metrics.clone());
     let cache = Arc::new(SegmentCache::new(config.cache_bytes, metrics.clone()));
     let commits = Arc::new(watch::Sender::new(0u64));
     let settings = FlushSettings {
@@ -78,6 +90,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         flush_bytes: config.flush_bytes,
         max_pending_bytes: config.max_pending_bytes,
         max_inflight: config.max_inflight_flushes,
+        commit_retry: CommitRetry {
+            attempt_timeout: COMMIT_ATTEMPT_TIMEOUT,
+            window: Duration::from_millis(config.commit_retry_window_ms),
+        },
     };
     let (flusher, producer) = Flusher::start(
         settings,
@@ -149,6 +165,16 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         },
         background_stop.clone(),
     ));
+    let prune_task = tokio::spawn(prune::run(
+        ctx.store.clone(),
+        metrics.clone(),
+        PruneSettings {
+            interval: Duration::from_millis(config.producer_id_expiration_check_interval_ms),
+            outcomes_after: Duration::from_millis(config.segment_gc_grace_ms),
+            producers_after: Duration::from_millis(config.producer_id_expiration_ms),
+        },
+        background_stop.clone(),
+    ));
     let lag_stop = CancellationToken::new();
     let lag_task = tokio::spawn(export_lag(
         ctx.clone(),
@@ -161,21 +187,19 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
 
     let stop_reading = CancellationToken::new();
     let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = kafka.accept() => match accepted {
-                Ok((stream, _)) => {
-                    connections.spawn(serve_connection(ctx.clone(), stream, stop_reading.clone()));
-                }
-                Err(e) => warn!(error = %e, "accept failed"),
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            _ = shutdown.cancelled() => break,
-        }
-    }
+    let until_stop = shutdown.cancelled_owned();
+    accept_until(&kafka, &mut connections, &ctx, &stop_reading, until_stop).await;
+
+    // Leave first: Metadata answers (here and on the other agents) stop
+    // naming this agent and /readyz fails, while the connections still open
+    // are served for the drain period, so clients move without errors.
+    info!("shutting down: leaving the registry, draining connections");
+    ready.store(false, Ordering::Release);
+    membership.leave().await;
+    let drain = tokio::time::sleep(Duration::from_millis(config.shutdown_drain_ms));
+    accept_until(&kafka, &mut connections, &ctx, &stop_reading, drain).await;
 
     info!("shutting down: flushing pending data");
-    ready.store(false, Ordering::Release);
     drop(kafka);
     stop_reading.cancel();
     lag_stop.cancel();
@@ -183,6 +207,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let _ = lag_task.await;
     let _ = collector_task.await;
     let _ = retention_task.await;
+    let _ = prune_task.await;
     // Waiting JoinGroup and SyncGroup requests are answered now, so
     // connections can drain.
     ctx.groups.shutdown().await;
@@ -195,7 +220,6 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         warn!("some connections did not drain in time");
         connections.abort_all();
     }
-    membership.leave().await;
     wake_stop.cancel();
     let _ = wake_task.await;
     http_stop.cancel();
@@ -204,6 +228,30 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     }
     info!("stopped");
     Ok(())
+}
+
+/// Accepts Kafka connections, each served by its own task in
+/// `connections`, until `until` completes.
+async fn accept_until(
+    kafka: &TcpListener,
+    connections: &mut JoinSet<()>,
+    ctx: &Arc<AgentContext>,
+    stop_reading: &CancellationToken,
+    until: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(until);
+    loop {
+        tokio::select! {
+            accepted = kafka.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(serve_connection(ctx.clone(), stream, stop_reading.clone()));
+                }
+                Err(e) => warn!(error = %e, "accept failed"),
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = &mut until => return,
+        }
+    }
 }
 
 /// Wakes this agent's long-polling fetches when another agent commits: on

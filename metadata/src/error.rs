@@ -26,5 +26,42 @@ pub enum MetadataError {
     Corrupt(String),
 }
 
+impl MetadataError {
+    /// A connection lost mid-request, as the database driver reports one:
+    /// the outcome of the request is unknown. What fault injection returns.
+    pub fn connection_lost(reason: impl Into<String>) -> Self {
+        MetadataError::Database(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            reason.into(),
+        )))
+    }
+
+    /// Whether the store refused the request for good: it answered, wrote
+    /// nothing, and asking again would be refused again (a bad request, a
+    /// constraint the request breaks, data it cannot read). Every other
+    /// error leaves the outcome unknown or may pass (a lost connection, a
+    /// timeout, a serialization failure, a busy database): an idempotent
+    /// request is worth asking again.
+    pub fn is_definitive(&self) -> bool {
+        match self {
+            MetadataError::TopicExists(_)
+            | MetadataError::UnknownTopic(_)
+            | MetadataError::Invalid(_)
+            | MetadataError::UnsupportedUrl(_)
+            | MetadataError::Corrupt(_) => true,
+            MetadataError::Migration(_) => false,
+            MetadataError::Database(error) => error.as_database_error().is_some_and(|e| {
+                matches!(
+                    e.kind(),
+                    sqlx::error::ErrorKind::UniqueViolation
+                        | sqlx::error::ErrorKind::ForeignKeyViolation
+                        | sqlx::error::ErrorKind::NotNullViolation
+                        | sqlx::error::ErrorKind::CheckViolation
+                )
+            }),
+        }
+    }
+}
+
 /// Result with [`MetadataError`].
 pub type Result<T, E = MetadataError> = std::result::Result<T, E>;

@@ -19,12 +19,12 @@ mod types;
 mod validate;
 
 pub use error::{MetadataError, Result};
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresStore, STATEMENT_TIMEOUT};
 pub use resolve::open;
 pub use sqlite::SqliteStore;
 pub use store::{CommitNotifications, FORGET_AGENTS_AFTER, MetadataStore};
 pub use types::{
     AgentRecord, BatchEntry, BatchOutcome, CommitEntry, CommittedOffset, GroupListing, GroupMember,
     GroupState, IndexRow, NewTopic, PartitionLag, PartitionOffsets, ProducerBatch,
-    ProducerIdentity, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
+    ProducerIdentity, Pruned, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
 };

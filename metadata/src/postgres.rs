@@ -7,9 +7,11 @@
 //! transaction whatever the number of partitions and batches. It locks the
 //! partitions it advances in a fixed order, so agents committing at the same
 //! time queue on the rows they share and never deadlock. Transactions run at
-//! READ COMMITTED; those row locks are what orders commits. Serialization
-//! failures and deadlocks, which should not happen, are retried all the
-//! same. After a commit that appended something the store sends a `NOTIFY`,
+//! READ COMMITTED; those row locks are what orders commits. The store tries
+//! a commit once: the agent's flusher is the one layer that retries it
+//! until its outcome is known. Other writes retry serialization failures
+//! and deadlocks, which should not happen, here ([`with_retries`]), as their
+//! callers do not. After a commit that appended something the store sends a `NOTIFY`,
 //! which wakes the long-polling fetches of every agent
 //! (`postgres/notifications.rs`).
 
@@ -19,6 +21,7 @@ mod groups;
 mod index;
 mod notifications;
 mod producers;
+mod prune;
 mod retention;
 mod rows;
 mod segments;
@@ -38,7 +41,8 @@ use sqlx::{Connection, PgPool};
 use crate::{
     AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, GroupListing, GroupState,
     IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerIdentity, Result, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
+    ProducerIdentity, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
+    UnreferencedSegment,
 };
 
 /// The schema, applied at connect. Concurrent agents may connect at once:
@@ -55,15 +59,16 @@ const POOL_SIZE: u32 = 8;
 /// small commit's time on the test machines, a network round trip in
 /// production); a connection in steady use is not checked, one that waited
 /// longer (across a restart of the server, say) is. A connection that
-/// fails while in use is dropped when returned (sqlx pings it then), and
-/// commits, which are idempotent, are retried on a new one
-/// ([`COMMIT_ATTEMPTS`]).
+/// fails while in use is dropped when returned (sqlx pings it then); the
+/// flusher retries the commit that failed with it (commits are idempotent).
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
-/// Attempts of a commit whose connection was lost: the server restarted or
-/// the network failed under a connection that was not checked. Enough to
-/// get past the connections that died together.
-const COMMIT_ATTEMPTS: u32 = POOL_SIZE + 1;
+/// Longest any statement may run on the server, waits for row locks
+/// included. It bounds how long a commit attempt whose client gave up (or
+/// whose connection died) can still go on, and so commit later than the
+/// flusher believes: see `segment_gc_grace_ms` and the commit retry window
+/// in the agent.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Attempts of a transaction that fails with a serialization failure or a
 /// deadlock before the error is returned.
@@ -82,12 +87,21 @@ impl PostgresStore {
     /// `postgresql://…`; the database must exist) and applies any missing
     /// migrations.
     pub async fn connect(url: &str) -> Result<PostgresStore> {
+        let statement_timeout = format!("{}ms", STATEMENT_TIMEOUT.as_millis());
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| MetadataError::Invalid(format!("bad postgres url: {e}")))?
             .application_name("floe")
             // The commit function relies on row locks, not on snapshots:
-            // pin the level whatever the server's default.
-            .options([("default_transaction_isolation", "read committed")]);
+            // pin the level whatever the server's default. A commit is
+            // acknowledged to producers, so it must be on disk before the
+            // server answers, whatever the server's default: pin
+            // synchronous_commit too. The statement timeout bounds attempts
+            // abandoned by their client.
+            .options([
+                ("default_transaction_isolation", "read committed"),
+                ("synchronous_commit", "on"),
+                ("statement_timeout", statement_timeout.as_str()),
+            ]);
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .test_before_acquire(false)
@@ -143,23 +157,6 @@ fn is_transient(error: &sqlx::Error) -> bool {
         .as_database_error()
         .and_then(|error| error.code())
         .is_some_and(|code| code == "40001" || code == "40P01")
-}
-
-/// Whether an error means the connection is gone: an I/O error, or the
-/// server ending the session (SQLSTATE class 08, connection exception, or
-/// 57P01 to 57P03, the server shutting down or starting). Whatever the
-/// statement did is unknown, so only idempotent work may be retried.
-fn is_connection_lost(error: &MetadataError) -> bool {
-    let MetadataError::Database(error) = error else {
-        return false;
-    };
-    match error {
-        sqlx::Error::Io(_) => true,
-        error => error
-            .as_database_error()
-            .and_then(|error| error.code())
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
-    }
 }
 
 #[async_trait]
@@ -329,6 +326,15 @@ impl MetadataStore for PostgresStore {
 
     async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64> {
         segments::forget(&self.pool, ids).await
+    }
+
+    async fn prune(
+        &self,
+        outcomes_after: Duration,
+        producers_after: Duration,
+        limit: u32,
+    ) -> Result<Pruned> {
+        prune::prune(&self.pool, outcomes_after, producers_after, limit).await
     }
 
     async fn group_lag(&self, group_id: &str) -> Result<Vec<PartitionLag>> {

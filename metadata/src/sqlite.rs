@@ -14,6 +14,7 @@ mod groups;
 mod index;
 mod params;
 mod producers;
+mod prune;
 mod retention;
 mod rows;
 mod segments;
@@ -35,7 +36,8 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::{
     AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, GroupListing, GroupState,
     IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerIdentity, Result, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
+    ProducerIdentity, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
+    UnreferencedSegment,
 };
 
 /// The schema, applied at connect.
@@ -283,6 +285,15 @@ impl MetadataStore for SqliteStore {
 
     async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64> {
         segments::forget(self, ids).await
+    }
+
+    async fn prune(
+        &self,
+        outcomes_after: Duration,
+        producers_after: Duration,
+        limit: u32,
+    ) -> Result<Pruned> {
+        prune::prune(self, outcomes_after, producers_after, limit).await
     }
 
     async fn group_lag(&self, group_id: &str) -> Result<Vec<PartitionLag>> {

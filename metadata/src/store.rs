@@ -4,8 +4,8 @@ use async_trait::async_trait;
 
 use crate::{
     AgentRecord, BatchOutcome, CommittedOffset, GroupListing, GroupState, IndexRow, NewTopic,
-    PartitionLag, PartitionOffsets, ProducerIdentity, Result, SegmentCommit, SegmentId, Topic,
-    TopicId, UnreferencedSegment,
+    PartitionLag, PartitionOffsets, ProducerIdentity, Pruned, Result, SegmentCommit, SegmentId,
+    Topic, TopicId, UnreferencedSegment,
 };
 
 /// The metadata store. Every implementation passes the same contract suite
@@ -62,7 +62,9 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<Option<PartitionOffsets>>>;
 
     /// Index rows of a partition whose `last_offset >= from_offset`, ordered
-    /// by `base_offset`, at most `limit` of them.
+    /// by `base_offset`, at most `limit` of them; none if `from_offset` is
+    /// below the partition's log start offset, read in the same snapshot
+    /// (so a read racing retention never skips to later data).
     async fn index_rows(
         &self,
         topic: TopicId,
@@ -204,6 +206,20 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// outcomes); one an index row points at is kept (and found again when
     /// its other topics are deleted). Returns how many were forgotten.
     async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64>;
+
+    /// Forgets, in a bounded pass, what the store keeps only for a while:
+    /// the stored outcomes of segments committed more than `outcomes_after`
+    /// ago (only a retried commit reads them, and none comes that late), and
+    /// the histories of idempotent producers whose newest batch on a
+    /// partition is older than `producers_after` (Kafka's
+    /// `producer.id.expiration.ms`; such a producer, heard of again, starts
+    /// afresh). At most `limit` segments and `limit` producer-partitions.
+    async fn prune(
+        &self,
+        outcomes_after: std::time::Duration,
+        producers_after: std::time::Duration,
+        limit: u32,
+    ) -> Result<Pruned>;
 
     /// A group's committed offsets with their partitions' high watermarks,
     /// read in one statement, ordered by topic name and partition: what a

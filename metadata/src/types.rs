@@ -233,6 +233,15 @@ pub struct UnreferencedSegment {
     pub object_key: String,
 }
 
+/// What one [`crate::MetadataStore::prune`] call deleted, in rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Rows of stored commit outcomes.
+    pub outcomes: u64,
+    /// Rows of idempotent producers' batch histories.
+    pub producer_batches: u64,
+}
+
 /// A group's position on one partition, as [`crate::MetadataStore::group_lag`]
 /// reports it: lag is `high_watermark - committed_offset`.
 #[derive(Debug, Clone, PartialEq, Eq)]

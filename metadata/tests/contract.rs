@@ -24,6 +24,8 @@ mod groups;
 mod idempotence;
 #[path = "contract/index.rs"]
 mod index;
+#[path = "contract/lifetimes.rs"]
+mod lifetimes;
 #[path = "contract/notifications.rs"]
 mod notifications;
 #[path = "contract/persistence.rs"]
@@ -97,6 +99,7 @@ macro_rules! contract_suite {
                 groups::group_lag_joins_offsets_with_high_watermarks,
                 segments::unreferenced_segments_are_found_and_forgotten,
                 segments::retention_expires_rows_from_the_start_only,
+                lifetimes::prune_forgets_old_outcomes_and_quiet_producers,
             );
         }
     };

@@ -50,7 +50,9 @@ fn values(records: &[TestRecord]) -> Vec<String> {
 /// An agent collecting segments at once, with `extra` config lines.
 fn agent(dir: &Path, extra: &str) -> Agent {
     let config = dir.join("floe.toml");
-    let text = format!("segment_gc_interval_ms = 100\nsegment_gc_grace_ms = 0\n{extra}");
+    let text = format!(
+        "segment_gc_interval_ms = 100\nsegment_gc_grace_ms = 0\ncommit_retry_window_ms = 0\n{extra}"
+    );
     std::fs::write(&config, text).expect("write config");
     Agent::builder()
         .arg("--config")

@@ -2,6 +2,7 @@
 //! store, heartbeats, and keeps a fresh list of the live agents for
 //! Metadata answers.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -30,6 +31,9 @@ pub struct RegistrySettings {
 pub struct Registry {
     me: RwLock<AgentAddress>,
     live: RwLock<Vec<AgentAddress>>,
+    /// Set once this agent left the registry at shutdown: it no longer
+    /// names itself to clients while others are alive.
+    leaving: AtomicBool,
 }
 
 impl Registry {
@@ -41,10 +45,18 @@ impl Registry {
             .unwrap_or_else(|p| p.into_inner().clone())
     }
 
-    /// The live agents (always including this one), ordered by node id.
+    /// The live agents, ordered by node id: always including this one,
+    /// unless it is leaving and others are alive (then clients, partition
+    /// leadership and groups go to those).
     pub fn live(&self) -> Vec<AgentAddress> {
         let mut agents = self.live.read().map(|l| l.clone()).unwrap_or_default();
         let me = self.me();
+        if self.leaving.load(Ordering::Acquire) {
+            agents.retain(|a| a.node_id != me.node_id);
+            if !agents.is_empty() {
+                return agents;
+            }
+        }
         if !agents.iter().any(|a| a.node_id == me.node_id) {
             agents.push(me);
             agents.sort_by_key(|a| a.node_id);
@@ -82,6 +94,7 @@ impl Membership {
         let registry = Arc::new(Registry {
             me: RwLock::new(me.clone()),
             live: RwLock::new(vec![me]),
+            leaving: AtomicBool::new(false),
         });
         refresh(&*store, &registry, settings).await;
         let stop = CancellationToken::new();
@@ -109,6 +122,7 @@ impl Membership {
     /// Bounded: with the store unreachable, the agent still exits promptly
     /// and simply times out of the other agents' view.
     pub async fn leave(self) {
+        self.registry.leaving.store(true, Ordering::Release);
         self.stop.cancel();
         let _ = self.task.await;
         let node_id = self.registry.me().node_id;

@@ -125,6 +125,19 @@ impl LogReader {
                 .index_rows(topic, partition, next, ROWS_PER_QUERY)
                 .await?;
             if rows.is_empty() {
+                // Nothing at all from here although the bounds promised
+                // records: retention moved the log start past `next` since
+                // the bounds were read. Kafka's answer is out of range, never
+                // the records after the gap.
+                if out.is_empty() && next == offset {
+                    match self.store.partition_offsets(topic, partition).await? {
+                        None => return Err(AgentError::UnknownTopicOrPartition),
+                        Some(now) if next < now.log_start_offset => {
+                            return Err(AgentError::OffsetOutOfRange);
+                        }
+                        Some(_) => {}
+                    }
+                }
                 break;
             }
             for row in &rows {

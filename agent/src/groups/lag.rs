@@ -16,7 +16,7 @@ use tracing::warn;
 
 use super::GroupStatus;
 use crate::context::AgentContext;
-use crate::periodic::Ticks;
+use crate::jobs::periodic::Ticks;
 
 /// The label values of one lag sample: group, topic, partition.
 type LagLabels = [String; 3];

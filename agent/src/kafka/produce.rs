@@ -72,9 +72,9 @@ pub async fn admit(
                         let outcome = match tokio::time::timeout(wait, rx).await {
                             Ok(Ok(Ok(base))) => Ok(base),
                             Ok(Ok(Err(e))) => Err(error_codes::for_flush(&e)),
-                            Ok(Err(_)) => Err(error_codes::for_flush(&FlushError::Storage(
-                                "flush abandoned".into(),
-                            ))),
+                            // The flusher dropped the answer (it stopped):
+                            // the commit may have happened.
+                            Ok(Err(_)) => Err(error_codes::for_flush(&FlushError::OutcomeUnknown)),
                             Err(_) => Err(ResponseError::RequestTimedOut.code()),
                         };
                         (index, outcome)

@@ -1,9 +1,10 @@
 //! The flusher: seals the pending segment when it is full or old enough,
 //! uploads segments (several at once), and commits them strictly in the
 //! order they were sealed, so a producer with requests in flight keeps its
-//! order.
+//! order. A flush that fails fails the flushes sealed behind it too, rather
+//! than let them commit ahead of its producers' retries.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info_span, warn};
 use uuid::Uuid;
 
+use super::commit::{CommitResult, CommitRetry, commit_until_known};
 use super::pending::{FlushError, PendingSegment, Producer, SealedBatch, SealedSegment, Shared};
 use crate::fetch::{LEADER_EPOCH, SegmentCache};
 use crate::metrics::Metrics;
@@ -37,12 +39,9 @@ pub struct FlushSettings {
     pub max_pending_bytes: usize,
     /// Segments uploading at once.
     pub max_inflight: usize,
+    /// How commits are retried until their outcome is known.
+    pub commit_retry: CommitRetry,
 }
-
-/// Attempts for an upload or a commit before the flush fails.
-const ATTEMPTS: u32 = 4;
-/// Longest wait for one commit attempt.
-const COMMIT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A segment after its upload, on its way to the commit.
 #[derive(Debug)]
@@ -54,6 +53,8 @@ struct Uploaded {
     entries: Vec<FooterEntry>,
     sealed: SealedSegment,
     sealed_at: Instant,
+    /// Position in seal order, from 1.
+    seq: u64,
     upload: Result<(), String>,
 }
 
@@ -73,6 +74,11 @@ struct Deps {
     cache: Arc<SegmentCache>,
     commits: Arc<watch::Sender<u64>>,
     metrics: Arc<Metrics>,
+    commit_retry: CommitRetry,
+    /// Fires at shutdown: commits stop retrying soon after.
+    shutdown: CancellationToken,
+    /// Segments sealed so far; the last one's position in seal order.
+    sealed: Arc<AtomicU64>,
 }
 
 impl Flusher {
@@ -96,14 +102,17 @@ impl Flusher {
             inflight: 0.into(),
             metrics: metrics.clone(),
         });
+        let cancel = CancellationToken::new();
         let deps = Deps {
             store,
             storage,
             cache,
             commits,
             metrics,
+            commit_retry: settings.commit_retry,
+            shutdown: cancel.clone(),
+            sealed: Arc::new(AtomicU64::new(0)),
         };
-        let cancel = CancellationToken::new();
         let task = tokio::spawn(run(settings, shared.clone(), deps, cancel.clone()));
         (Self { task, cancel }, Producer { shared })
     }
@@ -118,8 +127,13 @@ impl Flusher {
     }
 }
 
-fn seal(shared: &Shared) -> Option<SealedSegment> {
-    shared.pending.lock().ok().and_then(|mut p| p.seal())
+/// Seals the pending segment, numbering it in seal order.
+fn seal(shared: &Shared, deps: &Deps) -> Option<(SealedSegment, u64)> {
+    let mut pending = shared.pending.lock().ok()?;
+    let sealed = pending.seal()?;
+    // Numbered under the lock, so numbers follow seal order.
+    let seq = deps.sealed.fetch_add(1, Ordering::AcqRel) + 1;
+    Some((sealed, seq))
 }
 
 /// What the flusher loop sees of the pending segment.
@@ -156,9 +170,9 @@ async fn run(settings: FlushSettings, shared: Arc<Shared>, deps: Deps, cancel: C
             }
             continue;
         }
-        if let Some(sealed) = seal(&shared) {
+        if let Some((sealed, seq)) = seal(&shared, &deps) {
             shared.inflight.fetch_add(1, Ordering::AcqRel);
-            let upload = tokio::spawn(upload(sealed, deps.clone()));
+            let upload = tokio::spawn(upload(sealed, seq, deps.clone()));
             if tx.send(upload).await.is_err() {
                 break;
             }
@@ -166,9 +180,11 @@ async fn run(settings: FlushSettings, shared: Arc<Shared>, deps: Deps, cancel: C
     }
     // Shutting down: refuse new data, then flush what is left.
     shared.closed.store(true, Ordering::Release);
-    if let Some(sealed) = seal(&shared) {
+    if let Some((sealed, seq)) = seal(&shared, &deps) {
         shared.inflight.fetch_add(1, Ordering::AcqRel);
-        let _ = tx.send(tokio::spawn(upload(sealed, deps.clone()))).await;
+        let _ = tx
+            .send(tokio::spawn(upload(sealed, seq, deps.clone())))
+            .await;
     }
     drop(tx);
     if let Err(e) = committer.await {
@@ -184,8 +200,9 @@ async fn sleep_until_opt(deadline: Option<Instant>) {
 }
 
 /// Encodes and uploads one sealed segment; never fails, the outcome travels
-/// to the committer with the waiters.
-async fn upload(mut sealed: SealedSegment, deps: Deps) -> Uploaded {
+/// to the committer with the waiters. One attempt: the object store's own
+/// client is the layer that retries requests (see `storage.rs`).
+async fn upload(mut sealed: SealedSegment, seq: u64, deps: Deps) -> Uploaded {
     let sealed_at = Instant::now();
     let segment_id = Uuid::now_v7();
     let key = SegmentKey::for_segment(segment_id);
@@ -196,20 +213,14 @@ async fn upload(mut sealed: SealedSegment, deps: Deps) -> Uploaded {
         // The file holds the bytes now: free the request frames at once
         // rather than keep both copies until the commit.
         sealed.partitions = Vec::new();
-        let mut upload = Err(String::new());
-        for attempt in 1..=ATTEMPTS {
-            match deps.storage.put_segment(&key, encoded.data.clone()).await {
-                Ok(()) => {
-                    upload = Ok(());
-                    break;
-                }
-                Err(e) => {
-                    warn!(attempt, error = %e, "segment upload failed");
-                    upload = Err(e.to_string());
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-            }
-        }
+        let upload = deps
+            .storage
+            .put_segment(&key, encoded.data.clone())
+            .await
+            .map_err(|e| {
+                warn!(error = %e, "segment upload failed");
+                e.to_string()
+            });
         Uploaded {
             segment_id,
             key,
@@ -217,17 +228,12 @@ async fn upload(mut sealed: SealedSegment, deps: Deps) -> Uploaded {
             entries: encoded.entries,
             sealed,
             sealed_at,
+            seq,
             upload,
         }
     }
     .instrument(span)
     .await
-}
-
-fn backoff(attempt: u32) -> Duration {
-    let base = Duration::from_millis(50) * 2u32.saturating_pow(attempt.saturating_sub(1));
-    let jitter = Duration::from_millis(rand::random::<u64>() % 50);
-    base.min(Duration::from_secs(2)) + jitter
 }
 
 /// Commits uploaded segments one by one, in the order they were sealed.
@@ -236,12 +242,22 @@ async fn commit_in_order(
     deps: Deps,
     shared: Arc<Shared>,
 ) {
+    // Every segment sealed up to this one fails without a commit: a flush
+    // before them failed, and committing them would put their batches ahead
+    // of the failed flush's, which their producers will send again.
+    let mut failed_through = 0;
     while let Some(handle) = rx.recv().await {
         match handle.await {
             Ok(uploaded) => {
                 let span = info_span!("commit", segment = %uploaded.segment_id,
                     bytes = uploaded.sealed.bytes, partitions = uploaded.entries.len());
-                commit(uploaded, &deps).instrument(span).await
+                let behind_failure = uploaded.seq <= failed_through;
+                let ok = commit(uploaded, behind_failure, &deps)
+                    .instrument(span)
+                    .await;
+                if !ok {
+                    failed_through = failed_through.max(deps.sealed.load(Ordering::Acquire));
+                }
             }
             // The upload task panicked: its waiters were dropped with it and
             // their producers get a storage error from the closed channel.
@@ -253,7 +269,9 @@ async fn commit_in_order(
     }
 }
 
-async fn commit(uploaded: Uploaded, deps: &Deps) {
+/// Commits one uploaded segment (unless it is `behind_failure`) and answers
+/// its producers. Returns whether it was committed.
+async fn commit(uploaded: Uploaded, behind_failure: bool, deps: &Deps) -> bool {
     let Uploaded {
         segment_id,
         key,
@@ -262,6 +280,7 @@ async fn commit(uploaded: Uploaded, deps: &Deps) {
         sealed,
         sealed_at,
         upload,
+        ..
     } = uploaded;
     let SealedSegment {
         batches,
@@ -271,6 +290,9 @@ async fn commit(uploaded: Uploaded, deps: &Deps) {
     } = sealed;
     let size = data.len() as u64;
     let outcome = match upload {
+        _ if behind_failure => Err(FlushError::Storage(
+            "an earlier flush failed; not committed ahead of it".into(),
+        )),
         Err(e) => Err(FlushError::Storage(format!("upload of {key} failed: {e}"))),
         Ok(()) => {
             let commit = SegmentCommit {
@@ -283,9 +305,28 @@ async fn commit(uploaded: Uploaded, deps: &Deps) {
                     .map(|(e, b)| commit_entry(e, b))
                     .collect(),
             };
-            commit_with_retries(&commit, deps).await
+            match commit_until_known(
+                &*deps.store,
+                &commit,
+                deps.commit_retry,
+                &deps.shutdown,
+                &deps.metrics,
+            )
+            .await
+            {
+                CommitResult::Committed(outcomes) => Ok(outcomes),
+                CommitResult::Refused(e) => {
+                    Err(FlushError::Storage(format!("commit refused: {e}")))
+                }
+                CommitResult::Unknown(e) => {
+                    deps.metrics.commits_unknown.inc();
+                    warn!(error = %e, "commit outcome unknown; producers told their request timed out");
+                    Err(FlushError::OutcomeUnknown)
+                }
+            }
         }
     };
+    let committed = outcome.is_ok();
     match &outcome {
         Ok(outcomes) => {
             // Cached before the wake-up below, so tailing reads never miss.
@@ -306,6 +347,7 @@ async fn commit(uploaded: Uploaded, deps: &Deps) {
     deps.commits.send_modify(|n| *n += 1);
     deps.metrics.pending_bytes.sub(bytes as i64);
     drop(permit);
+    committed
 }
 
 /// The committed file as fetches serve it: every appended batch with its
@@ -362,39 +404,6 @@ fn commit_entry(entry: &FooterEntry, batches: &[SealedBatch]) -> CommitEntry {
     }
 }
 
-async fn commit_with_retries(
-    commit: &SegmentCommit,
-    deps: &Deps,
-) -> Result<Vec<Vec<BatchOutcome>>, FlushError> {
-    let mut last = String::new();
-    for attempt in 1..=ATTEMPTS {
-        let started = Instant::now();
-        // A commit whose answer never comes is retried like a failed one: the
-        // retry is keyed by the segment id, so it cannot commit twice.
-        let attempt_result =
-            match tokio::time::timeout(COMMIT_ATTEMPT_TIMEOUT, deps.store.commit_segment(commit))
-                .await
-            {
-                Ok(r) => r.map_err(|e| e.to_string()),
-                Err(_) => Err(format!("no answer within {COMMIT_ATTEMPT_TIMEOUT:?}")),
-            };
-        match attempt_result {
-            Ok(outcomes) => {
-                deps.metrics
-                    .commit_seconds
-                    .observe(started.elapsed().as_secs_f64());
-                return Ok(outcomes);
-            }
-            Err(e) => {
-                warn!(attempt, error = %e, "segment commit failed");
-                last = e;
-                tokio::time::sleep(backoff(attempt)).await;
-            }
-        }
-    }
-    Err(FlushError::Storage(format!("commit failed: {last}")))
-}
-
 /// Sends every waiting producer its base offset or the flush's error.
 fn answer(batches: Vec<Vec<SealedBatch>>, outcome: Result<Vec<Vec<BatchOutcome>>, FlushError>) {
     for (i, partition_batches) in batches.into_iter().enumerate() {
@@ -419,3 +428,6 @@ fn answer(batches: Vec<Vec<SealedBatch>>, outcome: Result<Vec<Vec<BatchOutcome>>
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -33,6 +33,11 @@ pub enum FlushError {
     /// The idempotent producer's epoch is older than one already seen.
     #[error("invalid producer epoch")]
     InvalidProducerEpoch,
+    /// The commit may or may not have happened: the store could not be
+    /// asked in time, or the agent stopped first. Never reported as a
+    /// failure: Kafka's answer for this is REQUEST_TIMED_OUT.
+    #[error("commit outcome unknown")]
+    OutcomeUnknown,
 }
 
 /// The base offset given to an appended set of batches, or why not.

@@ -3,7 +3,6 @@
 
 use sqlx::PgPool;
 
-use super::{COMMIT_ATTEMPTS, is_connection_lost, with_retries};
 use crate::convert::to_i64;
 use crate::outcomes::{OutcomeArrays, regroup};
 use crate::{BatchOutcome, MetadataError, Result, SegmentCommit, TopicId, validate};
@@ -79,44 +78,28 @@ pub(super) async fn commit_segment(pool: &PgPool, commit: &SegmentCommit) -> Res
     validate::segment_commit(commit)?;
     let size = to_i64(commit.size, "segment size")?;
     let arrays = BatchArrays::new(commit)?;
-    let attempt = || {
-        with_retries("commit segment", || async {
-            let stored: OutcomeArrays = sqlx::query_as(COMMIT_SEGMENT)
-                .bind(commit.segment_id)
-                .bind(&commit.object_key)
-                .bind(size)
-                .bind(&arrays.entry_indexes)
-                .bind(&arrays.topic_ids)
-                .bind(&arrays.partitions)
-                .bind(&arrays.byte_offsets)
-                .bind(&arrays.byte_lens)
-                .bind(&arrays.offset_counts)
-                .bind(&arrays.max_timestamps)
-                .bind(&arrays.producer_ids)
-                .bind(&arrays.producer_epochs)
-                .bind(&arrays.base_sequences)
-                .fetch_one(pool)
-                .await?;
-            Ok(stored)
-        })
-    };
-    // A commit is idempotent (by segment id), so one whose connection was
-    // lost is simply tried again: it was either not committed, or is, and
-    // then the retry answers as the first commit did.
-    let mut attempts = 1;
-    let stored = loop {
-        match attempt().await {
-            Err(error) if attempts < COMMIT_ATTEMPTS && is_connection_lost(&error) => {
-                tracing::warn!(%error, attempts, "commit segment: connection lost, retrying");
-                attempts += 1;
-            }
-            result => break result?,
-        }
-    };
-    // After a lost connection the segment may have been committed by the
-    // attempt whose answer was lost: wake the listeners all the same.
-    let fresh = stored.committed || attempts > 1;
+    // One attempt, no retry here: the flusher is the one layer that retries
+    // a commit (keyed by its segment id) until its outcome is known.
+    let stored: OutcomeArrays = sqlx::query_as(COMMIT_SEGMENT)
+        .bind(commit.segment_id)
+        .bind(&commit.object_key)
+        .bind(size)
+        .bind(&arrays.entry_indexes)
+        .bind(&arrays.topic_ids)
+        .bind(&arrays.partitions)
+        .bind(&arrays.byte_offsets)
+        .bind(&arrays.byte_lens)
+        .bind(&arrays.offset_counts)
+        .bind(&arrays.max_timestamps)
+        .bind(&arrays.producer_ids)
+        .bind(&arrays.producer_epochs)
+        .bind(&arrays.base_sequences)
+        .fetch_one(pool)
+        .await?;
+    let fresh = stored.committed;
     let outcomes = regroup(stored.into_rows()?, commit)?;
+    // A retry finds the segment committed and notifies nobody: when the
+    // first attempt's answer was lost, listeners learn of it when they poll.
     let notify = fresh
         && outcomes
             .iter()

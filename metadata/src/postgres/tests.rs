@@ -90,7 +90,10 @@ async fn store_survives_a_server_restart() -> anyhow::Result<()> {
         vec![vec![BatchOutcome::Appended { base_offset: 0 }]]
     );
 
-    // The pool's connections die with the server; it opens new ones.
+    // The pool's connections die with the server; it opens new ones. The
+    // store tries a commit once: a commit sent on a connection that died
+    // fails with an unknown outcome, and the caller (the agent's flusher)
+    // asks again, which is safe as a commit is idempotent.
     let mut server = server;
     let server = tokio::task::spawn_blocking(move || {
         server.restart()?;
@@ -99,7 +102,7 @@ async fn store_survives_a_server_restart() -> anyhow::Result<()> {
     .await??;
     let second = one_batch(topic.id, 2);
     assert_eq!(
-        store.commit_segment(&second).await?,
+        commit_as_the_flusher_does(&*store, &second).await?,
         vec![vec![BatchOutcome::Appended { base_offset: 3 }]]
     );
     assert_eq!(
@@ -125,6 +128,24 @@ async fn bad_urls_are_invalid() -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Commits as the agent's flusher does: asks again, a few times, after an
+/// error that leaves the outcome unknown.
+async fn commit_as_the_flusher_does(
+    store: &dyn MetadataStore,
+    commit: &SegmentCommit,
+) -> crate::Result<Vec<Vec<BatchOutcome>>> {
+    for _ in 0..10 {
+        match store.commit_segment(commit).await {
+            Err(error) if !error.is_definitive() => {
+                eprintln!("commit failed, asking again: {error}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            result => return result,
+        }
+    }
+    store.commit_segment(commit).await
 }
 
 /// A one-batch segment for partition 0 of `topic`, of idempotent producer 7

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use super::*;
 use crate::metrics::Metrics;
-use crate::produce::{FlushSettings, Flusher};
+use crate::produce::{CommitRetry, FlushSettings, Flusher};
 use crate::segment::batch::validate_produced;
 use crate::test_support::batch;
 
@@ -76,6 +76,10 @@ async fn write_log(flushes: usize, batches: usize) -> Log {
         flush_bytes: batches * batch_len,
         max_pending_bytes: 64 << 20,
         max_inflight: 1,
+        commit_retry: CommitRetry {
+            attempt_timeout: Duration::from_secs(10),
+            window: Duration::from_secs(60),
+        },
     };
     let (flusher, producer) = Flusher::start(
         settings,
@@ -219,4 +223,30 @@ async fn an_offset_inside_a_batch_returns_that_whole_batch() {
         read_from(&log.reader(&log.warm), log.topic, 9, usize::MAX, true).await,
         Err(AgentError::OffsetOutOfRange)
     ));
+}
+
+#[tokio::test]
+async fn a_read_racing_retention_is_out_of_range_not_later_data() {
+    // Three segments of two batches: rows [0, 3], [4, 7], [8, 11], whose
+    // records carry their offsets as timestamps.
+    let log = write_log(3, 2).await;
+    let reader = log.reader(&log.warm);
+    let stale = reader.bounds_many(&[(log.topic, 0)]).await.unwrap()[0].unwrap();
+    assert_eq!(stale.log_start_offset, 0);
+    // Retention expires the first two rows after the fetch read the bounds.
+    let start = log.store.apply_retention(log.topic, 0, 8).await.unwrap();
+    assert_eq!(start, Some(8));
+    let read = reader.read(log.topic, 0, stale, 4, 1 << 20, true).await;
+    assert!(
+        matches!(read, Err(AgentError::OffsetOutOfRange)),
+        "a fetch below the new log start must not be served later records: {:?}",
+        read.map(|r| offsets(&r).0)
+    );
+    // At the new log start the records are there.
+    let fresh = reader.bounds_many(&[(log.topic, 0)]).await.unwrap()[0].unwrap();
+    let read = reader
+        .read(log.topic, 0, fresh, 8, 1 << 20, true)
+        .await
+        .unwrap();
+    assert_eq!(offsets(&read).0, vec![8, 9, 10, 11]);
 }

@@ -15,8 +15,8 @@ use floe_metadata::MetadataStore;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use super::periodic;
 use crate::metrics::Metrics;
-use crate::periodic;
 use crate::storage::{ObjectStorage, SegmentKey};
 
 /// Segments handled per store query.

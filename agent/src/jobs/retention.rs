@@ -17,9 +17,9 @@ use floe_metadata::{MetadataStore, Topic};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
+use super::periodic;
 use crate::cluster::registry::Registry;
 use crate::cluster::routing::{partition_key, pick};
-use crate::periodic;
 
 /// The topic config key, as Kafka names it.
 const RETENTION_MS: &str = "retention.ms";

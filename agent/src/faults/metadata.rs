@@ -1,0 +1,273 @@
+//! A metadata store that fails segment commits (before they apply), loses
+//! their answers (after they apply), hangs them, and fails reads, at the
+//! rates of its [`Faults`]; every call passes through to the real store.
+//! Errors look like a lost connection, the case whose outcome is unknown.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use floe_metadata::{
+    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, GroupListing, GroupState,
+    IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
+    ProducerIdentity, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
+    UnreferencedSegment,
+};
+
+use super::{Fault, Faults, injected};
+
+/// Wraps a real metadata store with injected faults.
+#[derive(Debug)]
+pub struct FaultyMetadataStore {
+    inner: Arc<dyn MetadataStore>,
+    faults: Arc<Faults>,
+}
+
+impl FaultyMetadataStore {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<dyn MetadataStore>, faults: Arc<Faults>) -> Self {
+        Self { inner, faults }
+    }
+
+    fn read_fault(&self) -> Result<()> {
+        if self.faults.strikes(Fault::ReadError) {
+            return Err(MetadataError::connection_lost(injected(Fault::ReadError)));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl MetadataStore for FaultyMetadataStore {
+    async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {
+        self.faults.delay().await;
+        if self.faults.strikes(Fault::CommitError) {
+            return Err(MetadataError::connection_lost(injected(Fault::CommitError)));
+        }
+        if self.faults.strikes(Fault::CommitHang) {
+            // A stalled connection: nothing is applied, no answer comes.
+            std::future::pending::<()>().await;
+        }
+        let outcomes = self.inner.commit_segment(commit).await?;
+        if self.faults.strikes(Fault::CommitLost) {
+            return Err(MetadataError::connection_lost(injected(Fault::CommitLost)));
+        }
+        Ok(outcomes)
+    }
+
+    async fn create_topic(&self, topic: NewTopic) -> Result<Topic> {
+        self.faults.delay().await;
+        self.inner.create_topic(topic).await
+    }
+
+    async fn topic_by_name(&self, name: &str) -> Result<Option<Topic>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.topic_by_name(name).await
+    }
+
+    async fn topic_by_id(&self, id: TopicId) -> Result<Option<Topic>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.topic_by_id(id).await
+    }
+
+    async fn list_topics(&self) -> Result<Vec<Topic>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.list_topics().await
+    }
+
+    async fn delete_topic(&self, id: TopicId) -> Result<()> {
+        self.faults.delay().await;
+        self.inner.delete_topic(id).await
+    }
+
+    async fn partition_offsets(
+        &self,
+        topic: TopicId,
+        partition: i32,
+    ) -> Result<Option<PartitionOffsets>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.partition_offsets(topic, partition).await
+    }
+
+    async fn partitions_offsets(
+        &self,
+        partitions: &[(TopicId, i32)],
+    ) -> Result<Vec<Option<PartitionOffsets>>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.partitions_offsets(partitions).await
+    }
+
+    async fn index_rows(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        from_offset: i64,
+        limit: u32,
+    ) -> Result<Vec<IndexRow>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner
+            .index_rows(topic, partition, from_offset, limit)
+            .await
+    }
+
+    async fn first_row_with_timestamp_at_least(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        timestamp: i64,
+    ) -> Result<Option<IndexRow>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner
+            .first_row_with_timestamp_at_least(topic, partition, timestamp)
+            .await
+    }
+
+    async fn row_with_max_timestamp(
+        &self,
+        topic: TopicId,
+        partition: i32,
+    ) -> Result<Option<IndexRow>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.row_with_max_timestamp(topic, partition).await
+    }
+
+    async fn init_producer_id(&self, transactional_id: Option<&str>) -> Result<ProducerIdentity> {
+        self.faults.delay().await;
+        self.inner.init_producer_id(transactional_id).await
+    }
+
+    async fn register_agent(&self, host: &str, port: i32, zone: Option<&str>) -> Result<i32> {
+        self.faults.delay().await;
+        self.inner.register_agent(host, port, zone).await
+    }
+
+    async fn heartbeat_agent(&self, node_id: i32) -> Result<bool> {
+        self.faults.delay().await;
+        self.inner.heartbeat_agent(node_id).await
+    }
+
+    async fn live_agents(&self, max_age: std::time::Duration) -> Result<Vec<AgentRecord>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.live_agents(max_age).await
+    }
+
+    async fn deregister_agent(&self, node_id: i32) -> Result<()> {
+        self.faults.delay().await;
+        self.inner.deregister_agent(node_id).await
+    }
+
+    async fn commit_notifications(&self) -> Result<Option<CommitNotifications>> {
+        self.faults.delay().await;
+        self.inner.commit_notifications().await
+    }
+
+    async fn load_group(&self, group_id: &str) -> Result<Option<GroupState>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.load_group(group_id).await
+    }
+
+    async fn store_group(
+        &self,
+        state: &GroupState,
+        expected_generation: Option<i32>,
+    ) -> Result<bool> {
+        self.faults.delay().await;
+        self.inner.store_group(state, expected_generation).await
+    }
+
+    async fn delete_group(&self, group_id: &str) -> Result<bool> {
+        self.faults.delay().await;
+        self.inner.delete_group(group_id).await
+    }
+
+    async fn list_groups(&self) -> Result<Vec<GroupListing>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.list_groups().await
+    }
+
+    async fn commit_offsets(
+        &self,
+        group_id: &str,
+        expected_generation: Option<i32>,
+        offsets: &[CommittedOffset],
+    ) -> Result<bool> {
+        self.faults.delay().await;
+        self.inner
+            .commit_offsets(group_id, expected_generation, offsets)
+            .await
+    }
+
+    async fn fetch_offsets(
+        &self,
+        group_id: &str,
+        partitions: Option<&[(TopicId, i32)]>,
+    ) -> Result<Vec<CommittedOffset>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.fetch_offsets(group_id, partitions).await
+    }
+
+    async fn apply_retention(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        older_than_ms: i64,
+    ) -> Result<Option<i64>> {
+        self.faults.delay().await;
+        self.inner
+            .apply_retention(topic, partition, older_than_ms)
+            .await
+    }
+
+    async fn unreferenced_segments(
+        &self,
+        grace: std::time::Duration,
+        limit: u32,
+    ) -> Result<Vec<UnreferencedSegment>> {
+        self.faults.delay().await;
+        self.inner.unreferenced_segments(grace, limit).await
+    }
+
+    async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64> {
+        self.faults.delay().await;
+        self.inner.forget_segments(ids).await
+    }
+
+    async fn prune(
+        &self,
+        outcomes_after: std::time::Duration,
+        producers_after: std::time::Duration,
+        limit: u32,
+    ) -> Result<Pruned> {
+        self.faults.delay().await;
+        self.inner
+            .prune(outcomes_after, producers_after, limit)
+            .await
+    }
+
+    async fn group_lag(&self, group_id: &str) -> Result<Vec<PartitionLag>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.group_lag(group_id).await
+    }
+
+    async fn delete_offsets(&self, group_id: &str, partitions: &[(TopicId, i32)]) -> Result<()> {
+        self.faults.delay().await;
+        self.inner.delete_offsets(group_id, partitions).await
+    }
+
+    async fn expire_groups(&self, older_than_ms: i64) -> Result<u64> {
+        self.faults.delay().await;
+        self.inner.expire_groups(older_than_ms).await
+    }
+}
