@@ -3,4 +3,5 @@
 
 pub mod registry;
 pub mod routing;
+pub mod store_events;
 pub mod topics;

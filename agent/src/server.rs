@@ -8,8 +8,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use floe_metadata::MetadataStore;
-use futures::StreamExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -17,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::cluster::registry::{Membership, RegistrySettings};
+use crate::cluster::store_events;
 use crate::cluster::topics::Topics;
 use crate::config::Config;
 use crate::context::AgentContext;
@@ -115,13 +114,6 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         },
     )
     .await?;
-    let wake_stop = CancellationToken::new();
-    let wake_task = tokio::spawn(wake_on_remote_commits(
-        store.clone(),
-        commits.clone(),
-        Duration::from_millis(config.commit_poll_interval_ms),
-        wake_stop.clone(),
-    ));
     let groups = Coordinator::start(
         store.clone(),
         membership.registry(),
@@ -144,6 +136,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         max_frame_bytes: config.max_frame_bytes,
     });
 
+    let wake_stop = CancellationToken::new();
+    let wake_task = tokio::spawn(store_events::follow(
+        ctx.clone(),
+        Duration::from_millis(config.commit_poll_interval_ms),
+        wake_stop.clone(),
+    ));
     let background_stop = CancellationToken::new();
     let collector_task = tokio::spawn(collector::run(
         ctx.store.clone(),
@@ -251,36 +249,5 @@ async fn accept_until(
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             _ = &mut until => return,
         }
-    }
-}
-
-/// Wakes this agent's long-polling fetches when another agent commits: on
-/// each notification from the store, and every `poll` in case one was lost.
-/// A wake-up only makes fetches look again.
-async fn wake_on_remote_commits(
-    store: Arc<dyn MetadataStore>,
-    commits: Arc<watch::Sender<u64>>,
-    poll: Duration,
-    stop: CancellationToken,
-) {
-    let mut notifications = match store.commit_notifications().await {
-        Ok(n) => n,
-        Err(e) => {
-            warn!(error = %e, "commit notifications unavailable; polling only");
-            None
-        }
-    };
-    // A store that cannot notify (SQLite) serves a single agent, whose own
-    // commits wake its fetches directly: nothing to poll for.
-    let can_notify = notifications.is_some();
-    let mut tick = tokio::time::interval(poll);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            Some(()) = async { match notifications.as_mut() { Some(n) => n.next().await, None => std::future::pending().await } } => {}
-            _ = tick.tick(), if can_notify => {}
-            _ = stop.cancelled() => return,
-        }
-        commits.send_modify(|n| *n += 1);
     }
 }

@@ -22,7 +22,7 @@ pub use error::{MetadataError, Result};
 pub use postgres::{PostgresStore, STATEMENT_TIMEOUT};
 pub use resolve::open;
 pub use sqlite::SqliteStore;
-pub use store::{CommitNotifications, FORGET_AGENTS_AFTER, MetadataStore};
+pub use store::{CommitNotifications, FORGET_AGENTS_AFTER, MetadataStore, StoreEvent};
 pub use types::{
     AgentRecord, BatchEntry, BatchOutcome, CommitEntry, CommittedOffset, GroupListing, GroupMember,
     GroupState, IndexRow, NewTopic, PartitionLag, PartitionOffsets, ProducerBatch,

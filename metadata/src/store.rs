@@ -119,10 +119,12 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// is already gone is not an error.
     async fn deregister_agent(&self, node_id: i32) -> Result<()>;
 
-    /// A stream that yields once after each segment commit that appended
-    /// records, made by any agent on this store (several commits may be
-    /// merged into one item; a retried commit yields nothing), so that
-    /// long-polling fetches on every agent wake promptly. `None` when the
+    /// A stream of what other agents changed: an event after each segment
+    /// commit that appended records, made by any agent on this store
+    /// (several commits may be merged into one; a retried commit yields
+    /// nothing), so that long-polling fetches on every agent wake promptly;
+    /// an event for each topic deleted, so cached topic ids are dropped;
+    /// and one after the stream reconnected (see [`StoreEvent`]). `None` when the
     /// store cannot notify (SQLite: one agent only; its own commits wake its
     /// fetches directly). Notifications sent while the stream is
     /// reconnecting may be lost: callers also poll. The stream does not end
@@ -238,7 +240,21 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
 }
 
 /// See [`MetadataStore::commit_notifications`].
-pub type CommitNotifications = futures::stream::BoxStream<'static, ()>;
+pub type CommitNotifications = futures::stream::BoxStream<'static, StoreEvent>;
+
+/// What a [`CommitNotifications`] stream tells an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreEvent {
+    /// Segments that appended records were committed (several commits may
+    /// be merged into one event): long-polling fetches should look again.
+    Committed,
+    /// The topic of this name was deleted (perhaps to be created again
+    /// with a new id): a cached id or partition count of it is stale.
+    TopicDeleted(String),
+    /// The stream lost its connection and listens again: events of the gap
+    /// are lost, so everything cached from the store may be stale.
+    Resumed,
+}
 
 /// How long an agent may go without heartbeats before a registration
 /// removes its row (see [`MetadataStore::register_agent`]). Far longer than

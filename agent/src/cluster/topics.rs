@@ -10,8 +10,9 @@ use crate::error::Result;
 
 /// Topic lookups for the request handlers. Positive answers are cached: a
 /// topic's id and partition count do not change while it exists. Entries are
-/// dropped when the topic is deleted here, or when a commit or read finds it
-/// gone (deleted through another agent).
+/// dropped when the topic is deleted here, when the store tells of its
+/// deletion through another agent (Postgres `NOTIFY`; all of them when
+/// notifications were lost), and when a commit or read finds its id gone.
 #[derive(Debug)]
 pub struct Topics {
     store: Arc<dyn MetadataStore>,
@@ -52,6 +53,14 @@ impl Topics {
     pub fn forget(&self, name: &str) {
         if let Ok(mut map) = self.by_name.write() {
             map.remove(name);
+        }
+    }
+
+    /// Drops every cached topic: the store's notifications were lost, so
+    /// any of them may have been deleted or recreated meanwhile.
+    pub fn forget_all(&self) {
+        if let Ok(mut map) = self.by_name.write() {
+            map.clear();
         }
     }
 

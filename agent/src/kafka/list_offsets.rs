@@ -57,7 +57,12 @@ pub async fn handle(
                     Some(b) => lookup(ctx, topic.id, p.partition_index, *b, p.timestamp)
                         .await
                         .map_err(|e| error_codes::for_agent(&e)),
-                    None => Err(ResponseError::UnknownTopicOrPartition.code()),
+                    None => {
+                        // The cached id may be stale (the topic was deleted,
+                        // perhaps recreated, through another agent).
+                        ctx.topics.forget(t.name.as_str());
+                        Err(ResponseError::UnknownTopicOrPartition.code())
+                    }
                 },
                 (Ok(Some(_)), Err(code)) => Err(*code),
                 (Ok(None), _) => Err(ResponseError::UnknownTopicOrPartition.code()),

@@ -60,7 +60,7 @@ pub async fn admit(
     let acks = req.acks;
     let wait =
         Duration::from_millis(u64::try_from(req.timeout_ms).unwrap_or(0)).max(MIN_PRODUCE_WAIT);
-    let metrics = ctx.metrics.clone();
+    let ctx = ctx.clone();
     async move {
         let mut responses = Vec::with_capacity(topics.len());
         for (name, partitions) in topics {
@@ -84,7 +84,13 @@ pub async fn admit(
                 out.push(match result {
                     Ok(base) => resp.with_base_offset(base),
                     Err(code) => {
-                        metrics
+                        if code == ResponseError::UnknownTopicOrPartition.code() {
+                            // The commit found the topic gone: the id cached
+                            // for its name is stale (deleted, perhaps
+                            // recreated, through another agent).
+                            ctx.topics.forget(name.as_str());
+                        }
+                        ctx.metrics
                             .request_errors
                             .with_label_values(&["Produce", &code.to_string()])
                             .inc();

@@ -1,5 +1,7 @@
-//! Commit notifications: a `LISTEN` on the channel `floe_commits`, which
-//! every store notifies after its commits that appended something.
+//! Store events: a `LISTEN` on the channel `floe_commits`, which every
+//! store notifies after its commits that appended something, and on
+//! `floe_topics`, notified by each topic deletion with the topic's name
+//! (`topics.rs`), so agents drop the ids they cached.
 //!
 //! The store notifies after the commit, from a background task
 //! ([`Notifier`]), not inside the commit's transaction (as an earlier
@@ -19,7 +21,8 @@
 //! again, waiting longer after each failure in a row (100 ms doubling up to
 //! 2 s, [`Reconnect::DEFAULT`]) while the server stays away; notifications
 //! sent in the gap are lost (Postgres keeps none for a listener that is not
-//! connected), which is why callers also poll.
+//! connected), which is why callers also poll, and why the stream yields
+//! [`StoreEvent::Resumed`] once it listens again.
 
 use std::time::Duration;
 
@@ -29,10 +32,12 @@ use sqlx::pool::CloseEvent;
 use sqlx::postgres::{PgListener, PgPoolOptions};
 use tokio::sync::watch;
 
-use crate::{CommitNotifications, MetadataError, Result, SegmentId};
+use crate::{CommitNotifications, MetadataError, Result, SegmentId, StoreEvent};
 
 /// The channel stores notify after their commits.
 const CHANNEL: &str = "floe_commits";
+/// The channel of topic deletions; the payload is the topic's name.
+const TOPICS_CHANNEL: &str = "floe_topics";
 
 /// Notifies [`CHANNEL`]; `$1` is the payload, the last segment id.
 const COMMIT_NOTIFY: &str = include_str!("../../queries/postgres/commit_notify.sql");
@@ -155,11 +160,11 @@ struct Subscription {
 
 impl Subscription {
     /// The next item: `None` once the store is closed.
-    async fn next(mut self) -> Option<((), Subscription)> {
+    async fn next(mut self) -> Option<(StoreEvent, Subscription)> {
         tokio::select! {
             biased;
             () = &mut self.store_closed => None,
-            () = self.listener.recv() => Some(((), self)),
+            event = self.listener.recv() => Some((event, self)),
         }
     }
 }
@@ -177,31 +182,38 @@ struct Listener {
 }
 
 impl Listener {
-    /// Connects and listens on [`CHANNEL`].
+    /// Connects and listens on [`CHANNEL`] and [`TOPICS_CHANNEL`].
     async fn connect(&mut self) -> Result<()> {
         let mut connection = PgListener::connect_with(&self.pool).await?;
-        connection.listen(CHANNEL).await?;
+        connection.listen_all([CHANNEL, TOPICS_CHANNEL]).await?;
         self.connection = Some(connection);
         Ok(())
     }
 
-    /// Waits for the next notification, connecting again as often as it
-    /// takes. `PgListener` itself reconnects after a plain disconnection;
-    /// any other error drops the connection, waits, and starts afresh.
-    async fn recv(&mut self) {
+    /// Waits for the next event, connecting again as often as it takes. A
+    /// lost connection (which `PgListener::try_recv` reports rather than
+    /// hide) or any error drops the connection, waits, and starts afresh;
+    /// once listening again the stream says so ([`StoreEvent::Resumed`]):
+    /// what was sent in the gap is lost.
+    async fn recv(&mut self) -> StoreEvent {
         loop {
             let error = match &mut self.connection {
-                Some(connection) => match connection.recv().await {
-                    Ok(_) => {
+                Some(connection) => match connection.try_recv().await {
+                    Ok(Some(notification)) => {
                         self.backoff = self.reconnect.min_backoff;
-                        return;
+                        return if notification.channel() == TOPICS_CHANNEL {
+                            StoreEvent::TopicDeleted(notification.payload().to_string())
+                        } else {
+                            StoreEvent::Committed
+                        };
                     }
+                    Ok(None) => MetadataError::connection_lost("the listening connection closed"),
                     Err(error) => MetadataError::from(error),
                 },
                 None => match self.connect().await {
                     Ok(()) => {
-                        tracing::info!("commit notifications: listening again");
-                        continue;
+                        tracing::info!("store notifications: listening again");
+                        return StoreEvent::Resumed;
                     }
                     Err(error) => error,
                 },
@@ -209,7 +221,7 @@ impl Listener {
             tracing::warn!(
                 %error,
                 retry_in = ?self.backoff,
-                "commit notifications: connection failed, notifications are lost until it is back"
+                "store notifications: connection failed, notifications are lost until it is back"
             );
             self.connection = None;
             tokio::time::sleep(self.backoff).await;

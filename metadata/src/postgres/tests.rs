@@ -19,7 +19,7 @@ use super::PostgresStore;
 use super::notifications::{self, Reconnect};
 use crate::{
     BatchEntry, BatchOutcome, CommitEntry, CommitNotifications, MetadataError, MetadataStore,
-    NewTopic, ProducerBatch, SegmentCommit, TopicId,
+    NewTopic, ProducerBatch, SegmentCommit, StoreEvent, TopicId,
 };
 
 /// How long a notification may take before a test gives up: a bound so a
@@ -204,7 +204,9 @@ async fn commit_until_heard(
             eprintln!("commit while the server comes back failed, retrying: {error}");
         }
         match tokio::time::timeout(Duration::from_secs(1), notifications.next()).await {
-            Ok(Some(())) => return Ok(()),
+            Ok(Some(StoreEvent::Committed)) => return Ok(()),
+            // Listening again after the failure; the commit comes next.
+            Ok(Some(_)) => {}
             Ok(None) => anyhow::bail!("the stream ended after a failure of the server"),
             Err(_) => anyhow::ensure!(
                 Instant::now() < deadline,
@@ -310,7 +312,7 @@ async fn notifications_survive_a_server_restart() -> anyhow::Result<()> {
     committing.commit_segment(&one_batch(topic.id, 1)).await?;
     assert_eq!(
         tokio::time::timeout(PATIENCE, notifications.next()).await?,
-        Some(())
+        Some(StoreEvent::Committed)
     );
 
     let mut server = server;

@@ -21,6 +21,7 @@ const TOPIC_DELETE_PRODUCER_BATCHES: &str =
 const TOPIC_DELETE_PARTITIONS: &str =
     include_str!("../../queries/postgres/topic_delete_partitions.sql");
 const TOPIC_DELETE: &str = include_str!("../../queries/postgres/topic_delete.sql");
+const TOPIC_NOTIFY: &str = include_str!("../../queries/postgres/topic_notify.sql");
 
 /// Creates a topic and its empty partitions in one statement.
 pub(super) async fn create(pool: &PgPool, topic: NewTopic) -> Result<Topic> {
@@ -87,13 +88,14 @@ pub(super) async fn list(pool: &PgPool) -> Result<Vec<Topic>> {
 /// in one transaction (its committed group offsets go by `ON DELETE
 /// CASCADE`, see `migrations/postgres/0004_groups.sql`); its segments become
 /// candidates of the segment collector. The partitions are locked first, in the order
-/// commits lock them.
+/// commits lock them. Listening agents hear of it once it commits.
 pub(super) async fn delete(pool: &PgPool, id: TopicId) -> Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query(TOPIC_LOCK_PARTITIONS)
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    sqlx::query(TOPIC_NOTIFY).bind(id).execute(&mut *tx).await?;
     sqlx::query(TOPIC_SEGMENTS_TO_COLLECT)
         .bind(id)
         .execute(&mut *tx)

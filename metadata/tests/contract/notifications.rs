@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use floe_metadata::StoreEvent;
 use futures::StreamExt;
 
 use crate::backends::Backend;
@@ -34,7 +35,7 @@ pub async fn commits_notify_other_stores(backend: &dyn Backend) -> anyhow::Resul
         .commit_segment(&segment(vec![entry(topic.id, 0, 3, 100)]))
         .await?;
     let woken = tokio::time::timeout(PATIENCE, notifications.next()).await?;
-    assert_eq!(woken, Some(()));
+    assert_eq!(woken, Some(StoreEvent::Committed));
 
     // So does one of its own, and a second stream hears it as well.
     let Some(mut second) = committing.commit_notifications().await? else {
@@ -44,8 +45,24 @@ pub async fn commits_notify_other_stores(backend: &dyn Backend) -> anyhow::Resul
         .commit_segment(&segment(vec![entry(topic.id, 1, 2, 200)]))
         .await?;
     let woken = tokio::time::timeout(PATIENCE, notifications.next()).await?;
-    assert_eq!(woken, Some(()));
+    assert_eq!(woken, Some(StoreEvent::Committed));
     let woken = tokio::time::timeout(PATIENCE, second.next()).await?;
-    assert_eq!(woken, Some(()));
+    assert_eq!(woken, Some(StoreEvent::Committed));
+
+    // Deleting a topic tells every stream its name, so agents drop the id
+    // they cached for it.
+    committing.delete_topic(topic.id).await?;
+    for stream in [&mut notifications, &mut second] {
+        loop {
+            match tokio::time::timeout(PATIENCE, stream.next()).await? {
+                Some(StoreEvent::TopicDeleted(name)) => {
+                    assert_eq!(name, "orders");
+                    break;
+                }
+                Some(StoreEvent::Committed) => {}
+                other => anyhow::bail!("expected the deletion of orders, got {other:?}"),
+            }
+        }
+    }
     Ok(())
 }
