@@ -268,13 +268,18 @@ impl MetadataStore for PostgresStore {
         groups::load(&self.pool, group_id).await
     }
 
+    async fn claim_group(&self, group_id: &str) -> Result<i64> {
+        groups::claim(&self.pool, group_id).await
+    }
+
     async fn store_group(
         &self,
         state: &GroupState,
         expected_generation: Option<i32>,
+        coordinator_epoch: i64,
     ) -> Result<bool> {
         with_retries("store group", || {
-            groups::store(&self.pool, state, expected_generation)
+            groups::store(&self.pool, state, expected_generation, coordinator_epoch)
         })
         .await
     }
@@ -292,9 +297,16 @@ impl MetadataStore for PostgresStore {
         group_id: &str,
         expected_generation: Option<i32>,
         offsets: &[CommittedOffset],
+        coordinator_epoch: i64,
     ) -> Result<bool> {
         with_retries("commit offsets", || {
-            groups::commit_offsets(&self.pool, group_id, expected_generation, offsets)
+            groups::commit_offsets(
+                &self.pool,
+                group_id,
+                expected_generation,
+                offsets,
+                coordinator_epoch,
+            )
         })
         .await
     }

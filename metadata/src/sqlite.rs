@@ -233,12 +233,17 @@ impl MetadataStore for SqliteStore {
         groups::load(&self.pool, group_id).await
     }
 
+    async fn claim_group(&self, group_id: &str) -> Result<i64> {
+        groups::claim(self, group_id).await
+    }
+
     async fn store_group(
         &self,
         state: &GroupState,
         expected_generation: Option<i32>,
+        coordinator_epoch: i64,
     ) -> Result<bool> {
-        groups::store(self, state, expected_generation).await
+        groups::store(self, state, expected_generation, coordinator_epoch).await
     }
 
     async fn delete_group(&self, group_id: &str) -> Result<bool> {
@@ -254,8 +259,16 @@ impl MetadataStore for SqliteStore {
         group_id: &str,
         expected_generation: Option<i32>,
         offsets: &[CommittedOffset],
+        coordinator_epoch: i64,
     ) -> Result<bool> {
-        groups::commit_offsets(self, group_id, expected_generation, offsets).await
+        groups::commit_offsets(
+            self,
+            group_id,
+            expected_generation,
+            offsets,
+            coordinator_epoch,
+        )
+        .await
     }
 
     async fn fetch_offsets(

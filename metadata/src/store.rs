@@ -134,15 +134,27 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// The stored state of a consumer group, if it was ever stored.
     async fn load_group(&self, group_id: &str) -> Result<Option<GroupState>>;
 
-    /// Stores a group's state, compare-and-set on the generation: it is
-    /// written only if the stored generation equals `expected_generation`
-    /// (`None`: only if the group is not stored yet). Returns `false`, and
-    /// writes nothing, otherwise: another coordinator moved the group on,
-    /// and this one must stop acting for it.
+    /// Takes over the coordination of a group: bumps the group's
+    /// coordinator epoch (1 the first time; epochs never go back, even
+    /// across a deletion of the group) and returns it. From then on, group
+    /// writes made with an older epoch are refused: an agent that still
+    /// believes it coordinates the group cannot write it. The new
+    /// coordinator loads the group after claiming it; a write under the old
+    /// epoch either happened before the claim (and is loaded) or is refused.
+    async fn claim_group(&self, group_id: &str) -> Result<i64>;
+
+    /// Stores a group's state, compare-and-set on the generation and fenced
+    /// by the coordinator epoch: it is written only if the stored generation
+    /// equals `expected_generation` (`None`: only if the group is not
+    /// stored yet) and `coordinator_epoch` is the group's current one (0:
+    /// only while no agent ever claimed the group). Returns `false`, and
+    /// writes nothing, otherwise: another coordinator moved the group on or
+    /// took it over, and this one must stop acting for it.
     async fn store_group(
         &self,
         state: &GroupState,
         expected_generation: Option<i32>,
+        coordinator_epoch: i64,
     ) -> Result<bool>;
 
     /// Deletes a group and its committed offsets. Returns `false` if there
@@ -157,13 +169,16 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// group state has generation `g` (a group member's commit; returns
     /// `false` and writes nothing otherwise); with `None` it applies
     /// unconditionally (a simple consumer not in a group, generation -1).
-    /// Offsets of topics that no longer exist are skipped. A partition given
-    /// twice is committed once, with the last of its offsets.
+    /// Either way it applies only if `coordinator_epoch` is the group's
+    /// current one (see [`MetadataStore::store_group`]). Offsets of topics
+    /// that no longer exist are skipped. A partition given twice is
+    /// committed once, with the last of its offsets.
     async fn commit_offsets(
         &self,
         group_id: &str,
         expected_generation: Option<i32>,
         offsets: &[CommittedOffset],
+        coordinator_epoch: i64,
     ) -> Result<bool>;
 
     /// A group's committed offsets: all of them with `None`, or those of

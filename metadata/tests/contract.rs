@@ -85,6 +85,7 @@ macro_rules! contract_suite {
                 agents::invalid_registrations_fail,
                 notifications::commits_notify_other_stores,
                 groups::group_state_round_trips,
+                groups::a_takeover_fences_the_previous_coordinator,
                 groups::store_group_is_compare_and_set,
                 groups::concurrent_store_group_has_one_winner,
                 groups::offsets_round_trip,

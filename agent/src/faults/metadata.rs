@@ -175,13 +175,21 @@ impl MetadataStore for FaultyMetadataStore {
         self.inner.load_group(group_id).await
     }
 
+    async fn claim_group(&self, group_id: &str) -> Result<i64> {
+        self.faults.delay().await;
+        self.inner.claim_group(group_id).await
+    }
+
     async fn store_group(
         &self,
         state: &GroupState,
         expected_generation: Option<i32>,
+        coordinator_epoch: i64,
     ) -> Result<bool> {
         self.faults.delay().await;
-        self.inner.store_group(state, expected_generation).await
+        self.inner
+            .store_group(state, expected_generation, coordinator_epoch)
+            .await
     }
 
     async fn delete_group(&self, group_id: &str) -> Result<bool> {
@@ -200,10 +208,11 @@ impl MetadataStore for FaultyMetadataStore {
         group_id: &str,
         expected_generation: Option<i32>,
         offsets: &[CommittedOffset],
+        coordinator_epoch: i64,
     ) -> Result<bool> {
         self.faults.delay().await;
         self.inner
-            .commit_offsets(group_id, expected_generation, offsets)
+            .commit_offsets(group_id, expected_generation, offsets, coordinator_epoch)
             .await
     }
 

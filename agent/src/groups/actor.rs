@@ -93,6 +93,9 @@ impl Summary {
 /// The task of one group.
 pub(crate) struct GroupTask {
     pub group: Group,
+    /// The epoch this agent claimed the group with: every write carries it,
+    /// and the store refuses it once another agent claimed the group.
+    pub coordinator_epoch: i64,
     pub group_id: String,
     pub rx: mpsc::Receiver<Command>,
     pub store: Arc<dyn MetadataStore>,
@@ -231,7 +234,12 @@ impl GroupTask {
         };
         match self
             .store
-            .commit_offsets(&self.group_id, expected, &args.offsets)
+            .commit_offsets(
+                &self.group_id,
+                expected,
+                &args.offsets,
+                self.coordinator_epoch,
+            )
             .await
         {
             Ok(true) => {
@@ -239,7 +247,8 @@ impl GroupTask {
                 Ok(())
             }
             Ok(false) => {
-                warn!(group = %self.group_id, ?expected, "stored generation moved on; dropping the group");
+                warn!(group = %self.group_id, ?expected, epoch = self.coordinator_epoch,
+                    "stored generation moved on or another agent took the group over; dropping it");
                 self.group.kill(GroupError::NotCoordinator);
                 Err(GroupError::NotCoordinator)
             }
@@ -301,13 +310,18 @@ impl GroupTask {
         while let Some(persist) = self.group.next_persist() {
             let state = self.group.snapshot(&persist);
             let expected = self.group.persisted_generation();
-            let outcome = match self.store.store_group(&state, expected).await {
+            let outcome = match self
+                .store
+                .store_group(&state, expected, self.coordinator_epoch)
+                .await
+            {
                 Ok(true) => {
                     debug!(group = %self.group_id, generation = state.generation, "stored group");
                     PersistOutcome::Stored
                 }
                 Ok(false) => {
-                    warn!(group = %self.group_id, ?expected, "stored generation moved on; dropping the group");
+                    warn!(group = %self.group_id, ?expected, epoch = self.coordinator_epoch,
+                        "stored generation moved on or another agent took the group over; dropping it");
                     PersistOutcome::Conflict
                 }
                 Err(e) => {

@@ -339,8 +339,8 @@ impl Inner {
 
     async fn load_and_start(self: Arc<Self>, group_id: String) -> Result<Handle, GroupError> {
         let loaded = self.load(&group_id).await;
-        let group = match loaded {
-            Ok(g) => g,
+        let (group, coordinator_epoch) = match loaded {
+            Ok(loaded) => loaded,
             Err(e) => {
                 warn!(group = %group_id, error = %e, "cannot load group");
                 self.clear_loading(&group_id);
@@ -359,6 +359,7 @@ impl Inner {
         let exit_id = group_id.clone();
         let runner = GroupTask {
             group,
+            coordinator_epoch,
             group_id: group_id.clone(),
             rx,
             store: self.store.clone(),
@@ -380,23 +381,29 @@ impl Inner {
         Ok(handle)
     }
 
-    async fn load(&self, group_id: &str) -> floe_metadata::Result<Group> {
+    /// Claims the group (a new coordinator epoch, which fences the writes
+    /// of any agent that coordinated it before) and then loads it, so what
+    /// was written under an older epoch is seen.
+    async fn load(&self, group_id: &str) -> floe_metadata::Result<(Group, i64)> {
         let settings = self.settings.clone();
-        match self.store.load_group(group_id).await? {
+        let epoch = self.store.claim_group(group_id).await?;
+        let group = match self.store.load_group(group_id).await? {
             Some(state) => {
                 info!(
                     group = group_id,
                     generation = state.generation,
                     members = state.members.len(),
+                    coordinator_epoch = epoch,
                     "loaded group"
                 );
-                Ok(Group::from_stored(state, settings, Instant::now()))
+                Group::from_stored(state, settings, Instant::now())
             }
             None => {
                 let offsets = self.store.fetch_offsets(group_id, None).await?;
-                Ok(Group::new(group_id, !offsets.is_empty(), settings))
+                Group::new(group_id, !offsets.is_empty(), settings)
             }
-        }
+        };
+        Ok((group, epoch))
     }
 
     /// Drops the slot of a group whose load failed.

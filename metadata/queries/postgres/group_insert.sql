@@ -6,10 +6,15 @@
 -- the members as parallel arrays, one element per member, in order:
 -- $6 member ids, $7 group instance ids (NULL elements: dynamic members),
 -- $8 client ids, $9 client hosts, $10 session timeouts, $11 rebalance
--- timeouts, $12 metadata, $13 assignments.
-WITH stored AS (
+-- timeouts, $12 metadata, $13 assignments; $14 the writer's coordinator
+-- epoch (see group_update.sql).
+WITH claimed AS (
+    SELECT c.epoch FROM group_coordinators AS c WHERE c.group_id = $1 FOR SHARE
+),
+stored AS (
     INSERT INTO group_states (group_id, generation, protocol_type, protocol, leader)
-    VALUES ($1, $2, $3, $4, $5)
+    SELECT $1, $2, $3, $4, $5
+    WHERE coalesce((SELECT max(epoch) FROM claimed), 0) = $14
     ON CONFLICT (group_id) DO NOTHING
     RETURNING group_id
 ),

@@ -5,7 +5,10 @@
 -- partition, no partition twice, ordered by topic id and partition (the
 -- order their rows are locked in, so concurrent commits cannot deadlock):
 -- $3 topic ids, $4 partitions, $5 offsets, $6 leader epochs, $7 metadata
--- (NULL elements: none), $8 commit timestamps in ms.
+-- (NULL elements: none), $8 commit timestamps in ms; $9 the committing
+-- coordinator's epoch (0: one that never claimed the group, which may
+-- commit only while nobody did). The coordinator row is share-locked, so a
+-- takeover waits for this commit.
 --
 -- With a generation, the group's state is share-locked: a rebalance that
 -- stores a new generation either waits for this commit, or has stored it
@@ -19,8 +22,12 @@ WITH fence AS (
     WHERE s.group_id = $1 AND s.generation = $2
     FOR SHARE
 ),
+claimed AS (
+    SELECT c.epoch FROM group_coordinators AS c WHERE c.group_id = $1 FOR SHARE
+),
 allowed AS (
-    SELECT $2::integer IS NULL OR EXISTS (SELECT 1 FROM fence) AS ok
+    SELECT ($2::integer IS NULL OR EXISTS (SELECT 1 FROM fence))
+        AND coalesce((SELECT max(epoch) FROM claimed), 0) = $9 AS ok
 ),
 live AS (
     SELECT t.id

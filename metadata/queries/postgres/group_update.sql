@@ -4,16 +4,23 @@
 -- Concurrent updates of one group queue on its row; each later one
 -- re-checks the generation the earlier one left.
 -- $1 group id, $2 generation, $3 protocol type, $4 protocol, $5 leader;
--- the members as in group_insert.sql ($6 to $13); $14 expected generation.
+-- the members as in group_insert.sql ($6 to $13); $14 expected generation;
+-- $15 the writer's coordinator epoch (0 for a writer that never claimed
+-- the group: it may write only while nobody did). The coordinator row is
+-- share-locked, so a takeover waits for this write.
 --
 -- Members are rows keyed by their index: those the new state has are
 -- upserted, those beyond its last are deleted. (Deleting them all and
 -- inserting the new ones would collide: the sub-statements of one
 -- statement do not see each other's changes.)
-WITH stored AS (
+WITH claimed AS (
+    SELECT c.epoch FROM group_coordinators AS c WHERE c.group_id = $1 FOR SHARE
+),
+stored AS (
     UPDATE group_states
     SET generation = $2, protocol_type = $3, protocol = $4, leader = $5
     WHERE group_id = $1 AND generation = $14
+      AND coalesce((SELECT max(epoch) FROM claimed), 0) = $15
     RETURNING group_id
 ),
 dropped AS (

@@ -1,5 +1,6 @@
 //! Consumer groups: the states their coordinators store with
-//! compare-and-set on the generation, and committed offsets. Every method
+//! compare-and-set on the generation, fenced by the coordinator epoch, and
+//! committed offsets. Every method
 //! is one statement, so one round trip and one transaction; lists go to
 //! the database as parallel arrays.
 
@@ -22,6 +23,16 @@ const GROUP_LAG: &str = include_str!("../../queries/postgres/group_lag.sql");
 const GROUP_OFFSETS_OF: &str = include_str!("../../queries/postgres/group_offsets_of.sql");
 const GROUP_OFFSETS_DELETE: &str = include_str!("../../queries/postgres/group_offsets_delete.sql");
 const GROUPS_EXPIRE: &str = include_str!("../../queries/postgres/groups_expire.sql");
+const GROUP_CLAIM: &str = include_str!("../../queries/postgres/group_claim.sql");
+
+/// Takes over a group; returns its new coordinator epoch.
+pub(super) async fn claim(pool: &PgPool, group_id: &str) -> Result<i64> {
+    groups::group_id(group_id)?;
+    Ok(sqlx::query_scalar(GROUP_CLAIM)
+        .bind(group_id)
+        .fetch_one(pool)
+        .await?)
+}
 
 /// A group's stored state, if any.
 pub(super) async fn load(pool: &PgPool, group_id: &str) -> Result<Option<GroupState>> {
@@ -39,6 +50,7 @@ pub(super) async fn store(
     pool: &PgPool,
     state: &GroupState,
     expected: Option<i32>,
+    coordinator_epoch: i64,
 ) -> Result<bool> {
     groups::state(state)?;
     groups::member_index(state.members.len())?;
@@ -64,7 +76,7 @@ pub(super) async fn store(
         None => query,
         Some(expected) => query.bind(expected),
     };
-    let written: i64 = query.fetch_one(pool).await?;
+    let written: i64 = query.bind(coordinator_epoch).fetch_one(pool).await?;
     if written == 0 {
         tracing::debug!(group = %state.group_id, ?expected, "group state moved on, not stored");
         return Ok(false);
@@ -109,6 +121,7 @@ pub(super) async fn commit_offsets(
     group_id: &str,
     expected: Option<i32>,
     offsets: &[CommittedOffset],
+    coordinator_epoch: i64,
 ) -> Result<bool> {
     groups::group_id(group_id)?;
     let offsets = groups::offsets_to_commit(offsets)?;
@@ -123,6 +136,7 @@ pub(super) async fn commit_offsets(
             o.metadata.as_ref().map(|m| m.as_bytes().to_vec())
         }))
         .bind(column(&offsets, |o| o.commit_timestamp_ms))
+        .bind(coordinator_epoch)
         .fetch_one(pool)
         .await?;
     if committed {

@@ -22,6 +22,8 @@ const GROUP_UPDATE: &str = include_str!("../../queries/sqlite/group_update.sql")
 const GROUP_MEMBERS_CLEAR: &str = include_str!("../../queries/sqlite/group_members_clear.sql");
 const GROUP_MEMBER_INSERT: &str = include_str!("../../queries/sqlite/group_member_insert.sql");
 const GROUP_GENERATION: &str = include_str!("../../queries/sqlite/group_generation.sql");
+const GROUP_CLAIM: &str = include_str!("../../queries/sqlite/group_claim.sql");
+const GROUP_EPOCH: &str = include_str!("../../queries/sqlite/group_epoch.sql");
 const GROUP_STATE_DELETE: &str = include_str!("../../queries/sqlite/group_state_delete.sql");
 const GROUP_OFFSETS_CLEAR: &str = include_str!("../../queries/sqlite/group_offsets_clear.sql");
 const GROUP_OFFSET_UPSERT: &str = include_str!("../../queries/sqlite/group_offset_upsert.sql");
@@ -45,13 +47,48 @@ pub(super) async fn load(pool: &SqlitePool, group_id: &str) -> Result<Option<Gro
 
 /// Stores a group's state if its stored generation is `expected` (`None`:
 /// if it has no stored state), replacing its members, in one transaction.
+/// Takes over a group; returns its new coordinator epoch.
+pub(super) async fn claim(store: &SqliteStore, group_id: &str) -> Result<i64> {
+    groups::group_id(group_id)?;
+    let mut write = store.begin_write().await?;
+    let epoch: i64 = sqlx::query_scalar(GROUP_CLAIM)
+        .bind(group_id)
+        .fetch_one(&mut *write.tx)
+        .await?;
+    write.commit().await?;
+    Ok(epoch)
+}
+
+/// Whether `epoch` is the group's coordinator epoch, read in the write
+/// transaction (SQLite runs one at a time, so it cannot change before the
+/// write commits).
+async fn holds_epoch(tx: &mut sqlx::SqliteConnection, group_id: &str, epoch: i64) -> Result<bool> {
+    let stored: i64 = sqlx::query_scalar(GROUP_EPOCH)
+        .bind(group_id)
+        .fetch_one(tx)
+        .await?;
+    if stored != epoch {
+        tracing::debug!(
+            group = group_id,
+            epoch,
+            stored,
+            "group write fenced by a newer coordinator"
+        );
+    }
+    Ok(stored == epoch)
+}
+
 pub(super) async fn store(
     store: &SqliteStore,
     state: &GroupState,
     expected: Option<i32>,
+    coordinator_epoch: i64,
 ) -> Result<bool> {
     groups::state(state)?;
     let mut write = store.begin_write().await?;
+    if !holds_epoch(&mut write.tx, &state.group_id, coordinator_epoch).await? {
+        return Ok(false);
+    }
     let query = sqlx::query(match expected {
         None => GROUP_INSERT,
         Some(_) => GROUP_UPDATE,
@@ -136,10 +173,14 @@ pub(super) async fn commit_offsets(
     group_id: &str,
     expected: Option<i32>,
     offsets: &[CommittedOffset],
+    coordinator_epoch: i64,
 ) -> Result<bool> {
     groups::group_id(group_id)?;
     let offsets = groups::offsets_to_commit(offsets)?;
     let mut write = store.begin_write().await?;
+    if !holds_epoch(&mut write.tx, group_id, coordinator_epoch).await? {
+        return Ok(false);
+    }
     if let Some(expected) = expected {
         let stored: Option<i64> = sqlx::query_scalar(GROUP_GENERATION)
             .bind(group_id)

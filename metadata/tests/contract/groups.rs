@@ -95,7 +95,7 @@ pub async fn group_state_round_trips(backend: &dyn Backend) -> anyhow::Result<()
     assert_eq!(store.load_group("orders-app").await?, None);
 
     let first = full_state("orders-app", 0);
-    assert!(store.store_group(&first, None).await?);
+    assert!(store.store_group(&first, None, 0).await?);
     assert_eq!(store.load_group("orders-app").await?, Some(first.clone()));
 
     // Fewer members, then more, then none: every replacement is exact.
@@ -103,13 +103,13 @@ pub async fn group_state_round_trips(backend: &dyn Backend) -> anyhow::Result<()
     fewer.generation = 1;
     fewer.members.truncate(1);
     fewer.members[0].assignment = vec![0xff; 3];
-    assert!(store.store_group(&fewer, Some(0)).await?);
+    assert!(store.store_group(&fewer, Some(0), 0).await?);
     assert_eq!(store.load_group("orders-app").await?, Some(fewer));
 
     let mut more = full_state("orders-app", 2);
     more.members.reverse();
     more.members.push(member("omega", b"\x00", b"\x00\x00"));
-    assert!(store.store_group(&more, Some(1)).await?);
+    assert!(store.store_group(&more, Some(1), 0).await?);
     assert_eq!(store.load_group("orders-app").await?, Some(more));
 
     let empty = GroupState {
@@ -120,7 +120,7 @@ pub async fn group_state_round_trips(backend: &dyn Backend) -> anyhow::Result<()
         leader: None,
         members: vec![],
     };
-    assert!(store.store_group(&empty, Some(2)).await?);
+    assert!(store.store_group(&empty, Some(2), 0).await?);
     assert_eq!(store.load_group("orders-app").await?, Some(empty));
 
     // A group that never had a protocol type, and one with empty strings.
@@ -132,12 +132,12 @@ pub async fn group_state_round_trips(backend: &dyn Backend) -> anyhow::Result<()
         leader: None,
         members: vec![],
     };
-    assert!(store.store_group(&bare, None).await?);
+    assert!(store.store_group(&bare, None, 0).await?);
     assert_eq!(store.load_group("bare").await?, Some(bare));
     let mut blank = state("", 5, vec![member("", b"", b"")]);
     blank.protocol_type = Some(String::new());
     blank.protocol = Some(String::new());
-    assert!(store.store_group(&blank, None).await?);
+    assert!(store.store_group(&blank, None, 0).await?);
     assert_eq!(store.load_group("").await?, Some(blank));
     Ok(())
 }
@@ -147,9 +147,9 @@ pub async fn store_group_is_compare_and_set(backend: &dyn Backend) -> anyhow::Re
     let one = state("g", 1, vec![member("m1", b"sub", b"a1")]);
 
     // Only stored if absent, for an expected generation of None.
-    assert!(store.store_group(&one, None).await?);
+    assert!(store.store_group(&one, None, 0).await?);
     let other = state("g", 7, vec![member("m9", b"x", b"y")]);
-    assert!(!store.store_group(&other, None).await?);
+    assert!(!store.store_group(&other, None, 0).await?);
     assert_eq!(store.load_group("g").await?, Some(one.clone()));
 
     // A stale or future generation writes nothing.
@@ -159,36 +159,40 @@ pub async fn store_group_is_compare_and_set(backend: &dyn Backend) -> anyhow::Re
         vec![member("m1", b"sub", b"a2"), member("m2", b"", b"")],
     );
     for stale in [0, 2, 7, -1] {
-        assert!(!store.store_group(&two, Some(stale)).await?);
+        assert!(!store.store_group(&two, Some(stale), 0).await?);
         assert_eq!(store.load_group("g").await?, Some(one.clone()));
     }
 
     // The expected generation moves the group on, once.
-    assert!(store.store_group(&two, Some(1)).await?);
-    assert!(!store.store_group(&two, Some(1)).await?);
+    assert!(store.store_group(&two, Some(1), 0).await?);
+    assert!(!store.store_group(&two, Some(1), 0).await?);
     assert_eq!(store.load_group("g").await?, Some(two.clone()));
 
     // The same generation again (a SyncGroup's assignments after a join).
     let mut synced = two.clone();
     synced.members[1].assignment = b"a2'".to_vec();
-    assert!(store.store_group(&synced, Some(2)).await?);
+    assert!(store.store_group(&synced, Some(2), 0).await?);
     assert_eq!(store.load_group("g").await?, Some(synced));
 
     // Expecting a generation of a group never stored creates nothing.
-    assert!(!store.store_group(&state("new", 1, vec![]), Some(0)).await?);
+    assert!(
+        !store
+            .store_group(&state("new", 1, vec![]), Some(0), 0)
+            .await?
+    );
     assert_eq!(store.load_group("new").await?, None);
     assert_eq!(listed(&*store).await?, vec!["g".to_string()]);
 
     // Invalid states are refused before anything is written.
     let mut negative = state("neg", -1, vec![]);
-    let result = store.store_group(&negative, None).await;
+    let result = store.store_group(&negative, None, 0).await;
     assert!(
         matches!(result, Err(MetadataError::Invalid(_))),
         "{result:?}"
     );
     negative.generation = 0;
     negative.members = vec![member("nul\0member", b"", b"")];
-    let result = store.store_group(&negative, None).await;
+    let result = store.store_group(&negative, None, 0).await;
     assert!(
         matches!(result, Err(MetadataError::Invalid(_))),
         "{result:?}"
@@ -215,7 +219,7 @@ pub async fn concurrent_store_group_has_one_winner(backend: &dyn Backend) -> any
             let group_id = group_id.clone();
             tasks.push(tokio::spawn(async move {
                 let created = state(&group_id, 0, vec![member(&format!("c{rival}"), b"", b"")]);
-                let created = store.store_group(&created, None).await?;
+                let created = store.store_group(&created, None, 0).await?;
                 let moved = state(
                     &group_id,
                     1,
@@ -223,7 +227,7 @@ pub async fn concurrent_store_group_has_one_winner(backend: &dyn Backend) -> any
                         .map(|m| member(&format!("r{rival}-m{m}"), &[rival as u8; 3], b"a"))
                         .collect(),
                 );
-                let won = store.store_group(&moved, Some(0)).await?;
+                let won = store.store_group(&moved, Some(0), 0).await?;
                 anyhow::Ok((created, won.then_some(moved)))
             }));
         }
@@ -262,7 +266,7 @@ pub async fn offsets_round_trip(backend: &dyn Backend) -> anyhow::Result<()> {
         extremes.clone(),
         empty.clone(),
     ];
-    assert!(store.commit_offsets("app", None, &committed).await?);
+    assert!(store.commit_offsets("app", None, &committed, 0).await?);
     let all = sorted(committed);
     assert_eq!(store.fetch_offsets("app", None).await?, all);
 
@@ -294,7 +298,8 @@ pub async fn offsets_round_trip(backend: &dyn Backend) -> anyhow::Result<()> {
             .commit_offsets(
                 "app",
                 None,
-                &[moved.clone(), renamed.clone(), cleared.clone()]
+                &[moved.clone(), renamed.clone(), cleared.clone()],
+                0
             )
             .await?
     );
@@ -308,7 +313,7 @@ pub async fn offsets_round_trip(backend: &dyn Backend) -> anyhow::Result<()> {
     let last = offset(orders.id, 1, 11, 4);
     assert!(
         store
-            .commit_offsets("app", None, &[first, last.clone()])
+            .commit_offsets("app", None, &[first, last.clone()], 0)
             .await?
     );
     assert_eq!(
@@ -321,7 +326,9 @@ pub async fn offsets_round_trip(backend: &dyn Backend) -> anyhow::Result<()> {
     assert_eq!(before.len(), 5);
     let negative = offset(orders.id, -1, 99, 5);
     let fine = offset(clicks.id, 0, 99, 5);
-    let result = store.commit_offsets("app", None, &[fine, negative]).await;
+    let result = store
+        .commit_offsets("app", None, &[fine, negative], 0)
+        .await;
     assert!(
         matches!(result, Err(MetadataError::Invalid(_))),
         "{result:?}"
@@ -332,7 +339,7 @@ pub async fn offsets_round_trip(backend: &dyn Backend) -> anyhow::Result<()> {
     // one), and comes back exactly.
     let mut nul = offset(orders.id, 0, 7, 6);
     nul.metadata = Some("m-0\0".to_string());
-    assert!(store.commit_offsets("app", None, &[nul.clone()]).await?);
+    assert!(store.commit_offsets("app", None, &[nul.clone()], 0).await?);
     assert_eq!(
         store.fetch_offsets("app", Some(&[(orders.id, 0)])).await?,
         vec![nul]
@@ -345,40 +352,48 @@ pub async fn generation_checked_commit(backend: &dyn Backend) -> anyhow::Result<
     let topic = create(&*store, "orders", 2).await?;
     assert!(
         store
-            .store_group(&state("g", 3, vec![member("m", b"", b"")]), None)
+            .store_group(&state("g", 3, vec![member("m", b"", b"")]), None, 0)
             .await?
     );
 
     let first = vec![offset(topic.id, 0, 10, 100), offset(topic.id, 1, 20, 100)];
-    assert!(store.commit_offsets("g", Some(3), &first).await?);
+    assert!(store.commit_offsets("g", Some(3), &first, 0).await?);
     assert_eq!(store.fetch_offsets("g", None).await?, first);
 
     // A member of another generation commits nothing, not even a new
     // partition or the partitions whose offsets are unchanged.
     let stale = vec![offset(topic.id, 0, 11, 200), offset(topic.id, 1, 20, 200)];
     for generation in [2, 4, -1, 0] {
-        assert!(!store.commit_offsets("g", Some(generation), &stale).await?);
+        assert!(
+            !store
+                .commit_offsets("g", Some(generation), &stale, 0)
+                .await?
+        );
         assert_eq!(store.fetch_offsets("g", None).await?, first);
     }
     // With a generation, a group without a stored state commits nothing.
-    assert!(!store.commit_offsets("no-state", Some(0), &stale).await?);
+    assert!(!store.commit_offsets("no-state", Some(0), &stale, 0).await?);
     assert_eq!(store.fetch_offsets("no-state", None).await?, vec![]);
     assert_eq!(listed(&*store).await?, vec!["g".to_string()]);
 
     // Without a generation the commit always applies (a simple consumer).
-    assert!(store.commit_offsets("g", None, &stale).await?);
+    assert!(store.commit_offsets("g", None, &stale, 0).await?);
     assert_eq!(store.fetch_offsets("g", None).await?, stale);
-    assert!(store.commit_offsets("no-state", None, &stale).await?);
+    assert!(store.commit_offsets("no-state", None, &stale, 0).await?);
     assert_eq!(store.fetch_offsets("no-state", None).await?, stale);
 
     // Once the group moves on, the old generation is fenced.
-    assert!(store.store_group(&state("g", 4, vec![]), Some(3)).await?);
-    assert!(!store.commit_offsets("g", Some(3), &first).await?);
-    assert!(store.commit_offsets("g", Some(4), &first).await?);
+    assert!(
+        store
+            .store_group(&state("g", 4, vec![]), Some(3), 0)
+            .await?
+    );
+    assert!(!store.commit_offsets("g", Some(3), &first, 0).await?);
+    assert!(store.commit_offsets("g", Some(4), &first, 0).await?);
     assert_eq!(store.fetch_offsets("g", None).await?, first);
     // A check alone (no offsets) answers the same way.
-    assert!(store.commit_offsets("g", Some(4), &[]).await?);
-    assert!(!store.commit_offsets("g", Some(3), &[]).await?);
+    assert!(store.commit_offsets("g", Some(4), &[], 0).await?);
+    assert!(!store.commit_offsets("g", Some(3), &[], 0).await?);
     Ok(())
 }
 
@@ -391,8 +406,8 @@ pub async fn offsets_of_deleted_topics_disappear(backend: &dyn Backend) -> anyho
         offset(doomed.id, 1, 6, 1),
         offset(kept.id, 0, 7, 1),
     ];
-    assert!(store.commit_offsets("a", None, &both).await?);
-    assert!(store.commit_offsets("b", None, &both[..1]).await?);
+    assert!(store.commit_offsets("a", None, &both, 0).await?);
+    assert!(store.commit_offsets("b", None, &both[..1], 0).await?);
     store.delete_topic(doomed.id).await?;
 
     let kept_only = vec![offset(kept.id, 0, 7, 1)];
@@ -408,12 +423,12 @@ pub async fn offsets_of_deleted_topics_disappear(backend: &dyn Backend) -> anyho
         offset(kept.id, 0, 9, 2),
         offset(TopicId::new_v4(), 0, 1, 2),
     ];
-    assert!(store.commit_offsets("a", None, &retry).await?);
+    assert!(store.commit_offsets("a", None, &retry, 0).await?);
     assert_eq!(
         store.fetch_offsets("a", None).await?,
         vec![retry[1].clone()]
     );
-    assert!(store.commit_offsets("c", None, &retry[..1]).await?);
+    assert!(store.commit_offsets("c", None, &retry[..1], 0).await?);
     assert_eq!(store.fetch_offsets("c", None).await?, vec![]);
 
     // A topic created again under the name is another topic, with no offsets.
@@ -431,15 +446,19 @@ pub async fn delete_group_removes_state_and_offsets(backend: &dyn Backend) -> an
     let store = backend.open().await?;
     let topic = create(&*store, "orders", 1).await?;
     let offsets = [offset(topic.id, 0, 1, 1)];
-    assert!(store.store_group(&full_state("both", 2), None).await?);
-    assert!(store.commit_offsets("both", Some(2), &offsets).await?);
+    assert!(store.store_group(&full_state("both", 2), None, 0).await?);
+    assert!(store.commit_offsets("both", Some(2), &offsets, 0).await?);
     assert!(
         store
-            .store_group(&full_state("state-only", 0), None)
+            .store_group(&full_state("state-only", 0), None, 0)
             .await?
     );
-    assert!(store.commit_offsets("offsets-only", None, &offsets).await?);
-    assert!(store.commit_offsets("kept", None, &offsets).await?);
+    assert!(
+        store
+            .commit_offsets("offsets-only", None, &offsets, 0)
+            .await?
+    );
+    assert!(store.commit_offsets("kept", None, &offsets, 0).await?);
 
     for group in ["both", "state-only", "offsets-only"] {
         assert!(store.delete_group(group).await?, "{group}");
@@ -451,7 +470,11 @@ pub async fn delete_group_removes_state_and_offsets(backend: &dyn Backend) -> an
     assert_eq!(listed(&*store).await?, vec!["kept".to_string()]);
 
     // A deleted group starts over: its state can be inserted again.
-    assert!(store.store_group(&state("both", 0, vec![]), None).await?);
+    assert!(
+        store
+            .store_group(&state("both", 0, vec![]), None, 0)
+            .await?
+    );
     assert_eq!(
         store.load_group("both").await?,
         Some(state("both", 0, vec![]))
@@ -464,14 +487,26 @@ pub async fn list_groups_is_ordered_union(backend: &dyn Backend) -> anyhow::Resu
     assert_eq!(store.list_groups().await?, vec![]);
     let topic = create(&*store, "orders", 1).await?;
     let offsets = [offset(topic.id, 0, 1, 1)];
-    assert!(store.store_group(&full_state("b-members", 1), None).await?);
+    assert!(
+        store
+            .store_group(&full_state("b-members", 1), None, 0)
+            .await?
+    );
     let mut empty = state("a-empty", 2, vec![]);
     empty.protocol_type = Some("connect".to_string());
-    assert!(store.store_group(&empty, None).await?);
-    assert!(store.commit_offsets("a-empty", Some(2), &offsets).await?);
-    assert!(store.commit_offsets("C-offsets", None, &offsets).await?);
-    assert!(store.commit_offsets("é-offsets", None, &offsets).await?);
-    assert!(store.commit_offsets("b-members", Some(1), &offsets).await?);
+    assert!(store.store_group(&empty, None, 0).await?);
+    assert!(
+        store
+            .commit_offsets("a-empty", Some(2), &offsets, 0)
+            .await?
+    );
+    assert!(store.commit_offsets("C-offsets", None, &offsets, 0).await?);
+    assert!(store.commit_offsets("é-offsets", None, &offsets, 0).await?);
+    assert!(
+        store
+            .commit_offsets("b-members", Some(1), &offsets, 0)
+            .await?
+    );
 
     let listing = |group_id: &str, protocol_type: Option<&str>, has_members| GroupListing {
         group_id: group_id.to_string(),
@@ -501,8 +536,8 @@ pub async fn delete_offsets_of_some_partitions(backend: &dyn Backend) -> anyhow:
         offset(orders.id, 2, 3, 1),
         offset(clicks.id, 0, 4, 1),
     ]);
-    assert!(store.commit_offsets("app", None, &all).await?);
-    assert!(store.commit_offsets("other", None, &all).await?);
+    assert!(store.commit_offsets("app", None, &all, 0).await?);
+    assert!(store.commit_offsets("other", None, &all, 0).await?);
 
     store
         .delete_offsets(
@@ -549,30 +584,42 @@ pub async fn expire_groups_removes_only_empty_idle_groups(
     // Expired: no members and only old offsets, or no offsets at all.
     assert!(
         store
-            .store_group(&state("empty-old", 3, vec![]), None)
+            .store_group(&state("empty-old", 3, vec![]), None, 0)
             .await?
     );
-    assert!(store.commit_offsets("empty-old", Some(3), &old).await?);
-    assert!(store.commit_offsets("offsets-old", None, &old).await?);
+    assert!(store.commit_offsets("empty-old", Some(3), &old, 0).await?);
+    assert!(store.commit_offsets("offsets-old", None, &old, 0).await?);
     assert!(
         store
-            .store_group(&state("empty-none", 1, vec![]), None)
+            .store_group(&state("empty-none", 1, vec![]), None, 0)
             .await?
     );
     // Kept: members, or one offset committed at or after the cutoff.
     assert!(
         store
-            .store_group(&full_state("members-old", 2), None)
+            .store_group(&full_state("members-old", 2), None, 0)
             .await?
     );
-    assert!(store.commit_offsets("members-old", Some(2), &old).await?);
     assert!(
         store
-            .store_group(&state("empty-fresh", 1, vec![]), None)
+            .commit_offsets("members-old", Some(2), &old, 0)
             .await?
     );
-    assert!(store.commit_offsets("empty-fresh", Some(1), &fresh).await?);
-    assert!(store.commit_offsets("offsets-fresh", None, &fresh).await?);
+    assert!(
+        store
+            .store_group(&state("empty-fresh", 1, vec![]), None, 0)
+            .await?
+    );
+    assert!(
+        store
+            .commit_offsets("empty-fresh", Some(1), &fresh, 0)
+            .await?
+    );
+    assert!(
+        store
+            .commit_offsets("offsets-fresh", None, &fresh, 0)
+            .await?
+    );
 
     assert_eq!(store.expire_groups(CUTOFF).await?, 3);
     assert_eq!(
@@ -609,9 +656,13 @@ pub async fn groups_survive_reopen(backend: &dyn Backend) -> anyhow::Result<()> 
     let mut offsets = vec![offset(topic.id, 0, 10, 1), offset(topic.id, 1, 20, 2)];
     offsets[0].metadata = Some(String::new());
     offsets[1].metadata = Some("ünïcode".to_string());
-    assert!(store.store_group(&group, None).await?);
-    assert!(store.commit_offsets("app", Some(7), &offsets).await?);
-    assert!(store.commit_offsets("simple", None, &offsets[..1]).await?);
+    assert!(store.store_group(&group, None, 0).await?);
+    assert!(store.commit_offsets("app", Some(7), &offsets, 0).await?);
+    assert!(
+        store
+            .commit_offsets("simple", None, &offsets[..1], 0)
+            .await?
+    );
     let listing = store.list_groups().await?;
     drop(store);
 
@@ -621,8 +672,8 @@ pub async fn groups_survive_reopen(backend: &dyn Backend) -> anyhow::Result<()> 
     assert_eq!(store.fetch_offsets("simple", None).await?, offsets[..1]);
     assert_eq!(store.list_groups().await?, listing);
     // The compare-and-set goes on from the stored generation.
-    assert!(!store.store_group(&group, None).await?);
-    assert!(store.store_group(&full_state("app", 8), Some(7)).await?);
+    assert!(!store.store_group(&group, None, 0).await?);
+    assert!(store.store_group(&full_state("app", 8), Some(7), 0).await?);
     Ok(())
 }
 
@@ -650,7 +701,7 @@ pub async fn offset_commits_during_topic_delete(backend: &dyn Backend) -> anyhow
                     offset(kept.id, 0, i, i),
                     offset(doomed.id, (partition + 1) % 4, i, i),
                 ];
-                anyhow::ensure!(store.commit_offsets(&group_id, None, &offsets).await?);
+                anyhow::ensure!(store.commit_offsets(&group_id, None, &offsets, 0).await?);
             }
             anyhow::Ok(())
         }));
@@ -694,7 +745,7 @@ pub async fn group_lag_joins_offsets_with_high_watermarks(
         offset(beta.id, 0, 3, 1),
         offset(alpha.id, 0, 0, 1),
     ];
-    assert!(store.commit_offsets("g", None, &offsets).await?);
+    assert!(store.commit_offsets("g", None, &offsets, 0).await?);
     let lag = |topic: &str, partition, committed_offset, high_watermark| PartitionLag {
         topic: topic.to_string(),
         partition,
@@ -716,5 +767,47 @@ pub async fn group_lag_joins_offsets_with_high_watermarks(
         store.group_lag("g").await?,
         vec![lag("beta", 0, 3, 10), lag("beta", 1, 4, 4)]
     );
+    Ok(())
+}
+
+pub async fn a_takeover_fences_the_previous_coordinator(
+    backend: &dyn Backend,
+) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    let topic = create(&*store, "fenced", 1).await?;
+    let one = [offset(topic.id, 0, 10, 1)];
+    // Agent A claims the group and writes it.
+    let a = store.claim_group("g").await?;
+    assert_eq!(a, 1);
+    let state = full_state("g", 1);
+    assert!(store.store_group(&state, None, a).await?);
+    assert!(store.commit_offsets("g", Some(1), &one, a).await?);
+    // Agent B takes it over; A still believes it coordinates the group and
+    // writes at the same generation: refused, state and offsets alike.
+    let b = store.claim_group("g").await?;
+    assert_eq!(b, 2);
+    assert!(!store.store_group(&state, Some(1), a).await?);
+    assert!(
+        !store
+            .commit_offsets("g", Some(1), &[offset(topic.id, 0, 99, 1)], a)
+            .await?
+    );
+    assert!(
+        !store
+            .commit_offsets("g", None, &[offset(topic.id, 0, 99, 1)], a)
+            .await?
+    );
+    assert_eq!(store.fetch_offsets("g", None).await?[0].offset, 10);
+    // B writes under its epoch.
+    assert!(
+        store
+            .commit_offsets("g", Some(1), &[offset(topic.id, 0, 20, 1)], b)
+            .await?
+    );
+    assert!(store.store_group(&state, Some(1), b).await?);
+    // Epochs never go back, even across a deletion of the group.
+    assert!(store.delete_group("g").await?);
+    assert_eq!(store.claim_group("g").await?, 3);
+    assert!(!store.store_group(&state, None, b).await?);
     Ok(())
 }

@@ -277,16 +277,29 @@ async fn only_the_owning_agent_serves_a_group_and_a_stale_one_steps_down() {
         Ok(())
     );
 
-    // Another coordinator moves the group on behind agent 1's back.
+    // Another agent takes the group over behind agent 1's back (both
+    // believe they coordinate it) and moves it on. Agent 1's writes at the
+    // generation it knows are refused from the takeover on, before the new
+    // coordinator writes anything.
+    let epoch = store.claim_group(&group).await.expect("claim");
+    assert_eq!(epoch, 2, "agent 1 claimed epoch 1 when it loaded the group");
     let mut moved = store
         .load_group(&group)
         .await
         .expect("load")
         .expect("stored");
+    let same_generation = moved.clone();
+    assert!(
+        !store
+            .store_group(&same_generation, Some(generation), 1)
+            .await
+            .expect("store"),
+        "a write under the old coordinator epoch is fenced"
+    );
     moved.generation += 1;
     assert!(
         store
-            .store_group(&moved, Some(generation))
+            .store_group(&moved, Some(generation), epoch)
             .await
             .expect("store")
     );
