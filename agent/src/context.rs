@@ -3,11 +3,10 @@
 use std::sync::Arc;
 
 use floe_metadata::MetadataStore;
-use tokio::sync::watch;
 
 use crate::cluster::registry::Registry;
 use crate::cluster::topics::Topics;
-use crate::fetch::LogReader;
+use crate::fetch::{LogReader, Watermarks};
 use crate::groups::Coordinator;
 use crate::metrics::Metrics;
 use crate::produce::Producer;
@@ -31,8 +30,8 @@ pub struct AgentContext {
     pub store: Arc<dyn MetadataStore>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
-    /// Bumped after each commit; long-polling fetches wait on it.
-    pub commits: Arc<watch::Sender<u64>>,
+    /// Wakes long-polling fetches when their partitions move.
+    pub watermarks: Arc<Watermarks>,
     /// Largest request frame accepted.
     pub max_frame_bytes: usize,
 }

@@ -1,9 +1,12 @@
 //! The read path: find the index rows covering an offset, read their bytes
 //! (from the segment cache or with ranged GETs), and hand out whole batches
-//! with their offsets patched in.
+//! with their offsets patched in; long-polling fetches wait on the
+//! partitions they read (`watermarks.rs`).
 
 mod cache;
 mod reader;
+mod watermarks;
 
 pub use cache::SegmentCache;
 pub use reader::{LEADER_EPOCH, LogReader, PartitionRead, TimestampHit};
+pub use watermarks::{Watch, Watermarks};

@@ -23,7 +23,6 @@ mod actor;
 pub mod coordinator;
 mod group;
 mod join;
-pub mod lag;
 mod member;
 mod rebalance;
 mod requests;

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -21,11 +21,11 @@ use crate::config::Config;
 use crate::context::AgentContext;
 use crate::error::{AgentError, Result};
 use crate::faults::{FaultSpec, Faults, FaultyMetadataStore, FaultyObjectStore};
-use crate::fetch::{LogReader, SegmentCache};
-use crate::groups::lag::export_lag;
+use crate::fetch::{LogReader, SegmentCache, Watermarks};
 use crate::groups::{Coordinator, GroupSettings};
 use crate::http::{self, HttpState};
 use crate::jobs::collector::{self, CollectorSettings};
+use crate::jobs::group_lag::export_lag;
 use crate::jobs::prune::{self, PruneSettings};
 use crate::jobs::retention::{self, RetentionSettings};
 use crate::kafka::serve_connection;
@@ -83,7 +83,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     }
     let storage = ObjectStorage::new(objects, metrics.clone());
     let cache = Arc::new(SegmentCache::new(config.cache_bytes, metrics.clone()));
-    let commits = Arc::new(watch::Sender::new(0u64));
+    let watermarks = Arc::new(Watermarks::default());
     let settings = FlushSettings {
         interval: Duration::from_millis(config.effective_flush_interval_ms()),
         flush_bytes: config.flush_bytes,
@@ -99,7 +99,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         store.clone(),
         storage.clone(),
         cache.clone(),
-        commits.clone(),
+        watermarks.clone(),
         metrics.clone(),
     );
     let (host, port) = config.advertised()?;
@@ -132,7 +132,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         groups,
         store,
         metrics: metrics.clone(),
-        commits,
+        watermarks,
         max_frame_bytes: config.max_frame_bytes,
     });
 

@@ -49,9 +49,14 @@ use crate::{
 /// sqlx serialises migrations with an advisory lock.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// Connections per store. Commits hold one for a single round trip; the
-/// machines have 2 cores.
+/// Connections per store for everything but commits; the machines have 2
+/// cores.
 const POOL_SIZE: u32 = 8;
+
+/// Connections reserved for segment commits, so that reads (every
+/// long-polling fetch asks the store) never make a commit wait for a
+/// connection. An agent commits one segment at a time.
+const COMMIT_POOL_SIZE: u32 = 2;
 
 /// How long a pooled connection may sit idle and still be handed out
 /// without a ping first. sqlx pings every connection it hands out by
@@ -78,6 +83,8 @@ const MAX_ATTEMPTS: u32 = 5;
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// The connections of segment commits ([`COMMIT_POOL_SIZE`]).
+    commit_pool: PgPool,
     /// Notifies listeners after commits; shared by the clones.
     notifier: Arc<notifications::Notifier>,
 }
@@ -102,29 +109,41 @@ impl PostgresStore {
                 ("synchronous_commit", "on"),
                 ("statement_timeout", statement_timeout.as_str()),
             ]);
-        let pool = PgPoolOptions::new()
-            .max_connections(POOL_SIZE)
-            .test_before_acquire(false)
-            .before_acquire(|connection, metadata| {
-                Box::pin(async move {
-                    if metadata.idle_for >= PING_IF_IDLE_FOR {
-                        connection.ping().await?;
-                    }
-                    Ok(true)
-                })
-            })
-            .connect_with(options)
+        let pool = pool_options(POOL_SIZE)
+            .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
+        let commit_pool = pool_options(COMMIT_POOL_SIZE).connect_lazy_with(options);
         let notifier = Arc::new(notifications::Notifier::start(pool.clone()));
-        Ok(PostgresStore { pool, notifier })
+        Ok(PostgresStore {
+            pool,
+            commit_pool,
+            notifier,
+        })
     }
 
     /// Closes every connection, waiting for them to finish. Later calls on
     /// this store (or its clones) fail.
     pub async fn close(&self) {
+        self.commit_pool.close().await;
         self.pool.close().await;
     }
+}
+
+/// A pool of `size` connections, pinged before use only after sitting idle
+/// ([`PING_IF_IDLE_FOR`]).
+fn pool_options(size: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(size)
+        .test_before_acquire(false)
+        .before_acquire(|connection, metadata| {
+            Box::pin(async move {
+                if metadata.idle_for >= PING_IF_IDLE_FOR {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// Runs `attempt` until it succeeds, fails with an error retrying cannot
@@ -182,7 +201,7 @@ impl MetadataStore for PostgresStore {
     }
 
     async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {
-        let committed = commit::commit_segment(&self.pool, commit).await?;
+        let committed = commit::commit_segment(&self.commit_pool, commit).await?;
         if committed.notify {
             self.notifier.committed(commit.segment_id);
         }

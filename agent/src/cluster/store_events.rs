@@ -44,6 +44,6 @@ pub async fn follow(ctx: Arc<AgentContext>, poll: Duration, stop: CancellationTo
             _ = tick.tick(), if can_notify => {}
             _ = stop.cancelled() => return,
         }
-        ctx.commits.send_modify(|n| *n += 1);
+        ctx.watermarks.wake_all();
     }
 }

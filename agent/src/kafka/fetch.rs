@@ -13,11 +13,11 @@ use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, Partition
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
 use tokio::time::Instant;
 
-use super::bounds::{self, Bounds};
+use super::bounds;
 use super::error_codes;
 use super::fetch_frame::FetchAnswer;
 use crate::context::AgentContext;
-use floe_metadata::Topic;
+use floe_metadata::{Topic, TopicId};
 
 const UNKNOWN: i16 = ResponseError::UnknownTopicOrPartition.code();
 
@@ -26,6 +26,10 @@ const MAX_WAIT_CAP: Duration = Duration::from_secs(60);
 
 /// Record data read, by (topic index, partition index) in the response.
 type Records = HashMap<(usize, usize), Vec<Bytes>>;
+
+/// A topic of the request as looked up: `None` if it does not exist, or
+/// the error code of the lookup.
+type Resolved = Result<Option<Arc<Topic>>, i16>;
 
 /// Serves a Fetch request. Floe keeps no fetch sessions (KIP-227): it
 /// answers session id 0, which tells clients to send full requests, and
@@ -44,10 +48,16 @@ pub async fn handle(ctx: &AgentContext, req: FetchRequest, version: i16) -> Fetc
     let deadline = Instant::now() + wait;
     let min_bytes = usize::try_from(req.min_bytes).unwrap_or(0);
     let max_bytes = usize::try_from(req.max_bytes).unwrap_or(0);
-    let mut commits = ctx.commits.subscribe();
+    let resolved = resolve(ctx, &req.topics).await;
+    // Watched from before the first read, so a commit landing between a
+    // read and the wait after it is not missed.
+    let mut watch = ctx
+        .watermarks
+        .watch(&existing_partitions(&req.topics, &resolved));
     loop {
-        commits.borrow_and_update();
-        let (responses, records, bytes, errors) = read_all(ctx, &req.topics, max_bytes).await;
+        watch.seen();
+        let (responses, records, bytes, errors) =
+            read_all(ctx, &req.topics, &resolved, max_bytes).await;
         if bytes >= min_bytes.max(1) || errors || Instant::now() >= deadline {
             ctx.metrics.fetch_bytes.inc_by(bytes as u64);
             return FetchAnswer {
@@ -57,9 +67,19 @@ pub async fn handle(ctx: &AgentContext, req: FetchRequest, version: i16) -> Fetc
                 records,
             };
         }
-        // Woken by the next commit on this agent, or the deadline.
-        let _ = tokio::time::timeout_at(deadline, commits.changed()).await;
+        // Woken by a commit to one of the partitions, or the deadline.
+        watch.until_moved(deadline).await;
     }
+}
+
+/// The topics asked for, each looked up once per request.
+async fn resolve(ctx: &AgentContext, topics: &[FetchTopic]) -> Vec<Resolved> {
+    let mut resolved = Vec::with_capacity(topics.len());
+    for t in topics {
+        let topic = ctx.topics.get(t.topic.as_str()).await;
+        resolved.push(topic.map_err(|e| error_codes::for_agent(&e)));
+    }
+    resolved
 }
 
 /// Reads every requested partition once. Returns the topics, their record
@@ -69,19 +89,15 @@ pub async fn handle(ctx: &AgentContext, req: FetchRequest, version: i16) -> Fetc
 async fn read_all(
     ctx: &AgentContext,
     topics: &[FetchTopic],
+    resolved: &[Resolved],
     max_bytes: usize,
 ) -> (Vec<FetchableTopicResponse>, Records, usize, bool) {
-    let mut resolved = Vec::with_capacity(topics.len());
-    for t in topics {
-        let topic = ctx.topics.get(t.topic.as_str()).await;
-        resolved.push(topic.map_err(|e| error_codes::for_agent(&e)));
-    }
-    let bounds = all_bounds(ctx, topics, &resolved).await;
+    let bounds = bounds::read(ctx, existing_partitions(topics, resolved)).await;
     let mut total = 0usize;
     let mut errors = false;
     let mut out = Vec::with_capacity(topics.len());
     let mut records = Records::new();
-    for (ti, (t, topic)) in topics.iter().zip(&resolved).enumerate() {
+    for (ti, (t, topic)) in topics.iter().zip(resolved).enumerate() {
         let mut partitions = Vec::with_capacity(t.partitions.len());
         for (pi, p) in t.partitions.iter().enumerate() {
             let data = PartitionData::default().with_partition_index(p.partition);
@@ -145,13 +161,9 @@ async fn read_all(
     (out, records, total, errors)
 }
 
-/// The bounds of every existing partition asked for, in one store call.
-async fn all_bounds(
-    ctx: &AgentContext,
-    topics: &[FetchTopic],
-    resolved: &[Result<Option<Arc<Topic>>, i16>],
-) -> Result<Bounds, i16> {
-    let asked = topics
+/// Every partition asked for that exists (as the topic cache sees it).
+fn existing_partitions(topics: &[FetchTopic], resolved: &[Resolved]) -> Vec<(TopicId, i32)> {
+    topics
         .iter()
         .zip(resolved)
         .filter_map(|(t, topic)| match topic {
@@ -164,6 +176,5 @@ async fn all_bounds(
                 .filter(|p| (0..topic.partitions).contains(&p.partition))
                 .map(|p| (topic.id, p.partition))
         })
-        .collect();
-    bounds::read(ctx, asked).await
+        .collect()
 }

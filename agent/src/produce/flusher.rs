@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use floe_metadata::{BatchEntry, BatchOutcome, CommitEntry, MetadataStore, SegmentCommit};
-use tokio::sync::{Notify, Semaphore, mpsc, watch};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::commit::{CommitResult, CommitRetry, commit_until_known};
 use super::pending::{FlushError, PendingSegment, Producer, SealedBatch, SealedSegment, Shared};
-use crate::fetch::{LEADER_EPOCH, SegmentCache};
+use crate::fetch::{LEADER_EPOCH, SegmentCache, Watermarks};
 use crate::metrics::Metrics;
 use crate::segment::batch::patch_offsets;
 use crate::segment::{FooterEntry, encode_segment};
@@ -72,7 +72,7 @@ struct Deps {
     store: Arc<dyn MetadataStore>,
     storage: ObjectStorage,
     cache: Arc<SegmentCache>,
-    commits: Arc<watch::Sender<u64>>,
+    watermarks: Arc<Watermarks>,
     metrics: Arc<Metrics>,
     commit_retry: CommitRetry,
     /// Fires at shutdown: commits stop retrying soon after.
@@ -83,13 +83,14 @@ struct Deps {
 
 impl Flusher {
     /// Starts the flusher and returns it with the producers' handle.
-    /// `commits` is bumped after every commit, to wake long-polling fetches.
+    /// `watermarks` hears of every partition a commit appended to, to wake
+    /// long-polling fetches.
     pub fn start(
         settings: FlushSettings,
         store: Arc<dyn MetadataStore>,
         storage: ObjectStorage,
         cache: Arc<SegmentCache>,
-        commits: Arc<watch::Sender<u64>>,
+        watermarks: Arc<Watermarks>,
         metrics: Arc<Metrics>,
     ) -> (Self, Producer) {
         let shared = Arc::new(Shared {
@@ -107,7 +108,7 @@ impl Flusher {
             store,
             storage,
             cache,
-            commits,
+            watermarks,
             metrics,
             commit_retry: settings.commit_retry,
             shutdown: cancel.clone(),
@@ -343,8 +344,19 @@ async fn commit(uploaded: Uploaded, behind_failure: bool, deps: &Deps) -> bool {
             warn!(error = %e, "flush failed; producers get a retriable error");
         }
     }
+    if let Ok(outcomes) = &outcome {
+        let moved = entries
+            .iter()
+            .zip(outcomes)
+            .filter_map(|(entry, outcomes)| {
+                outcomes
+                    .iter()
+                    .any(|o| matches!(o, BatchOutcome::Appended { .. }))
+                    .then_some((entry.topic_id, entry.partition))
+            });
+        deps.watermarks.advanced(moved);
+    }
     answer(batches, outcome);
-    deps.commits.send_modify(|n| *n += 1);
     deps.metrics.pending_bytes.sub(bytes as i64);
     drop(permit);
     committed

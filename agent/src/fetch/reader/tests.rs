@@ -8,7 +8,6 @@ use bytes::Bytes;
 use floe_metadata::{NewTopic, SqliteStore};
 use kafka_protocol::records::{Compression, RecordBatchDecoder};
 use object_store::memory::InMemory;
-use tokio::sync::watch;
 
 use super::*;
 use crate::metrics::Metrics;
@@ -86,7 +85,7 @@ async fn write_log(flushes: usize, batches: usize) -> Log {
         store.clone(),
         storage.clone(),
         warm.clone(),
-        Arc::new(watch::channel(0).0),
+        Arc::new(crate::fetch::Watermarks::default()),
         metrics.clone(),
     );
     let mut next = 0;

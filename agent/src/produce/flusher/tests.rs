@@ -8,7 +8,7 @@ use std::time::Duration;
 use floe_metadata::{MetadataStore, NewTopic, SqliteStore, TopicId};
 use kafka_protocol::records::Compression;
 use object_store::memory::InMemory;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::oneshot;
 
 use super::*;
 use crate::faults::{Fault, FaultSpec, Faults, FaultyMetadataStore, FaultyObjectStore};
@@ -61,7 +61,7 @@ async fn rig(spec: FaultSpec, window: Duration) -> Rig {
         Arc::new(FaultyMetadataStore::new(store.clone(), faults.clone())),
         ObjectStorage::new(objects, metrics.clone()),
         Arc::new(SegmentCache::new(64 << 20, metrics.clone())),
-        Arc::new(watch::channel(0).0),
+        Arc::new(crate::fetch::Watermarks::default()),
         metrics.clone(),
     );
     Rig {

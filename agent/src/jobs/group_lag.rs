@@ -14,8 +14,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use super::GroupStatus;
 use crate::context::AgentContext;
+use crate::groups::GroupStatus;
 use crate::jobs::periodic::Ticks;
 
 /// The label values of one lag sample: group, topic, partition.
