@@ -60,6 +60,7 @@ pub fn for_flush(err: &FlushError) -> i16 {
         FlushError::ShuttingDown => ResponseError::NotLeaderOrFollower,
         FlushError::OutOfOrderSequence => ResponseError::OutOfOrderSequenceNumber,
         FlushError::InvalidProducerEpoch => ResponseError::InvalidProducerEpoch,
+        FlushError::InvalidRecord => ResponseError::InvalidRecord,
     };
     e.code()
 }

@@ -33,6 +33,10 @@ pub enum FlushError {
     /// The idempotent producer's epoch is older than one already seen.
     #[error("invalid producer epoch")]
     InvalidProducerEpoch,
+    /// The metadata store refused the batch's fields (the edge should have
+    /// refused it first).
+    #[error("invalid record")]
+    InvalidRecord,
 }
 
 /// The base offset given to an appended set of batches, or why not.
