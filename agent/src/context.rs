@@ -11,6 +11,7 @@ use crate::fetch::LogReader;
 use crate::groups::Coordinator;
 use crate::metrics::Metrics;
 use crate::produce::Producer;
+use crate::segment::batch::TimestampLimits;
 
 /// Shared by all connections of one agent.
 #[derive(Debug)]
@@ -35,4 +36,6 @@ pub struct AgentContext {
     pub commits: Arc<watch::Sender<u64>>,
     /// Largest request frame accepted.
     pub max_frame_bytes: usize,
+    /// The timestamp window of topics that set none of their own.
+    pub timestamp_limits: TimestampLimits,
 }

@@ -7,4 +7,4 @@ mod flusher;
 mod pending;
 
 pub use flusher::{FlushSettings, Flusher};
-pub use pending::{AppendOutcome, FlushError, Producer};
+pub use pending::{AppendOutcome, AppendTime, FlushError, Producer, retention_timestamp};

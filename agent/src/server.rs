@@ -126,6 +126,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         metrics: metrics.clone(),
         commits,
         max_frame_bytes: config.max_frame_bytes,
+        timestamp_limits: config.timestamp_limits(),
     });
 
     let background_stop = CancellationToken::new();
