@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AgentError, Result};
+use crate::segment::batch::TimestampLimits;
 
 /// Everything `floe serve` can be told. Field names are the TOML keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,6 +100,16 @@ pub struct Config {
     /// keeps every record (Kafka's broker default is 7 days; Floe keeps
     /// data until told otherwise).
     pub default_retention_ms: i64,
+    /// Largest age of a CreateTime timestamp accepted from producers, for
+    /// topics without a `message.timestamp.before.max.ms` of their own
+    /// (Kafka's `log.message.timestamp.before.max.ms`; 4.x default: no
+    /// limit).
+    pub message_timestamp_before_max_ms: i64,
+    /// Largest lead of a CreateTime timestamp over the agent's clock, for
+    /// topics without a `message.timestamp.after.max.ms` of their own
+    /// (Kafka's `log.message.timestamp.after.max.ms`; 4.x default: one
+    /// hour). Retention believes timestamps up to this far ahead.
+    pub message_timestamp_after_max_ms: i64,
 }
 
 impl Default for Config {
@@ -133,6 +144,8 @@ impl Default for Config {
             fault_injection: None,
             retention_check_interval_ms: 300_000,
             default_retention_ms: -1,
+            message_timestamp_before_max_ms: TimestampLimits::default().before_max_ms,
+            message_timestamp_after_max_ms: TimestampLimits::default().after_max_ms,
         }
     }
 }
@@ -242,10 +255,23 @@ impl Config {
         if let Some(spec) = &self.fault_injection {
             crate::faults::FaultSpec::parse(spec).map_err(|e| AgentError::Config(e.to_string()))?;
         }
+        if self.message_timestamp_before_max_ms < 0 || self.message_timestamp_after_max_ms < 0 {
+            return fail(
+                "message_timestamp_before_max_ms and message_timestamp_after_max_ms must not be negative",
+            );
+        }
         if self.max_pending_bytes < self.flush_bytes {
             return fail("max_pending_bytes must be at least flush_bytes");
         }
         self.advertised().map(|_| ())
+    }
+
+    /// The timestamp window of topics that set none of their own.
+    pub fn timestamp_limits(&self) -> TimestampLimits {
+        TimestampLimits {
+            before_max_ms: self.message_timestamp_before_max_ms,
+            after_max_ms: self.message_timestamp_after_max_ms,
+        }
     }
 
     /// The configuration as TOML with secrets in URLs masked, for the

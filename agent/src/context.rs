@@ -10,6 +10,7 @@ use crate::fetch::{LogReader, Watermarks};
 use crate::groups::Coordinator;
 use crate::metrics::Metrics;
 use crate::produce::Producer;
+use crate::segment::batch::TimestampLimits;
 
 /// Shared by all connections of one agent.
 #[derive(Debug)]
@@ -34,4 +35,6 @@ pub struct AgentContext {
     pub watermarks: Arc<Watermarks>,
     /// Largest request frame accepted.
     pub max_frame_bytes: usize,
+    /// The timestamp window of topics that set none of their own.
+    pub timestamp_limits: TimestampLimits,
 }

@@ -75,6 +75,14 @@ struct ServeArgs {
     /// Availability zone of this agent.
     #[arg(long, env = "FLOE_ZONE")]
     zone: Option<String>,
+    /// Largest age of a producer's CreateTime timestamp, for topics without
+    /// a message.timestamp.before.max.ms [default: 9223372036854775807, no limit].
+    #[arg(long, env = "FLOE_MESSAGE_TIMESTAMP_BEFORE_MAX_MS")]
+    message_timestamp_before_max_ms: Option<i64>,
+    /// Largest lead of a producer's CreateTime timestamp over the clock, for
+    /// topics without a message.timestamp.after.max.ms [default: 3600000].
+    #[arg(long, env = "FLOE_MESSAGE_TIMESTAMP_AFTER_MAX_MS")]
+    message_timestamp_after_max_ms: Option<i64>,
 }
 
 impl ServeArgs {
@@ -97,7 +105,9 @@ impl ServeArgs {
             data_dir,
             flush_bytes,
             default_partitions,
-            auto_create_topics
+            auto_create_topics,
+            message_timestamp_before_max_ms,
+            message_timestamp_after_max_ms
         );
         set_optional!(
             advertised_addr,

@@ -9,4 +9,4 @@ mod pending;
 
 pub use commit::{COMMIT_ATTEMPT_TIMEOUT, CommitRetry};
 pub use flusher::{FlushSettings, Flusher};
-pub use pending::{AppendOutcome, FlushError, Producer};
+pub use pending::{AppendOutcome, AppendTime, FlushError, Producer, retention_timestamp};

@@ -134,6 +134,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         metrics: metrics.clone(),
         watermarks,
         max_frame_bytes: config.max_frame_bytes,
+        timestamp_limits: config.timestamp_limits(),
     });
 
     let wake_stop = CancellationToken::new();

@@ -15,6 +15,8 @@ const UNKNOWN_PARTITION: &str = "unknown_partition";
 const OUT_OF_ORDER_SEQUENCE: &str = "out_of_order_sequence";
 /// `segment_outcomes.outcome` of [`BatchOutcome::InvalidProducerEpoch`].
 const INVALID_PRODUCER_EPOCH: &str = "invalid_producer_epoch";
+/// `segment_outcomes.outcome` of [`BatchOutcome::InvalidRecord`].
+const INVALID_RECORD: &str = "invalid_record";
 
 /// One stored outcome: the batch's place in the commit, its kind and the
 /// base offset of an appended or duplicate batch.
@@ -86,6 +88,7 @@ pub(crate) fn to_stored(outcome: BatchOutcome) -> (&'static str, Option<i64>) {
         BatchOutcome::UnknownPartition => (UNKNOWN_PARTITION, None),
         BatchOutcome::OutOfOrderSequence => (OUT_OF_ORDER_SEQUENCE, None),
         BatchOutcome::InvalidProducerEpoch => (INVALID_PRODUCER_EPOCH, None),
+        BatchOutcome::InvalidRecord => (INVALID_RECORD, None),
     }
 }
 
@@ -102,6 +105,7 @@ fn from_stored(kind: &str, base_offset: Option<i64>) -> Result<BatchOutcome> {
         UNKNOWN_PARTITION => Ok(BatchOutcome::UnknownPartition),
         OUT_OF_ORDER_SEQUENCE => Ok(BatchOutcome::OutOfOrderSequence),
         INVALID_PRODUCER_EPOCH => Ok(BatchOutcome::InvalidProducerEpoch),
+        INVALID_RECORD => Ok(BatchOutcome::InvalidRecord),
         other => Err(MetadataError::Corrupt(format!(
             "unknown commit outcome {other:?}"
         ))),

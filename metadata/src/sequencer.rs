@@ -4,11 +4,14 @@
 //!
 //! The SQLite store plans each entry with [`plan_entry`] and writes the plan.
 //! The Postgres store runs the same rules inside its PL/pgSQL function
-//! `floe_commit_segment` (`migrations/postgres/0002_commit_segment.sql`), so that a
-//! commit is one round trip; the contract suite checks that both agree.
+//! `floe_commit_segment` (`migrations/postgres/0002_commit_segment.sql`,
+//! wrapped by `0006_commit_refuses_batches.sql` to refuse invalid batches one
+//! by one), so that a commit is one round trip; the contract suite checks
+//! that both agree.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
+use crate::validate::batch_is_valid;
 use crate::{BatchOutcome, CommitEntry, MetadataError, ProducerBatch, Result};
 
 /// Batches remembered per producer and partition, as Kafka's brokers do.
@@ -128,7 +131,9 @@ pub(crate) struct EntryPlan {
 /// Plans the commit of `entry` to a partition whose high watermark is
 /// `next_offset`. `histories` holds the stored history of every producer of
 /// the entry that has one on this partition; it is updated in place, batch
-/// by batch, so a later batch of a producer sees the earlier ones.
+/// by batch, so a later batch of a producer sees the earlier ones. A batch
+/// whose own fields are refused ([`batch_is_valid`]) is
+/// [`BatchOutcome::InvalidRecord`] and is skipped as if it were not there.
 pub(crate) fn plan_entry(
     entry: &CommitEntry,
     mut next_offset: i64,
@@ -140,6 +145,11 @@ pub(crate) fn plan_entry(
     // Whether the last batch was appended (so the next one may extend its row).
     let mut run_open = false;
     for batch in &entry.batches {
+        if !batch_is_valid(batch) {
+            run_open = false;
+            outcomes.push(BatchOutcome::InvalidRecord);
+            continue;
+        }
         let verdict = match &batch.producer {
             None => Verdict::Accept { reset: false },
             Some(producer) => check(
@@ -302,5 +312,41 @@ mod tests {
         assert_eq!(plan.next_offset, 108);
         assert_eq!(plan.changed, BTreeSet::from([7]));
         assert_eq!(histories[&7].batches.len(), 2);
+    }
+
+    #[test]
+    fn invalid_batches_are_refused_alone() {
+        let entry = CommitEntry {
+            topic_id: uuid::Uuid::nil(),
+            partition: 0,
+            batches: vec![
+                batch(0, Some((7, 0, 0))),
+                batch(10, Some((7, -1, 2))),
+                batch(20, Some((8, 0, -5))),
+                batch(30, Some((7, 0, 2))),
+                batch(40, None),
+            ],
+        };
+        let mut histories = HashMap::new();
+        let plan = plan_entry(&entry, 0, &mut histories).unwrap();
+        assert_eq!(
+            plan.outcomes,
+            vec![
+                BatchOutcome::Appended { base_offset: 0 },
+                BatchOutcome::InvalidRecord,
+                BatchOutcome::InvalidRecord,
+                BatchOutcome::Appended { base_offset: 2 },
+                BatchOutcome::Appended { base_offset: 4 },
+            ]
+        );
+        // The refused batches' bytes split the rows; producer 8 is unknown.
+        let ranges: Vec<_> = plan
+            .rows
+            .iter()
+            .map(|row| (row.base_offset, row.byte_offset, row.byte_len))
+            .collect();
+        assert_eq!(ranges, vec![(0, 0, 10), (2, 30, 20)]);
+        assert_eq!(plan.changed, BTreeSet::from([7]));
+        assert!(!histories.contains_key(&8));
     }
 }

@@ -113,6 +113,11 @@ pub enum BatchOutcome {
     /// The batch's producer epoch is older than one already seen for this
     /// producer and partition (INVALID_PRODUCER_EPOCH); nothing was indexed.
     InvalidProducerEpoch,
+    /// The batch's own fields are refused (INVALID_RECORD): a negative
+    /// producer id, epoch or base sequence, or an offset count outside 1 to
+    /// 2^31. Nothing was indexed; the other batches of the commit are
+    /// judged as if it were not there.
+    InvalidRecord,
 }
 
 /// A partition's bounds.

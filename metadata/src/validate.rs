@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use crate::convert::to_i64;
-use crate::{MetadataError, NewTopic, Result, SegmentCommit};
+use crate::{BatchEntry, MetadataError, NewTopic, Result, SegmentCommit};
 
 /// Longest topic name Kafka accepts.
 const MAX_TOPIC_NAME_LEN: usize = 249;
@@ -52,11 +52,15 @@ pub(crate) fn new_topic(topic: &NewTopic) -> Result<()> {
     Ok(())
 }
 
-/// Checks a segment commit before anything is written: every entry has at
-/// least one batch, no partition appears twice, every batch takes 1 to 2^31
-/// offsets, the batches of an entry are in increasing byte order without
-/// overlapping, producer fields are non-negative, and every size fits the
-/// databases' 64-bit signed integers.
+/// Checks the shape of a segment commit before anything is written: every
+/// entry has at least one batch, no partition appears twice, the batches of
+/// an entry are in increasing byte order without overlapping, and every
+/// size fits the databases' 64-bit signed integers. These are the agent's
+/// own layout of the file: a failure is a bug, and fails the commit.
+///
+/// What a producer put in a batch's header is judged batch by batch
+/// instead ([`batch_is_valid`]): one bad batch is refused on its own and
+/// never fails the other batches of its segment.
 pub(crate) fn segment_commit(commit: &SegmentCommit) -> Result<()> {
     to_i64(commit.size, "segment size")?;
     let mut seen = HashSet::with_capacity(commit.entries.len());
@@ -75,12 +79,6 @@ pub(crate) fn segment_commit(commit: &SegmentCommit) -> Result<()> {
         }
         let mut previous_end: Option<u64> = None;
         for batch in &entry.batches {
-            if !(1..=MAX_OFFSET_COUNT).contains(&batch.offset_count) {
-                return Err(MetadataError::Invalid(format!(
-                    "batch of {partition} takes {} offsets; 1 to {MAX_OFFSET_COUNT} are allowed",
-                    batch.offset_count
-                )));
-            }
             let end = batch
                 .byte_offset
                 .checked_add(batch.byte_len)
@@ -97,19 +95,22 @@ pub(crate) fn segment_commit(commit: &SegmentCommit) -> Result<()> {
                 )));
             }
             previous_end = Some(end);
-            if let Some(producer) = batch.producer
-                && (producer.producer_id < 0
-                    || producer.producer_epoch < 0
-                    || producer.base_sequence < 0)
-            {
-                return Err(MetadataError::Invalid(format!(
-                    "batch of {partition} has a negative producer id, epoch or sequence: \
-                     {producer:?}"
-                )));
-            }
         }
     }
     Ok(())
+}
+
+/// Whether the store takes a batch's own fields: it takes 1 to 2^31
+/// offsets, and an idempotent producer's id, epoch and base sequence are
+/// non-negative. A batch that fails is refused as
+/// [`crate::BatchOutcome::InvalidRecord`]; the Postgres function
+/// (`migrations/postgres/0006_commit_refuses_batches.sql`) applies the same
+/// rule.
+pub(crate) fn batch_is_valid(batch: &BatchEntry) -> bool {
+    (1..=MAX_OFFSET_COUNT).contains(&batch.offset_count)
+        && batch.producer.is_none_or(|producer| {
+            producer.producer_id >= 0 && producer.producer_epoch >= 0 && producer.base_sequence >= 0
+        })
 }
 
 /// Longest advertised host or zone name accepted (DNS names are at most

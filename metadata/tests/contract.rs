@@ -56,6 +56,7 @@ macro_rules! contract_suite {
                 commit::recommit_of_same_segment_is_idempotent,
                 commit::commit_to_deleted_topic_skips_only_that_entry,
                 commit::invalid_commit_changes_nothing,
+                commit::bad_batch_is_refused_alone,
                 commit::empty_commit_is_recorded,
                 idempotence::duplicate_keeps_its_first_offset,
                 idempotence::last_five_batches_are_remembered,

@@ -58,11 +58,27 @@ pub fn idempotent_batch(records: &[TestRecord], producer: Idempotence) -> Result
     encode(records, Compression::None, Some(producer))
 }
 
+/// Encodes `records` as one uncompressed v2 batch of a transactional
+/// producer.
+pub fn transactional_batch(records: &[TestRecord], producer: Idempotence) -> Result<Bytes> {
+    encode_with(records, Compression::None, Some(producer), true)
+}
+
 /// Encodes `records` as one v2 batch.
 fn encode(
     records: &[TestRecord],
     compression: Compression,
     producer: Option<Idempotence>,
+) -> Result<Bytes> {
+    encode_with(records, compression, producer, false)
+}
+
+/// Encodes `records` as one v2 batch, transactional or not.
+fn encode_with(
+    records: &[TestRecord],
+    compression: Compression,
+    producer: Option<Idempotence>,
+    transactional: bool,
 ) -> Result<Bytes> {
     if records.is_empty() {
         bail!("a batch needs at least one record");
@@ -76,7 +92,7 @@ fn encode(
             // the same; without a producer this gives the batch base sequence -1.
             let base_sequence = producer.map_or(-1, |p| p.base_sequence);
             Record {
-                transactional: false,
+                transactional,
                 control: false,
                 delete_horizon: false,
                 partition_leader_epoch: -1,

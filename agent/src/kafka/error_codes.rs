@@ -48,6 +48,15 @@ pub fn for_batch(err: &BatchError) -> i16 {
         BatchError::Truncated | BatchError::CorruptCrc => ResponseError::CorruptMessage,
         // Kafka's answer to Produce v3+ with an older message format.
         BatchError::UnsupportedMagic(_) | BatchError::Invalid(_) => ResponseError::InvalidRecord,
+        BatchError::InvalidProducerEpoch { .. } => ResponseError::InvalidProducerEpoch,
+        // What Kafka's log answers a transactional batch no ongoing
+        // transaction covers (its KIP-890 verification found none): Floe
+        // has no transaction coordinator, so no transaction is ever
+        // ongoing.
+        BatchError::Transactional => ResponseError::InvalidTxnState,
+        BatchError::LogAppendTime | BatchError::TimestampOutOfRange { .. } => {
+            ResponseError::InvalidTimestamp
+        }
     };
     e.code()
 }
@@ -61,6 +70,7 @@ pub fn for_flush(err: &FlushError) -> i16 {
         FlushError::OutOfOrderSequence => ResponseError::OutOfOrderSequenceNumber,
         FlushError::InvalidProducerEpoch => ResponseError::InvalidProducerEpoch,
         FlushError::OutcomeUnknown => ResponseError::RequestTimedOut,
+        FlushError::InvalidRecord => ResponseError::InvalidRecord,
     };
     e.code()
 }

@@ -1,20 +1,35 @@
 //! Produce: validate each partition's batches, append them to the pending
 //! segment in request order, and answer once their flush is committed.
+//!
+//! The edge refuses what Kafka refuses, partition by partition, before
+//! anything reaches the pending segment, so that one producer's bad batch
+//! is its own error and never fails a flush shared with others: the batch
+//! checks of [`validate_produced`] and [`check_timestamps`] (with the
+//! topic's `message.timestamp.before.max.ms` / `after.max.ms`), plus the
+//! request-wide checks Kafka makes first (transactional batches without a
+//! transactional id, `acks` other than 0, 1 and -1).
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use floe_metadata::Topic;
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::produce_request::PartitionProduceData;
-use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::produce_response::{
+    BatchIndexAndErrorMessage, PartitionProduceResponse, TopicProduceResponse,
+};
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
+use kafka_protocol::protocol::StrBytes;
 use tokio::sync::oneshot;
 
 use super::error_codes;
 use crate::context::AgentContext;
-use crate::produce::{AppendOutcome, FlushError};
-use crate::segment::batch::validate_produced;
+use crate::produce::{AppendOutcome, AppendTime, FlushError};
+use crate::segment::batch::{
+    BatchError, BatchHeader, TimestampLimits, check_timestamps, validate_produced,
+};
+use crate::wall_clock;
 
 /// Shortest wait for a flush, whatever `timeout_ms` the client sent: a flush
 /// takes at least the flush interval.
@@ -23,11 +38,79 @@ const MIN_PRODUCE_WAIT: Duration = Duration::from_secs(1);
 const ZSTD_MIN_VERSION: i16 = 7;
 const COMPRESSION_MASK: i16 = 0x07;
 const ZSTD: i16 = 4;
+/// Kafka's topic config names of the timestamp window (KIP-937).
+const TIMESTAMP_BEFORE_MAX_MS: &str = "message.timestamp.before.max.ms";
+const TIMESTAMP_AFTER_MAX_MS: &str = "message.timestamp.after.max.ms";
 
 /// One partition's fate after admission.
 enum Admitted {
     Waiting(i32, oneshot::Receiver<AppendOutcome>),
     Refused(i32, i16),
+    /// Refused by a check of its batch, which says why.
+    Invalid(i32, BatchError),
+}
+
+/// The code every partition gets when the whole request is refused, if it
+/// is: as Kafka, a transactional batch in a request without a
+/// transactional id is TRANSACTIONAL_ID_AUTHORIZATION_FAILED (checked
+/// first), and `acks` other than 0, 1 and -1 is INVALID_REQUIRED_ACKS.
+fn request_refusal(req: &ProduceRequest) -> Option<i16> {
+    if req.transactional_id.is_none() {
+        let transactional = req.topic_data.iter().any(|topic| {
+            topic.partition_data.iter().any(|p| {
+                p.records
+                    .as_deref()
+                    .and_then(|records| BatchHeader::parse(records).ok())
+                    .is_some_and(|header| header.is_transactional())
+            })
+        });
+        if transactional {
+            return Some(ResponseError::TransactionalIdAuthorizationFailed.code());
+        }
+    }
+    (!(-1..=1).contains(&req.acks)).then(|| ResponseError::InvalidRequiredAcks.code())
+}
+
+/// The timestamp window of `topic`: its own configs, else the agent's
+/// defaults. A value that does not parse (Floe does not check topic
+/// configs at creation) leaves the default in force.
+fn timestamp_limits(topic: &Topic, defaults: TimestampLimits) -> TimestampLimits {
+    let read = |key: &str, default: i64| {
+        topic
+            .config
+            .get(key)
+            .and_then(|value| value.trim().parse::<i64>().ok())
+            .filter(|ms| *ms >= 0)
+            .unwrap_or(default)
+    };
+    TimestampLimits {
+        before_max_ms: read(TIMESTAMP_BEFORE_MAX_MS, defaults.before_max_ms),
+        after_max_ms: read(TIMESTAMP_AFTER_MAX_MS, defaults.after_max_ms),
+    }
+}
+
+/// A partition's answer to a batch refused by a check: its code, Kafka's
+/// message, and the index of the offending record when it is known (the
+/// first record's timestamp is the header's `baseTimestamp`).
+fn invalid_response(
+    resp: PartitionProduceResponse,
+    error: &BatchError,
+) -> PartitionProduceResponse {
+    let message = StrBytes::from_string(error.to_string());
+    let record_errors = match error {
+        BatchError::TimestampOutOfRange {
+            first_record: true, ..
+        } => vec![
+            BatchIndexAndErrorMessage::default()
+                .with_batch_index(0)
+                .with_batch_index_error_message(Some(message.clone())),
+        ],
+        _ => Vec::new(),
+    };
+    resp.with_error_code(error_codes::for_batch(error))
+        .with_base_offset(-1)
+        .with_record_errors(record_errors)
+        .with_error_message(Some(message))
 }
 
 /// Admits a Produce request: everything that must happen in request order
@@ -40,15 +123,25 @@ pub async fn admit(
     version: i16,
 ) -> impl Future<Output = Option<ProduceResponse>> + Send + 'static {
     ctx.metrics.produce_requests.inc();
+    let refusal = request_refusal(&req);
     let mut topics = Vec::with_capacity(req.topic_data.len());
     for topic_data in req.topic_data {
         let name = topic_data.name;
+        if let Some(code) = refusal {
+            let partitions = topic_data
+                .partition_data
+                .iter()
+                .map(|p| Admitted::Refused(p.index, code))
+                .collect();
+            topics.push((name, partitions));
+            continue;
+        }
         let topic = ctx.topics.get_or_create(name.as_str(), true).await;
         let mut partitions = Vec::with_capacity(topic_data.partition_data.len());
         for p in topic_data.partition_data {
             let admitted = match &topic {
                 Ok(Some(t)) if (0..t.partitions).contains(&p.index) => {
-                    admit_partition(ctx, t.id, p, version).await
+                    admit_partition(ctx, t, p, version).await
                 }
                 Ok(_) => Admitted::Refused(p.index, ResponseError::UnknownTopicOrPartition.code()),
                 Err(e) => Admitted::Refused(p.index, error_codes::for_agent(e)),
@@ -68,6 +161,16 @@ pub async fn admit(
             for admitted in partitions {
                 let (index, result) = match admitted {
                     Admitted::Refused(index, code) => (index, Err(code)),
+                    Admitted::Invalid(index, error) => {
+                        let code = error_codes::for_batch(&error);
+                        ctx.metrics
+                            .request_errors
+                            .with_label_values(&["Produce", &code.to_string()])
+                            .inc();
+                        let resp = PartitionProduceResponse::default().with_index(index);
+                        out.push(invalid_response(resp, &error));
+                        continue;
+                    }
                     Admitted::Waiting(index, rx) => {
                         let outcome = match tokio::time::timeout(wait, rx).await {
                             Ok(Ok(Ok(base))) => Ok(base),
@@ -110,25 +213,35 @@ pub async fn admit(
 
 async fn admit_partition(
     ctx: &AgentContext,
-    topic_id: uuid::Uuid,
+    topic: &Topic,
     p: PartitionProduceData,
     version: i16,
 ) -> Admitted {
     let records = p.records.unwrap_or_default();
-    let header = match validate_produced(&records) {
+    let limits = timestamp_limits(topic, ctx.timestamp_limits);
+    let now_ms = wall_clock::now_ms();
+    let checked = validate_produced(&records).and_then(|header| {
+        check_timestamps(&header, now_ms, limits)?;
+        Ok(header)
+    });
+    let header = match checked {
         Ok(header) => header,
         Err(e) => {
-            tracing::debug!(partition = p.index, error = %e, "refused record batch");
-            return Admitted::Refused(p.index, error_codes::for_batch(&e));
+            tracing::debug!(topic = %topic.name, partition = p.index, error = %e, "refused record batch");
+            return Admitted::Invalid(p.index, e);
         }
     };
     if version < ZSTD_MIN_VERSION && header.attributes & COMPRESSION_MASK == ZSTD {
         return Admitted::Refused(p.index, ResponseError::UnsupportedCompressionType.code());
     }
     let len = records.len();
+    let time = AppendTime {
+        now_ms,
+        after_max_ms: limits.after_max_ms,
+    };
     match ctx
         .producer
-        .append(topic_id, p.index, records, &header)
+        .append_at(topic.id, p.index, records, &header, time)
         .await
     {
         Ok(rx) => {

@@ -430,6 +430,7 @@ fn answer(batches: Vec<Vec<SealedBatch>>, outcome: Result<Vec<Vec<BatchOutcome>>
                     Some(BatchOutcome::InvalidProducerEpoch) => {
                         Err(FlushError::InvalidProducerEpoch)
                     }
+                    Some(BatchOutcome::InvalidRecord) => Err(FlushError::InvalidRecord),
                     None => Err(FlushError::Storage(
                         "commit returned too few outcomes".into(),
                     )),

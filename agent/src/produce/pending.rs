@@ -38,10 +38,47 @@ pub enum FlushError {
     /// failure: Kafka's answer for this is REQUEST_TIMED_OUT.
     #[error("commit outcome unknown")]
     OutcomeUnknown,
+    /// The metadata store refused the batch's fields (the edge should have
+    /// refused it first).
+    #[error("invalid record")]
+    InvalidRecord,
 }
 
 /// The base offset given to an appended set of batches, or why not.
 pub type AppendOutcome = Result<i64, FlushError>;
+
+/// When a batch is appended, and how far ahead of that its timestamps may
+/// be (the topic's `message.timestamp.after.max.ms`): what the index keeps
+/// of its timestamp depends on both ([`retention_timestamp`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendTime {
+    /// Wall clock at the append, in ms since the epoch.
+    pub now_ms: i64,
+    /// Largest lead of a timestamp over `now_ms` that is believed.
+    pub after_max_ms: i64,
+}
+
+/// The max timestamp the index keeps for a batch whose own is
+/// `max_timestamp`, appended at `time`. Retention expires index rows by
+/// this timestamp, so it must not be trusted blindly: a batch whose
+/// records carry no timestamp (-1) or a negative one would be expired at
+/// the first retention pass, and one from the far future never. A negative
+/// timestamp becomes the append time (Kafka falls back on the segment's
+/// time likewise), and a timestamp is believed at most `after_max_ms`
+/// ahead of it. The edge refuses CreateTime batches beyond that window, so
+/// the cap only matters if the window is widened later.
+///
+/// ListOffsets by timestamp looks for the batch whose header timestamp
+/// reaches the one asked for within the row this timestamp selects: a row
+/// made only of batches without timestamps is selected by its append time
+/// but holds no match.
+pub fn retention_timestamp(max_timestamp: i64, time: AppendTime) -> i64 {
+    if max_timestamp < 0 {
+        time.now_ms
+    } else {
+        max_timestamp.min(time.now_ms.saturating_add(time.after_max_ms.max(0)))
+    }
+}
 
 /// One produced batch waiting in the pending segment, with the producer
 /// waiting for its offset.
@@ -150,16 +187,35 @@ pub struct Producer {
 }
 
 impl Producer {
-    /// Appends one partition's validated batch to the pending segment and
-    /// returns where its outcome will arrive. Waits while the memory budget
-    /// for unflushed data is spent, which slows producers down to what the
-    /// store absorbs.
+    /// [`Producer::append_at`] now, believing timestamps up to Kafka's
+    /// default `message.timestamp.after.max.ms` ahead.
     pub async fn append(
         &self,
         topic_id: Uuid,
         partition: i32,
         batch: Bytes,
         header: &BatchHeader,
+    ) -> Result<oneshot::Receiver<AppendOutcome>, FlushError> {
+        let time = AppendTime {
+            now_ms: crate::wall_clock::now_ms(),
+            after_max_ms: crate::segment::batch::TimestampLimits::default().after_max_ms,
+        };
+        self.append_at(topic_id, partition, batch, header, time)
+            .await
+    }
+
+    /// Appends one partition's validated batch to the pending segment and
+    /// returns where its outcome will arrive. Waits while the memory budget
+    /// for unflushed data is spent, which slows producers down to what the
+    /// store absorbs. The index will keep the batch's
+    /// [`retention_timestamp`] at `time`.
+    pub async fn append_at(
+        &self,
+        topic_id: Uuid,
+        partition: i32,
+        batch: Bytes,
+        header: &BatchHeader,
+        time: AppendTime,
     ) -> Result<oneshot::Receiver<AppendOutcome>, FlushError> {
         let s = &self.shared;
         let want = batch.len().clamp(1, s.budget_total) as u32;
@@ -175,6 +231,8 @@ impl Producer {
             return Err(FlushError::ShuttingDown);
         }
         let len = batch.len();
+        // The edge refused negative epochs and sequences of idempotent
+        // batches (validate_produced); the store would refuse them alone.
         let producer = (header.producer_id >= 0).then_some(ProducerBatch {
             producer_id: header.producer_id,
             producer_epoch: header.producer_epoch,
@@ -187,7 +245,7 @@ impl Producer {
             .push(PendingBatch {
                 data: batch,
                 offset_count: header.offset_count(),
-                max_timestamp: header.max_timestamp,
+                max_timestamp: retention_timestamp(header.max_timestamp, time),
                 producer,
                 reply: tx,
             });
@@ -208,5 +266,30 @@ impl Producer {
             s.wake.notify_one();
         }
         Ok(rx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_does_not_trust_missing_or_future_timestamps() {
+        let time = AppendTime {
+            now_ms: 1_000_000,
+            after_max_ms: 3_600_000,
+        };
+        assert_eq!(retention_timestamp(999_000, time), 999_000);
+        assert_eq!(retention_timestamp(0, time), 0);
+        assert_eq!(retention_timestamp(-1, time), 1_000_000);
+        assert_eq!(retention_timestamp(i64::MIN, time), 1_000_000);
+        assert_eq!(retention_timestamp(4_600_000, time), 4_600_000);
+        assert_eq!(retention_timestamp(4_600_001, time), 4_600_000);
+        assert_eq!(retention_timestamp(i64::MAX, time), 4_600_000);
+        let unlimited = AppendTime {
+            after_max_ms: i64::MAX,
+            ..time
+        };
+        assert_eq!(retention_timestamp(i64::MAX - 1, unlimited), i64::MAX - 1);
     }
 }

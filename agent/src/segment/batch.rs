@@ -14,8 +14,13 @@ pub const LOG_OVERHEAD: usize = 12;
 const CRC_OFFSET: usize = 17;
 const ATTRIBUTES_OFFSET: usize = 21;
 const LEADER_EPOCH_OFFSET: usize = 12;
+const TIMESTAMP_TYPE_FLAG: i16 = 0x08;
 const TRANSACTIONAL_FLAG: i16 = 0x10;
 const CONTROL_FLAG: i16 = 0x20;
+/// `producerId` of a batch of a plain (not idempotent) producer.
+pub const NO_PRODUCER_ID: i64 = -1;
+/// A record timestamp that was not set.
+pub const NO_TIMESTAMP: i64 = -1;
 
 /// Why a batch was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +37,36 @@ pub enum BatchError {
     /// The counts in the header contradict each other or are out of range.
     #[error("record batch header is invalid: {0}")]
     Invalid(&'static str),
+    /// An idempotent producer's batch (`producerId >= 0`) with a negative
+    /// `producerEpoch`: Kafka's producer state answers
+    /// INVALID_PRODUCER_EPOCH for an epoch below the one it holds.
+    #[error("producer {producer_id} sent a negative epoch {epoch}")]
+    InvalidProducerEpoch {
+        /// `producerId` of the batch.
+        producer_id: i64,
+        /// `producerEpoch` of the batch.
+        epoch: i16,
+    },
+    /// A transactional batch; Floe has no transaction coordinator yet.
+    #[error("transactional batches are not supported")]
+    Transactional,
+    /// The producer set the LogAppendTime timestamp type, which only
+    /// brokers may set.
+    #[error("producers may not set the timestamp type to LogAppendTime")]
+    LogAppendTime,
+    /// A CreateTime timestamp outside the topic's
+    /// `message.timestamp.before.max.ms` / `message.timestamp.after.max.ms`.
+    #[error("timestamp {timestamp} is out of range: it should be within [{low}, {high}]")]
+    TimestampOutOfRange {
+        /// The offending timestamp (`baseTimestamp` or `maxTimestamp`).
+        timestamp: i64,
+        /// Whether it is the `baseTimestamp`, the first record's.
+        first_record: bool,
+        /// Earliest timestamp accepted.
+        low: i64,
+        /// Latest timestamp accepted.
+        high: i64,
+    },
 }
 
 /// The fields of a batch header that Floe uses.
@@ -119,6 +154,64 @@ impl BatchHeader {
     pub fn is_control(&self) -> bool {
         self.attributes & CONTROL_FLAG != 0
     }
+
+    /// Whether the timestamp type is LogAppendTime (else CreateTime).
+    pub fn is_log_append_time(&self) -> bool {
+        self.attributes & TIMESTAMP_TYPE_FLAG != 0
+    }
+}
+
+/// How far a CreateTime timestamp may be from the agent's clock: Kafka's
+/// `message.timestamp.before.max.ms` and `message.timestamp.after.max.ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimestampLimits {
+    /// Largest age accepted, in ms (Kafka 4.x default: `i64::MAX`, no limit).
+    pub before_max_ms: i64,
+    /// Largest lead over the clock accepted, in ms (Kafka 4.x default: one
+    /// hour).
+    pub after_max_ms: i64,
+}
+
+impl Default for TimestampLimits {
+    fn default() -> Self {
+        Self {
+            before_max_ms: i64::MAX,
+            after_max_ms: 3_600_000,
+        }
+    }
+}
+
+/// Checks the timestamps of a produced batch against `limits` at `now_ms`,
+/// as Kafka's `LogValidator` does for CreateTime topics: a timestamp of -1
+/// (not set) passes, a batch claiming LogAppendTime is refused.
+///
+/// Batches stay opaque (no record is decoded on the produce path), so only
+/// the header's `baseTimestamp` (the first record's) and `maxTimestamp`
+/// (the latest record's) are checked. A record between them is within the
+/// range they bound, except that a record older than the first one can slip
+/// past `before_max_ms`; Kafka, which decodes every record, would refuse it.
+pub fn check_timestamps(
+    header: &BatchHeader,
+    now_ms: i64,
+    limits: TimestampLimits,
+) -> Result<(), BatchError> {
+    if header.is_log_append_time() {
+        return Err(BatchError::LogAppendTime);
+    }
+    let low = now_ms.saturating_sub(limits.before_max_ms.max(0));
+    let high = now_ms.saturating_add(limits.after_max_ms.max(0));
+    for (timestamp, first_record) in [(header.base_timestamp, true), (header.max_timestamp, false)]
+    {
+        if timestamp != NO_TIMESTAMP && !(low..=high).contains(&timestamp) {
+            return Err(BatchError::TimestampOutOfRange {
+                timestamp,
+                first_record,
+                low,
+                high,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Checks the CRC-32C of the batch at the start of `data` (whose header was
@@ -143,6 +236,20 @@ pub fn verify_crc(data: &[u8], header: &BatchHeader) -> Result<(), BatchError> {
 /// magic 2, a matching CRC, and consistent counts. Producers number records
 /// with consecutive offset deltas, so `recordCount` must equal
 /// `lastOffsetDelta + 1`.
+///
+/// The producer fields are checked as Kafka's `LogValidator` and producer
+/// state do, so that no batch the store would refuse reaches the pending
+/// segment: an idempotent batch (`producerId >= 0`) needs a `baseSequence`
+/// of at least 0 (INVALID_RECORD) and an epoch of at least 0
+/// (INVALID_PRODUCER_EPOCH; Kafka also takes -1 from a producer it has
+/// never seen, which no client sends, as InitProducerId hands out epochs
+/// from 0). A `producerId` below -1 is refused as INVALID_RECORD, where
+/// Kafka would take the batch as a plain one: no client sends it, and
+/// storing it would hand consumers a producer id that means nothing. With
+/// `producerId` -1 the epoch and sequence are not looked at, as in Kafka.
+/// Transactional batches are refused ([`BatchError::Transactional`]) until
+/// Floe has transactions. Timestamps are checked apart
+/// ([`check_timestamps`]), as they depend on the clock and the topic.
 pub fn validate_produced(records: &[u8]) -> Result<BatchHeader, BatchError> {
     if records.is_empty() {
         return Err(BatchError::Invalid("no record batch"));
@@ -164,6 +271,25 @@ pub fn validate_produced(records: &[u8]) -> Result<BatchHeader, BatchError> {
     }
     if header.is_control() {
         return Err(BatchError::Invalid("control batches cannot be produced"));
+    }
+    if header.producer_id < NO_PRODUCER_ID {
+        return Err(BatchError::Invalid("producer id below -1"));
+    }
+    if header.producer_id > NO_PRODUCER_ID {
+        if header.base_sequence < 0 {
+            return Err(BatchError::Invalid(
+                "idempotent batch with a negative base sequence",
+            ));
+        }
+        if header.producer_epoch < 0 {
+            return Err(BatchError::InvalidProducerEpoch {
+                producer_id: header.producer_id,
+                epoch: header.producer_epoch,
+            });
+        }
+    }
+    if header.is_transactional() {
+        return Err(BatchError::Transactional);
     }
     Ok(header)
 }

@@ -88,7 +88,19 @@ async fn commit_entry(
             partition = entry.partition,
             "partition gone before its segment was committed"
         );
-        return Ok(vec![BatchOutcome::UnknownPartition; entry.batches.len()]);
+        // Refused batches are refused whatever their partition, as the
+        // Postgres function does.
+        return Ok(entry
+            .batches
+            .iter()
+            .map(|batch| {
+                if validate::batch_is_valid(batch) {
+                    BatchOutcome::UnknownPartition
+                } else {
+                    BatchOutcome::InvalidRecord
+                }
+            })
+            .collect());
     };
 
     let producers: BTreeSet<i64> = entry

@@ -130,3 +130,125 @@ fn patching_a_run_numbers_its_batches_one_after_another() {
     let mut truncated = run[..run.len() - 1].to_vec();
     assert_eq!(patch_run(&mut truncated, 0, 0), Err(BatchError::Truncated));
 }
+
+/// `b` with its header changed by `edit` and its CRC made right again, so
+/// that only the checks under test can refuse it.
+fn edited(b: &Bytes, edit: impl FnOnce(&mut [u8])) -> Vec<u8> {
+    let mut out = b.to_vec();
+    edit(&mut out);
+    let crc = crc32c::crc32c(&out[ATTRIBUTES_OFFSET..]);
+    out[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
+    out
+}
+
+/// `b` with the given producer id, epoch and base sequence.
+fn with_producer(b: &Bytes, id: i64, epoch: i16, sequence: i32) -> Vec<u8> {
+    edited(b, |h| {
+        h[43..51].copy_from_slice(&id.to_be_bytes());
+        h[51..53].copy_from_slice(&epoch.to_be_bytes());
+        h[53..57].copy_from_slice(&sequence.to_be_bytes());
+    })
+}
+
+#[test]
+fn refuses_producer_fields_kafka_refuses() {
+    let b = batch(&["a", "b"], 1_000, Compression::None);
+    for (id, epoch, sequence) in [(0, 0, 0), (7, 3, 41), (-1, -1, -1), (-1, 5, 9)] {
+        assert!(
+            validate_produced(&with_producer(&b, id, epoch, sequence)).is_ok(),
+            "({id}, {epoch}, {sequence}) should pass"
+        );
+    }
+    assert_eq!(
+        validate_produced(&with_producer(&b, 7, 0, -1)),
+        Err(BatchError::Invalid(
+            "idempotent batch with a negative base sequence"
+        ))
+    );
+    assert_eq!(
+        validate_produced(&with_producer(&b, -2, 0, 0)),
+        Err(BatchError::Invalid("producer id below -1"))
+    );
+    for epoch in [-1, i16::MIN] {
+        assert_eq!(
+            validate_produced(&with_producer(&b, 7, epoch, 0)),
+            Err(BatchError::InvalidProducerEpoch {
+                producer_id: 7,
+                epoch
+            })
+        );
+    }
+}
+
+#[test]
+fn refuses_transactional_batches() {
+    let b = batch(&["a"], 1_000, Compression::None);
+    let transactional = edited(&with_producer(&b, 7, 0, 0).into(), |h| {
+        let attributes = i16::from_be_bytes([h[21], h[22]]) | TRANSACTIONAL_FLAG;
+        h[21..23].copy_from_slice(&attributes.to_be_bytes());
+    });
+    assert_eq!(
+        validate_produced(&transactional),
+        Err(BatchError::Transactional)
+    );
+}
+
+/// `b` with the given `baseTimestamp` and `maxTimestamp`.
+fn with_timestamps(b: &Bytes, base: i64, max: i64) -> BatchHeader {
+    let out = edited(b, |h| {
+        h[27..35].copy_from_slice(&base.to_be_bytes());
+        h[35..43].copy_from_slice(&max.to_be_bytes());
+    });
+    validate_produced(&out).unwrap()
+}
+
+#[test]
+fn checks_create_time_against_the_window() {
+    let b = batch(&["a", "b"], 1_000, Compression::None);
+    let now = 1_000_000;
+    let limits = TimestampLimits {
+        before_max_ms: 1_000,
+        after_max_ms: 500,
+    };
+    for (base, max) in [(now, now), (now - 1_000, now + 500), (-1, -1), (-1, now)] {
+        assert_eq!(
+            check_timestamps(&with_timestamps(&b, base, max), now, limits),
+            Ok(()),
+            "{base}..{max}"
+        );
+    }
+    let out = |timestamp, first_record| {
+        Err(BatchError::TimestampOutOfRange {
+            timestamp,
+            first_record,
+            low: now - 1_000,
+            high: now + 500,
+        })
+    };
+    let h = with_timestamps(&b, now - 1_001, now);
+    assert_eq!(check_timestamps(&h, now, limits), out(now - 1_001, true));
+    let h = with_timestamps(&b, now, now + 501);
+    assert_eq!(check_timestamps(&h, now, limits), out(now + 501, false));
+    // Kafka 4.x's defaults: no lower bound, an hour ahead at most.
+    let h = with_timestamps(&b, 0, 0);
+    assert_eq!(
+        check_timestamps(&h, now, TimestampLimits::default()),
+        Ok(())
+    );
+    let h = with_timestamps(&b, 1, now + 3_600_001);
+    assert!(check_timestamps(&h, now, TimestampLimits::default()).is_err());
+}
+
+#[test]
+fn refuses_log_append_time_from_producers() {
+    let b = batch(&["a"], 1_000, Compression::None);
+    let out = edited(&b, |h| {
+        let attributes = i16::from_be_bytes([h[21], h[22]]) | TIMESTAMP_TYPE_FLAG;
+        h[21..23].copy_from_slice(&attributes.to_be_bytes());
+    });
+    let h = validate_produced(&out).unwrap();
+    assert_eq!(
+        check_timestamps(&h, 1_000, TimestampLimits::default()),
+        Err(BatchError::LogAppendTime)
+    );
+}
