@@ -9,6 +9,8 @@ use crate::cluster::registry::Registry;
 use crate::cluster::topics::Topics;
 use crate::fetch::LogReader;
 use crate::groups::Coordinator;
+use crate::kafka::limits::ConnectionSettings;
+use crate::kafka::memory_pool::MemoryPool;
 use crate::metrics::Metrics;
 use crate::produce::Producer;
 
@@ -35,4 +37,8 @@ pub struct AgentContext {
     pub commits: Arc<watch::Sender<u64>>,
     /// Largest request frame accepted.
     pub max_frame_bytes: usize,
+    /// Memory for request frames being read, shared by all connections.
+    pub request_pool: Arc<MemoryPool>,
+    /// Idle, read and write bounds of each connection.
+    pub connection: ConnectionSettings,
 }

@@ -4,6 +4,8 @@
 pub mod codec;
 mod connection;
 mod dispatch;
+pub mod limits;
+pub mod memory_pool;
 pub mod error_codes;
 pub mod versions;
 

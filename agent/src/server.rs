@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::cluster::registry::{Membership, RegistrySettings};
 use crate::cluster::topics::Topics;
@@ -24,6 +24,8 @@ use crate::fetch::{LogReader, SegmentCache};
 use crate::groups::lag::export_lag;
 use crate::groups::{Coordinator, GroupSettings};
 use crate::http::{self, HttpState};
+use crate::kafka::limits::{AcceptBackoff, ConnectionLimits, ConnectionSettings};
+use crate::kafka::memory_pool::MemoryPool;
 use crate::kafka::serve_connection;
 use crate::metrics::Metrics;
 use crate::produce::{FlushSettings, Flusher};
@@ -126,7 +128,18 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         metrics: metrics.clone(),
         commits,
         max_frame_bytes: config.max_frame_bytes,
+        request_pool: MemoryPool::new(
+            config.queued_max_request_bytes,
+            metrics.request_pool_bytes.clone(),
+        ),
+        connection: ConnectionSettings {
+            max_idle: Duration::from_millis(config.connections_max_idle_ms),
+            frame_read_timeout: Duration::from_millis(config.frame_read_timeout_ms),
+            write_timeout: Duration::from_millis(config.response_write_timeout_ms),
+            max_queued_response_bytes: config.max_queued_response_bytes,
+        },
     });
+    let limits = ConnectionLimits::new(config.max_connections, config.max_connections_per_ip);
 
     let background_stop = CancellationToken::new();
     let collector_task = tokio::spawn(collector::run(
@@ -161,13 +174,38 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
 
     let stop_reading = CancellationToken::new();
     let mut connections = JoinSet::new();
+    let mut backoff = AcceptBackoff::new();
     loop {
         tokio::select! {
             accepted = kafka.accept() => match accepted {
-                Ok((stream, _)) => {
-                    connections.spawn(serve_connection(ctx.clone(), stream, stop_reading.clone()));
+                Ok((stream, peer)) => {
+                    backoff.succeeded();
+                    match limits.admit(peer.ip()) {
+                        Ok(permit) => {
+                            let serve = serve_connection(ctx.clone(), stream, stop_reading.clone());
+                            connections.spawn(async move {
+                                serve.await;
+                                drop(permit);
+                            });
+                        }
+                        Err(refused) => {
+                            metrics.connections_refused.with_label_values(&[refused.label()]).inc();
+                            debug!(%peer, %refused, "connection refused");
+                            drop(stream);
+                        }
+                    }
                 }
-                Err(e) => warn!(error = %e, "accept failed"),
+                Err(e) => {
+                    // Out of file descriptors (EMFILE, ENFILE) and the like
+                    // last a while: wait instead of spinning on them.
+                    metrics.accept_errors.inc();
+                    let delay = backoff.failed();
+                    warn!(error = %e, ?delay, "accept failed; backing off");
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = shutdown.cancelled() => break,
+                    }
+                }
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             _ = shutdown.cancelled() => break,
