@@ -44,7 +44,10 @@ pub struct Config {
     /// Memory shared by all connections for request frames being read
     /// (Kafka's `queued.max.request.bytes`). Reserved as bytes arrive and
     /// returned once a request is admitted; when spent, connections stop
-    /// reading until memory is returned. At least `max_frame_bytes` + 4.
+    /// reading until memory is returned. At least `max_frame_bytes` + 4; the
+    /// default (112 MiB) lets one largest frame arrive while others are read,
+    /// and with `cache_bytes` and `max_pending_bytes` keeps the agent under
+    /// 512 MiB (see docs/operations.md, "Limits").
     pub queued_max_request_bytes: usize,
     /// Open Kafka connections at most; more are closed at accept (Kafka's
     /// `max.connections`).
@@ -116,7 +119,7 @@ impl Default for Config {
             auto_create_topics: true,
             zone: None,
             max_frame_bytes: 100 * 1024 * 1024,
-            queued_max_request_bytes: 128 * 1024 * 1024,
+            queued_max_request_bytes: 112 * 1024 * 1024,
             max_connections: 10_000,
             max_connections_per_ip: 10_000,
             connections_max_idle_ms: 600_000,
@@ -303,7 +306,10 @@ mod tests {
             queued_max_request_bytes: Config::default().max_frame_bytes,
             ..Config::default()
         };
-        assert!(small_pool.validate().is_err(), "a whole frame must fit the pool");
+        assert!(
+            small_pool.validate().is_err(),
+            "a whole frame must fit the pool"
+        );
         let no_connections = Config {
             max_connections_per_ip: 0,
             ..Config::default()

@@ -76,7 +76,7 @@ struct ServeArgs {
     #[arg(long, env = "FLOE_ZONE")]
     zone: Option<String>,
     /// Memory for request frames being read, all connections together
-    /// (Kafka's queued.max.request.bytes) [default: 134217728].
+    /// (Kafka's queued.max.request.bytes) [default: 117440512].
     #[arg(long, env = "FLOE_QUEUED_MAX_REQUEST_BYTES")]
     queued_max_request_bytes: Option<usize>,
     /// Open Kafka connections at most [default: 10000].

@@ -39,7 +39,9 @@ fn connect(agent: &Agent) -> RawClient {
 /// A connection that is served: ApiVersions answers with no error.
 fn served(agent: &Agent) -> RawClient {
     let mut client = connect(agent);
-    let answer = client.api_versions(versions::API_VERSIONS).expect("ApiVersions");
+    let answer = client
+        .api_versions(versions::API_VERSIONS)
+        .expect("ApiVersions");
     assert_eq!(answer.error_code, 0);
     client
 }
@@ -48,7 +50,10 @@ fn served(agent: &Agent) -> RawClient {
 fn eventually_serving(agent: &Agent) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while let Err(e) = check_serving(agent.kafka_addr()) {
-        assert!(Instant::now() < deadline, "agent does not serve again: {e:#}");
+        assert!(
+            Instant::now() < deadline,
+            "agent does not serve again: {e:#}"
+        );
         sleep(Duration::from_millis(50));
     }
 }
@@ -108,7 +113,9 @@ fn idle_connections_are_closed_but_not_while_a_long_poll_runs() {
     client.create_topic(&topic, 1).expect("create topic");
     // A Fetch waiting 1.5 s for data is a request in progress: it is answered,
     // not cut off at 300 ms.
-    let answer = client.fetch(&topic, 0, 0, 1_500).expect("long poll answered");
+    let answer = client
+        .fetch(&topic, 0, 0, 1_500)
+        .expect("long poll answered");
     assert_eq!(answer.error_code, 0);
     assert!(records::decode(answer.records.as_ref()).unwrap().is_empty());
     // Then nothing is sent: the agent closes the connection.

@@ -147,9 +147,7 @@ impl SegmentCache {
 
     /// Wraps `data` so its bytes count until its last slice is dropped.
     fn track(&self, data: Bytes) -> Bytes {
-        self.accounting
-            .live
-            .fetch_add(data.len(), Ordering::AcqRel);
+        self.accounting.live.fetch_add(data.len(), Ordering::AcqRel);
         Bytes::from_owner(Tracked {
             data,
             accounting: self.accounting.clone(),
@@ -308,7 +306,10 @@ mod tests {
         assert!(c.get(&b, 0..10).is_none(), "15 held + 10 is over 20");
         let more = c.insert_range(&a, 0..10, Bytes::from(vec![9u8; 10]));
         assert_eq!(more, Bytes::from(vec![9u8; 10]), "still served");
-        assert!(c.get(&a, 0..10).is_none(), "15 held + 10 is over 20: not cached");
+        assert!(
+            c.get(&a, 0..10).is_none(),
+            "15 held + 10 is over 20: not cached"
+        );
         assert_eq!(c.held_bytes(), 25);
         drop((served, more));
         assert_eq!(c.held_bytes(), 0);

@@ -76,12 +76,7 @@ pub async fn serve_connection(
     let queue = Arc::new(ResponseQueue::new(
         ctx.metrics.queued_response_bytes.clone(),
     ));
-    let writer_task = tokio::spawn(write_responses(
-        writer,
-        rx,
-        queue.clone(),
-        ctx.clone(),
-    ));
+    let writer_task = tokio::spawn(write_responses(writer, rx, queue.clone(), ctx.clone()));
     let close = read_requests(&ctx, reader, &tx, &queue, peer, &shutdown).await;
     let closed = |reason: &str| ctx.metrics.connections_closed.with_label_values(&[reason]);
     match close {
@@ -411,7 +406,10 @@ mod tests {
         while len < total {
             let buf = buffered(len, (total - 4) as u32, len);
             let target = room_to_read(&buf, 128 << 20).expect("full buffer must grow");
-            assert!(target <= total.max(len + MIN_READ), "never beyond the frame");
+            assert!(
+                target <= total.max(len + MIN_READ),
+                "never beyond the frame"
+            );
             assert!(target > len);
             len = target;
             steps += 1;

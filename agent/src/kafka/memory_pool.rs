@@ -46,7 +46,8 @@ impl MemoryPool {
     }
 
     fn publish(&self) {
-        self.in_use.set(i64::try_from(self.reserved()).unwrap_or(i64::MAX));
+        self.in_use
+            .set(i64::try_from(self.reserved()).unwrap_or(i64::MAX));
     }
 }
 
@@ -69,7 +70,9 @@ impl Reservation {
 
     /// Bytes held.
     pub fn bytes(&self) -> usize {
-        self.held.as_ref().map_or(0, OwnedSemaphorePermit::num_permits)
+        self.held
+            .as_ref()
+            .map_or(0, OwnedSemaphorePermit::num_permits)
     }
 
     /// Grows the reservation to `target` bytes, waiting while the pool is
