@@ -230,6 +230,7 @@ def main():
             loader.poll(0)
         if loader.flush(60) != 0:
             failures.append("could not load the large topic")
+        del loader
 
         flood = Flood(addr, big_topic, stop)
         flood.open_idle(args.idle)
