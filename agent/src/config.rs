@@ -42,6 +42,32 @@ pub struct Config {
     pub zone: Option<String>,
     /// Largest request frame accepted; a larger one closes the connection.
     pub max_frame_bytes: usize,
+    /// Memory shared by all connections for request frames being read
+    /// (Kafka's `queued.max.request.bytes`). Reserved as bytes arrive and
+    /// returned once a request is admitted; when spent, connections stop
+    /// reading until memory is returned. At least `max_frame_bytes` + 4; the
+    /// default (112 MiB) lets one largest frame arrive while others are read,
+    /// and with `cache_bytes` and `max_pending_bytes` keeps the agent under
+    /// 512 MiB (see docs/operations.md, "Limits").
+    pub queued_max_request_bytes: usize,
+    /// Open Kafka connections at most; more are closed at accept (Kafka's
+    /// `max.connections`).
+    pub max_connections: usize,
+    /// Open Kafka connections from one client address at most (Kafka's
+    /// `max.connections.per.ip`).
+    pub max_connections_per_ip: usize,
+    /// A connection with no request in progress and nothing read for this
+    /// long is closed (Kafka's `connections.max.idle.ms`).
+    pub connections_max_idle_ms: u64,
+    /// Longest time one request frame may take to arrive once it started,
+    /// so a client sending a frame slowly cannot hold pool memory for ever.
+    pub frame_read_timeout_ms: u64,
+    /// A response write that makes no progress for this long closes the
+    /// connection: the client stopped reading.
+    pub response_write_timeout_ms: u64,
+    /// Bytes of finished responses waiting for one client, above which the
+    /// agent stops reading that connection's requests.
+    pub max_queued_response_bytes: usize,
     /// Produce bytes held in memory awaiting commit before producers are
     /// slowed down (back-pressure).
     pub max_pending_bytes: usize,
@@ -127,6 +153,13 @@ impl Default for Config {
             auto_create_topics: true,
             zone: None,
             max_frame_bytes: 100 * 1024 * 1024,
+            queued_max_request_bytes: 112 * 1024 * 1024,
+            max_connections: 10_000,
+            max_connections_per_ip: 10_000,
+            connections_max_idle_ms: 600_000,
+            frame_read_timeout_ms: 60_000,
+            response_write_timeout_ms: 60_000,
+            max_queued_response_bytes: 16 * 1024 * 1024,
             max_pending_bytes: 64 * 1024 * 1024,
             max_inflight_flushes: 4,
             cache_bytes: 192 * 1024 * 1024,
@@ -213,6 +246,23 @@ impl Config {
         }
         if self.max_frame_bytes < 1024 {
             return fail("max_frame_bytes must be at least 1024");
+        }
+        if self.queued_max_request_bytes < self.max_frame_bytes.saturating_add(4) {
+            return fail("queued_max_request_bytes must be at least max_frame_bytes + 4");
+        }
+        if self.max_connections == 0 || self.max_connections_per_ip == 0 {
+            return fail("max_connections and max_connections_per_ip must be at least 1");
+        }
+        if self.connections_max_idle_ms == 0
+            || self.frame_read_timeout_ms == 0
+            || self.response_write_timeout_ms == 0
+        {
+            return fail(
+                "connections_max_idle_ms, frame_read_timeout_ms and response_write_timeout_ms must be positive",
+            );
+        }
+        if self.max_queued_response_bytes == 0 {
+            return fail("max_queued_response_bytes must be positive");
         }
         if self.max_inflight_flushes == 0 {
             return fail("max_inflight_flushes must be at least 1");
@@ -350,6 +400,29 @@ mod tests {
             ..Config::default()
         };
         assert!(bad_faults.validate().is_err());
+    }
+
+    #[test]
+    fn connection_limits_are_validated() {
+        assert!(Config::default().validate().is_ok());
+        let small_pool = Config {
+            queued_max_request_bytes: Config::default().max_frame_bytes,
+            ..Config::default()
+        };
+        assert!(
+            small_pool.validate().is_err(),
+            "a whole frame must fit the pool"
+        );
+        let no_connections = Config {
+            max_connections_per_ip: 0,
+            ..Config::default()
+        };
+        assert!(no_connections.validate().is_err());
+        let no_idle = Config {
+            connections_max_idle_ms: 0,
+            ..Config::default()
+        };
+        assert!(no_idle.validate().is_err());
     }
 
     #[test]

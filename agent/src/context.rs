@@ -8,6 +8,8 @@ use crate::cluster::registry::Registry;
 use crate::cluster::topics::Topics;
 use crate::fetch::{LogReader, Watermarks};
 use crate::groups::Coordinator;
+use crate::kafka::limits::ConnectionSettings;
+use crate::kafka::memory_pool::MemoryPool;
 use crate::metrics::Metrics;
 use crate::produce::Producer;
 use crate::segment::batch::TimestampLimits;
@@ -37,4 +39,8 @@ pub struct AgentContext {
     pub max_frame_bytes: usize,
     /// The timestamp window of topics that set none of their own.
     pub timestamp_limits: TimestampLimits,
+    /// Memory for request frames being read, shared by all connections.
+    pub request_pool: Arc<MemoryPool>,
+    /// Idle, read and write bounds of each connection.
+    pub connection: ConnectionSettings,
 }

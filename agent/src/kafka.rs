@@ -5,6 +5,8 @@ pub mod codec;
 mod connection;
 mod dispatch;
 pub mod error_codes;
+pub mod limits;
+pub mod memory_pool;
 pub mod versions;
 
 mod admin_topics;

@@ -83,6 +83,29 @@ struct ServeArgs {
     /// topics without a message.timestamp.after.max.ms [default: 3600000].
     #[arg(long, env = "FLOE_MESSAGE_TIMESTAMP_AFTER_MAX_MS")]
     message_timestamp_after_max_ms: Option<i64>,
+    /// Memory for request frames being read, all connections together
+    /// (Kafka's queued.max.request.bytes) [default: 117440512].
+    #[arg(long, env = "FLOE_QUEUED_MAX_REQUEST_BYTES")]
+    queued_max_request_bytes: Option<usize>,
+    /// Open Kafka connections at most [default: 10000].
+    #[arg(long, env = "FLOE_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Open Kafka connections from one address at most [default: 10000].
+    #[arg(long, env = "FLOE_MAX_CONNECTIONS_PER_IP")]
+    max_connections_per_ip: Option<usize>,
+    /// Close connections idle this long [default: 600000].
+    #[arg(long, env = "FLOE_CONNECTIONS_MAX_IDLE_MS")]
+    connections_max_idle_ms: Option<u64>,
+    /// Longest time a request frame may take to arrive [default: 60000].
+    #[arg(long, env = "FLOE_FRAME_READ_TIMEOUT_MS")]
+    frame_read_timeout_ms: Option<u64>,
+    /// Close a connection whose response write stalls this long [default: 60000].
+    #[arg(long, env = "FLOE_RESPONSE_WRITE_TIMEOUT_MS")]
+    response_write_timeout_ms: Option<u64>,
+    /// Unread response bytes per connection before its requests are no
+    /// longer read [default: 16777216].
+    #[arg(long, env = "FLOE_MAX_QUEUED_RESPONSE_BYTES")]
+    max_queued_response_bytes: Option<usize>,
 }
 
 impl ServeArgs {
@@ -107,7 +130,14 @@ impl ServeArgs {
             default_partitions,
             auto_create_topics,
             message_timestamp_before_max_ms,
-            message_timestamp_after_max_ms
+            message_timestamp_after_max_ms,
+            queued_max_request_bytes,
+            max_connections,
+            max_connections_per_ip,
+            connections_max_idle_ms,
+            frame_read_timeout_ms,
+            response_write_timeout_ms,
+            max_queued_response_bytes
         );
         set_optional!(
             advertised_addr,

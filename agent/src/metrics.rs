@@ -31,6 +31,17 @@ pub struct Metrics {
     pub fetch_bytes: IntCounter,
     /// Open Kafka connections.
     pub connections: IntGauge,
+    /// Connections refused at accept, by reason (`total`, `per_ip`).
+    pub connections_refused: IntCounterVec,
+    /// Connections the agent closed because a bound was reached, by reason
+    /// (`idle`, `frame_timeout`, `write_timeout`).
+    pub connections_closed: IntCounterVec,
+    /// Failed `accept()` calls (out of file descriptors, most often).
+    pub accept_errors: IntCounter,
+    /// Bytes reserved from the request-memory pool by frames being read.
+    pub request_pool_bytes: IntGauge,
+    /// Bytes of finished responses waiting for their clients to read them.
+    pub queued_response_bytes: IntGauge,
     /// Segments flushed (uploaded and committed).
     pub flushes: IntCounter,
     /// Flushes that failed (upload or commit).
@@ -62,6 +73,9 @@ pub struct Metrics {
     pub cache_misses: IntCounter,
     /// Bytes held by the segment cache.
     pub cache_bytes: IntGauge,
+    /// Bytes evicted from the segment cache but still held by responses
+    /// (counted against the cache's budget until released).
+    pub cache_held_bytes: IntGauge,
     /// Produce bytes waiting for their flush to commit.
     pub pending_bytes: IntGauge,
     /// Records between a group's committed offset and the high watermark,
@@ -143,6 +157,25 @@ impl Metrics {
             fetch_requests: counter("fetch_requests_total", "Fetch requests served")?,
             fetch_bytes: counter("fetch_bytes_total", "Record batch bytes served")?,
             connections: gauge("connections", "Open Kafka connections")?,
+            connections_refused: counter_vec(
+                "connections_refused_total",
+                "Connections refused at accept, by limit reached",
+                &["reason"],
+            )?,
+            connections_closed: counter_vec(
+                "connections_closed_total",
+                "Connections closed by the agent because a bound was reached",
+                &["reason"],
+            )?,
+            accept_errors: counter("accept_errors_total", "Failed accept calls")?,
+            request_pool_bytes: gauge(
+                "request_pool_bytes",
+                "Bytes reserved from the request-memory pool",
+            )?,
+            queued_response_bytes: gauge(
+                "queued_response_bytes",
+                "Bytes of finished responses not yet written to their clients",
+            )?,
             flushes: counter("flushes_total", "Segments uploaded and committed")?,
             flush_failures: counter("flush_failures_total", "Flushes that failed")?,
             flush_bytes: histogram(
@@ -191,6 +224,10 @@ impl Metrics {
             cache_hits: counter("cache_hits_total", "Segment cache hits")?,
             cache_misses: counter("cache_misses_total", "Segment cache misses")?,
             cache_bytes: gauge("cache_bytes", "Bytes held by the segment cache")?,
+            cache_held_bytes: gauge(
+                "cache_held_bytes",
+                "Bytes evicted from the segment cache but still held by responses",
+            )?,
             pending_bytes: gauge("pending_bytes", "Produce bytes awaiting commit")?,
             group_lag: gauge_vec(
                 "consumer_group_lag",

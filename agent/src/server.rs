@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::cluster::registry::{Membership, RegistrySettings};
 use crate::cluster::store_events;
@@ -28,6 +28,8 @@ use crate::jobs::collector::{self, CollectorSettings};
 use crate::jobs::group_lag::export_lag;
 use crate::jobs::prune::{self, PruneSettings};
 use crate::jobs::retention::{self, RetentionSettings};
+use crate::kafka::limits::{AcceptBackoff, ConnectionLimits, ConnectionSettings};
+use crate::kafka::memory_pool::MemoryPool;
 use crate::kafka::serve_connection;
 use crate::metrics::Metrics;
 use crate::produce::{COMMIT_ATTEMPT_TIMEOUT, CommitRetry, FlushSettings, Flusher};
@@ -135,7 +137,18 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         watermarks,
         max_frame_bytes: config.max_frame_bytes,
         timestamp_limits: config.timestamp_limits(),
+        request_pool: MemoryPool::new(
+            config.queued_max_request_bytes,
+            metrics.request_pool_bytes.clone(),
+        ),
+        connection: ConnectionSettings {
+            max_idle: Duration::from_millis(config.connections_max_idle_ms),
+            frame_read_timeout: Duration::from_millis(config.frame_read_timeout_ms),
+            write_timeout: Duration::from_millis(config.response_write_timeout_ms),
+            max_queued_response_bytes: config.max_queued_response_bytes,
+        },
     });
+    let limits = ConnectionLimits::new(config.max_connections, config.max_connections_per_ip);
 
     let wake_stop = CancellationToken::new();
     let wake_task = tokio::spawn(store_events::follow(
@@ -187,7 +200,15 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let stop_reading = CancellationToken::new();
     let mut connections = JoinSet::new();
     let until_stop = shutdown.cancelled_owned();
-    accept_until(&kafka, &mut connections, &ctx, &stop_reading, until_stop).await;
+    accept_until(
+        &kafka,
+        &mut connections,
+        &ctx,
+        &stop_reading,
+        &limits,
+        until_stop,
+    )
+    .await;
 
     // Leave first: Metadata answers (here and on the other agents) stop
     // naming this agent and /readyz fails, while the connections still open
@@ -196,7 +217,15 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     ready.store(false, Ordering::Release);
     membership.leave().await;
     let drain = tokio::time::sleep(Duration::from_millis(config.shutdown_drain_ms));
-    accept_until(&kafka, &mut connections, &ctx, &stop_reading, drain).await;
+    accept_until(
+        &kafka,
+        &mut connections,
+        &ctx,
+        &stop_reading,
+        &limits,
+        drain,
+    )
+    .await;
 
     info!("shutting down: flushing pending data");
     drop(kafka);
@@ -230,22 +259,48 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
 }
 
 /// Accepts Kafka connections, each served by its own task in
-/// `connections`, until `until` completes.
+/// `connections` within the connection limits, until `until` completes.
 async fn accept_until(
     kafka: &TcpListener,
     connections: &mut JoinSet<()>,
     ctx: &Arc<AgentContext>,
     stop_reading: &CancellationToken,
+    limits: &Arc<ConnectionLimits>,
     until: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(until);
+    let mut backoff = AcceptBackoff::new();
     loop {
         tokio::select! {
             accepted = kafka.accept() => match accepted {
-                Ok((stream, _)) => {
-                    connections.spawn(serve_connection(ctx.clone(), stream, stop_reading.clone()));
+                Ok((stream, peer)) => {
+                    backoff.succeeded();
+                    match limits.admit(peer.ip()) {
+                        Ok(permit) => {
+                            let serve = serve_connection(ctx.clone(), stream, stop_reading.clone());
+                            connections.spawn(async move {
+                                serve.await;
+                                drop(permit);
+                            });
+                        }
+                        Err(refused) => {
+                            ctx.metrics.connections_refused.with_label_values(&[refused.label()]).inc();
+                            debug!(%peer, %refused, "connection refused");
+                            drop(stream);
+                        }
+                    }
                 }
-                Err(e) => warn!(error = %e, "accept failed"),
+                Err(e) => {
+                    // Out of file descriptors (EMFILE, ENFILE) and the like
+                    // last a while: wait instead of spinning on them.
+                    ctx.metrics.accept_errors.inc();
+                    let delay = backoff.failed();
+                    warn!(error = %e, ?delay, "accept failed; backing off");
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = &mut until => return,
+                    }
+                }
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             _ = &mut until => return,

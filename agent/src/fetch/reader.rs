@@ -89,8 +89,9 @@ impl LogReader {
             .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
         patch_run(&mut data, row.base_offset, LEADER_EPOCH)?;
         let data = data.freeze();
-        self.cache.insert_range(&key, range, data.clone());
-        Ok(data)
+        // Served from the cache's tracked buffer, so bytes a slow client
+        // pins after eviction count against the cache budget.
+        Ok(self.cache.insert_range(&key, range, data))
     }
 
     /// Reads batches from `offset` on, at most `max_bytes` of them, except

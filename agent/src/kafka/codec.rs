@@ -41,7 +41,9 @@ pub enum CodecError {
 
 /// Takes one length-prefixed frame off the front of `buf`, if complete.
 /// Frames are checked against `max_frame` as soon as the prefix is in, so an
-/// oversized frame is refused before any of it is buffered.
+/// oversized frame is refused before any of it is buffered. An incomplete
+/// frame reserves nothing: the announced length is only a claim, and the
+/// caller grows its buffer as bytes really arrive.
 pub fn decode_frame(buf: &mut BytesMut, max_frame: usize) -> Result<Option<Bytes>, CodecError> {
     if buf.len() < 4 {
         return Ok(None);
@@ -55,7 +57,6 @@ pub fn decode_frame(buf: &mut BytesMut, max_frame: usize) -> Result<Option<Bytes
             limit: max_frame,
         })?;
     if buf.len() < 4 + len {
-        buf.reserve(4 + len - buf.len());
         return Ok(None);
     }
     buf.advance(4);
@@ -266,6 +267,11 @@ mod tests {
             None,
             "second frame incomplete"
         );
+        let mut claim = BytesMut::with_capacity(4);
+        claim.put_i32(1000);
+        assert_eq!(decode_frame(&mut claim, 1024).unwrap(), None);
+        assert_eq!(claim.capacity(), 4, "an announced length reserves nothing");
+
         let mut big = BytesMut::new();
         big.put_i32(2048);
         assert!(matches!(
