@@ -1,5 +1,6 @@
 //! The `floe` binary.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -29,13 +30,14 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run an agent: Kafka protocol, HTTP metrics and health.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Measure a Kafka-compatible cluster: produce, consume or end-to-end.
     Bench(floe_agent::bench::BenchArgs),
 }
 
-/// Every flag is also read from the `FLOE_<NAME>` environment variable, and
-/// both override the `--config` file.
+/// Every setting of [`Config`] is a flag (the TOML key with dashes), also read
+/// from the `FLOE_<NAME>` environment variable; both override the `--config`
+/// file. Defaults are those of [`Config::default`].
 #[derive(Debug, Args)]
 struct ServeArgs {
     /// TOML config file (keys are the flag names with underscores).
@@ -43,27 +45,29 @@ struct ServeArgs {
     config: Option<PathBuf>,
     /// Kafka listener address [default: 127.0.0.1:9092].
     #[arg(long, env = "FLOE_KAFKA_LISTEN")]
-    kafka_listen: Option<std::net::SocketAddr>,
+    kafka_listen: Option<SocketAddr>,
     /// host:port advertised to clients [default: the Kafka listener].
     #[arg(long, env = "FLOE_ADVERTISED_ADDR")]
     advertised_addr: Option<String>,
     /// HTTP listener for /metrics, /healthz, /readyz [default: 127.0.0.1:9644].
     #[arg(long, env = "FLOE_HTTP_LISTEN")]
-    http_listen: Option<std::net::SocketAddr>,
+    http_listen: Option<SocketAddr>,
     /// Folder for embedded data [default: ./floe-data].
     #[arg(long, env = "FLOE_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// Metadata store URL: sqlite://PATH [default: sqlite://<data-dir>/metadata.db].
+    /// Metadata store URL: sqlite://PATH or postgres://…
+    /// [default: sqlite://<data-dir>/metadata.db].
     #[arg(long, env = "FLOE_METADATA")]
     metadata: Option<String>,
-    /// Object store URL: file://PATH or memory:// [default: file://<data-dir>/objects].
+    /// Object store URL: file://PATH, s3://BUCKET/PREFIX or memory://
+    /// [default: file://<data-dir>/objects].
     #[arg(long, env = "FLOE_OBJECT_STORE")]
     object_store: Option<String>,
     /// Longest time produced data waits before its segment is flushed
     /// [default: 100 for s3://, 0 (group commit) for local stores].
     #[arg(long, env = "FLOE_FLUSH_INTERVAL_MS")]
     flush_interval_ms: Option<u64>,
-    /// Pending segment size that triggers a flush [default: 4194304].
+    /// Pending segment size that triggers a flush [default: 8388608].
     #[arg(long, env = "FLOE_FLUSH_BYTES")]
     flush_bytes: Option<usize>,
     /// Partitions of auto-created topics [default: 1].
@@ -75,14 +79,9 @@ struct ServeArgs {
     /// Availability zone of this agent.
     #[arg(long, env = "FLOE_ZONE")]
     zone: Option<String>,
-    /// Largest age of a producer's CreateTime timestamp, for topics without
-    /// a message.timestamp.before.max.ms [default: 9223372036854775807, no limit].
-    #[arg(long, env = "FLOE_MESSAGE_TIMESTAMP_BEFORE_MAX_MS")]
-    message_timestamp_before_max_ms: Option<i64>,
-    /// Largest lead of a producer's CreateTime timestamp over the clock, for
-    /// topics without a message.timestamp.after.max.ms [default: 3600000].
-    #[arg(long, env = "FLOE_MESSAGE_TIMESTAMP_AFTER_MAX_MS")]
-    message_timestamp_after_max_ms: Option<i64>,
+    /// Largest request frame accepted; a larger one closes the connection
+    #[arg(long, env = "FLOE_MAX_FRAME_BYTES")]
+    max_frame_bytes: Option<usize>,
     /// Memory for request frames being read, all connections together
     /// (Kafka's queued.max.request.bytes) [default: 117440512].
     #[arg(long, env = "FLOE_QUEUED_MAX_REQUEST_BYTES")]
@@ -102,10 +101,81 @@ struct ServeArgs {
     /// Close a connection whose response write stalls this long [default: 60000].
     #[arg(long, env = "FLOE_RESPONSE_WRITE_TIMEOUT_MS")]
     response_write_timeout_ms: Option<u64>,
-    /// Unread response bytes per connection before its requests are no
-    /// longer read [default: 16777216].
+    /// Bytes of finished responses waiting for one client, above which the agent stops reading
+    /// that connection's requests
     #[arg(long, env = "FLOE_MAX_QUEUED_RESPONSE_BYTES")]
     max_queued_response_bytes: Option<usize>,
+    /// Produce bytes held in memory awaiting commit before producers are slowed down
+    /// (back-pressure)
+    #[arg(long, env = "FLOE_MAX_PENDING_BYTES")]
+    max_pending_bytes: Option<usize>,
+    /// Segments uploaded at once; their commits still apply in order
+    #[arg(long, env = "FLOE_MAX_INFLIGHT_FLUSHES")]
+    max_inflight_flushes: Option<usize>,
+    /// Bytes of segment data kept in memory for reads
+    #[arg(long, env = "FLOE_CACHE_BYTES")]
+    cache_bytes: Option<usize>,
+    /// Cluster id reported to clients
+    #[arg(long, env = "FLOE_CLUSTER_ID")]
+    cluster_id: Option<String>,
+    /// Time between this agent's heartbeats in the metadata store
+    #[arg(long, env = "FLOE_HEARTBEAT_INTERVAL_MS")]
+    heartbeat_interval_ms: Option<u64>,
+    /// An agent whose last heartbeat is older is no longer given to clients
+    #[arg(long, env = "FLOE_AGENT_TIMEOUT_MS")]
+    agent_timeout_ms: Option<u64>,
+    /// Fallback wake-up of long-polling fetches, for commits by other agents whose notification
+    /// was lost
+    #[arg(long, env = "FLOE_COMMIT_POLL_INTERVAL_MS")]
+    commit_poll_interval_ms: Option<u64>,
+    /// How often the consumer-lag metrics of the groups this agent coordinates are refreshed
+    /// (one metadata query per group)
+    #[arg(long, env = "FLOE_GROUP_LAG_INTERVAL_MS")]
+    group_lag_interval_ms: Option<u64>,
+    /// How often the segment collector looks for segments no index row points at any more
+    /// (their topic was deleted) and deletes their objects
+    #[arg(long, env = "FLOE_SEGMENT_GC_INTERVAL_MS")]
+    segment_gc_interval_ms: Option<u64>,
+    /// Least age of a segment's commit before the collector may delete it: longer than any
+    /// retry of a commit (at least `commit_retry_window_ms` plus the store's statement
+    /// timeout), which would otherwise commit a forgotten segment again
+    #[arg(long, env = "FLOE_SEGMENT_GC_GRACE_MS")]
+    segment_gc_grace_ms: Option<u64>,
+    /// How long the flusher retries a commit whose outcome is unknown (a lost connection, a
+    /// timeout) before its producers are answered REQUEST_TIMED_OUT
+    #[arg(long, env = "FLOE_COMMIT_RETRY_WINDOW_MS")]
+    commit_retry_window_ms: Option<u64>,
+    /// How long an idempotent producer that writes nothing keeps its state (sequence numbers)
+    /// on a partition (Kafka's `producer.id.expiration.ms`)
+    #[arg(long, env = "FLOE_PRODUCER_ID_EXPIRATION_MS")]
+    producer_id_expiration_ms: Option<u64>,
+    /// How often expired producer state and old commit outcomes are pruned from the metadata
+    /// store (Kafka's `producer.id.expiration.check.interval.ms`)
+    #[arg(long, env = "FLOE_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS")]
+    producer_id_expiration_check_interval_ms: Option<u64>,
+    /// At shutdown, how long the agent keeps serving after it left the registry (and `/readyz`
+    /// turned 503), so clients move to other agents before connections close
+    #[arg(long, env = "FLOE_SHUTDOWN_DRAIN_MS")]
+    shutdown_drain_ms: Option<u64>,
+    /// Test only: inject faults into the object and metadata stores, e.g.
+    /// put_error=0.1,commit_lost=0.05,latency_ms=20,seed=7 [default: none].
+    #[arg(long, env = "FLOE_FAULT_INJECTION")]
+    fault_injection: Option<String>,
+    /// How often time-based retention runs (Kafka's `log.retention.check.interval.ms`)
+    #[arg(long, env = "FLOE_RETENTION_CHECK_INTERVAL_MS")]
+    retention_check_interval_ms: Option<u64>,
+    /// Retention of topics without a `retention.ms` of their own; negative keeps every record
+    /// (Kafka's broker default is 7 days; Floe keeps data until told otherwise)
+    #[arg(long, env = "FLOE_DEFAULT_RETENTION_MS")]
+    default_retention_ms: Option<i64>,
+    /// Largest age of a producer's CreateTime timestamp, for topics without
+    /// a message.timestamp.before.max.ms [default: 9223372036854775807, no limit].
+    #[arg(long, env = "FLOE_MESSAGE_TIMESTAMP_BEFORE_MAX_MS")]
+    message_timestamp_before_max_ms: Option<i64>,
+    /// Largest lead of a producer's CreateTime timestamp over the clock, for
+    /// topics without a message.timestamp.after.max.ms [default: 3600000].
+    #[arg(long, env = "FLOE_MESSAGE_TIMESTAMP_AFTER_MAX_MS")]
+    message_timestamp_after_max_ms: Option<i64>,
 }
 
 impl ServeArgs {
@@ -129,22 +199,40 @@ impl ServeArgs {
             flush_bytes,
             default_partitions,
             auto_create_topics,
-            message_timestamp_before_max_ms,
-            message_timestamp_after_max_ms,
+            max_frame_bytes,
             queued_max_request_bytes,
             max_connections,
             max_connections_per_ip,
             connections_max_idle_ms,
             frame_read_timeout_ms,
             response_write_timeout_ms,
-            max_queued_response_bytes
+            max_queued_response_bytes,
+            max_pending_bytes,
+            max_inflight_flushes,
+            cache_bytes,
+            cluster_id,
+            heartbeat_interval_ms,
+            agent_timeout_ms,
+            commit_poll_interval_ms,
+            group_lag_interval_ms,
+            segment_gc_interval_ms,
+            segment_gc_grace_ms,
+            commit_retry_window_ms,
+            producer_id_expiration_ms,
+            producer_id_expiration_check_interval_ms,
+            shutdown_drain_ms,
+            retention_check_interval_ms,
+            default_retention_ms,
+            message_timestamp_before_max_ms,
+            message_timestamp_after_max_ms
         );
         set_optional!(
             advertised_addr,
             metadata,
             object_store,
+            flush_interval_ms,
             zone,
-            flush_interval_ms
+            fault_injection
         );
         Ok(c)
     }
@@ -162,7 +250,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     match cli.command {
         Command::Serve(args) => {
-            let config = args.into_config()?;
+            let config = (*args).into_config()?;
             runtime.block_on(async {
                 let shutdown = CancellationToken::new();
                 tokio::spawn(stop_on_signal(shutdown.clone()));
@@ -189,4 +277,74 @@ async fn stop_on_signal(shutdown: CancellationToken) {
         _ = int.recv() => tracing::info!("SIGINT received"),
     }
     shutdown.cancel();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Every key of the config file is a flag of `floe serve` with its
+    /// `FLOE_*` variable: adding a setting without a flag fails here.
+    #[test]
+    fn every_setting_is_a_flag_and_a_variable() {
+        let cli = Cli::command();
+        let serve = cli.find_subcommand("serve").expect("a serve subcommand");
+        let toml = toml::to_string(&Config {
+            advertised_addr: Some("h:1".into()),
+            metadata: Some("sqlite://m".into()),
+            object_store: Some("memory://".into()),
+            flush_interval_ms: Some(1),
+            zone: Some("z".into()),
+            fault_injection: Some(String::new()),
+            ..Config::default()
+        })
+        .expect("config as toml");
+        let keys: Vec<&str> = toml
+            .lines()
+            .filter_map(|line| line.split_once(" = ").map(|(key, _)| key))
+            .collect();
+        assert!(keys.len() > 30, "{keys:?}");
+        for key in keys {
+            let arg = serve
+                .get_arguments()
+                .find(|a| a.get_id() == key)
+                .unwrap_or_else(|| panic!("setting {key} has no flag"));
+            assert_eq!(
+                arg.get_long(),
+                Some(key.replace('_', "-").as_str()),
+                "flag of {key}"
+            );
+            let env = format!("FLOE_{}", key.to_uppercase());
+            assert_eq!(
+                arg.get_env().and_then(|e| e.to_str()),
+                Some(env.as_str()),
+                "variable of {key}"
+            );
+        }
+    }
+
+    #[test]
+    fn flags_override_the_defaults() {
+        let cli = Cli::try_parse_from([
+            "floe",
+            "serve",
+            "--commit-retry-window-ms",
+            "1000",
+            "--max-connections",
+            "7",
+            "--auto-create-topics",
+            "false",
+        ])
+        .expect("parse");
+        let Command::Serve(args) = cli.command else {
+            panic!("serve expected");
+        };
+        let config = (*args).into_config().expect("config");
+        assert_eq!(config.commit_retry_window_ms, 1000);
+        assert_eq!(config.max_connections, 7);
+        assert!(!config.auto_create_topics);
+        assert_eq!(config.flush_bytes, Config::default().flush_bytes);
+    }
 }
