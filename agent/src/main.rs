@@ -32,6 +32,10 @@ enum Command {
     Serve(ServeArgs),
     /// Measure a Kafka-compatible cluster: produce, consume or end-to-end.
     Bench(floe_agent::bench::BenchArgs),
+    /// Check a cluster loses, duplicates and reorders nothing: idempotent
+    /// producers and a consumer group, then a verdict (non-zero exit on any
+    /// violation).
+    Verify(floe_verify::VerifyArgs),
 }
 
 /// Every flag is also read from the `FLOE_<NAME>` environment variable, and
@@ -75,6 +79,10 @@ struct ServeArgs {
     /// Availability zone of this agent.
     #[arg(long, env = "FLOE_ZONE")]
     zone: Option<String>,
+    /// Tests only: inject store faults, e.g.
+    /// `put_error=0.1,commit_lost=0.05,seed=7` (see docs/operations.md).
+    #[arg(long, env = "FLOE_FAULT_INJECTION")]
+    fault_injection: Option<String>,
 }
 
 impl ServeArgs {
@@ -104,7 +112,8 @@ impl ServeArgs {
             metadata,
             object_store,
             zone,
-            flush_interval_ms
+            flush_interval_ms,
+            fault_injection
         );
         Ok(c)
     }
@@ -130,6 +139,7 @@ fn main() -> anyhow::Result<()> {
             })?;
         }
         Command::Bench(args) => floe_agent::bench::run(args)?,
+        Command::Verify(args) => floe_verify::run(args)?,
     }
     Ok(())
 }
