@@ -88,7 +88,12 @@ fn verify_passes_through_agent_kills_a_postgres_restart_and_store_faults() {
     let logs: String = cluster.agents().iter().map(|a| a.log()).collect();
     let injected: Vec<(&str, usize)> = FAULT_NAMES
         .iter()
-        .map(|name| (*name, logs.matches(&format!("injected fault: {name}")).count()))
+        .map(|name| {
+            (
+                *name,
+                logs.matches(&format!("injected fault: {name}")).count(),
+            )
+        })
         .collect();
     eprintln!(
         "{}\ninjected faults logged by the agents: {injected:?}",

@@ -154,7 +154,9 @@ pub fn check(history: &History, stuck_after: Duration) -> Verdict {
         }
     }
     for error in &history.producer_fatal {
-        v.violate(Kind::ProducerFatal, || format!("producer fatal error: {error}"));
+        v.violate(Kind::ProducerFatal, || {
+            format!("producer fatal error: {error}")
+        });
     }
     v
 }
@@ -274,11 +276,7 @@ fn check_acks(
 
 /// Within a partition, each producer's acknowledged records sit in send order
 /// (a record acknowledged without an offset is placed where it was read).
-fn check_order(
-    history: &History,
-    positions: &HashMap<RecordId, Vec<(i32, i64)>>,
-    v: &mut Verdict,
-) {
+fn check_order(history: &History, positions: &HashMap<RecordId, Vec<(i32, i64)>>, v: &mut Verdict) {
     let mut by_stream: BTreeMap<(u32, i32), Vec<(u64, i64)>> = BTreeMap::new();
     for ack in &history.acks {
         let offset = if ack.offset >= 0 {

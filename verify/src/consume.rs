@@ -44,9 +44,8 @@ pub fn start(
         .set("heartbeat.interval.ms", "1000");
     let mut handles = Vec::with_capacity(args.consumers);
     for n in 0..args.consumers {
-        let consumer_id = u32::try_from(n).map_err(|_| {
-            VerifyError::InvalidArgs("--consumers is too large".to_string())
-        })?;
+        let consumer_id = u32::try_from(n)
+            .map_err(|_| VerifyError::InvalidArgs("--consumers is too large".to_string()))?;
         let client: BaseConsumer = config
             .create()
             .map_err(VerifyError::kafka("cannot create a consumer"))?;

@@ -186,7 +186,9 @@ pub fn run(args: VerifyArgs) -> Result<(), VerifyError> {
     }
     let mut sent = BTreeMap::new();
     for handle in producers {
-        let done = handle.join().map_err(|_| VerifyError::Panicked("producer"))?;
+        let done = handle
+            .join()
+            .map_err(|_| VerifyError::Panicked("producer"))?;
         if let Some(fatal) = done.fatal {
             lock(&recorder).history.producer_fatal.push(fatal);
         }
@@ -215,7 +217,9 @@ pub fn run(args: VerifyArgs) -> Result<(), VerifyError> {
     stop_consuming.store(true, Ordering::Relaxed);
     stop_producing.store(true, Ordering::Relaxed);
     for handle in consumers {
-        handle.join().map_err(|_| VerifyError::Panicked("consumer"))?;
+        handle
+            .join()
+            .map_err(|_| VerifyError::Panicked("consumer"))?;
     }
 
     let (history, consumer_errors, first_error) = {

@@ -110,9 +110,8 @@ pub fn start(
     let per_producer = args.rate / args.producers as f64;
     let mut handles = Vec::with_capacity(args.producers);
     for n in 0..args.producers {
-        let producer = u32::try_from(n).map_err(|_| {
-            VerifyError::InvalidArgs("--producers is too large".to_string())
-        })?;
+        let producer = u32::try_from(n)
+            .map_err(|_| VerifyError::InvalidArgs("--producers is too large".to_string()))?;
         let client: ThreadedProducer<Reports> = config
             .create_with_context(Reports {
                 producer,

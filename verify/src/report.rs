@@ -90,10 +90,7 @@ fn human(s: &Summary) -> String {
     if s.passed {
         text.push_str("PASSED: no violations\n");
     } else {
-        text.push_str(&format!(
-            "FAILED: {} violations\n",
-            v.violation_count()
-        ));
+        text.push_str(&format!("FAILED: {} violations\n", v.violation_count()));
         for (kind, count) in &v.violations {
             text.push_str(&format!("  {kind:?}: {count}\n"));
         }
