@@ -134,7 +134,12 @@ pub fn check(history: &History, stuck_after: Duration) -> Verdict {
         ..Verdict::default()
     };
     let stored = stored_values(history, &mut v);
-    let positions = positions_of(&stored, &mut v);
+    let acked: HashMap<RecordId, (i32, i64)> = history
+        .acks
+        .iter()
+        .map(|a| (a.id, (a.partition, a.offset)))
+        .collect();
+    let positions = positions_of(&stored, &acked, &mut v);
     check_acks(history, &stored, &positions, &mut v);
     check_order(history, &positions, &mut v);
     check_failures(history, &positions, &mut v);
@@ -191,9 +196,11 @@ fn stored_values(history: &History, v: &mut Verdict) -> BTreeMap<(i32, i64), Val
     stored
 }
 
-/// Where each of this run's values was read; flags values at two offsets.
+/// Where each of this run's values was read; flags values at two offsets
+/// (naming the acknowledged one, which tells the original from the copy).
 fn positions_of(
     stored: &BTreeMap<(i32, i64), Value>,
+    acked: &HashMap<RecordId, (i32, i64)>,
     v: &mut Verdict,
 ) -> HashMap<RecordId, Vec<(i32, i64)>> {
     let mut positions: HashMap<RecordId, Vec<(i32, i64)>> = HashMap::new();
@@ -208,10 +215,12 @@ fn positions_of(
     for (id, at) in twice {
         v.violate(Kind::Duplicate, || {
             format!(
-                "producer {} record {} stored at {} (partition, offset) pairs: {at:?}",
+                "producer {} record {} stored at {} (partition, offset) pairs: {at:?}; \
+                 acknowledged at {:?}",
                 id.producer,
                 id.seq,
-                at.len()
+                at.len(),
+                acked.get(id)
             )
         });
     }
