@@ -8,7 +8,7 @@
 //! tests of `floe-verify` (`verify/src/check/tests.rs`).
 
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use floe_tests::verify::VerifyRun;
 use floe_tests::{Cluster, TestPostgres, unique_topic};
@@ -118,5 +118,111 @@ fn verify_passes_through_agent_kills_a_postgres_restart_and_store_faults() {
     assert!(
         injected.iter().map(|(_, n)| n).sum::<usize>() > 0,
         "the agents logged no injected fault: the faults were not exercised"
+    );
+}
+
+/// The long soak of `docs/operations.md`, on the test harness: three agents with the
+/// same faults, six partitions, three producers and consumers at 200 records/s for
+/// `FLOE_SOAK_SECS` (default 900) seconds, a random agent SIGKILLed and restarted
+/// about every 30 s and Postgres restarted about every 150 s. Prints the kills,
+/// restarts and injected faults, and writes the agents' logs to `FLOE_SOAK_LOGS` if
+/// set. Run: `FLOE_SOAK_SECS=900 cargo test -p floe-tests --test verify_faults --
+/// --ignored --nocapture soak`.
+#[test]
+#[ignore = "a long soak, run by hand (docs/operations.md)"]
+fn soak() {
+    let secs: u64 = std::env::var("FLOE_SOAK_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(900);
+    let mut postgres = TestPostgres::start().expect("start a Postgres of this test's own");
+    let url = postgres.create_database("verify_soak").expect("database");
+    let mut cluster = Cluster::builder("verify-soak")
+        .agents(3)
+        .metadata_url(url)
+        .arg("--fault-injection")
+        .arg(FAULTS)
+        .start()
+        .expect("start cluster");
+    let topic = unique_topic("verify-soak");
+    let duration = secs.to_string();
+    let run = VerifyRun::start(
+        &cluster.bootstrap_all(),
+        &[
+            "--topic",
+            &topic,
+            "--partitions",
+            "6",
+            "--producers",
+            "3",
+            "--consumers",
+            "3",
+            "--duration",
+            &duration,
+            "--rate",
+            "200",
+            "--stuck-after",
+            "60",
+            "--drain-timeout",
+            "240",
+        ],
+        Duration::from_secs(secs + 600),
+    )
+    .expect("start floe verify");
+    let start = Instant::now();
+    let mut draw = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(7, |d| d.as_nanos() as u64);
+    let (mut kills, mut restarts) = (0, 0);
+    let mut last_restart = Instant::now();
+    thread::sleep(Duration::from_secs(15));
+    while start.elapsed() < Duration::from_secs(secs.saturating_sub(20)) {
+        draw = draw
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let victim = usize::try_from(draw >> 33).unwrap_or(0) % cluster.len();
+        eprintln!("[{:.0?}] SIGKILL agent {victim}", start.elapsed());
+        cluster.agent_mut(victim).kill().expect("SIGKILL");
+        kills += 1;
+        thread::sleep(Duration::from_secs(2));
+        if last_restart.elapsed() > Duration::from_secs(150) {
+            eprintln!("[{:.0?}] restarting Postgres", start.elapsed());
+            postgres.restart().expect("restart Postgres");
+            restarts += 1;
+            last_restart = Instant::now();
+        }
+        cluster
+            .agent_mut(victim)
+            .restart()
+            .expect("restart the killed agent");
+        thread::sleep(Duration::from_secs(25));
+    }
+    let outcome = run.finish().expect("floe verify ran to the end");
+    let logs: String = cluster.agents().iter().map(|a| a.log()).collect();
+    if let Ok(dir) = std::env::var("FLOE_SOAK_LOGS") {
+        for (i, agent) in cluster.agents().iter().enumerate() {
+            let path = std::path::Path::new(&dir).join(format!("agent-{i}.log"));
+            std::fs::write(&path, agent.log()).expect("write an agent log");
+        }
+    }
+    let injected: Vec<(&str, usize)> = FAULT_NAMES
+        .iter()
+        .map(|name| {
+            (
+                *name,
+                logs.matches(&format!("injected fault: {name}")).count(),
+            )
+        })
+        .collect();
+    eprintln!(
+        "{}\nsoak of {secs} s: {kills} agent kills, {restarts} Postgres restarts, injected \
+         faults logged: {injected:?}",
+        outcome.output.stdout
+    );
+    assert!(
+        outcome.output.status.success(),
+        "floe verify failed: {}\n{}",
+        outcome.output.status,
+        outcome.output.describe()
     );
 }
