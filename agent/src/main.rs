@@ -33,6 +33,10 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Measure a Kafka-compatible cluster: produce, consume or end-to-end.
     Bench(floe_agent::bench::BenchArgs),
+    /// Check a cluster loses, duplicates and reorders nothing: idempotent
+    /// producers and a consumer group, then a verdict (non-zero exit on any
+    /// violation).
+    Verify(floe_verify::VerifyArgs),
 }
 
 /// Every setting of [`Config`] is a flag (the TOML key with dashes), also read
@@ -258,6 +262,7 @@ fn main() -> anyhow::Result<()> {
             })?;
         }
         Command::Bench(args) => floe_agent::bench::run(args)?,
+        Command::Verify(args) => floe_verify::run(args)?,
     }
     Ok(())
 }

@@ -26,6 +26,7 @@ pub mod python;
 pub mod raw;
 pub mod records;
 pub mod s3;
+pub mod verify;
 
 pub use agent::{Agent, AgentBuilder};
 pub use cluster::{Cluster, ClusterBuilder};

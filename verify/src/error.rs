@@ -1,0 +1,62 @@
+//! Errors of `floe verify`.
+
+use rdkafka::error::KafkaError;
+
+/// Why a verification could not run, or ran and found violations.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// A flag value that cannot run.
+    #[error("invalid arguments: {0}")]
+    InvalidArgs(String),
+    /// No broker answered at the bootstrap address.
+    #[error("cannot reach the bootstrap server {bootstrap}: {error}")]
+    Unreachable {
+        /// The `--bootstrap` address.
+        bootstrap: String,
+        /// What librdkafka reported.
+        error: KafkaError,
+    },
+    /// A client call failed.
+    #[error("{context}: {error}")]
+    Kafka {
+        /// What the checker was doing.
+        context: String,
+        /// What librdkafka reported.
+        error: KafkaError,
+    },
+    /// The broker refused to create the topic, or it never appeared.
+    #[error("cannot create topic {topic}: {reason}")]
+    CreateTopic {
+        /// The topic.
+        topic: String,
+        /// Why.
+        reason: String,
+    },
+    /// A worker thread could not be started.
+    #[error("cannot start a thread: {0}")]
+    Spawn(#[source] std::io::Error),
+    /// A worker thread panicked.
+    #[error("the {0} thread panicked")]
+    Panicked(&'static str),
+    /// The summary could not be written.
+    #[error("cannot write the summary: {0}")]
+    Output(#[source] std::io::Error),
+    /// The checks found violations (the summary lists them).
+    #[error("{count} violations found ({lost} lost, {duplicates} duplicates)")]
+    Violations {
+        /// Violations of every kind.
+        count: u64,
+        /// Acknowledged records never read.
+        lost: u64,
+        /// Records stored twice.
+        duplicates: u64,
+    },
+}
+
+impl VerifyError {
+    /// A `map_err` adapter that names what the checker was doing.
+    pub(crate) fn kafka(context: impl Into<String>) -> impl FnOnce(KafkaError) -> VerifyError {
+        let context = context.into();
+        move |error| VerifyError::Kafka { context, error }
+    }
+}
