@@ -4,6 +4,8 @@
 
 mod cache;
 mod reader;
+mod timestamp;
 
 pub use cache::SegmentCache;
 pub use reader::{LEADER_EPOCH, LogReader, PartitionRead, TimestampHit};
+pub use timestamp::{MAX_SCAN_BYTES, ScanError, find_record};
