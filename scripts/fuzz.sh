@@ -21,7 +21,7 @@ WORK="$TARGET_DIR/work"
 # crash, as is a process over RSS_LIMIT_MB or an input taking TIMEOUT_S.
 MAX_LEN=65536
 MALLOC_LIMIT_MB=64
-RSS_LIMIT_MB=1024
+RSS_LIMIT_MB=2048
 TIMEOUT_S=10
 
 log() { printf '==> %s\n' "$*" >&2; }
