@@ -7,5 +7,5 @@ mod reader;
 mod timestamp;
 
 pub use cache::SegmentCache;
-pub use reader::{LEADER_EPOCH, LogReader, PartitionRead, TimestampHit};
-pub use timestamp::{MAX_SCAN_BYTES, ScanError, find_record};
+pub use reader::{LEADER_EPOCH, LogReader, PartitionRead};
+pub use timestamp::{MAX_SCAN_BYTES, ScanError, TimestampHit, find_record};

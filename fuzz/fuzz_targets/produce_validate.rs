@@ -7,7 +7,7 @@
 
 #![no_main]
 
-use floe_agent::segment::batch::{BatchHeader, patch_run, validate_produced, verify_crc};
+use floe_fuzz::segment::batch::{BatchHeader, patch_run, validate_produced, verify_crc};
 use floe_fuzz::{check_batch, check_run, fix_batch_crc};
 use libfuzzer_sys::fuzz_target;
 

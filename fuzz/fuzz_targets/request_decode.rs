@@ -7,7 +7,7 @@
 #![no_main]
 
 use bytes::Bytes;
-use floe_agent::kafka::{codec, versions};
+use floe_fuzz::kafka::{codec, versions};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -6,8 +6,8 @@
 
 #![no_main]
 
-use floe_agent::segment::reader::read_footer;
 use floe_fuzz::check_run;
+use floe_fuzz::segment::reader::read_footer;
 use libfuzzer_sys::fuzz_target;
 
 const HEADER_LEN: usize = 12;

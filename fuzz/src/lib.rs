@@ -1,9 +1,38 @@
-//! Checks shared by the fuzz targets: what the read path does with a run of
-//! stored batches (an index row's bytes), with the properties it must keep.
+//! The agent's code that parses untrusted bytes, compiled from its own
+//! source files (it is pure code over bytes, no I/O), under the same module
+//! paths as in `floe_agent`; and the checks the fuzz targets share.
+//!
+//! A module included here must depend only on modules included here: the
+//! fuzz build fails otherwise, which is the reminder to keep it so.
+
+#![allow(dead_code)]
+
+/// `floe_agent::kafka`: framing, headers and the served request decoders.
+#[path = "../../agent/src/kafka"]
+pub mod kafka {
+    pub mod codec;
+    pub mod versions;
+}
+
+/// `floe_agent::segment`: batch headers and the segment file format.
+#[path = "../../agent/src/segment"]
+pub mod segment {
+    pub mod batch;
+    pub mod format;
+    pub mod reader;
+}
+
+/// `floe_agent::fetch`: the timestamp search inside one batch.
+#[path = "../../agent/src/fetch"]
+pub mod fetch {
+    pub mod timestamp;
+    pub use timestamp::find_record;
+}
 
 use bytes::Bytes;
-use floe_agent::fetch::find_record;
-use floe_agent::segment::batch::{BatchHeader, BatchIter, patch_run, verify_crc};
+
+use crate::fetch::find_record;
+use crate::segment::batch::{BatchHeader, BatchIter, patch_run, verify_crc};
 
 /// Decompressed bytes a fuzzed timestamp scan may read: the agent's limit
 /// is larger, the logic the same, and a small one keeps runs fast.

@@ -13,7 +13,7 @@ use floe_metadata::{IndexRow, MetadataStore, PartitionOffsets, TopicId};
 use tracing::warn;
 
 use super::SegmentCache;
-use super::timestamp::{MAX_SCAN_BYTES, find_record};
+use super::timestamp::{MAX_SCAN_BYTES, TimestampHit, find_record};
 use crate::error::{AgentError, Result};
 use crate::segment::batch::{BatchHeader, BatchIter, patch_run};
 use crate::storage::{ObjectStorage, SegmentKey};
@@ -34,15 +34,6 @@ pub struct PartitionRead {
     pub high_watermark: i64,
     /// The partition's log start offset when read.
     pub log_start_offset: i64,
-}
-
-/// The record found by a timestamp lookup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimestampHit {
-    /// Offset of the record.
-    pub offset: i64,
-    /// Its timestamp.
-    pub timestamp: i64,
 }
 
 /// The read side of the log, shared by Fetch and ListOffsets.

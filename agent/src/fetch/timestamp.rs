@@ -11,10 +11,12 @@
 //! own buffers are bounded too: the zstd window is capped at
 //! 2^[`ZSTD_WINDOW_LOG_MAX`] bytes, a snappy block at [`SNAPPY_BLOCK_MAX`],
 //! gzip and LZ4 keep fixed windows (32 KiB, at most 4 MiB).
+//!
+//! Pure code over bytes, depending only on `segment::batch`: the fuzz crate
+//! compiles it by path (see `fuzz/src/lib.rs`).
 
 use std::io::{self, BufRead, BufReader, Read};
 
-use super::reader::TimestampHit;
 use crate::segment::batch::{BatchHeader, HEADER_LEN};
 
 /// Decompressed bytes one timestamp lookup may read from its batch: the
@@ -36,6 +38,15 @@ const XERIAL_MAGIC: &[u8; 8] = b"\x82SNAPPY\x00";
 const XERIAL_HEADER_LEN: usize = 16;
 /// Read-ahead from the decompressor.
 const READ_BUFFER: usize = 8 * 1024;
+
+/// The record found by a timestamp lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimestampHit {
+    /// Offset of the record.
+    pub offset: i64,
+    /// Its timestamp.
+    pub timestamp: i64,
+}
 
 /// Why a batch could not be scanned to the end of the search.
 #[derive(Debug, thiserror::Error)]
