@@ -66,7 +66,7 @@ for target in $targets; do
         status=1
         tail -n 60 "$out" >&2
     fi
-    execs=$(awk -F: '/stat::number_of_executed_units/ { gsub(/ /, "", $2); print $2 }' "$out" | tail -n 1)
+    execs=$(awk '/^stat::number_of_executed_units:/ { print $2 }' "$out" | tail -n 1)
     summary+=("$(printf '%-18s %12s executions in %ss  %s' "$target" "${execs:-?}" "$SECONDS_PER_TARGET" "$result")")
 done
 
