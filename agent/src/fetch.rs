@@ -5,8 +5,10 @@
 
 mod cache;
 mod reader;
+mod timestamp;
 mod watermarks;
 
 pub use cache::SegmentCache;
-pub use reader::{LEADER_EPOCH, LogReader, PartitionRead, TimestampHit};
+pub use reader::{LEADER_EPOCH, LogReader, PartitionRead};
+pub use timestamp::{MAX_SCAN_BYTES, ScanError, TimestampHit, find_record};
 pub use watermarks::{Watch, Watermarks};

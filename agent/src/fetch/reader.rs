@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use floe_metadata::{IndexRow, MetadataStore, PartitionOffsets, TopicId};
-use kafka_protocol::records::RecordBatchDecoder;
+use tracing::warn;
 
 use super::SegmentCache;
+use super::timestamp::{MAX_SCAN_BYTES, TimestampHit, find_record};
 use crate::error::{AgentError, Result};
 use crate::segment::batch::{BatchHeader, BatchIter, patch_run};
 use crate::storage::{ObjectStorage, SegmentKey};
@@ -33,15 +34,6 @@ pub struct PartitionRead {
     pub high_watermark: i64,
     /// The partition's log start offset when read.
     pub log_start_offset: i64,
-}
-
-/// The record found by a timestamp lookup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimestampHit {
-    /// Offset of the record.
-    pub offset: i64,
-    /// Its timestamp.
-    pub timestamp: i64,
 }
 
 /// The read side of the log, shared by Fetch and ListOffsets.
@@ -200,8 +192,12 @@ impl LogReader {
             .await?;
         match row {
             Some(row) => {
-                self.find_in_row(&row, |h| h.max_timestamp >= timestamp, |ts| ts >= timestamp)
-                    .await
+                self.find_in_row(
+                    &row,
+                    move |h| h.max_timestamp >= timestamp,
+                    move |ts| ts >= timestamp,
+                )
+                .await
             }
             None => Ok(None),
         }
@@ -217,17 +213,26 @@ impl LogReader {
             return Ok(None);
         };
         let max = row.max_timestamp;
-        self.find_in_row(&row, |h| h.max_timestamp == max, |ts| ts == max)
+        self.find_in_row(&row, move |h| h.max_timestamp == max, move |ts| ts == max)
             .await
     }
 
-    /// Finds the first batch of `row` matching `batch_matches`, decodes it,
-    /// and returns its first record whose timestamp matches.
+    /// Finds the first batch of `row` matching `batch_matches` (its header
+    /// is all the index and the cache need to pick it), and in it the first
+    /// record whose timestamp matches. Only that one batch is decompressed,
+    /// streamed and within [`MAX_SCAN_BYTES`] (see [`find_record`]), on a
+    /// blocking thread since it is CPU work.
+    ///
+    /// A batch that cannot be searched within the bound, whose records do
+    /// not decode, or where no record matches though its header does,
+    /// answers with its own base offset (and the max timestamp its header
+    /// matched on): never after the record asked for, so a consumer seeking
+    /// there reads a few records too many and misses none.
     async fn find_in_row(
         &self,
         row: &IndexRow,
         batch_matches: impl Fn(&BatchHeader) -> bool,
-        record_matches: impl Fn(i64) -> bool,
+        record_matches: impl Fn(i64) -> bool + Send + 'static,
     ) -> Result<Option<TimestampHit>> {
         let data = self.row_bytes(row).await?;
         let mut base = row.base_offset;
@@ -238,19 +243,30 @@ impl LogReader {
             if !batch_matches(&header) {
                 continue;
             }
-            debug_assert_eq!(header.base_offset, batch_base, "cached bytes are patched");
-            let mut buf = batch;
-            let set = RecordBatchDecoder::decode(&mut buf)
-                .map_err(|e| AgentError::Corrupt(format!("stored batch undecodable: {e}")))?;
-            let hit = set
-                .records
-                .iter()
-                .find(|r| record_matches(r.timestamp))
-                .map(|r| TimestampHit {
-                    offset: r.offset,
-                    timestamp: r.timestamp,
-                });
-            return Ok(hit);
+            let scan = tokio::task::spawn_blocking(move || {
+                find_record(&batch, &header, batch_base, MAX_SCAN_BYTES, record_matches)
+            })
+            .await
+            .map_err(|e| AgentError::Corrupt(format!("timestamp scan failed: {e}")))?;
+            let fallback = TimestampHit {
+                offset: batch_base,
+                timestamp: header.max_timestamp,
+            };
+            let hit = match scan {
+                Ok(Some(hit)) => hit,
+                Ok(None) => {
+                    warn!(
+                        offset = batch_base,
+                        "no record of the batch matches its header's max timestamp; answering its base offset"
+                    );
+                    fallback
+                }
+                Err(e) => {
+                    warn!(offset = batch_base, error = %e, "batch not searchable; answering its base offset");
+                    fallback
+                }
+            };
+            return Ok(Some(hit));
         }
         Ok(None)
     }

@@ -514,7 +514,13 @@ impl RecordBatchDecoder {
         version: i8,
         records: &mut Vec<Record>,
     ) -> Result<()> {
-        records.reserve(batch_decode_info.record_count as usize);
+        // Floe patch: `record_count` comes from the batch header; reserve by
+        // the bytes left, not by the count (at least one byte per record).
+        let announced = usize::try_from(batch_decode_info.record_count).unwrap_or(0);
+        records.reserve(types::bounded_capacity::<Record>(
+            announced,
+            bytes::Buf::remaining(buf),
+        ));
         for _ in 0..batch_decode_info.record_count {
             records.push(Record::decode_new(buf, batch_decode_info, version)?);
         }
@@ -894,10 +900,17 @@ impl Record {
         let num_headers = num_headers as usize;
         // Floe patch: each header takes at least two bytes.
         if num_headers > bytes::Buf::remaining(buf) {
-            bail!("Record header count {num_headers} exceeds the {} bytes left", bytes::Buf::remaining(buf));
+            bail!(
+                "Record header count {num_headers} exceeds the {} bytes left",
+                bytes::Buf::remaining(buf)
+            );
         }
 
-        let mut headers = IndexMap::with_capacity(num_headers);
+        let mut headers =
+            IndexMap::with_capacity(types::bounded_capacity::<(StrBytes, Option<Bytes>)>(
+                num_headers,
+                bytes::Buf::remaining(buf),
+            ));
         for _ in 0..num_headers {
             // Key len
             let key_len: i32 = types::VarInt.decode(buf)?;

@@ -50,6 +50,20 @@ impl Log {
     }
 }
 
+/// Flushes of `flush_bytes`, never by time, one at a time.
+fn settings(flush_bytes: usize) -> FlushSettings {
+    FlushSettings {
+        interval: Duration::from_secs(3600),
+        flush_bytes,
+        max_pending_bytes: 64 << 20,
+        max_inflight: 1,
+        commit_retry: CommitRetry {
+            attempt_timeout: Duration::from_secs(10),
+            window: Duration::from_secs(60),
+        },
+    }
+}
+
 /// Writes `flushes` segments to partition 0, each holding `batches` batches
 /// of two records.
 async fn write_log(flushes: usize, batches: usize) -> Log {
@@ -70,16 +84,7 @@ async fn write_log(flushes: usize, batches: usize) -> Log {
     // Every batch has the same size: a segment is sealed when `batches` of
     // them are pending, and not by time.
     let batch_len = batch(&["a", "b"], 0, Compression::None).len();
-    let settings = FlushSettings {
-        interval: Duration::from_secs(3600),
-        flush_bytes: batches * batch_len,
-        max_pending_bytes: 64 << 20,
-        max_inflight: 1,
-        commit_retry: CommitRetry {
-            attempt_timeout: Duration::from_secs(10),
-            window: Duration::from_secs(60),
-        },
-    };
+    let settings = settings(batches * batch_len);
     let (flusher, producer) = Flusher::start(
         settings,
         store.clone(),
@@ -248,4 +253,112 @@ async fn a_read_racing_retention_is_out_of_range_not_later_data() {
         .await
         .unwrap();
     assert_eq!(offsets(&read).0, vec![8, 9, 10, 11]);
+}
+
+/// Writes `batches` to partition 0 in one segment.
+async fn write_batches(batches: &[Bytes]) -> Log {
+    let store: Arc<dyn MetadataStore> =
+        Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
+    let topic = store
+        .create_topic(NewTopic {
+            name: "t".into(),
+            partitions: 1,
+            config: Default::default(),
+        })
+        .await
+        .unwrap()
+        .id;
+    let metrics = Arc::new(Metrics::new().unwrap());
+    let storage = ObjectStorage::new(Arc::new(InMemory::new()), metrics.clone());
+    let warm = Arc::new(SegmentCache::new(CACHE, metrics.clone()));
+    let settings = settings(batches.iter().map(Bytes::len).sum());
+    let (flusher, producer) = Flusher::start(
+        settings,
+        store.clone(),
+        storage.clone(),
+        warm.clone(),
+        Arc::new(crate::fetch::Watermarks::default()),
+        metrics.clone(),
+    );
+    let mut waiting = Vec::new();
+    for b in batches {
+        let header = validate_produced(b).unwrap();
+        waiting.push(producer.append(topic, 0, b.clone(), &header).await.unwrap());
+    }
+    for rx in waiting {
+        rx.await.unwrap().unwrap();
+    }
+    flusher.shutdown().await;
+    Log {
+        topic,
+        store,
+        storage,
+        metrics,
+        warm,
+    }
+}
+
+/// Timestamp lookups decode records: exact offsets in a compressed batch,
+/// read through a cold cache (patched on the way in).
+#[tokio::test]
+async fn timestamp_lookups_find_the_exact_record() {
+    let log = write_batches(&[
+        batch(&["a", "b"], 1_000, Compression::Zstd),
+        batch(&["c", "d", "e"], 2_000, Compression::Lz4),
+    ])
+    .await;
+    let cold = log.cold_cache();
+    let reader = log.reader(&cold);
+    let hit = |offset, timestamp| Some(TimestampHit { offset, timestamp });
+    let by_ts = |ts| reader.offset_for_timestamp(log.topic, 0, ts);
+    assert_eq!(by_ts(0).await.unwrap(), hit(0, 1_000));
+    assert_eq!(by_ts(1_001).await.unwrap(), hit(1, 1_001));
+    assert_eq!(by_ts(1_002).await.unwrap(), hit(2, 2_000));
+    assert_eq!(by_ts(2_001).await.unwrap(), hit(3, 2_001));
+    assert_eq!(by_ts(2_003).await.unwrap(), None);
+    assert_eq!(
+        reader.max_timestamp(log.topic, 0).await.unwrap(),
+        hit(4, 2_002)
+    );
+}
+
+/// A decompression bomb (1 GiB of records in a few KiB of zstd, its header
+/// claiming a timestamp no record has) is searched within the byte limit
+/// and answered with its base offset; the batch before it still answers
+/// exactly. Before the limit, the whole gigabyte was decompressed into
+/// memory and the lookup answered "no such record".
+#[tokio::test]
+async fn a_bomb_answers_its_base_offset() {
+    let claimed = 1 << 40;
+    let log = write_batches(&[
+        batch(&["a", "b"], 1_000, Compression::Gzip),
+        crate::fetch::timestamp::bomb::zstd_bomb(1024, 1 << 20, 0, claimed),
+    ])
+    .await;
+    let reader = log.reader(&log.warm);
+    assert_eq!(
+        reader
+            .offset_for_timestamp(log.topic, 0, 5_000)
+            .await
+            .unwrap(),
+        Some(TimestampHit {
+            offset: 2,
+            timestamp: claimed
+        })
+    );
+    assert_eq!(
+        reader.max_timestamp(log.topic, 0).await.unwrap(),
+        Some(TimestampHit {
+            offset: 2,
+            timestamp: claimed
+        })
+    );
+    assert_eq!(
+        reader
+            .offset_for_timestamp(log.topic, 0, 1_001)
+            .await
+            .unwrap()
+            .map(|h| h.offset),
+        Some(1)
+    );
 }

@@ -10,6 +10,32 @@ use anyhow::{bail, Result};
 use std::convert::TryFrom;
 use std::string::String as StdString;
 
+/// Floe patch: the most bytes a decoder preallocates for a length read off
+/// the wire. Past it, a `Vec` grows as its elements really arrive.
+pub const PREALLOC_LIMIT_BYTES: usize = 64 * 1024;
+
+/// Floe patch: how many elements of `T` to preallocate for `announced`
+/// elements with `remaining` bytes of input left. Every element takes at
+/// least one byte of input, so never more than `remaining`; and never more
+/// than [`PREALLOC_LIMIT_BYTES`] worth, since one byte of input can announce
+/// an element of hundreds of bytes in memory.
+pub fn bounded_capacity<T>(announced: usize, remaining: usize) -> usize {
+    let element = std::mem::size_of::<T>().max(1);
+    announced.min(remaining).min(PREALLOC_LIMIT_BYTES / element)
+}
+
+/// Floe patch: refuses a byte length beyond the bytes left before anything
+/// is allocated for it.
+fn check_len<B: ByteBuf>(buf: &B, len: usize, what: &str) -> Result<()> {
+    if len > buf.remaining() {
+        bail!(
+            "{what} length {len} exceeds the {} bytes left",
+            buf.remaining()
+        );
+    }
+    Ok(())
+}
+
 macro_rules! define_copy_impl {
     ($e:ident, $t:ty) => (
         impl Encoder<$t> for $e {
@@ -359,6 +385,8 @@ impl Decoder<Option<StdString>> for String {
         match Int16.decode(buf)? {
             -1 => Ok(None),
             n if n >= 0 => {
+                // Floe patch: no allocation before the bytes are known to be there.
+                check_len(buf, n as usize, "String")?;
                 let mut strbuf = vec![0; n as usize];
                 buf.try_copy_to_slice(&mut strbuf)?;
                 Ok(Some(std::string::String::from_utf8(strbuf)?))
@@ -511,6 +539,8 @@ impl Decoder<Option<StdString>> for CompactString {
         match UnsignedVarInt.decode(buf)? {
             0 => Ok(None),
             n => {
+                // Floe patch: see `String`.
+                check_len(buf, (n - 1) as usize, "CompactString")?;
                 let mut strbuf = vec![0; (n - 1) as usize];
                 buf.try_copy_to_slice(&mut strbuf)?;
                 Ok(Some(std::string::String::from_utf8(strbuf)?))
@@ -655,6 +685,8 @@ impl Decoder<Option<Vec<u8>>> for Bytes {
         match Int32.decode(buf)? {
             -1 => Ok(None),
             n if n >= 0 => {
+                // Floe patch: see `String`.
+                check_len(buf, n as usize, "Bytes")?;
                 let mut data = vec![0; n as usize];
                 buf.try_copy_to_slice(&mut data)?;
                 Ok(Some(data))
@@ -804,6 +836,8 @@ impl Decoder<Option<Vec<u8>>> for CompactBytes {
         match UnsignedVarInt.decode(buf)? {
             0 => Ok(None),
             n => {
+                // Floe patch: see `String`.
+                check_len(buf, (n - 1) as usize, "CompactBytes")?;
                 let mut data = vec![0; (n - 1) as usize];
                 buf.try_copy_to_slice(&mut data)?;
                 Ok(Some(data))
@@ -987,11 +1021,16 @@ impl<T, E: Decoder<T>> Decoder<Option<Vec<T>>> for Array<E> {
             n if n >= 0 => {
                 // Floe patch: every element takes at least one byte, so a
                 // length beyond the remaining bytes is malformed; refusing it
-                // here keeps a forged length from allocating gigabytes.
+                // here keeps a forged length from allocating gigabytes. The
+                // preallocation is bounded in bytes too (`bounded_capacity`).
                 if n as usize > buf.remaining() {
-                    bail!("Array length {n} exceeds the {} bytes left", buf.remaining());
+                    bail!(
+                        "Array length {n} exceeds the {} bytes left",
+                        buf.remaining()
+                    );
                 }
-                let mut result = Vec::with_capacity(n as usize);
+                let mut result =
+                    Vec::with_capacity(bounded_capacity::<T>(n as usize, buf.remaining()));
                 for _ in 0..n {
                     result.push(self.0.decode(buf)?);
                 }
@@ -1101,9 +1140,14 @@ impl<T, E: Decoder<T>> Decoder<Option<Vec<T>>> for CompactArray<E> {
             n => {
                 // Floe patch: see `Array` above.
                 if (n - 1) as usize > buf.remaining() {
-                    bail!("Array length {} exceeds the {} bytes left", n - 1, buf.remaining());
+                    bail!(
+                        "Array length {} exceeds the {} bytes left",
+                        n - 1,
+                        buf.remaining()
+                    );
                 }
-                let mut result = Vec::with_capacity((n - 1) as usize);
+                let mut result =
+                    Vec::with_capacity(bounded_capacity::<T>((n - 1) as usize, buf.remaining()));
                 for _ in 1..n {
                     result.push(self.0.decode(buf)?);
                 }
