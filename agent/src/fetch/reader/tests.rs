@@ -64,9 +64,10 @@ fn settings(flush_bytes: usize) -> FlushSettings {
     }
 }
 
-/// Writes `flushes` segments to partition 0, each holding `batches` batches
-/// of two records.
-async fn write_log(flushes: usize, batches: usize) -> Log {
+/// Writes each group of `segments` to partition 0 as one segment: the
+/// flusher seals at `flush_bytes`, which each group reaches exactly, and
+/// never by time.
+async fn write_segments(segments: Vec<Vec<Bytes>>, flush_bytes: usize) -> Log {
     let store: Arc<dyn MetadataStore> =
         Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
     let topic = store
@@ -81,26 +82,19 @@ async fn write_log(flushes: usize, batches: usize) -> Log {
     let metrics = Arc::new(Metrics::new().unwrap());
     let storage = ObjectStorage::new(Arc::new(InMemory::new()), metrics.clone());
     let warm = Arc::new(SegmentCache::new(CACHE, metrics.clone()));
-    // Every batch has the same size: a segment is sealed when `batches` of
-    // them are pending, and not by time.
-    let batch_len = batch(&["a", "b"], 0, Compression::None).len();
-    let settings = settings(batches * batch_len);
     let (flusher, producer) = Flusher::start(
-        settings,
+        settings(flush_bytes),
         store.clone(),
         storage.clone(),
         warm.clone(),
         Arc::new(crate::fetch::Watermarks::default()),
         metrics.clone(),
     );
-    let mut next = 0;
-    for _ in 0..flushes {
+    for segment in segments {
         let mut waiting = Vec::new();
-        for _ in 0..batches {
-            let b = batch(&["a", "b"], next, Compression::None);
+        for b in segment {
             let header = validate_produced(&b).unwrap();
             waiting.push(producer.append(topic, 0, b, &header).await.unwrap());
-            next += 2;
         }
         for rx in waiting {
             rx.await.unwrap().unwrap();
@@ -114,6 +108,24 @@ async fn write_log(flushes: usize, batches: usize) -> Log {
         metrics,
         warm,
     }
+}
+
+/// Writes `flushes` segments to partition 0, each holding `batches` batches
+/// of two records, whose timestamps are their offsets.
+async fn write_log(flushes: usize, batches: usize) -> Log {
+    let mut next = 0;
+    let segments = (0..flushes)
+        .map(|_| {
+            (0..batches)
+                .map(|_| {
+                    next += 2;
+                    batch(&["a", "b"], next - 2, Compression::None)
+                })
+                .collect()
+        })
+        .collect();
+    let batch_len = batch(&["a", "b"], 0, Compression::None).len();
+    write_segments(segments, batches * batch_len).await
 }
 
 fn gets_of(log: &Log) -> u64 {
@@ -257,45 +269,7 @@ async fn a_read_racing_retention_is_out_of_range_not_later_data() {
 
 /// Writes `batches` to partition 0 in one segment.
 async fn write_batches(batches: &[Bytes]) -> Log {
-    let store: Arc<dyn MetadataStore> =
-        Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
-    let topic = store
-        .create_topic(NewTopic {
-            name: "t".into(),
-            partitions: 1,
-            config: Default::default(),
-        })
-        .await
-        .unwrap()
-        .id;
-    let metrics = Arc::new(Metrics::new().unwrap());
-    let storage = ObjectStorage::new(Arc::new(InMemory::new()), metrics.clone());
-    let warm = Arc::new(SegmentCache::new(CACHE, metrics.clone()));
-    let settings = settings(batches.iter().map(Bytes::len).sum());
-    let (flusher, producer) = Flusher::start(
-        settings,
-        store.clone(),
-        storage.clone(),
-        warm.clone(),
-        Arc::new(crate::fetch::Watermarks::default()),
-        metrics.clone(),
-    );
-    let mut waiting = Vec::new();
-    for b in batches {
-        let header = validate_produced(b).unwrap();
-        waiting.push(producer.append(topic, 0, b.clone(), &header).await.unwrap());
-    }
-    for rx in waiting {
-        rx.await.unwrap().unwrap();
-    }
-    flusher.shutdown().await;
-    Log {
-        topic,
-        store,
-        storage,
-        metrics,
-        warm,
-    }
+    write_segments(vec![batches.to_vec()], batches.iter().map(Bytes::len).sum()).await
 }
 
 /// Timestamp lookups decode records: exact offsets in a compressed batch,
