@@ -2,7 +2,10 @@
 //! Kafka record batches built with the kafka-protocol crate's encoder, as a
 //! client would send them.
 
+use std::sync::Arc;
+
 use bytes::{Bytes, BytesMut};
+use floe_metadata::{MetadataStore, NewTopic, SqliteStore, TopicId};
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
@@ -55,4 +58,23 @@ pub fn encode_batch(
     };
     RecordBatchEncoder::encode(&mut buf, &records, &options).expect("encode test batch");
     buf.freeze()
+}
+
+/// A fresh in-memory SQLite store holding one topic `t` of one partition.
+pub async fn store_with_topic() -> (Arc<dyn MetadataStore>, TopicId) {
+    let store: Arc<dyn MetadataStore> = Arc::new(
+        SqliteStore::connect("sqlite::memory:")
+            .await
+            .expect("in-memory store"),
+    );
+    let topic = store
+        .create_topic(NewTopic {
+            name: "t".into(),
+            partitions: 1,
+            config: Default::default(),
+        })
+        .await
+        .expect("create topic")
+        .id;
+    (store, topic)
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use floe_metadata::{NewTopic, SqliteStore};
+
 use kafka_protocol::records::{Compression, RecordBatchDecoder};
 use object_store::memory::InMemory;
 
@@ -68,17 +68,7 @@ fn settings(flush_bytes: usize) -> FlushSettings {
 /// flusher seals at `flush_bytes`, which each group reaches exactly, and
 /// never by time.
 async fn write_segments(segments: Vec<Vec<Bytes>>, flush_bytes: usize) -> Log {
-    let store: Arc<dyn MetadataStore> =
-        Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
-    let topic = store
-        .create_topic(NewTopic {
-            name: "t".into(),
-            partitions: 1,
-            config: Default::default(),
-        })
-        .await
-        .unwrap()
-        .id;
+    let (store, topic) = crate::test_support::store_with_topic().await;
     let metrics = Arc::new(Metrics::new().unwrap());
     let storage = ObjectStorage::new(Arc::new(InMemory::new()), metrics.clone());
     let warm = Arc::new(SegmentCache::new(CACHE, metrics.clone()));

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use floe_metadata::{MetadataStore, NewTopic, SqliteStore, TopicId};
+use floe_metadata::{MetadataStore, TopicId};
 use kafka_protocol::records::Compression;
 use object_store::memory::InMemory;
 use tokio::sync::oneshot;
@@ -29,17 +29,7 @@ struct Rig {
 /// A flusher whose every batch of two records fills a segment, over stores
 /// with `spec`'s faults, retrying commits for `window`.
 async fn rig(spec: FaultSpec, window: Duration) -> Rig {
-    let store: Arc<dyn MetadataStore> =
-        Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
-    let topic = store
-        .create_topic(NewTopic {
-            name: "t".into(),
-            partitions: 1,
-            config: Default::default(),
-        })
-        .await
-        .unwrap()
-        .id;
+    let (store, topic) = crate::test_support::store_with_topic().await;
     let faults = Arc::new(Faults::new(spec));
     let metrics = Arc::new(Metrics::new().unwrap());
     let objects = Arc::new(FaultyObjectStore::new(
