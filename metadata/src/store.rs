@@ -263,9 +263,10 @@ pub enum StoreEvent {
     /// Segments that appended records were committed (several commits may
     /// be merged into one event): long-polling fetches should look again.
     Committed,
-    /// The topic of this name was deleted (perhaps to be created again
-    /// with a new id): a cached id or partition count of it is stale.
-    TopicDeleted(String),
+    /// The topic of this name changed: deleted (perhaps to be created
+    /// again with a new id), given more partitions or new configs. Whatever
+    /// an agent cached of it is stale.
+    TopicChanged(String),
     /// The stream lost its connection and listens again: events of the gap
     /// are lost, so everything cached from the store may be stale.
     Resumed,

@@ -38,7 +38,7 @@ pub async fn follow(ctx: Arc<AgentContext>, poll: Duration, stop: CancellationTo
         tokio::select! {
             Some(event) = next(&mut events) => match event {
                 StoreEvent::Committed => {}
-                StoreEvent::TopicDeleted(name) => ctx.topics.forget(&name),
+                StoreEvent::TopicChanged(name) => ctx.topics.forget(&name),
                 StoreEvent::Resumed => ctx.topics.forget_all(),
             },
             _ = tick.tick(), if can_notify => {}

@@ -1,7 +1,7 @@
 //! Store events: a `LISTEN` on the channel `floe_commits`, which every
 //! store notifies after its commits that appended something, and on
-//! `floe_topics`, notified by each topic deletion with the topic's name
-//! (`topics.rs`), so agents drop the ids they cached.
+//! `floe_topics`, notified by each change of a topic (deletion, for now)
+//! with the topic's name (`topics.rs`), so agents drop what they cached.
 //!
 //! The store notifies after the commit, from a background task
 //! ([`Notifier`]), not inside the commit's transaction (as an earlier
@@ -36,7 +36,7 @@ use crate::{CommitNotifications, MetadataError, Result, SegmentId, StoreEvent};
 
 /// The channel stores notify after their commits.
 const CHANNEL: &str = "floe_commits";
-/// The channel of topic deletions; the payload is the topic's name.
+/// The channel of topic changes; the payload is the topic's name.
 const TOPICS_CHANNEL: &str = "floe_topics";
 
 /// Notifies [`CHANNEL`]; `$1` is the payload, the last segment id.
@@ -202,7 +202,7 @@ impl Listener {
                     Ok(Some(notification)) => {
                         self.backoff = self.reconnect.min_backoff;
                         return if notification.channel() == TOPICS_CHANNEL {
-                            StoreEvent::TopicDeleted(notification.payload().to_string())
+                            StoreEvent::TopicChanged(notification.payload().to_string())
                         } else {
                             StoreEvent::Committed
                         };

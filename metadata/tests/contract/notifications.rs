@@ -55,7 +55,7 @@ pub async fn commits_notify_other_stores(backend: &dyn Backend) -> anyhow::Resul
     for stream in [&mut notifications, &mut second] {
         loop {
             match tokio::time::timeout(PATIENCE, stream.next()).await? {
-                Some(StoreEvent::TopicDeleted(name)) => {
+                Some(StoreEvent::TopicChanged(name)) => {
                     assert_eq!(name, "orders");
                     break;
                 }
