@@ -5,6 +5,7 @@
 
 mod commit;
 mod flusher;
+mod ordering;
 mod pending;
 
 pub use commit::{COMMIT_ATTEMPT_TIMEOUT, CommitRetry};

@@ -24,12 +24,7 @@ const VERIFY_TIMEOUT: Duration = Duration::from_secs(240);
 /// Agents killed and restarted, one after the other.
 const KILLS: usize = 3;
 
-// Ignored until the agent bug this test found is fixed: under agent kills plus
-// slow or retried commits, whole batches of idempotent producers are stored
-// twice (a 12-minute soak: 172 duplicates in 144,000 records; this test failed
-// one run in two). Run it with `-- --ignored`.
 #[test]
-#[ignore = "finds duplicated batches under agent kills and commit faults (agent bug, see the hardening-verify report)"]
 fn verify_passes_through_agent_kills_a_postgres_restart_and_store_faults() {
     let mut postgres = TestPostgres::start().expect("start a Postgres of this test's own");
     let url = postgres.create_database("verify_faults").expect("database");
@@ -125,8 +120,9 @@ fn verify_passes_through_agent_kills_a_postgres_restart_and_store_faults() {
 /// same faults, six partitions, three producers and consumers at 200 records/s for
 /// `FLOE_SOAK_SECS` (default 900) seconds, a random agent SIGKILLed and restarted
 /// about every 30 s and Postgres restarted about every 150 s. Prints the kills,
-/// restarts and injected faults, and writes the agents' logs to `FLOE_SOAK_LOGS` if
-/// set. Run: `FLOE_SOAK_SECS=900 cargo test -p floe-tests --test verify_faults --
+/// restarts and injected faults, and writes the agents' logs and the checker's
+/// output to `FLOE_SOAK_LOGS` if set; `FLOE_SOAK_CLIENT_DEBUG` (e.g. `eos,msg`)
+/// turns on the checker's librdkafka debug contexts. Run: `FLOE_SOAK_SECS=900 cargo test -p floe-tests --test verify_faults --
 /// --ignored --nocapture soak`.
 #[test]
 #[ignore = "a long soak, run by hand (docs/operations.md)"]
@@ -146,26 +142,34 @@ fn soak() {
         .expect("start cluster");
     let topic = unique_topic("verify-soak");
     let duration = secs.to_string();
+    let client_debug = std::env::var("FLOE_SOAK_CLIENT_DEBUG").ok();
+    let debug_args = client_debug
+        .iter()
+        .flat_map(|contexts| ["--client-debug", contexts.as_str()]);
+    let args: Vec<&str> = [
+        "--topic",
+        &topic,
+        "--partitions",
+        "6",
+        "--producers",
+        "3",
+        "--consumers",
+        "3",
+        "--duration",
+        &duration,
+        "--rate",
+        "200",
+        "--stuck-after",
+        "60",
+        "--drain-timeout",
+        "240",
+    ]
+    .into_iter()
+    .chain(debug_args)
+    .collect();
     let run = VerifyRun::start(
         &cluster.bootstrap_all(),
-        &[
-            "--topic",
-            &topic,
-            "--partitions",
-            "6",
-            "--producers",
-            "3",
-            "--consumers",
-            "3",
-            "--duration",
-            &duration,
-            "--rate",
-            "200",
-            "--stuck-after",
-            "60",
-            "--drain-timeout",
-            "240",
-        ],
+        &args,
         Duration::from_secs(secs + 600),
     )
     .expect("start floe verify");
@@ -204,6 +208,9 @@ fn soak() {
             let path = std::path::Path::new(&dir).join(format!("agent-{i}.log"));
             std::fs::write(&path, agent.log()).expect("write an agent log");
         }
+        let dir = std::path::Path::new(&dir);
+        std::fs::write(dir.join("verify.out"), &outcome.output.stdout).expect("write verify.out");
+        std::fs::write(dir.join("verify.err"), &outcome.output.stderr).expect("write verify.err");
     }
     let injected: Vec<(&str, usize)> = FAULT_NAMES
         .iter()

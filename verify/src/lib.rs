@@ -34,6 +34,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 use rdkafka::ClientConfig;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
 pub use error::VerifyError;
@@ -89,6 +90,10 @@ pub struct VerifyArgs {
     /// Print the summary as one JSON object on the last line of stdout.
     #[arg(long)]
     pub json: bool,
+    /// librdkafka debug contexts for the checker's clients (e.g. `eos,msg`),
+    /// logged to stderr: to see what a client did around a violation.
+    #[arg(long)]
+    pub client_debug: Option<String>,
 }
 
 impl VerifyArgs {
@@ -128,6 +133,10 @@ impl VerifyArgs {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.bootstrap)
             .set("client.id", "floe-verify");
+        if let Some(contexts) = &self.client_debug {
+            c.set("debug", contexts)
+                .set_log_level(RDKafkaLogLevel::Debug);
+        }
         c
     }
 }

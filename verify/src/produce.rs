@@ -5,9 +5,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rdkafka::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
@@ -30,7 +31,22 @@ struct Reports {
     recorder: Arc<Mutex<Recorder>>,
 }
 
-impl ClientContext for Reports {}
+impl ClientContext for Reports {
+    /// librdkafka's log lines (its debug contexts with `--client-debug`),
+    /// to stderr with the wall-clock time and the producer's number, to be
+    /// matched with the violations the summary reports.
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        eprintln!(
+            "{}.{:03} producer {} {level:?} {facility}: {message}",
+            now.as_secs(),
+            now.subsec_millis(),
+            self.producer
+        );
+    }
+}
 
 impl ProducerContext for Reports {
     /// The record's sequence number.

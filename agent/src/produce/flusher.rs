@@ -2,7 +2,9 @@
 //! uploads segments (several at once), and commits them strictly in the
 //! order they were sealed, so a producer with requests in flight keeps its
 //! order. A flush that fails fails the flushes sealed behind it too, rather
-//! than let them commit ahead of its producers' retries.
+//! than let them commit ahead of its producers' retries, and the batches of
+//! its idempotent producers that come later wait for those retries
+//! (`ordering.rs`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,6 +20,7 @@ use tracing::{Instrument, info_span, warn};
 use uuid::Uuid;
 
 use super::commit::{CommitResult, CommitRetry, commit_until_known};
+use super::ordering::FailedSequences;
 use super::pending::{FlushError, PendingSegment, Producer, SealedBatch, SealedSegment, Shared};
 use crate::fetch::{LEADER_EPOCH, SegmentCache, Watermarks};
 use crate::metrics::Metrics;
@@ -247,13 +250,14 @@ async fn commit_in_order(
     // before them failed, and committing them would put their batches ahead
     // of the failed flush's, which their producers will send again.
     let mut failed_through = 0;
+    let mut failed = FailedSequences::default();
     while let Some(handle) = rx.recv().await {
         match handle.await {
             Ok(uploaded) => {
                 let span = info_span!("commit", segment = %uploaded.segment_id,
                     bytes = uploaded.sealed.bytes, partitions = uploaded.entries.len());
                 let behind_failure = uploaded.seq <= failed_through;
-                let ok = commit(uploaded, behind_failure, &deps)
+                let ok = commit(uploaded, behind_failure, &deps, &mut failed)
                     .instrument(span)
                     .await;
                 if !ok {
@@ -271,8 +275,15 @@ async fn commit_in_order(
 }
 
 /// Commits one uploaded segment (unless it is `behind_failure`) and answers
-/// its producers. Returns whether it was committed.
-async fn commit(uploaded: Uploaded, behind_failure: bool, deps: &Deps) -> bool {
+/// its producers. Returns whether it was committed. Batches that `failed`
+/// holds back are left out of the commit and fail; the batches of a flush
+/// that failed are remembered there.
+async fn commit(
+    uploaded: Uploaded,
+    behind_failure: bool,
+    deps: &Deps,
+    failed: &mut FailedSequences,
+) -> bool {
     let Uploaded {
         segment_id,
         key,
@@ -290,12 +301,26 @@ async fn commit(uploaded: Uploaded, behind_failure: bool, deps: &Deps) -> bool {
         ..
     } = sealed;
     let size = data.len() as u64;
+    // Which batches go into the commit: all but those held back behind a
+    // failed batch of their producer.
+    let mut admitted: Vec<Vec<bool>> = batches.iter().map(|b| vec![true; b.len()]).collect();
     let outcome = match upload {
         _ if behind_failure => Err(FlushError::Storage(
             "an earlier flush failed; not committed ahead of it".into(),
         )),
         Err(e) => Err(FlushError::Storage(format!("upload of {key} failed: {e}"))),
         Ok(()) => {
+            let now = Instant::now();
+            for ((entry, batches), admitted) in entries.iter().zip(&batches).zip(&mut admitted) {
+                for (batch, admitted) in batches.iter().zip(admitted.iter_mut()) {
+                    *admitted = batch
+                        .producer
+                        .as_ref()
+                        .is_none_or(|p| failed.admits(entry.topic_id, entry.partition, p, now));
+                }
+            }
+            // Every batch held back leaves an empty commit: it is still
+            // made, so the collector deletes the file.
             let commit = SegmentCommit {
                 segment_id,
                 object_key: key.as_str().to_string(),
@@ -303,7 +328,8 @@ async fn commit(uploaded: Uploaded, behind_failure: bool, deps: &Deps) -> bool {
                 entries: entries
                     .iter()
                     .zip(&batches)
-                    .map(|(e, b)| commit_entry(e, b))
+                    .zip(&admitted)
+                    .filter_map(|((e, b), a)| commit_entry(e, b, a))
                     .collect(),
             };
             match commit_until_known(
@@ -315,7 +341,7 @@ async fn commit(uploaded: Uploaded, behind_failure: bool, deps: &Deps) -> bool {
             )
             .await
             {
-                CommitResult::Committed(outcomes) => Ok(outcomes),
+                CommitResult::Committed(outcomes) => Ok(spread(outcomes, &admitted)),
                 CommitResult::Refused(e) => {
                     Err(FlushError::Storage(format!("commit refused: {e}")))
                 }
@@ -342,6 +368,14 @@ async fn commit(uploaded: Uploaded, behind_failure: bool, deps: &Deps) -> bool {
         Err(e) => {
             deps.metrics.flush_failures.inc();
             warn!(error = %e, "flush failed; producers get a retriable error");
+            if *e != FlushError::OutcomeUnknown {
+                let now = Instant::now();
+                for (entry, batches) in entries.iter().zip(&batches) {
+                    for p in batches.iter().filter_map(|b| b.producer.as_ref()) {
+                        failed.failed(entry.topic_id, entry.partition, p, now);
+                    }
+                }
+            }
         }
     }
     if let Ok(outcomes) = &outcome {
@@ -351,7 +385,7 @@ async fn commit(uploaded: Uploaded, behind_failure: bool, deps: &Deps) -> bool {
             .filter_map(|(entry, outcomes)| {
                 outcomes
                     .iter()
-                    .any(|o| matches!(o, BatchOutcome::Appended { .. }))
+                    .any(|o| matches!(o, Some(BatchOutcome::Appended { .. })))
                     .then_some((entry.topic_id, entry.partition))
             });
         deps.watermarks.advanced(moved);
@@ -371,7 +405,7 @@ fn served_form(
     data: Bytes,
     entries: &[FooterEntry],
     batches: &[Vec<SealedBatch>],
-    outcomes: &[Vec<BatchOutcome>],
+    outcomes: &[Vec<Option<BatchOutcome>>],
 ) -> Bytes {
     let mut file = data
         .try_into_mut()
@@ -380,7 +414,7 @@ fn served_form(
         let mut at = entry.byte_offset as usize;
         for (batch, outcome) in batches.iter().zip(outcomes) {
             let len = batch.len as usize;
-            if let (BatchOutcome::Appended { base_offset }, Some(bytes)) =
+            if let (Some(BatchOutcome::Appended { base_offset }), Some(bytes)) =
                 (outcome, file.get_mut(at..at + len))
             {
                 patch_offsets(bytes, *base_offset, LEADER_EPOCH);
@@ -391,13 +425,19 @@ fn served_form(
     file.freeze()
 }
 
-/// The commit entry of one partition: its batches' byte ranges follow from
-/// the partition's range in the file and the batches' lengths.
-fn commit_entry(entry: &FooterEntry, batches: &[SealedBatch]) -> CommitEntry {
+/// The commit entry of one partition, of its `admitted` batches (`None` if
+/// there is none): their byte ranges follow from the partition's range in
+/// the file and the lengths of the batches before them.
+fn commit_entry(
+    entry: &FooterEntry,
+    batches: &[SealedBatch],
+    admitted: &[bool],
+) -> Option<CommitEntry> {
     let mut at = entry.byte_offset;
-    let batches = batches
+    let batches: Vec<BatchEntry> = batches
         .iter()
-        .map(|b| {
+        .zip(admitted)
+        .filter_map(|(b, admitted)| {
             let e = BatchEntry {
                 byte_offset: at,
                 byte_len: b.len,
@@ -406,25 +446,51 @@ fn commit_entry(entry: &FooterEntry, batches: &[SealedBatch]) -> CommitEntry {
                 producer: b.producer,
             };
             at += b.len;
-            e
+            admitted.then_some(e)
         })
         .collect();
-    CommitEntry {
+    (!batches.is_empty()).then_some(CommitEntry {
         topic_id: entry.topic_id,
         partition: entry.partition,
         batches,
-    }
+    })
+}
+
+/// The store's outcomes, one per committed batch, spread back over every
+/// batch of the segment: `None` for a batch held back from the commit.
+fn spread(
+    outcomes: Vec<Vec<BatchOutcome>>,
+    admitted: &[Vec<bool>],
+) -> Vec<Vec<Option<BatchOutcome>>> {
+    let mut committed = outcomes.into_iter();
+    admitted
+        .iter()
+        .map(|admitted| {
+            let mut entry = if admitted.iter().any(|a| *a) {
+                committed.next().unwrap_or_default().into_iter()
+            } else {
+                Vec::new().into_iter()
+            };
+            admitted
+                .iter()
+                .map(|a| if *a { entry.next() } else { None })
+                .collect()
+        })
+        .collect()
 }
 
 /// Sends every waiting producer its base offset or the flush's error.
-fn answer(batches: Vec<Vec<SealedBatch>>, outcome: Result<Vec<Vec<BatchOutcome>>, FlushError>) {
+fn answer(
+    batches: Vec<Vec<SealedBatch>>,
+    outcome: Result<Vec<Vec<Option<BatchOutcome>>>, FlushError>,
+) {
     for (i, partition_batches) in batches.into_iter().enumerate() {
         for (j, batch) in partition_batches.into_iter().enumerate() {
             let result = match &outcome {
                 Err(e) => Err(e.clone()),
-                Ok(outcomes) => match outcomes.get(i).and_then(|o| o.get(j)) {
+                Ok(outcomes) => match outcomes.get(i).and_then(|o| o.get(j)).copied().flatten() {
                     Some(BatchOutcome::Appended { base_offset })
-                    | Some(BatchOutcome::Duplicate { base_offset }) => Ok(*base_offset),
+                    | Some(BatchOutcome::Duplicate { base_offset }) => Ok(base_offset),
                     Some(BatchOutcome::UnknownPartition) => Err(FlushError::UnknownPartition),
                     Some(BatchOutcome::OutOfOrderSequence) => Err(FlushError::OutOfOrderSequence),
                     Some(BatchOutcome::InvalidProducerEpoch) => {
@@ -432,7 +498,7 @@ fn answer(batches: Vec<Vec<SealedBatch>>, outcome: Result<Vec<Vec<BatchOutcome>>
                     }
                     Some(BatchOutcome::InvalidRecord) => Err(FlushError::InvalidRecord),
                     None => Err(FlushError::Storage(
-                        "commit returned too few outcomes".into(),
+                        "an earlier batch of this producer failed; not stored ahead of it".into(),
                     )),
                 },
             };

@@ -85,6 +85,25 @@ impl Rig {
         rx
     }
 
+    /// Appends one batch of two records of idempotent producer 7 (epoch 0,
+    /// first sequence `seq`) and waits until it is sealed.
+    async fn produce_idempotent(&self, seq: i32) -> oneshot::Receiver<AppendOutcome> {
+        let b = two_records(0);
+        let mut header = validate_produced(&b).unwrap();
+        header.producer_id = 7;
+        header.producer_epoch = 0;
+        header.base_sequence = seq;
+        let rx = self
+            .producer
+            .append(self.topic, 0, b, &header)
+            .await
+            .unwrap();
+        while self.producer.shared.pending.lock().unwrap().bytes > 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        rx
+    }
+
     /// The partition's high watermark in the real store.
     async fn high_watermark(&self) -> i64 {
         self.store
@@ -165,6 +184,36 @@ async fn flushes_sealed_behind_a_failed_one_fail_rather_than_commit_ahead() {
     assert_eq!(rig.high_watermark().await, 2);
     assert_eq!(rig.produce(6).await.await.unwrap(), Ok(2));
     assert_eq!(rig.high_watermark().await, 4);
+    rig.flusher.shutdown().await;
+}
+
+/// A producer pipelines two requests; the flush of the first fails after the
+/// second was sealed into a flush of its own (so it is not behind the failed
+/// one). Committed, the second would leave a gap: OUT_OF_ORDER_SEQUENCE,
+/// which makes librdkafka bump its epoch and renumber messages that may be
+/// stored already. It fails with the first instead, and the producer's
+/// retries, in order, commit both.
+#[tokio::test]
+async fn a_batch_behind_a_failed_one_of_its_producer_fails_with_it() {
+    let rig = rig(FaultSpec::default(), Duration::from_secs(60)).await;
+    assert_eq!(rig.produce_idempotent(0).await.await.unwrap(), Ok(0));
+    rig.faults.pause_puts(true);
+    rig.faults.force(Fault::PutError, 1);
+    let first = rig.produce_idempotent(2).await;
+    rig.faults.pause_puts(false);
+    let failed = first.await.unwrap();
+    assert!(matches!(failed, Err(FlushError::Storage(_))), "{failed:?}");
+    // Sent before the client heard of the failure.
+    let second = rig.produce_idempotent(4).await.await.unwrap();
+    assert!(
+        matches!(second, Err(FlushError::Storage(_))),
+        "a gap would be OUT_OF_ORDER: {second:?}"
+    );
+    assert_eq!(rig.high_watermark().await, 2);
+    // The retries, in order.
+    assert_eq!(rig.produce_idempotent(2).await.await.unwrap(), Ok(2));
+    assert_eq!(rig.produce_idempotent(4).await.await.unwrap(), Ok(4));
+    assert_eq!(rig.high_watermark().await, 6);
     rig.flusher.shutdown().await;
 }
 
