@@ -191,8 +191,16 @@ impl MetadataStore for SqliteStore {
         topic: TopicId,
         partition: i32,
         timestamp: i64,
+        from_offset: i64,
     ) -> Result<Option<IndexRow>> {
-        index::first_row_with_timestamp_at_least(&self.pool, topic, partition, timestamp).await
+        index::first_row_with_timestamp_at_least(
+            &self.pool,
+            topic,
+            partition,
+            timestamp,
+            from_offset,
+        )
+        .await
     }
 
     async fn row_with_max_timestamp(

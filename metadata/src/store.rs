@@ -73,12 +73,16 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         limit: u32,
     ) -> Result<Vec<IndexRow>>;
 
-    /// The first index row (by offset) whose `max_timestamp >= timestamp`.
+    /// The first index row (by offset) starting at `from_offset` or later
+    /// whose `max_timestamp >= timestamp`. A row's max timestamp may be its
+    /// append time (batches without timestamps): the caller moves on to the
+    /// next row when no batch of this one matches.
     async fn first_row_with_timestamp_at_least(
         &self,
         topic: TopicId,
         partition: i32,
         timestamp: i64,
+        from_offset: i64,
     ) -> Result<Option<IndexRow>>;
 
     /// The index row holding the partition's largest timestamp (the first

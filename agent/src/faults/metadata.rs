@@ -120,11 +120,12 @@ impl MetadataStore for FaultyMetadataStore {
         topic: TopicId,
         partition: i32,
         timestamp: i64,
+        from_offset: i64,
     ) -> Result<Option<IndexRow>> {
         self.faults.delay().await;
         self.read_fault()?;
         self.inner
-            .first_row_with_timestamp_at_least(topic, partition, timestamp)
+            .first_row_with_timestamp_at_least(topic, partition, timestamp, from_offset)
             .await
     }
 

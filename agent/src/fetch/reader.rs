@@ -20,6 +20,11 @@ use crate::storage::{ObjectStorage, SegmentKey};
 
 /// Index rows fetched per metadata query while filling a response.
 const ROWS_PER_QUERY: u32 = 32;
+
+/// Index rows a timestamp lookup searches, one after the other, for a batch
+/// whose own timestamps reach the one asked for (see
+/// [`LogReader::offset_for_timestamp`]).
+const MAX_ROWS_SEARCHED: usize = 64;
 /// The leader epoch written into served batches; Floe has no leader
 /// elections, every partition is always at epoch 0.
 pub const LEADER_EPOCH: i32 = 0;
@@ -180,27 +185,47 @@ impl LogReader {
     }
 
     /// The first record whose timestamp is at least `timestamp`, if any.
+    ///
+    /// The index selects a row by its max timestamp, which for batches
+    /// without timestamps is their append time: a row may hold no batch
+    /// whose own timestamps reach `timestamp`, and the search moves on to
+    /// the next row. After [`MAX_ROWS_SEARCHED`] such rows it answers the
+    /// next candidate row's base offset, never after the record asked for.
     pub async fn offset_for_timestamp(
         &self,
         topic: TopicId,
         partition: i32,
         timestamp: i64,
     ) -> Result<Option<TimestampHit>> {
-        let row = self
-            .store
-            .first_row_with_timestamp_at_least(topic, partition, timestamp)
-            .await?;
-        match row {
-            Some(row) => {
-                self.find_in_row(
+        let mut from_offset = 0;
+        for _ in 0..MAX_ROWS_SEARCHED {
+            let Some(row) = self
+                .store
+                .first_row_with_timestamp_at_least(topic, partition, timestamp, from_offset)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let hit = self
+                .find_in_row(
                     &row,
                     move |h| h.max_timestamp >= timestamp,
                     move |ts| ts >= timestamp,
                 )
-                .await
+                .await?;
+            if hit.is_some() {
+                return Ok(hit);
             }
-            None => Ok(None),
+            from_offset = row.last_offset + 1;
         }
+        let next = self
+            .store
+            .first_row_with_timestamp_at_least(topic, partition, timestamp, from_offset)
+            .await?;
+        Ok(next.map(|row| TimestampHit {
+            offset: row.base_offset,
+            timestamp: row.max_timestamp,
+        }))
     }
 
     /// The first record holding the partition's largest timestamp, if any.

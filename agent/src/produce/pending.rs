@@ -71,7 +71,7 @@ pub struct AppendTime {
 /// ListOffsets by timestamp looks for the batch whose header timestamp
 /// reaches the one asked for within the row this timestamp selects: a row
 /// made only of batches without timestamps is selected by its append time
-/// but holds no match.
+/// but holds no match, and the lookup moves on to the next row.
 pub fn retention_timestamp(max_timestamp: i64, time: AppendTime) -> i64 {
     if max_timestamp < 0 {
         time.now_ms

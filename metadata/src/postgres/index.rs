@@ -70,17 +70,20 @@ pub(super) async fn rows_from(
         .collect()
 }
 
-/// The first index row (by offset) whose `max_timestamp >= timestamp`.
+/// The first index row (by offset) starting at `from_offset` or later whose
+/// `max_timestamp >= timestamp`.
 pub(super) async fn first_row_with_timestamp_at_least(
     pool: &PgPool,
     topic: TopicId,
     partition: i32,
     timestamp: i64,
+    from_offset: i64,
 ) -> Result<Option<IndexRow>> {
     sqlx::query_as::<_, IndexRecord>(FIRST_TIMESTAMP_AT_LEAST)
         .bind(topic)
         .bind(partition)
         .bind(timestamp)
+        .bind(from_offset)
         .fetch_optional(pool)
         .await?
         .map(IndexRecord::into_index_row)

@@ -94,7 +94,7 @@ pub async fn timestamp_lookups(backend: &dyn Backend) -> anyhow::Result<()> {
         let store = &store;
         async move {
             let row = store
-                .first_row_with_timestamp_at_least(topic, 0, timestamp)
+                .first_row_with_timestamp_at_least(topic, 0, timestamp, 0)
                 .await?;
             anyhow::Ok(row.map(|row| (row.base_offset, row.max_timestamp)))
         }
@@ -106,6 +106,21 @@ pub async fn timestamp_lookups(backend: &dyn Backend) -> anyhow::Result<()> {
     assert_eq!(first_at_least(250).await?, Some((2, 300)));
     assert_eq!(first_at_least(300).await?, Some((2, 300)));
     assert_eq!(first_at_least(301).await?, None);
+    // From an offset on: rows starting before it are passed over.
+    let from = |timestamp: i64, from_offset: i64| {
+        let store = &store;
+        async move {
+            let row = store
+                .first_row_with_timestamp_at_least(topic, 0, timestamp, from_offset)
+                .await?;
+            anyhow::Ok(row.map(|row| row.base_offset))
+        }
+    };
+    assert_eq!(from(250, 2).await?, Some(2));
+    assert_eq!(from(250, 4).await?, Some(6));
+    assert_eq!(from(150, 4).await?, Some(4));
+    assert_eq!(from(0, 8).await?, Some(8));
+    assert_eq!(from(0, 10).await?, None);
 
     let max = store.row_with_max_timestamp(topic, 0).await?;
     let max = max.ok_or_else(|| anyhow::anyhow!("no max row"))?;
@@ -117,7 +132,9 @@ pub async fn timestamp_lookups(backend: &dyn Backend) -> anyhow::Result<()> {
     assert_eq!(max.byte_len, 200);
 
     assert_eq!(
-        store.first_row_with_timestamp_at_least(topic, 1, 0).await?,
+        store
+            .first_row_with_timestamp_at_least(topic, 1, 0, 0)
+            .await?,
         None
     );
     assert_eq!(store.row_with_max_timestamp(topic, 1).await?, None);

@@ -326,3 +326,45 @@ async fn a_bomb_answers_its_base_offset() {
         Some(1)
     );
 }
+
+/// Batches without timestamps are indexed at their append time, so a lookup
+/// of an older timestamp first selects their rows, where no batch matches:
+/// it moves on to the next row, which holds the record. Past the rows it
+/// may search, it answers the next candidate row's base offset (no later
+/// than the record).
+#[tokio::test]
+async fn timestamp_lookups_pass_over_rows_without_timestamps() {
+    let untimed = || batch(&["a"], -1, Compression::None);
+    let log = write_segments(
+        vec![
+            vec![untimed()],
+            vec![untimed()],
+            vec![batch(&["b"], 5_000, Compression::None)],
+        ],
+        1,
+    )
+    .await;
+    let reader = log.reader(&log.warm);
+    assert_eq!(
+        reader
+            .offset_for_timestamp(log.topic, 0, 4_000)
+            .await
+            .unwrap(),
+        Some(TimestampHit {
+            offset: 2,
+            timestamp: 5_000
+        })
+    );
+
+    let mut segments: Vec<Vec<Bytes>> = (0..MAX_ROWS_SEARCHED + 2)
+        .map(|_| vec![untimed()])
+        .collect();
+    segments.push(vec![batch(&["b"], 5_000, Compression::None)]);
+    let log = write_segments(segments, 1).await;
+    let reader = log.reader(&log.warm);
+    let hit = reader
+        .offset_for_timestamp(log.topic, 0, 4_000)
+        .await
+        .unwrap();
+    assert_eq!(hit.map(|h| h.offset), Some(MAX_ROWS_SEARCHED as i64));
+}
