@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod format;
 pub mod reader;
+pub mod records;
 pub mod writer;
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ use object_store::memory::InMemory;
 use stats_alloc::{Region, StatsAlloc};
 
 #[allow(dead_code)]
-#[path = "../src/fetch/timestamp/bomb.rs"]
+#[path = "../src/segment/records/bomb.rs"]
 mod bomb;
 
 #[global_allocator]

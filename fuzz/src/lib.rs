@@ -20,6 +20,7 @@ pub mod segment {
     pub mod batch;
     pub mod format;
     pub mod reader;
+    pub mod records;
 }
 
 /// `floe_agent::fetch`: the timestamp search inside one batch.

@@ -296,7 +296,7 @@ async fn a_bomb_answers_its_base_offset() {
     let claimed = 1 << 40;
     let log = write_batches(&[
         batch(&["a", "b"], 1_000, Compression::Gzip),
-        crate::fetch::timestamp::bomb::zstd_bomb(1024, 1 << 20, 0, claimed),
+        crate::segment::records::bomb::zstd_bomb(1024, 1 << 20, 0, claimed),
     ])
     .await;
     let reader = log.reader(&log.warm);

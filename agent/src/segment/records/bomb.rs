@@ -1,6 +1,7 @@
 //! Test support: record batches built by hand, as a hostile producer would,
-//! including decompression bombs. Used by the unit tests of the timestamp
-//! lookup and, included by path, by `agent/tests/bounded_memory.rs`.
+//! including decompression bombs. Used by the unit tests of the record
+//! reader and the timestamp lookup and, included by path, by
+//! `agent/tests/bounded_memory.rs`.
 
 use std::io::Write;
 
