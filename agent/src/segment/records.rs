@@ -125,6 +125,14 @@ pub struct Records<'a> {
     limit: u64,
 }
 
+impl std::fmt::Debug for Records<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Records")
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'a> Records<'a> {
     /// Opens the records of `batch` (whose parsed header is `header`),
     /// allowing at most `limit` decompressed bytes.
