@@ -17,6 +17,8 @@
 
 mod agents;
 mod commit;
+mod create_partitions;
+mod delete_records;
 mod groups;
 mod index;
 mod notifications;
@@ -39,8 +41,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
 use crate::{
-    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, GroupListing, GroupState,
-    IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
+    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
+    GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
     ProducerIdentity, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
     UnreferencedSegment,
 };
@@ -198,6 +200,19 @@ impl MetadataStore for PostgresStore {
 
     async fn delete_topic(&self, id: TopicId) -> Result<()> {
         with_retries("delete topic", || topics::delete(&self.pool, id)).await
+    }
+
+    async fn create_partitions(&self, id: TopicId, count: i32) -> Result<Topic> {
+        create_partitions::create(&self.pool, id, count).await
+    }
+
+    async fn delete_records(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        before_offset: i64,
+    ) -> Result<DeletedRecords> {
+        delete_records::delete(&self.pool, topic, partition, before_offset).await
     }
 
     async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {

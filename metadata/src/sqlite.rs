@@ -10,6 +10,8 @@
 
 mod agents;
 mod commit;
+mod create_partitions;
+mod delete_records;
 mod groups;
 mod index;
 mod params;
@@ -34,8 +36,8 @@ use sqlx::{Sqlite, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::{
-    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, GroupListing, GroupState,
-    IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
+    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
+    GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
     ProducerIdentity, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
     UnreferencedSegment,
 };
@@ -155,6 +157,19 @@ impl MetadataStore for SqliteStore {
 
     async fn delete_topic(&self, id: TopicId) -> Result<()> {
         topics::delete(self, id).await
+    }
+
+    async fn create_partitions(&self, id: TopicId, count: i32) -> Result<Topic> {
+        create_partitions::create(self, id, count).await
+    }
+
+    async fn delete_records(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        before_offset: i64,
+    ) -> Result<DeletedRecords> {
+        delete_records::delete(self, topic, partition, before_offset).await
     }
 
     async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {

@@ -129,6 +129,22 @@ pub struct PartitionOffsets {
     pub high_watermark: i64,
 }
 
+/// What [`crate::MetadataStore::delete_records`] did to a partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeletedRecords {
+    /// The records below the returned log start offset (the partition's new
+    /// low watermark) are gone.
+    LogStart(i64),
+    /// The offset asked for is negative or above the high watermark
+    /// (OFFSET_OUT_OF_RANGE); nothing changed.
+    OutOfRange {
+        /// The partition's high watermark.
+        high_watermark: i64,
+    },
+    /// No such topic or partition.
+    UnknownPartition,
+}
+
 /// One row of the batch index: where a contiguous run of one partition's
 /// offsets lives.
 #[derive(Debug, Clone, PartialEq, Eq)]

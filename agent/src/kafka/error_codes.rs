@@ -30,6 +30,7 @@ pub fn for_metadata(err: &MetadataError) -> i16 {
     let e = match err {
         MetadataError::TopicExists(_) => ResponseError::TopicAlreadyExists,
         MetadataError::UnknownTopic(_) => ResponseError::UnknownTopicOrPartition,
+        MetadataError::PartitionsNotIncreased { .. } => ResponseError::InvalidPartitions,
         MetadataError::Invalid(_) => ResponseError::InvalidRequest,
         // Retriable: the client tries again, maybe on another agent.
         MetadataError::Database(_) | MetadataError::Migration(_) => {
