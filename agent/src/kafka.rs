@@ -11,7 +11,11 @@ pub mod versions;
 
 mod admin_topics;
 mod api_versions;
+mod authorized_operations;
 mod bounds;
+mod create_partitions;
+mod delete_records;
+mod describe_cluster;
 mod fetch;
 pub mod fetch_frame;
 mod find_coordinator;

@@ -147,6 +147,15 @@ pub fn decode_served_body(frame: &RequestFrame) -> Result<(), CodecError> {
         ApiKey::ListGroups => decode_body::<ListGroupsRequest>(frame).map(drop),
         ApiKey::DescribeGroups => decode_body::<DescribeGroupsRequest>(frame).map(drop),
         ApiKey::DeleteGroups => decode_body::<DeleteGroupsRequest>(frame).map(drop),
+        ApiKey::CreatePartitions => {
+            decode_body::<kafka_protocol::messages::CreatePartitionsRequest>(frame).map(drop)
+        }
+        ApiKey::DeleteRecords => {
+            decode_body::<kafka_protocol::messages::DeleteRecordsRequest>(frame).map(drop)
+        }
+        ApiKey::DescribeCluster => {
+            decode_body::<kafka_protocol::messages::DescribeClusterRequest>(frame).map(drop)
+        }
         other => Err(CodecError::Malformed {
             what: "api",
             reason: format!("{other:?} is not served"),

@@ -16,8 +16,9 @@ use tracing::{Instrument, debug, info_span};
 
 use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
 use super::{
-    admin_topics, api_versions, fetch, fetch_frame, find_coordinator, groups, init_producer_id,
-    list_offsets, metadata, produce, versions,
+    admin_topics, api_versions, create_partitions, delete_records, describe_cluster, fetch,
+    fetch_frame, find_coordinator, groups, init_producer_id, list_offsets, metadata, produce,
+    versions,
 };
 use crate::context::AgentContext;
 
@@ -133,6 +134,30 @@ pub async fn admit(
                     .await,
             )
         }
+        ApiKey::CreatePartitions => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                create_partitions::handle(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::DeleteRecords => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                delete_records::handle(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::DescribeCluster => {
+            let body = codec::decode_body(&req)?;
+            ready(&req, version, describe_cluster::handle(ctx, body))
+        }
         ApiKey::FindCoordinator => {
             let body = codec::decode_body(&req)?;
             ready(&req, version, find_coordinator::handle(ctx, body, version))
@@ -210,6 +235,9 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::ListGroups => "ListGroups",
         ApiKey::DescribeGroups => "DescribeGroups",
         ApiKey::DeleteGroups => "DeleteGroups",
+        ApiKey::CreatePartitions => "CreatePartitions",
+        ApiKey::DeleteRecords => "DeleteRecords",
+        ApiKey::DescribeCluster => "DescribeCluster",
         _ => "Other",
     }
 }
