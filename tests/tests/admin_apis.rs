@@ -3,7 +3,20 @@
 //! kafka-python's admin clients (`tests/python/admin_apis.py`), and on two
 //! agents sharing Postgres.
 
-use floe_tests::{Agent, python, unique_topic};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use floe_tests::{Agent, Cluster, RawClient, python, raw, records, unique_topic};
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::create_partitions_request::{
+    CreatePartitionsAssignment, CreatePartitionsTopic,
+};
+use kafka_protocol::messages::delete_records_request::{
+    DeleteRecordsPartition, DeleteRecordsTopic,
+};
+use kafka_protocol::messages::{
+    BrokerId, CreatePartitionsRequest, DeleteRecordsRequest, DescribeClusterRequest,
+};
 
 fn scenario(name: &str, agent: &Agent) {
     let topic = unique_topic(&format!("admin-{name}"));
@@ -33,4 +46,212 @@ fn confluent_describe_cluster_and_topics_with_authorized_operations() {
 fn kafka_python_admin_grows_trims_and_describes() {
     let agent = Agent::start().expect("start agent");
     scenario("kafka-python", &agent);
+}
+
+/// How long another agent may take to hear of a change (Postgres
+/// `NOTIFY`): a guard against a hang, not a latency requirement.
+const NOTIFY_BOUND: Duration = Duration::from_secs(15);
+
+fn grow(
+    client: &mut RawClient,
+    topic: &str,
+    count: i32,
+    validate_only: bool,
+) -> (i16, Option<String>) {
+    let request = CreatePartitionsRequest::default()
+        .with_topics(vec![
+            CreatePartitionsTopic::default()
+                .with_name(raw::topic_name(topic))
+                .with_count(count)
+                .with_assignments(None),
+        ])
+        .with_timeout_ms(30_000)
+        .with_validate_only(validate_only);
+    let response = client.request(3, &request).expect("create partitions");
+    let result = &response.results[0];
+    assert_eq!(result.name.as_str(), topic);
+    (
+        result.error_code,
+        result.error_message.as_ref().map(|m| m.to_string()),
+    )
+}
+
+fn partition_count(client: &mut RawClient, topic: &str) -> usize {
+    let response = client.metadata(Some(&[topic]), false).expect("metadata");
+    assert_eq!(response.topics[0].error_code, 0, "metadata of {topic}");
+    response.topics[0].partitions.len()
+}
+
+#[test]
+fn partitions_added_through_one_agent_are_served_by_the_other() {
+    let cluster = Cluster::builder("admin-grow")
+        .agents(2)
+        .start()
+        .expect("start cluster");
+    let mut a = RawClient::connect(cluster.agent(0).kafka_addr()).expect("connect a");
+    let mut b = RawClient::connect(cluster.agent(1).kafka_addr()).expect("connect b");
+    let topic = unique_topic("grown");
+    assert_eq!(a.create_topic(&topic, 1).expect("create"), 0);
+    // Agent a caches the topic with one partition.
+    assert_eq!(partition_count(&mut a, &topic), 1);
+    let written = a.produce_one(&topic, 0, one_record("p0")).expect("produce");
+    assert_eq!((written.error_code, written.base_offset), (0, 0));
+
+    assert_eq!(grow(&mut b, &topic, 3, true), (0, None), "validate only");
+    assert_eq!(
+        partition_count(&mut b, &topic),
+        1,
+        "validate only changes nothing"
+    );
+    assert_eq!(grow(&mut b, &topic, 3, false), (0, None));
+    // The agent that grew it serves the new partitions at once.
+    assert_eq!(partition_count(&mut b, &topic), 3);
+    let written = b.produce_one(&topic, 2, one_record("b")).expect("produce");
+    assert_eq!((written.error_code, written.base_offset), (0, 0));
+    // The other one forgets what it cached when the store tells it.
+    let deadline = Instant::now() + NOTIFY_BOUND;
+    while partition_count(&mut a, &topic) != 3 {
+        assert!(
+            Instant::now() < deadline,
+            "agent a still answers {} partitions\n{}",
+            partition_count(&mut a, &topic),
+            cluster.logs()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    let written = a.produce_one(&topic, 2, one_record("a")).expect("produce");
+    assert_eq!((written.error_code, written.base_offset), (0, 1));
+    let written = a.produce_one(&topic, 1, one_record("a")).expect("produce");
+    assert_eq!((written.error_code, written.base_offset), (0, 0));
+
+    // Shrinking is refused through either agent, with Kafka's message.
+    assert_eq!(
+        grow(&mut a, &topic, 2, false),
+        (
+            ResponseError::InvalidPartitions.code(),
+            Some(format!(
+                "The topic {topic} currently has 3 partition(s); 2 would not be an increase."
+            ))
+        )
+    );
+}
+
+#[test]
+fn raw_admin_requests_get_kafkas_errors() {
+    let agent = Agent::start().expect("start agent");
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let topic = unique_topic("raw-admin");
+    assert_eq!(client.create_topic(&topic, 2).expect("create"), 0);
+
+    // DeleteRecords of a partition the topic does not have, and of a topic
+    // that does not exist.
+    let request = DeleteRecordsRequest::default()
+        .with_topics(vec![
+            DeleteRecordsTopic::default()
+                .with_name(raw::topic_name(&topic))
+                .with_partitions(vec![
+                    DeleteRecordsPartition::default()
+                        .with_partition_index(7)
+                        .with_offset(0),
+                    DeleteRecordsPartition::default()
+                        .with_partition_index(1)
+                        .with_offset(-1),
+                ]),
+            DeleteRecordsTopic::default()
+                .with_name(raw::topic_name("no-such-topic"))
+                .with_partitions(vec![DeleteRecordsPartition::default()]),
+        ])
+        .with_timeout_ms(30_000);
+    let response = client.request(2, &request).expect("delete records");
+    let answers: Vec<(i32, i64, i16)> = response
+        .topics
+        .iter()
+        .flat_map(|t| &t.partitions)
+        .map(|p| (p.partition_index, p.low_watermark, p.error_code))
+        .collect();
+    let unknown = ResponseError::UnknownTopicOrPartition.code();
+    assert_eq!(answers, vec![(7, -1, unknown), (1, 0, 0), (0, -1, unknown)]);
+
+    // Manual assignments: one per added partition, naming live brokers.
+    let assigned = |brokers: Vec<Vec<i32>>| {
+        CreatePartitionsRequest::default().with_topics(vec![
+            CreatePartitionsTopic::default()
+                .with_name(raw::topic_name(&topic))
+                .with_count(4)
+                .with_assignments(Some(
+                    brokers
+                        .into_iter()
+                        .map(|ids| {
+                            CreatePartitionsAssignment::default()
+                                .with_broker_ids(ids.into_iter().map(BrokerId).collect())
+                        })
+                        .collect(),
+                )),
+        ])
+    };
+    let me = client
+        .metadata(Some(&[&topic]), false)
+        .expect("metadata")
+        .brokers[0]
+        .node_id
+        .0;
+    for (brokers, why) in [
+        (vec![vec![me]], "too few"),
+        (vec![vec![me], vec![me + 100]], "unknown broker"),
+        (vec![vec![me], vec![me, me]], "a broker twice"),
+    ] {
+        let response = client
+            .request(3, &assigned(brokers))
+            .expect("create partitions");
+        assert_eq!(
+            response.results[0].error_code,
+            ResponseError::InvalidReplicaAssignment.code(),
+            "{why}: {:?}",
+            response.results[0].error_message
+        );
+    }
+    assert_eq!(partition_count(&mut client, &topic), 2);
+    let response = client
+        .request(3, &assigned(vec![vec![me], vec![me]]))
+        .expect("create partitions");
+    assert_eq!(response.results[0].error_code, 0);
+    assert_eq!(partition_count(&mut client, &topic), 4);
+
+    // The same topic twice in one request: both refused.
+    let twice = CreatePartitionsRequest::default().with_topics(vec![
+        CreatePartitionsTopic::default(
+        )
+        .with_name(raw::topic_name(&topic))
+        .with_count(6);
+        2
+    ]);
+    let response = client.request(3, &twice).expect("create partitions");
+    assert!(
+        response
+            .results
+            .iter()
+            .all(|r| r.error_code == ResponseError::InvalidRequest.code()),
+        "{response:?}"
+    );
+    assert_eq!(partition_count(&mut client, &topic), 4);
+
+    // DescribeCluster: only broker endpoints exist.
+    let response = client
+        .request(1, &DescribeClusterRequest::default().with_endpoint_type(2))
+        .expect("describe cluster");
+    assert_eq!(
+        response.error_code,
+        ResponseError::UnsupportedEndpointType.code()
+    );
+    let response = client
+        .request(0, &DescribeClusterRequest::default())
+        .expect("describe cluster");
+    assert_eq!(response.error_code, 0);
+    assert_eq!(response.cluster_id.as_str(), "floe");
+    assert_eq!(response.controller_id.0, me);
+    assert_eq!(response.cluster_authorized_operations, i32::MIN);
+}
+
+fn one_record(value: &str) -> bytes::Bytes {
+    records::simple_batch(&[value], 1_000).expect("encode a batch")
 }
