@@ -7,6 +7,8 @@ usage: admin_apis.py BOOTSTRAP SCENARIO TOPIC
   records     delete_records, then consume from the beginning and list_offsets
   describe    describe_cluster and describe_topics with authorized operations
   kafka-python  kafka-python's create_partitions, delete_records, describe_cluster
+  session-ok / session-refused  a group member with a 3 s session timeout joins, or
+              gets INVALID_SESSION_TIMEOUT
 """
 
 import time
@@ -185,10 +187,56 @@ def kafka_python(bootstrap, topic):
     log("ok: kafka-python's admin client grew, trimmed and described")
 
 
+def group_consumer(bootstrap, topic, group):
+    from confluent_kafka import Consumer
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                  "session.timeout.ms": 3000, "heartbeat.interval.ms": 500,
+                  "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    c.subscribe([topic])
+    return c
+
+
+def session_ok(bootstrap, topic):
+    """A group member with a 3 s session timeout joins and consumes."""
+    create_topics(bootstrap, {topic: 1})
+    produce(bootstrap, topic, 0, [b"x", b"y"])
+    c = group_consumer(bootstrap, topic, f"{topic}-group")
+    got = []
+    deadline = time.monotonic() + 60
+    while len(got) < 2:
+        check(time.monotonic() < deadline, f"consumed {got} within 60 s")
+        msg = c.poll(1.0)
+        if msg is None:
+            continue
+        check(msg.error() is None, f"consumer error: {msg.error()!r}")
+        got.append(msg.value())
+    c.close()
+    check_eq(got, [b"x", b"y"], "records consumed in the group")
+    log("ok: a 3 s session timeout is accepted")
+
+
+def session_refused(bootstrap, topic):
+    """Under the default minimum (6 s) a 3 s session timeout is refused."""
+    create_topics(bootstrap, {topic: 1})
+    c = group_consumer(bootstrap, topic, f"{topic}-group")
+    deadline = time.monotonic() + 60
+    while True:
+        check(time.monotonic() < deadline, "no INVALID_SESSION_TIMEOUT within 60 s")
+        msg = c.poll(1.0)
+        if msg is None or msg.error() is None:
+            continue
+        check_eq(msg.error().code(), KafkaError.INVALID_SESSION_TIMEOUT,
+                 f"consumer error ({msg.error()})")
+        break
+    c.close()
+    log("ok: a 3 s session timeout is refused under the default minimum")
+
+
 def main():
     bootstrap, scenario, topic = args(3, "SCENARIO TOPIC")
     scenarios = {"partitions": partitions, "records": records, "describe": describe,
-                 "kafka-python": kafka_python}
+                 "kafka-python": kafka_python, "session-ok": session_ok,
+                 "session-refused": session_refused}
     if scenario not in scenarios:
         fail(f"unknown scenario {scenario}")
     scenarios[scenario](bootstrap, topic)

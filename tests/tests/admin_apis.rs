@@ -48,6 +48,18 @@ fn kafka_python_admin_grows_trims_and_describes() {
     scenario("kafka-python", &agent);
 }
 
+#[test]
+fn group_session_timeout_bounds_are_settings() {
+    let agent = Agent::start().expect("start agent");
+    scenario("session-refused", &agent);
+    let agent = Agent::builder()
+        .arg("--group-min-session-timeout-ms=1000")
+        .arg("--group-initial-rebalance-delay-ms=0")
+        .start()
+        .expect("start agent");
+    scenario("session-ok", &agent);
+}
+
 /// How long another agent may take to hear of a change (Postgres
 /// `NOTIFY`): a guard against a hang, not a latency requirement.
 const NOTIFY_BOUND: Duration = Duration::from_secs(15);
