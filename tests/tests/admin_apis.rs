@@ -14,8 +14,12 @@ use kafka_protocol::messages::create_partitions_request::{
 use kafka_protocol::messages::delete_records_request::{
     DeleteRecordsPartition, DeleteRecordsTopic,
 };
+use kafka_protocol::messages::offset_for_leader_epoch_request::{
+    OffsetForLeaderPartition, OffsetForLeaderTopic,
+};
 use kafka_protocol::messages::{
     BrokerId, CreatePartitionsRequest, DeleteRecordsRequest, DescribeClusterRequest,
+    OffsetForLeaderEpochRequest,
 };
 
 fn scenario(name: &str, agent: &Agent) {
@@ -262,6 +266,66 @@ fn raw_admin_requests_get_kafkas_errors() {
     assert_eq!(response.cluster_id.as_str(), "floe");
     assert_eq!(response.controller_id.0, me);
     assert_eq!(response.cluster_authorized_operations, i32::MIN);
+}
+
+#[test]
+fn offset_for_leader_epoch_ends_epoch_zero_at_the_high_watermark() {
+    let agent = Agent::start().expect("start agent");
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let topic = unique_topic("epochs");
+    assert_eq!(client.create_topic(&topic, 1).expect("create"), 0);
+    for i in 0..3 {
+        let written = client
+            .produce_one(&topic, 0, one_record("r"))
+            .expect("produce");
+        assert_eq!((written.error_code, written.base_offset), (0, i));
+    }
+    let ask = |partition: i32, current: i32, epoch: i32| {
+        OffsetForLeaderPartition::default()
+            .with_partition(partition)
+            .with_current_leader_epoch(current)
+            .with_leader_epoch(epoch)
+    };
+    let request = OffsetForLeaderEpochRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_topics(vec![
+            OffsetForLeaderTopic::default()
+                .with_topic(raw::topic_name(&topic))
+                .with_partitions(vec![
+                    ask(0, 0, 0),
+                    ask(0, -1, 0),
+                    ask(0, 0, 1),
+                    ask(0, 1, 0),
+                    ask(4, 0, 0),
+                ]),
+            OffsetForLeaderTopic::default()
+                .with_topic(raw::topic_name("no-such-topic"))
+                .with_partitions(vec![ask(0, 0, 0)]),
+        ]);
+    for version in 2..=4 {
+        let response = client
+            .request(version, &request)
+            .expect("offset for leader epoch");
+        let answers: Vec<(i32, i16, i32, i64)> = response
+            .topics
+            .iter()
+            .flat_map(|t| &t.partitions)
+            .map(|p| (p.partition, p.error_code, p.leader_epoch, p.end_offset))
+            .collect();
+        let unknown = ResponseError::UnknownTopicOrPartition.code();
+        assert_eq!(
+            answers,
+            vec![
+                (0, 0, 0, 3),
+                (0, 0, 0, 3),
+                (0, 0, -1, -1),
+                (0, ResponseError::UnknownLeaderEpoch.code(), -1, -1),
+                (4, unknown, -1, -1),
+                (0, unknown, -1, -1),
+            ],
+            "v{version}"
+        );
+    }
 }
 
 fn one_record(value: &str) -> bytes::Bytes {

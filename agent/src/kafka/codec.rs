@@ -156,6 +156,9 @@ pub fn decode_served_body(frame: &RequestFrame) -> Result<(), CodecError> {
         ApiKey::DescribeCluster => {
             decode_body::<kafka_protocol::messages::DescribeClusterRequest>(frame).map(drop)
         }
+        ApiKey::OffsetForLeaderEpoch => {
+            decode_body::<kafka_protocol::messages::OffsetForLeaderEpochRequest>(frame).map(drop)
+        }
         other => Err(CodecError::Malformed {
             what: "api",
             reason: format!("{other:?} is not served"),

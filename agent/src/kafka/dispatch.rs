@@ -17,8 +17,8 @@ use tracing::{Instrument, debug, info_span};
 use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
 use super::{
     admin_topics, api_versions, create_partitions, delete_records, describe_cluster, fetch,
-    fetch_frame, find_coordinator, groups, init_producer_id, list_offsets, metadata, produce,
-    versions,
+    fetch_frame, find_coordinator, groups, init_producer_id, list_offsets, metadata,
+    offset_for_leader_epoch, produce, versions,
 };
 use crate::context::AgentContext;
 
@@ -158,6 +158,16 @@ pub async fn admit(
             let body = codec::decode_body(&req)?;
             ready(&req, version, describe_cluster::handle(ctx, body))
         }
+        ApiKey::OffsetForLeaderEpoch => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                offset_for_leader_epoch::handle(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
         ApiKey::FindCoordinator => {
             let body = codec::decode_body(&req)?;
             ready(&req, version, find_coordinator::handle(ctx, body, version))
@@ -238,6 +248,7 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::CreatePartitions => "CreatePartitions",
         ApiKey::DeleteRecords => "DeleteRecords",
         ApiKey::DescribeCluster => "DescribeCluster",
+        ApiKey::OffsetForLeaderEpoch => "OffsetForLeaderEpoch",
         _ => "Other",
     }
 }
