@@ -16,6 +16,7 @@ mod bounds;
 mod create_partitions;
 mod delete_records;
 mod describe_cluster;
+mod elect_leaders;
 mod fetch;
 pub mod fetch_frame;
 mod find_coordinator;
@@ -26,6 +27,7 @@ mod list_offsets;
 mod metadata;
 mod offset_for_leader_epoch;
 mod offsets;
+mod partition_reassignments;
 mod produce;
 
 pub use connection::serve_connection;

@@ -1,5 +1,6 @@
 //! The admin APIs beyond topic creation (CreatePartitions, DeleteRecords,
-//! DescribeCluster, authorized operations), through confluent-kafka's and
+//! DescribeCluster, authorized operations, OffsetForLeaderEpoch,
+//! ElectLeaders, partition reassignments, group settings), through confluent-kafka's and
 //! kafka-python's admin clients (`tests/python/admin_apis.py`), and on two
 //! agents sharing Postgres.
 
@@ -8,17 +9,22 @@ use std::time::{Duration, Instant};
 
 use floe_tests::{Agent, Cluster, RawClient, python, raw, records, unique_topic};
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::alter_partition_reassignments_request::{
+    ReassignablePartition, ReassignableTopic,
+};
 use kafka_protocol::messages::create_partitions_request::{
     CreatePartitionsAssignment, CreatePartitionsTopic,
 };
 use kafka_protocol::messages::delete_records_request::{
     DeleteRecordsPartition, DeleteRecordsTopic,
 };
+use kafka_protocol::messages::elect_leaders_request::TopicPartitions;
 use kafka_protocol::messages::offset_for_leader_epoch_request::{
     OffsetForLeaderPartition, OffsetForLeaderTopic,
 };
 use kafka_protocol::messages::{
-    BrokerId, CreatePartitionsRequest, DeleteRecordsRequest, DescribeClusterRequest,
+    AlterPartitionReassignmentsRequest, BrokerId, CreatePartitionsRequest, DeleteRecordsRequest,
+    DescribeClusterRequest, ElectLeadersRequest, ListPartitionReassignmentsRequest,
     OffsetForLeaderEpochRequest,
 };
 
@@ -322,6 +328,102 @@ fn offset_for_leader_epoch_ends_epoch_zero_at_the_high_watermark() {
                 (0, ResponseError::UnknownLeaderEpoch.code(), -1, -1),
                 (4, unknown, -1, -1),
                 (0, unknown, -1, -1),
+            ],
+            "v{version}"
+        );
+    }
+}
+
+#[test]
+fn leaderless_partitions_need_no_election_and_no_reassignment() {
+    let agent = Agent::start().expect("start agent");
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let topic = unique_topic("leaderless");
+    assert_eq!(client.create_topic(&topic, 2).expect("create"), 0);
+    let me = client
+        .metadata(Some(&[&topic]), false)
+        .expect("metadata")
+        .brokers[0]
+        .node_id
+        .0;
+
+    // ElectLeaders: not needed for an existing partition, unknown otherwise;
+    // nothing to report when asked for every partition.
+    for (version, election_type) in [(0, 0), (1, 1), (2, 0)] {
+        let request = ElectLeadersRequest::default()
+            .with_election_type(election_type)
+            .with_topic_partitions(Some(vec![
+                TopicPartitions::default()
+                    .with_topic(raw::topic_name(&topic))
+                    .with_partitions(vec![1, 5]),
+            ]))
+            .with_timeout_ms(30_000);
+        let response = client.request(version, &request).expect("elect leaders");
+        let answers: Vec<(i32, i16)> = response.replica_election_results[0]
+            .partition_result
+            .iter()
+            .map(|p| (p.partition_id, p.error_code))
+            .collect();
+        assert_eq!(
+            answers,
+            vec![
+                (1, ResponseError::ElectionNotNeeded.code()),
+                (5, ResponseError::UnknownTopicOrPartition.code())
+            ],
+            "v{version}"
+        );
+        let all = client
+            .request(
+                version,
+                &ElectLeadersRequest::default().with_topic_partitions(None),
+            )
+            .expect("elect leaders");
+        assert_eq!((all.error_code, all.replica_election_results.len()), (0, 0));
+    }
+
+    // No reassignment is ever in progress.
+    let listed = client
+        .request(
+            0,
+            &ListPartitionReassignmentsRequest::default().with_topics(None),
+        )
+        .expect("list reassignments");
+    assert_eq!((listed.error_code, listed.topics.len()), (0, 0));
+
+    let reassign = |partition: i32, replicas: Option<Vec<i32>>| {
+        ReassignablePartition::default()
+            .with_partition_index(partition)
+            .with_replicas(replicas.map(|r| r.into_iter().map(BrokerId).collect()))
+    };
+    let request = AlterPartitionReassignmentsRequest::default().with_topics(vec![
+        ReassignableTopic::default()
+            .with_name(raw::topic_name(&topic))
+            .with_partitions(vec![
+                reassign(0, Some(vec![me])),
+                reassign(1, None),
+                reassign(0, Some(vec![me + 100])),
+                reassign(0, Some(vec![])),
+                reassign(9, Some(vec![me])),
+            ]),
+    ]);
+    for version in 0..=1 {
+        let response = client
+            .request(version, &request)
+            .expect("alter reassignments");
+        let answers: Vec<(i32, i16)> = response.responses[0]
+            .partitions
+            .iter()
+            .map(|p| (p.partition_index, p.error_code))
+            .collect();
+        let invalid = ResponseError::InvalidReplicaAssignment.code();
+        assert_eq!(
+            answers,
+            vec![
+                (0, 0),
+                (1, ResponseError::NoReassignmentInProgress.code()),
+                (0, invalid),
+                (0, invalid),
+                (9, ResponseError::UnknownTopicOrPartition.code()),
             ],
             "v{version}"
         );

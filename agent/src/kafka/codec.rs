@@ -156,6 +156,17 @@ pub fn decode_served_body(frame: &RequestFrame) -> Result<(), CodecError> {
         ApiKey::DescribeCluster => {
             decode_body::<kafka_protocol::messages::DescribeClusterRequest>(frame).map(drop)
         }
+        ApiKey::ElectLeaders => {
+            decode_body::<kafka_protocol::messages::ElectLeadersRequest>(frame).map(drop)
+        }
+        ApiKey::ListPartitionReassignments => {
+            decode_body::<kafka_protocol::messages::ListPartitionReassignmentsRequest>(frame)
+                .map(drop)
+        }
+        ApiKey::AlterPartitionReassignments => {
+            decode_body::<kafka_protocol::messages::AlterPartitionReassignmentsRequest>(frame)
+                .map(drop)
+        }
         ApiKey::OffsetForLeaderEpoch => {
             decode_body::<kafka_protocol::messages::OffsetForLeaderEpochRequest>(frame).map(drop)
         }

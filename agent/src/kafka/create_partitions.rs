@@ -18,6 +18,7 @@ use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse
 use kafka_protocol::protocol::StrBytes;
 
 use super::error_codes;
+use super::partition_reassignments::replicas_refusal;
 use crate::context::AgentContext;
 use crate::error::AgentError;
 
@@ -127,23 +128,8 @@ fn check_assignments(
     }
     let live: HashSet<i32> = ctx.registry.live().iter().map(|a| a.node_id).collect();
     for a in assignments {
-        if a.broker_ids.is_empty() {
-            return refuse("An assignment names no broker.".to_string());
-        }
-        let mut named = HashSet::with_capacity(a.broker_ids.len());
-        for id in &a.broker_ids {
-            if !live.contains(&id.0) {
-                return refuse(format!(
-                    "The manual partition assignment includes broker {}, but no such broker is registered.",
-                    id.0
-                ));
-            }
-            if !named.insert(id.0) {
-                return refuse(format!(
-                    "The manual partition assignment includes broker {} more than once.",
-                    id.0
-                ));
-            }
+        if let Some(m) = replicas_refusal(&live, &a.broker_ids) {
+            return refuse(m);
         }
     }
     Ok(())

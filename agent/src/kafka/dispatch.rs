@@ -16,9 +16,9 @@ use tracing::{Instrument, debug, info_span};
 
 use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
 use super::{
-    admin_topics, api_versions, create_partitions, delete_records, describe_cluster, fetch,
-    fetch_frame, find_coordinator, groups, init_producer_id, list_offsets, metadata,
-    offset_for_leader_epoch, produce, versions,
+    admin_topics, api_versions, create_partitions, delete_records, describe_cluster, elect_leaders,
+    fetch, fetch_frame, find_coordinator, groups, init_producer_id, list_offsets, metadata,
+    offset_for_leader_epoch, partition_reassignments, produce, versions,
 };
 use crate::context::AgentContext;
 
@@ -168,6 +168,30 @@ pub async fn admit(
                     .await,
             )
         }
+        ApiKey::ElectLeaders => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                elect_leaders::handle(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::ListPartitionReassignments => {
+            let body = codec::decode_body(&req)?;
+            ready(&req, version, partition_reassignments::list(body))
+        }
+        ApiKey::AlterPartitionReassignments => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                partition_reassignments::alter(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
         ApiKey::FindCoordinator => {
             let body = codec::decode_body(&req)?;
             ready(&req, version, find_coordinator::handle(ctx, body, version))
@@ -249,6 +273,9 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::DeleteRecords => "DeleteRecords",
         ApiKey::DescribeCluster => "DescribeCluster",
         ApiKey::OffsetForLeaderEpoch => "OffsetForLeaderEpoch",
+        ApiKey::ElectLeaders => "ElectLeaders",
+        ApiKey::ListPartitionReassignments => "ListPartitionReassignments",
+        ApiKey::AlterPartitionReassignments => "AlterPartitionReassignments",
         _ => "Other",
     }
 }
