@@ -16,6 +16,7 @@ mod bounds;
 mod create_partitions;
 mod delete_records;
 mod describe_cluster;
+mod describe_topic_partitions;
 mod elect_leaders;
 mod fetch;
 pub mod fetch_frame;

@@ -18,14 +18,17 @@ use kafka_protocol::messages::create_partitions_request::{
 use kafka_protocol::messages::delete_records_request::{
     DeleteRecordsPartition, DeleteRecordsTopic,
 };
+use kafka_protocol::messages::describe_topic_partitions_request::{
+    Cursor as RequestCursor, TopicRequest as DescribeTopicPartitionsTopicRequest,
+};
 use kafka_protocol::messages::elect_leaders_request::TopicPartitions;
 use kafka_protocol::messages::offset_for_leader_epoch_request::{
     OffsetForLeaderPartition, OffsetForLeaderTopic,
 };
 use kafka_protocol::messages::{
     AlterPartitionReassignmentsRequest, BrokerId, CreatePartitionsRequest, DeleteRecordsRequest,
-    DescribeClusterRequest, ElectLeadersRequest, ListPartitionReassignmentsRequest,
-    OffsetForLeaderEpochRequest,
+    DescribeClusterRequest, DescribeTopicPartitionsRequest, ElectLeadersRequest,
+    ListPartitionReassignmentsRequest, OffsetForLeaderEpochRequest,
 };
 
 fn scenario(name: &str, agent: &Agent) {
@@ -428,6 +431,110 @@ fn leaderless_partitions_need_no_election_and_no_reassignment() {
             "v{version}"
         );
     }
+}
+
+#[test]
+fn describe_topic_partitions_pages_by_partition_limit_and_cursor() {
+    let agent = Agent::start().expect("start agent");
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let prefix = unique_topic("paged");
+    let (a, b, c) = (
+        format!("{prefix}-a"),
+        format!("{prefix}-b"),
+        format!("{prefix}-c"),
+    );
+    for (name, partitions) in [(&a, 2), (&b, 3), (&c, 1)] {
+        assert_eq!(client.create_topic(name, partitions).expect("create"), 0);
+    }
+    let missing = format!("{prefix}-missing");
+    let asked = |names: &[&String]| {
+        names
+            .iter()
+            .map(|n| DescribeTopicPartitionsTopicRequest::default().with_name(raw::topic_name(n)))
+            .collect::<Vec<_>>()
+    };
+    let page = |client: &mut RawClient, cursor: Option<(&str, i32)>| {
+        let request = DescribeTopicPartitionsRequest::default()
+            .with_topics(asked(&[&c, &missing, &a, &b]))
+            .with_response_partition_limit(4)
+            .with_cursor(cursor.map(|(t, p)| {
+                RequestCursor::default()
+                    .with_topic_name(raw::topic_name(t))
+                    .with_partition_index(p)
+            }));
+        let response = client
+            .request(0, &request)
+            .expect("describe topic partitions");
+        let described: Vec<(String, i16, Vec<i32>, i32)> = response
+            .topics
+            .iter()
+            .map(|t| {
+                (
+                    t.name.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+                    t.error_code,
+                    t.partitions.iter().map(|p| p.partition_index).collect(),
+                    t.topic_authorized_operations,
+                )
+            })
+            .collect();
+        let next = response
+            .next_cursor
+            .map(|c| (c.topic_name.to_string(), c.partition_index));
+        (described, next)
+    };
+    // Name order; four partitions, then a cursor at the fifth.
+    let ops = 3576;
+    let (first, next) = page(&mut client, None);
+    assert_eq!(
+        first,
+        vec![
+            (a.clone(), 0, vec![0, 1], ops),
+            (b.clone(), 0, vec![0, 1], ops),
+        ]
+    );
+    assert_eq!(next, Some((b.clone(), 2)));
+    let (second, next) = page(&mut client, Some((&b, 2)));
+    let unknown = ResponseError::UnknownTopicOrPartition.code();
+    assert_eq!(
+        second,
+        vec![
+            (b.clone(), 0, vec![2], ops),
+            (c.clone(), 0, vec![0], ops),
+            (missing.clone(), unknown, vec![], i32::MIN),
+        ]
+    );
+    assert_eq!(next, None);
+    // A cursor outside the topics asked for is refused.
+    let request = DescribeTopicPartitionsRequest::default()
+        .with_topics(asked(&[&a]))
+        .with_response_partition_limit(10)
+        .with_cursor(Some(
+            RequestCursor::default().with_topic_name(raw::topic_name(&b)),
+        ));
+    let response = client
+        .request(0, &request)
+        .expect("describe topic partitions");
+    assert_eq!(
+        response.topics[0].error_code,
+        ResponseError::InvalidRequest.code()
+    );
+    // Leaders are the agent, epoch 0, as in Metadata.
+    let me = client
+        .metadata(Some(&[&a]), false)
+        .expect("metadata")
+        .brokers[0]
+        .node_id;
+    let request = DescribeTopicPartitionsRequest::default()
+        .with_topics(asked(&[&a]))
+        .with_response_partition_limit(10);
+    let response = client
+        .request(0, &request)
+        .expect("describe topic partitions");
+    let p = &response.topics[0].partitions[0];
+    assert_eq!(
+        (p.leader_id, p.leader_epoch, p.isr_nodes.clone()),
+        (me, 0, vec![me])
+    );
 }
 
 fn one_record(value: &str) -> bytes::Bytes {

@@ -16,9 +16,10 @@ use tracing::{Instrument, debug, info_span};
 
 use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
 use super::{
-    admin_topics, api_versions, create_partitions, delete_records, describe_cluster, elect_leaders,
-    fetch, fetch_frame, find_coordinator, groups, init_producer_id, list_offsets, metadata,
-    offset_for_leader_epoch, partition_reassignments, produce, versions,
+    admin_topics, api_versions, create_partitions, delete_records, describe_cluster,
+    describe_topic_partitions, elect_leaders, fetch, fetch_frame, find_coordinator, groups,
+    init_producer_id, list_offsets, metadata, offset_for_leader_epoch, partition_reassignments,
+    produce, versions,
 };
 use crate::context::AgentContext;
 
@@ -192,6 +193,14 @@ pub async fn admit(
                     .await,
             )
         }
+        ApiKey::DescribeTopicPartitions => {
+            let body = codec::decode_body(&req)?;
+            let resp =
+                describe_topic_partitions::handle(ctx, body, req.header.client_id.as_deref())
+                    .instrument(span.clone())
+                    .await;
+            ready(&req, version, resp)
+        }
         ApiKey::FindCoordinator => {
             let body = codec::decode_body(&req)?;
             ready(&req, version, find_coordinator::handle(ctx, body, version))
@@ -274,6 +283,7 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::DescribeCluster => "DescribeCluster",
         ApiKey::OffsetForLeaderEpoch => "OffsetForLeaderEpoch",
         ApiKey::ElectLeaders => "ElectLeaders",
+        ApiKey::DescribeTopicPartitions => "DescribeTopicPartitions",
         ApiKey::ListPartitionReassignments => "ListPartitionReassignments",
         ApiKey::AlterPartitionReassignments => "AlterPartitionReassignments",
         _ => "Other",
