@@ -26,6 +26,6 @@ pub use store::{CommitNotifications, FORGET_AGENTS_AFTER, MetadataStore, StoreEv
 pub use types::{
     AgentRecord, BatchEntry, BatchOutcome, CommitEntry, CommittedOffset, DeletedRecords,
     GroupListing, GroupMember, GroupState, IndexRow, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerBatch, ProducerIdentity, Pruned, SegmentCommit, SegmentId, Topic, TopicId,
-    UnreferencedSegment,
+    ProducerBatch, ProducerIdentity, ProducerState, Pruned, SegmentCommit, SegmentId, Topic,
+    TopicId, UnreferencedSegment,
 };

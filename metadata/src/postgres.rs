@@ -22,6 +22,7 @@ mod delete_records;
 mod groups;
 mod index;
 mod notifications;
+mod partition_admin;
 mod producers;
 mod prune;
 mod retention;
@@ -43,7 +44,7 @@ use sqlx::{Connection, PgPool};
 use crate::{
     AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
     GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerIdentity, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
+    ProducerIdentity, ProducerState, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
     UnreferencedSegment,
 };
 
@@ -213,6 +214,18 @@ impl MetadataStore for PostgresStore {
         before_offset: i64,
     ) -> Result<DeletedRecords> {
         delete_records::delete(&self.pool, topic, partition, before_offset).await
+    }
+
+    async fn partition_sizes(&self, topic: TopicId) -> Result<Vec<(i32, i64)>> {
+        partition_admin::sizes(&self.pool, topic).await
+    }
+
+    async fn partition_producers(
+        &self,
+        topic: TopicId,
+        partition: i32,
+    ) -> Result<Vec<ProducerState>> {
+        partition_admin::producers(&self.pool, topic, partition).await
     }
 
     async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {

@@ -15,6 +15,7 @@ mod delete_records;
 mod groups;
 mod index;
 mod params;
+mod partition_admin;
 mod producers;
 mod prune;
 mod retention;
@@ -38,7 +39,7 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::{
     AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
     GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerIdentity, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
+    ProducerIdentity, ProducerState, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
     UnreferencedSegment,
 };
 
@@ -170,6 +171,18 @@ impl MetadataStore for SqliteStore {
         before_offset: i64,
     ) -> Result<DeletedRecords> {
         delete_records::delete(self, topic, partition, before_offset).await
+    }
+
+    async fn partition_sizes(&self, topic: TopicId) -> Result<Vec<(i32, i64)>> {
+        partition_admin::sizes(&self.pool, topic).await
+    }
+
+    async fn partition_producers(
+        &self,
+        topic: TopicId,
+        partition: i32,
+    ) -> Result<Vec<ProducerState>> {
+        partition_admin::producers(&self.pool, topic, partition).await
     }
 
     async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {

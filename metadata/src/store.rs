@@ -4,8 +4,8 @@ use async_trait::async_trait;
 
 use crate::{
     AgentRecord, BatchOutcome, CommittedOffset, DeletedRecords, GroupListing, GroupState, IndexRow,
-    NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, Pruned, Result, SegmentCommit,
-    SegmentId, Topic, TopicId, UnreferencedSegment,
+    NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result,
+    SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
 };
 
 /// The metadata store. Every implementation passes the same contract suite
@@ -54,6 +54,20 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         partition: i32,
         before_offset: i64,
     ) -> Result<DeletedRecords>;
+
+    /// The bytes each partition of `topic` holds in segment objects (the
+    /// sum of its index rows' lengths), by partition; partitions without
+    /// records are absent. Reads every index row of the topic: an admin
+    /// call (DescribeLogDirs), not for a hot path.
+    async fn partition_sizes(&self, topic: TopicId) -> Result<Vec<(i32, i64)>>;
+
+    /// The idempotent producers with state on a partition (those whose
+    /// batches the commit still checks), by producer id.
+    async fn partition_producers(
+        &self,
+        topic: TopicId,
+        partition: i32,
+    ) -> Result<Vec<ProducerState>>;
 
     /// Commits a segment in one transaction. For each entry, and each of its
     /// batches in order: a batch of an idempotent producer is checked against

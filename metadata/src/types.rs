@@ -129,6 +129,19 @@ pub struct PartitionOffsets {
     pub high_watermark: i64,
 }
 
+/// An idempotent producer's state on a partition: its newest batch there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProducerState {
+    /// The producer id.
+    pub producer_id: i64,
+    /// Its epoch in that batch.
+    pub producer_epoch: i16,
+    /// The sequence number of the batch's last record.
+    pub last_sequence: i32,
+    /// When the batch was committed, in ms since the epoch.
+    pub last_written_ms: i64,
+}
+
 /// What [`crate::MetadataStore::delete_records`] did to a partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeletedRecords {

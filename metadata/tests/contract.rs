@@ -51,6 +51,7 @@ macro_rules! contract_suite {
                 admin::create_partitions_grows_a_topic,
                 admin::create_partitions_notifies_other_stores,
                 admin::delete_records_advances_the_log_start,
+                admin::partition_sizes_and_producers,
                 topics::create_duplicate_topic_fails,
                 topics::create_invalid_topic_fails,
                 topics::list_topics_is_ordered_by_name,

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use floe_metadata::{
     AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
     GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerIdentity, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
+    ProducerIdentity, ProducerState, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
     UnreferencedSegment,
 };
 
@@ -75,6 +75,22 @@ impl MetadataStore for FaultyMetadataStore {
         self.faults.delay().await;
         self.read_fault()?;
         self.inner.list_topics().await
+    }
+
+    async fn partition_sizes(&self, topic: TopicId) -> Result<Vec<(i32, i64)>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.partition_sizes(topic).await
+    }
+
+    async fn partition_producers(
+        &self,
+        topic: TopicId,
+        partition: i32,
+    ) -> Result<Vec<ProducerState>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.partition_producers(topic, partition).await
     }
 
     async fn create_partitions(&self, id: TopicId, count: i32) -> Result<Topic> {

@@ -9,7 +9,9 @@ use floe_metadata::{
 use futures::StreamExt;
 
 use crate::backends::Backend;
-use crate::support::{appended, create, each, entry, segment};
+use crate::support::{
+    BYTES_PER_OFFSET, appended, create, each, entry, entry_of, idempotent, segment,
+};
 
 /// Lets the database clock pass the segments' commit time, so a zero grace
 /// finds them (as in `segments.rs`).
@@ -185,6 +187,62 @@ pub async fn delete_records_advances_the_log_start(backend: &dyn Backend) -> any
     assert_eq!(
         store.delete_records(uuid::Uuid::new_v4(), 0, 0).await?,
         DeletedRecords::UnknownPartition
+    );
+    Ok(())
+}
+
+pub async fn partition_sizes_and_producers(backend: &dyn Backend) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    let t = create(&*store, "sized", 3).await?;
+    let bytes = |offsets: u64| i64::try_from(offsets * BYTES_PER_OFFSET).unwrap_or(i64::MAX);
+    store
+        .commit_segment(&segment(vec![
+            entry(t.id, 0, 4, 100),
+            entry(t.id, 2, 1, 100),
+        ]))
+        .await?;
+    store
+        .commit_segment(&segment(vec![entry_of(
+            t.id,
+            0,
+            vec![idempotent(7, 0, 0, 2), idempotent(9, 1, 0, 1)],
+        )]))
+        .await?;
+    store
+        .commit_segment(&segment(vec![entry_of(
+            t.id,
+            0,
+            vec![idempotent(7, 0, 2, 3)],
+        )]))
+        .await?;
+    assert_eq!(
+        store.partition_sizes(t.id).await?,
+        vec![(0, bytes(4 + 2 + 1 + 3)), (2, bytes(1))]
+    );
+    let producers: Vec<(i64, i16, i32)> = store
+        .partition_producers(t.id, 0)
+        .await?
+        .iter()
+        .map(|p| (p.producer_id, p.producer_epoch, p.last_sequence))
+        .collect();
+    assert_eq!(producers, vec![(7, 0, 4), (9, 1, 0)]);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis() as i64;
+    for p in store.partition_producers(t.id, 0).await? {
+        assert!(
+            (now_ms - 600_000..=now_ms + 600_000).contains(&p.last_written_ms),
+            "written {} ms, now {now_ms}",
+            p.last_written_ms
+        );
+    }
+    assert!(store.partition_producers(t.id, 1).await?.is_empty());
+    // Deleted records no longer count; a row the new start falls inside
+    // (offsets 4-6) does.
+    store.delete_records(t.id, 0, 6).await?;
+    assert_eq!(
+        store.partition_sizes(t.id).await?,
+        vec![(0, bytes(2 + 1 + 3)), (2, bytes(1))]
     );
     Ok(())
 }
