@@ -223,6 +223,12 @@ impl Config {
             .unwrap_or_else(|| format!("file://{}", self.data_dir.join("objects").display()))
     }
 
+    /// The name DescribeLogDirs gives the agent's one log directory: the
+    /// object store URL, any password in it masked.
+    pub fn log_dir(&self) -> String {
+        mask_password(&self.object_store_url())
+    }
+
     /// The flush interval in effect: the configured one, or the default of
     /// the object store (see [`Config::flush_interval_ms`]).
     pub fn effective_flush_interval_ms(&self) -> u64 {

@@ -129,6 +129,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     );
     let ctx = Arc::new(AgentContext {
         cluster_id: config.cluster_id.clone(),
+        log_dir: config.log_dir(),
         registry: membership.registry(),
         topics: Topics::new(
             store.clone(),

@@ -7,10 +7,14 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
+use floe_tests::records::{Idempotence, TestRecord};
 use floe_tests::{Agent, Cluster, RawClient, python, raw, records, unique_topic};
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::alter_partition_reassignments_request::{
     ReassignablePartition, ReassignableTopic,
+};
+use kafka_protocol::messages::alter_replica_log_dirs_request::{
+    AlterReplicaLogDir, AlterReplicaLogDirTopic,
 };
 use kafka_protocol::messages::create_partitions_request::{
     CreatePartitionsAssignment, CreatePartitionsTopic,
@@ -18,6 +22,8 @@ use kafka_protocol::messages::create_partitions_request::{
 use kafka_protocol::messages::delete_records_request::{
     DeleteRecordsPartition, DeleteRecordsTopic,
 };
+use kafka_protocol::messages::describe_log_dirs_request::DescribableLogDirTopic;
+use kafka_protocol::messages::describe_producers_request::TopicRequest as ProducersTopicRequest;
 use kafka_protocol::messages::describe_topic_partitions_request::{
     Cursor as RequestCursor, TopicRequest as DescribeTopicPartitionsTopicRequest,
 };
@@ -26,10 +32,12 @@ use kafka_protocol::messages::offset_for_leader_epoch_request::{
     OffsetForLeaderPartition, OffsetForLeaderTopic,
 };
 use kafka_protocol::messages::{
-    AlterPartitionReassignmentsRequest, BrokerId, CreatePartitionsRequest, DeleteRecordsRequest,
-    DescribeClusterRequest, DescribeTopicPartitionsRequest, ElectLeadersRequest,
+    AlterPartitionReassignmentsRequest, AlterReplicaLogDirsRequest, BrokerId,
+    CreatePartitionsRequest, DeleteRecordsRequest, DescribeClusterRequest, DescribeLogDirsRequest,
+    DescribeProducersRequest, DescribeTopicPartitionsRequest, ElectLeadersRequest,
     ListPartitionReassignmentsRequest, OffsetForLeaderEpochRequest,
 };
+use kafka_protocol::protocol::StrBytes;
 
 fn scenario(name: &str, agent: &Agent) {
     let topic = unique_topic(&format!("admin-{name}"));
@@ -534,6 +542,130 @@ fn describe_topic_partitions_pages_by_partition_limit_and_cursor() {
     assert_eq!(
         (p.leader_id, p.leader_epoch, p.isr_nodes.clone()),
         (me, 0, vec![me])
+    );
+}
+
+#[test]
+fn log_dirs_and_producers_are_answered_from_the_index() {
+    let agent = Agent::start().expect("start agent");
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let topic = unique_topic("sized");
+    assert_eq!(client.create_topic(&topic, 2).expect("create"), 0);
+    let (producer_id, producer_epoch) = client.init_producer_id().expect("init producer id");
+    let mut sizes = 0;
+    for base_sequence in [0, 3] {
+        let batch = records::idempotent_batch(
+            &[
+                TestRecord::new("k", "a", 1_000),
+                TestRecord::new("k", "b", 1_000),
+                TestRecord::new("k", "c", 1_000),
+            ],
+            Idempotence {
+                producer_id,
+                producer_epoch,
+                base_sequence,
+            },
+        )
+        .expect("encode");
+        sizes += batch.len() as i64;
+        let written = client.produce_one(&topic, 1, batch).expect("produce");
+        assert_eq!(written.error_code, 0);
+    }
+
+    // One log dir, the object store, with every partition and its bytes.
+    let asked = DescribeLogDirsRequest::default().with_topics(Some(vec![
+        DescribableLogDirTopic::default()
+            .with_topic(raw::topic_name(&topic))
+            .with_partitions(vec![0, 1, 7]),
+    ]));
+    for version in 1..=4 {
+        let response = client.request(version, &asked).expect("describe log dirs");
+        assert_eq!(response.results.len(), 1);
+        let dir = &response.results[0];
+        assert_eq!(dir.error_code, 0);
+        assert!(
+            dir.log_dir.starts_with("file://"),
+            "log dir {}",
+            dir.log_dir.as_str()
+        );
+        let described: Vec<(i32, i64)> = dir.topics[0]
+            .partitions
+            .iter()
+            .map(|p| (p.partition_index, p.partition_size))
+            .collect();
+        assert_eq!(described, vec![(0, 0), (1, sizes)], "v{version}");
+    }
+    let all = client
+        .request(4, &DescribeLogDirsRequest::default().with_topics(None))
+        .expect("describe log dirs");
+    let dir = all.results[0].clone();
+    assert!(
+        dir.topics
+            .iter()
+            .any(|t| t.name.as_str() == topic && t.partitions.len() == 2)
+    );
+
+    // Moving a partition to its own directory is nothing; to another is
+    // LOG_DIR_NOT_FOUND.
+    let alter = |path: &str| {
+        AlterReplicaLogDirsRequest::default().with_dirs(vec![
+            AlterReplicaLogDir::default()
+                .with_path(StrBytes::from_string(path.to_string()))
+                .with_topics(vec![
+                    AlterReplicaLogDirTopic::default()
+                        .with_name(raw::topic_name(&topic))
+                        .with_partitions(vec![0, 9]),
+                ]),
+        ])
+    };
+    let answers = |client: &mut RawClient, path: &str| {
+        let response = client.request(2, &alter(path)).expect("alter log dirs");
+        response.results[0]
+            .partitions
+            .iter()
+            .map(|p| (p.partition_index, p.error_code))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        answers(&mut client, dir.log_dir.as_str()),
+        vec![(0, 0), (9, ResponseError::UnknownTopicOrPartition.code())]
+    );
+    let not_found = ResponseError::LogDirNotFound.code();
+    assert_eq!(
+        answers(&mut client, "/var/lib/kafka"),
+        vec![(0, not_found), (9, not_found)]
+    );
+
+    // The idempotent producer's state on partition 1, none on partition 0.
+    let request = DescribeProducersRequest::default().with_topics(vec![
+        ProducersTopicRequest::default()
+            .with_name(raw::topic_name(&topic))
+            .with_partition_indexes(vec![0, 1, 5]),
+    ]);
+    let response = client.request(0, &request).expect("describe producers");
+    let partitions = &response.topics[0].partitions;
+    assert_eq!(
+        partitions.iter().map(|p| p.error_code).collect::<Vec<_>>(),
+        vec![0, 0, ResponseError::UnknownTopicOrPartition.code()]
+    );
+    assert!(partitions[0].active_producers.is_empty());
+    let state: Vec<_> = partitions[1]
+        .active_producers
+        .iter()
+        .map(|s| {
+            (
+                s.producer_id.0,
+                s.producer_epoch,
+                s.last_sequence,
+                s.coordinator_epoch,
+                s.current_txn_start_offset,
+                s.last_timestamp > 0,
+            )
+        })
+        .collect();
+    assert_eq!(
+        state,
+        vec![(producer_id, i32::from(producer_epoch), 5, -1, -1, true)]
     );
 }
 

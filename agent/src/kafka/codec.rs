@@ -159,6 +159,15 @@ pub fn decode_served_body(frame: &RequestFrame) -> Result<(), CodecError> {
         ApiKey::DescribeTopicPartitions => {
             decode_body::<kafka_protocol::messages::DescribeTopicPartitionsRequest>(frame).map(drop)
         }
+        ApiKey::DescribeProducers => {
+            decode_body::<kafka_protocol::messages::DescribeProducersRequest>(frame).map(drop)
+        }
+        ApiKey::DescribeLogDirs => {
+            decode_body::<kafka_protocol::messages::DescribeLogDirsRequest>(frame).map(drop)
+        }
+        ApiKey::AlterReplicaLogDirs => {
+            decode_body::<kafka_protocol::messages::AlterReplicaLogDirsRequest>(frame).map(drop)
+        }
         ApiKey::ElectLeaders => {
             decode_body::<kafka_protocol::messages::ElectLeadersRequest>(frame).map(drop)
         }

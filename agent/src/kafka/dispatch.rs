@@ -17,9 +17,9 @@ use tracing::{Instrument, debug, info_span};
 use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
 use super::{
     admin_topics, api_versions, create_partitions, delete_records, describe_cluster,
-    describe_topic_partitions, elect_leaders, fetch, fetch_frame, find_coordinator, groups,
-    init_producer_id, list_offsets, metadata, offset_for_leader_epoch, partition_reassignments,
-    produce, versions,
+    describe_producers, describe_topic_partitions, elect_leaders, fetch, fetch_frame,
+    find_coordinator, groups, init_producer_id, list_offsets, log_dirs, metadata,
+    offset_for_leader_epoch, partition_reassignments, produce, versions,
 };
 use crate::context::AgentContext;
 
@@ -201,6 +201,32 @@ pub async fn admit(
                     .await;
             ready(&req, version, resp)
         }
+        ApiKey::DescribeProducers => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                describe_producers::handle(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::DescribeLogDirs => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                log_dirs::describe(ctx, body).instrument(span.clone()).await,
+            )
+        }
+        ApiKey::AlterReplicaLogDirs => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                log_dirs::alter(ctx, body).instrument(span.clone()).await,
+            )
+        }
         ApiKey::FindCoordinator => {
             let body = codec::decode_body(&req)?;
             ready(&req, version, find_coordinator::handle(ctx, body, version))
@@ -283,6 +309,9 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::DescribeCluster => "DescribeCluster",
         ApiKey::OffsetForLeaderEpoch => "OffsetForLeaderEpoch",
         ApiKey::ElectLeaders => "ElectLeaders",
+        ApiKey::DescribeProducers => "DescribeProducers",
+        ApiKey::DescribeLogDirs => "DescribeLogDirs",
+        ApiKey::AlterReplicaLogDirs => "AlterReplicaLogDirs",
         ApiKey::DescribeTopicPartitions => "DescribeTopicPartitions",
         ApiKey::ListPartitionReassignments => "ListPartitionReassignments",
         ApiKey::AlterPartitionReassignments => "AlterPartitionReassignments",
