@@ -5,7 +5,7 @@ usage: admin_apis.py BOOTSTRAP SCENARIO TOPIC
   partitions  create_partitions (validate-only, not an increase, unknown topic, a
               real increase), then produce to a new partition and consume it
   records     delete_records, then consume from the beginning and list_offsets
-  describe    describe_cluster and describe_topics with authorized operations
+  describe    describe_cluster and describe_topics with authorized operations, elect_leaders
   kafka-python  kafka-python's create_partitions, delete_records, describe_cluster
   session-ok / session-refused  a group member with a 3 s session timeout joins, or
               gets INVALID_SESSION_TIMEOUT
@@ -166,7 +166,14 @@ def describe(bootstrap, topic):
     check_eq(set(desc.authorized_operations), TOPIC_OPERATIONS, "topic operations")
     futures = client.describe_topics(TopicCollection([f"{topic}-missing"]))
     expect_error(futures[f"{topic}-missing"], KafkaError.UNKNOWN_TOPIC_OR_PART, "unknown topic")
-    log("ok: describe_cluster and describe_topics report Kafka's answers")
+
+    # Leaderless: no election is ever needed.
+    from confluent_kafka import ElectionType
+    result = client.elect_leaders(ElectionType.PREFERRED,
+                                  [TopicPartition(topic, 0)]).result(timeout=30)
+    errors = {tp.partition: err.code() if err else None for tp, err in result.items()}
+    check_eq(errors, {0: KafkaError.ELECTION_NOT_NEEDED}, "elect_leaders")
+    log("ok: describe_cluster, describe_topics and elect_leaders report Kafka's answers")
 
 
 def kafka_python(bootstrap, topic):

@@ -58,7 +58,7 @@ fn confluent_delete_records_moves_the_log_start() {
 }
 
 #[test]
-fn confluent_describe_cluster_and_topics_with_authorized_operations() {
+fn confluent_describe_cluster_and_topics_with_authorized_operations_and_elect_leaders() {
     let agent = Agent::start().expect("start agent");
     scenario("describe", &agent);
 }
