@@ -136,6 +136,19 @@ pub struct Config {
     /// (Kafka's `log.message.timestamp.after.max.ms`; 4.x default: one
     /// hour). Retention believes timestamps up to this far ahead.
     pub message_timestamp_after_max_ms: i64,
+    /// Shortest session timeout a consumer group member may ask for
+    /// (Kafka's `group.min.session.timeout.ms`); shorter ones get
+    /// INVALID_SESSION_TIMEOUT.
+    pub group_min_session_timeout_ms: u64,
+    /// Longest session timeout a consumer group member may ask for
+    /// (Kafka's `group.max.session.timeout.ms`).
+    pub group_max_session_timeout_ms: u64,
+    /// How long the first rebalance of an empty group waits for more
+    /// members (Kafka's `group.initial.rebalance.delay.ms`).
+    pub group_initial_rebalance_delay_ms: u64,
+    /// Most members a consumer group may have; a new one beyond it gets
+    /// GROUP_MAX_SIZE_REACHED (Kafka's `group.max.size`).
+    pub group_max_size: u32,
 }
 
 impl Default for Config {
@@ -179,6 +192,10 @@ impl Default for Config {
             default_retention_ms: -1,
             message_timestamp_before_max_ms: TimestampLimits::default().before_max_ms,
             message_timestamp_after_max_ms: TimestampLimits::default().after_max_ms,
+            group_min_session_timeout_ms: 6_000,
+            group_max_session_timeout_ms: 1_800_000,
+            group_initial_rebalance_delay_ms: 3_000,
+            group_max_size: i32::MAX as u32,
         }
     }
 }
@@ -204,6 +221,12 @@ impl Config {
         self.object_store
             .clone()
             .unwrap_or_else(|| format!("file://{}", self.data_dir.join("objects").display()))
+    }
+
+    /// The name DescribeLogDirs gives the agent's one log directory: the
+    /// object store URL, any password in it masked.
+    pub fn log_dir(&self) -> String {
+        mask_password(&self.object_store_url())
     }
 
     /// The flush interval in effect: the configured one, or the default of
@@ -240,6 +263,17 @@ impl Config {
         let fail = |m: &str| Err(AgentError::Config(m.to_string()));
         if self.default_partitions < 1 {
             return fail("default_partitions must be at least 1");
+        }
+        if self.group_min_session_timeout_ms > self.group_max_session_timeout_ms
+            || self.group_max_session_timeout_ms > i32::MAX as u64
+        {
+            return fail(
+                "group_min_session_timeout_ms must not exceed group_max_session_timeout_ms, \
+                 which must fit a 32-bit session timeout",
+            );
+        }
+        if self.group_max_size == 0 {
+            return fail("group_max_size must be at least 1");
         }
         if self.flush_bytes == 0 {
             return fail("flush_bytes must be positive");
@@ -423,6 +457,34 @@ mod tests {
             ..Config::default()
         };
         assert!(no_idle.validate().is_err());
+    }
+
+    #[test]
+    fn group_settings_are_validated() {
+        let c: Config = toml::from_str(
+            "group_min_session_timeout_ms = 3000\ngroup_max_size = 5\ngroup_initial_rebalance_delay_ms = 0",
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                c.group_min_session_timeout_ms,
+                c.group_max_size,
+                c.group_initial_rebalance_delay_ms
+            ),
+            (3000, 5, 0)
+        );
+        assert!(c.validate().is_ok());
+        let crossed = Config {
+            group_min_session_timeout_ms: 10_000,
+            group_max_session_timeout_ms: 5_000,
+            ..Config::default()
+        };
+        assert!(crossed.validate().is_err());
+        let empty = Config {
+            group_max_size: 0,
+            ..Config::default()
+        };
+        assert!(empty.validate().is_err());
     }
 
     #[test]

@@ -19,6 +19,9 @@ use crate::segment::batch::TimestampLimits;
 pub struct AgentContext {
     /// Cluster id reported to clients.
     pub cluster_id: String,
+    /// The one "log directory" DescribeLogDirs reports: the object store,
+    /// by its URL (credentials masked).
+    pub log_dir: String,
     /// This agent and the other live agents.
     pub registry: Arc<Registry>,
     /// Topic catalogue.

@@ -76,6 +76,9 @@ pub enum GroupError {
     /// The member's protocols do not match the group's.
     #[error("inconsistent group protocol")]
     InconsistentGroupProtocol,
+    /// The group has `group.max.size` members: no new one may join.
+    #[error("the group has reached its maximum size")]
+    GroupMaxSizeReached,
     /// The session timeout is outside the coordinator's bounds.
     #[error("invalid session timeout")]
     InvalidSessionTimeout,
@@ -104,6 +107,9 @@ pub struct GroupSettings {
     pub min_session_timeout: Duration,
     /// `group.max.session.timeout.ms`.
     pub max_session_timeout: Duration,
+    /// `group.max.size`: members a group may have, counting those that
+    /// were given an id and have not joined with it yet.
+    pub max_size: usize,
     /// How long a new member's JoinGroup may wait before it is dropped.
     pub new_member_join_timeout: Duration,
     /// `offsets.retention.minutes`: committed offsets of an empty group
@@ -130,6 +136,7 @@ impl Default for GroupSettings {
             initial_rebalance_delay: Duration::from_secs(3),
             min_session_timeout: Duration::from_secs(6),
             max_session_timeout: Duration::from_secs(30 * 60),
+            max_size: i32::MAX as usize,
             new_member_join_timeout: Duration::from_secs(5 * 60),
             offsets_retention: Duration::from_secs(7 * 24 * 60 * 60),
             retention_check_interval: Duration::from_secs(10 * 60),

@@ -11,7 +11,14 @@ pub mod versions;
 
 mod admin_topics;
 mod api_versions;
+mod authorized_operations;
 mod bounds;
+mod create_partitions;
+mod delete_records;
+mod describe_cluster;
+mod describe_producers;
+mod describe_topic_partitions;
+mod elect_leaders;
 mod fetch;
 pub mod fetch_frame;
 mod find_coordinator;
@@ -19,8 +26,11 @@ mod group_admin;
 mod groups;
 mod init_producer_id;
 mod list_offsets;
+mod log_dirs;
 mod metadata;
+mod offset_for_leader_epoch;
 mod offsets;
+mod partition_reassignments;
 mod produce;
 
 pub use connection::serve_connection;

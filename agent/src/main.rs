@@ -180,6 +180,22 @@ struct ServeArgs {
     /// topics without a message.timestamp.after.max.ms [default: 3600000].
     #[arg(long, env = "FLOE_MESSAGE_TIMESTAMP_AFTER_MAX_MS")]
     message_timestamp_after_max_ms: Option<i64>,
+    /// Shortest session timeout a group member may ask for (Kafka's
+    /// group.min.session.timeout.ms) [default: 6000].
+    #[arg(long, env = "FLOE_GROUP_MIN_SESSION_TIMEOUT_MS")]
+    group_min_session_timeout_ms: Option<u64>,
+    /// Longest session timeout a group member may ask for (Kafka's
+    /// group.max.session.timeout.ms) [default: 1800000].
+    #[arg(long, env = "FLOE_GROUP_MAX_SESSION_TIMEOUT_MS")]
+    group_max_session_timeout_ms: Option<u64>,
+    /// How long the first rebalance of an empty group waits for more members
+    /// (Kafka's group.initial.rebalance.delay.ms) [default: 3000].
+    #[arg(long, env = "FLOE_GROUP_INITIAL_REBALANCE_DELAY_MS")]
+    group_initial_rebalance_delay_ms: Option<u64>,
+    /// Most members a consumer group may have (Kafka's group.max.size)
+    /// [default: 2147483647].
+    #[arg(long, env = "FLOE_GROUP_MAX_SIZE")]
+    group_max_size: Option<u32>,
 }
 
 impl ServeArgs {
@@ -228,7 +244,11 @@ impl ServeArgs {
             retention_check_interval_ms,
             default_retention_ms,
             message_timestamp_before_max_ms,
-            message_timestamp_after_max_ms
+            message_timestamp_after_max_ms,
+            group_min_session_timeout_ms,
+            group_max_session_timeout_ms,
+            group_initial_rebalance_delay_ms,
+            group_max_size
         );
         set_optional!(
             advertised_addr,

@@ -119,10 +119,17 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let groups = Coordinator::start(
         store.clone(),
         membership.registry(),
-        GroupSettings::default(),
+        GroupSettings {
+            min_session_timeout: Duration::from_millis(config.group_min_session_timeout_ms),
+            max_session_timeout: Duration::from_millis(config.group_max_session_timeout_ms),
+            initial_rebalance_delay: Duration::from_millis(config.group_initial_rebalance_delay_ms),
+            max_size: usize::try_from(config.group_max_size).unwrap_or(usize::MAX),
+            ..GroupSettings::default()
+        },
     );
     let ctx = Arc::new(AgentContext {
         cluster_id: config.cluster_id.clone(),
+        log_dir: config.log_dir(),
         registry: membership.registry(),
         topics: Topics::new(
             store.clone(),

@@ -9,6 +9,17 @@ pub enum MetadataError {
     /// The topic (by name or id) does not exist.
     #[error("topic {0} does not exist")]
     UnknownTopic(String),
+    /// A topic was asked to grow to a partition count that is not larger
+    /// than the one it has (Kafka's INVALID_PARTITIONS).
+    #[error("topic {topic} has {current} partitions; {requested} would not be an increase")]
+    PartitionsNotIncreased {
+        /// The topic's name.
+        topic: String,
+        /// Partitions it has.
+        current: i32,
+        /// Partitions asked for.
+        requested: i32,
+    },
     /// A request was malformed (bad partition count, bad name, ...).
     #[error("invalid request: {0}")]
     Invalid(String),
@@ -46,6 +57,7 @@ impl MetadataError {
         match self {
             MetadataError::TopicExists(_)
             | MetadataError::UnknownTopic(_)
+            | MetadataError::PartitionsNotIncreased { .. }
             | MetadataError::Invalid(_)
             | MetadataError::UnsupportedUrl(_)
             | MetadataError::Corrupt(_) => true,

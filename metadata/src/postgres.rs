@@ -17,9 +17,12 @@
 
 mod agents;
 mod commit;
+mod create_partitions;
+mod delete_records;
 mod groups;
 mod index;
 mod notifications;
+mod partition_admin;
 mod producers;
 mod prune;
 mod retention;
@@ -39,9 +42,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
 use crate::{
-    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, GroupListing, GroupState,
-    IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerIdentity, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
+    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
+    GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
+    ProducerIdentity, ProducerState, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
     UnreferencedSegment,
 };
 
@@ -198,6 +201,31 @@ impl MetadataStore for PostgresStore {
 
     async fn delete_topic(&self, id: TopicId) -> Result<()> {
         with_retries("delete topic", || topics::delete(&self.pool, id)).await
+    }
+
+    async fn create_partitions(&self, id: TopicId, count: i32) -> Result<Topic> {
+        create_partitions::create(&self.pool, id, count).await
+    }
+
+    async fn delete_records(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        before_offset: i64,
+    ) -> Result<DeletedRecords> {
+        delete_records::delete(&self.pool, topic, partition, before_offset).await
+    }
+
+    async fn partition_sizes(&self, topic: TopicId) -> Result<Vec<(i32, i64)>> {
+        partition_admin::sizes(&self.pool, topic).await
+    }
+
+    async fn partition_producers(
+        &self,
+        topic: TopicId,
+        partition: i32,
+    ) -> Result<Vec<ProducerState>> {
+        partition_admin::producers(&self.pool, topic, partition).await
     }
 
     async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {

@@ -10,9 +10,12 @@
 
 mod agents;
 mod commit;
+mod create_partitions;
+mod delete_records;
 mod groups;
 mod index;
 mod params;
+mod partition_admin;
 mod producers;
 mod prune;
 mod retention;
@@ -34,9 +37,9 @@ use sqlx::{Sqlite, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::{
-    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, GroupListing, GroupState,
-    IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerIdentity, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
+    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
+    GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
+    ProducerIdentity, ProducerState, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
     UnreferencedSegment,
 };
 
@@ -155,6 +158,31 @@ impl MetadataStore for SqliteStore {
 
     async fn delete_topic(&self, id: TopicId) -> Result<()> {
         topics::delete(self, id).await
+    }
+
+    async fn create_partitions(&self, id: TopicId, count: i32) -> Result<Topic> {
+        create_partitions::create(self, id, count).await
+    }
+
+    async fn delete_records(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        before_offset: i64,
+    ) -> Result<DeletedRecords> {
+        delete_records::delete(self, topic, partition, before_offset).await
+    }
+
+    async fn partition_sizes(&self, topic: TopicId) -> Result<Vec<(i32, i64)>> {
+        partition_admin::sizes(&self.pool, topic).await
+    }
+
+    async fn partition_producers(
+        &self,
+        topic: TopicId,
+        partition: i32,
+    ) -> Result<Vec<ProducerState>> {
+        partition_admin::producers(&self.pool, topic, partition).await
     }
 
     async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {

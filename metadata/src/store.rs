@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 
 use crate::{
-    AgentRecord, BatchOutcome, CommittedOffset, GroupListing, GroupState, IndexRow, NewTopic,
-    PartitionLag, PartitionOffsets, ProducerIdentity, Pruned, Result, SegmentCommit, SegmentId,
-    Topic, TopicId, UnreferencedSegment,
+    AgentRecord, BatchOutcome, CommittedOffset, DeletedRecords, GroupListing, GroupState, IndexRow,
+    NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result,
+    SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
 };
 
 /// The metadata store. Every implementation passes the same contract suite
@@ -31,6 +31,43 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// stay in object storage for garbage collection. Fails with
     /// [`crate::MetadataError::UnknownTopic`] if there is no such topic.
     async fn delete_topic(&self, id: TopicId) -> Result<()>;
+
+    /// Grows topic `id` to `count` partitions: the new ones start empty at
+    /// offset 0, the existing ones are untouched. Returns the topic as it
+    /// now is. Fails with [`crate::MetadataError::UnknownTopic`] if there is
+    /// no such topic, [`crate::MetadataError::PartitionsNotIncreased`] unless
+    /// `count` is larger than the topic's partition count, and
+    /// [`crate::MetadataError::Invalid`] above the most partitions a topic
+    /// may have. Agents listening for [`StoreEvent`]s hear of the change
+    /// ([`StoreEvent::TopicChanged`]) once it commits.
+    async fn create_partitions(&self, id: TopicId, count: i32) -> Result<Topic>;
+
+    /// Deletes the records of a partition below `before_offset` (Kafka's
+    /// DeleteRecords): advances the log start offset to it (never back),
+    /// drops the index rows that end below it and makes their segments
+    /// candidates of the segment collector. `-1` means the high watermark;
+    /// any other negative offset, or one above the high watermark, is
+    /// [`DeletedRecords::OutOfRange`] and changes nothing.
+    async fn delete_records(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        before_offset: i64,
+    ) -> Result<DeletedRecords>;
+
+    /// The bytes each partition of `topic` holds in segment objects (the
+    /// sum of its index rows' lengths), by partition; partitions without
+    /// records are absent. Reads every index row of the topic: an admin
+    /// call (DescribeLogDirs), not for a hot path.
+    async fn partition_sizes(&self, topic: TopicId) -> Result<Vec<(i32, i64)>>;
+
+    /// The idempotent producers with state on a partition (those whose
+    /// batches the commit still checks), by producer id.
+    async fn partition_producers(
+        &self,
+        topic: TopicId,
+        partition: i32,
+    ) -> Result<Vec<ProducerState>>;
 
     /// Commits a segment in one transaction. For each entry, and each of its
     /// batches in order: a batch of an idempotent producer is checked against

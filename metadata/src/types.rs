@@ -129,6 +129,35 @@ pub struct PartitionOffsets {
     pub high_watermark: i64,
 }
 
+/// An idempotent producer's state on a partition: its newest batch there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProducerState {
+    /// The producer id.
+    pub producer_id: i64,
+    /// Its epoch in that batch.
+    pub producer_epoch: i16,
+    /// The sequence number of the batch's last record.
+    pub last_sequence: i32,
+    /// When the batch was committed, in ms since the epoch.
+    pub last_written_ms: i64,
+}
+
+/// What [`crate::MetadataStore::delete_records`] did to a partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeletedRecords {
+    /// The records below the returned log start offset (the partition's new
+    /// low watermark) are gone.
+    LogStart(i64),
+    /// The offset asked for is negative or above the high watermark
+    /// (OFFSET_OUT_OF_RANGE); nothing changed.
+    OutOfRange {
+        /// The partition's high watermark.
+        high_watermark: i64,
+    },
+    /// No such topic or partition.
+    UnknownPartition,
+}
+
 /// One row of the batch index: where a contiguous run of one partition's
 /// offsets lives.
 #[derive(Debug, Clone, PartialEq, Eq)]

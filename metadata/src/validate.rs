@@ -138,6 +138,18 @@ pub(crate) fn agent(host: &str, port: i32, zone: Option<&str>) -> Result<()> {
     Ok(())
 }
 
+/// The log start a DeleteRecords of `before_offset` asks for: `-1` is the
+/// high watermark; `None` for any other negative offset or one above the
+/// high watermark (OFFSET_OUT_OF_RANGE, as Kafka answers).
+pub(crate) fn delete_records_target(before_offset: i64, high_watermark: i64) -> Option<i64> {
+    let target = if before_offset == -1 {
+        high_watermark
+    } else {
+        before_offset
+    };
+    (0..=high_watermark).contains(&target).then_some(target)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,8 @@
 //! temporary directory; see `floe_tests::TestPostgres`), with a fresh
 //! database per test.
 
+#[path = "contract/admin.rs"]
+mod admin;
 #[path = "contract/agents.rs"]
 mod agents;
 #[path = "contract/backends.rs"]
@@ -46,6 +48,10 @@ macro_rules! contract_suite {
         mod $name {
             contract_suite!(@tests $backend;
                 topics::create_topic_then_find_it,
+                admin::create_partitions_grows_a_topic,
+                admin::create_partitions_notifies_other_stores,
+                admin::delete_records_advances_the_log_start,
+                admin::partition_sizes_and_producers,
                 topics::create_duplicate_topic_fails,
                 topics::create_invalid_topic_fails,
                 topics::list_topics_is_ordered_by_name,

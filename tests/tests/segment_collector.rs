@@ -1,5 +1,5 @@
-//! Deleting data: once a topic is deleted, or its records pass their
-//! retention, the segment collector deletes the objects of the segments that
+//! Deleting data: once a topic is deleted, its records pass their
+//! retention or are deleted (DeleteRecords), the segment collector deletes the objects of the segments that
 //! held only that data, and what remains reads as before. (That a segment
 //! shared by two topics stays while either has rows is in the metadata
 //! contract suite.)
@@ -9,6 +9,11 @@ use std::time::{Duration, Instant};
 
 use floe_tests::records::{self, TestRecord};
 use floe_tests::{Agent, RawClient, unique_topic};
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::DeleteRecordsRequest;
+use kafka_protocol::messages::delete_records_request::{
+    DeleteRecordsPartition, DeleteRecordsTopic,
+};
 
 /// Segment files under the local object store of `agent`.
 fn segment_files(agent: &Agent) -> usize {
@@ -165,5 +170,49 @@ fn records_past_their_retention_go_with_their_segments() {
         values(&ancient),
         vec!["ancient"],
         "retention.ms=-1 keeps everything"
+    );
+}
+
+#[test]
+fn deleted_records_go_with_their_segments() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let agent = agent(dir.path(), "");
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let topic = unique_topic("deleted-records");
+    assert_eq!(client.create_topic(&topic, 1).expect("create"), 0);
+    // Three segments: offsets 0-1, 2-3, 4-5.
+    produce(&mut client, &topic, &["a", "b"]);
+    produce(&mut client, &topic, &["c", "d"]);
+    produce(&mut client, &topic, &["e", "f"]);
+    wait_for_segment_files(&agent, 3);
+
+    let request = DeleteRecordsRequest::default()
+        .with_topics(vec![
+            DeleteRecordsTopic::default()
+                .with_name(floe_tests::raw::topic_name(&topic))
+                .with_partitions(vec![
+                    DeleteRecordsPartition::default()
+                        .with_partition_index(0)
+                        .with_offset(4),
+                ]),
+        ])
+        .with_timeout_ms(30_000);
+    let response = client.request(2, &request).expect("delete records");
+    let answer = &response.topics[0].partitions[0];
+    assert_eq!((answer.error_code, answer.low_watermark), (0, 4));
+
+    // The two segments only the deleted records used are collected; what
+    // remains reads as before, and below the start is out of range.
+    wait_for_segment_files(&agent, 1);
+    let earliest = client.list_offsets(&topic, 0, -2).expect("list offsets");
+    assert_eq!(earliest.offset, 4);
+    let below = client.fetch(&topic, 0, 1, 0).expect("fetch");
+    assert_eq!(below.error_code, ResponseError::OffsetOutOfRange.code());
+    assert_eq!(below.log_start_offset, 4);
+    let kept = client.fetch(&topic, 0, 4, 0).expect("fetch");
+    assert_eq!(kept.error_code, 0);
+    assert_eq!(
+        values(&records::decode(kept.records.as_ref()).expect("decode")),
+        vec!["e", "f"]
     );
 }

@@ -9,9 +9,10 @@ use floe_metadata::{MetadataError, MetadataStore, NewTopic, Topic, TopicId};
 use crate::error::Result;
 
 /// Topic lookups for the request handlers. Positive answers are cached: a
-/// topic's id and partition count do not change while it exists. Entries are
-/// dropped when the topic is deleted here, when the store tells of its
-/// deletion through another agent (Postgres `NOTIFY`; all of them when
+/// topic's id does not change while it exists, its partition count only
+/// through CreatePartitions. Entries are dropped when the topic is deleted
+/// or grown here, when the store tells of such a change through another
+/// agent (Postgres `NOTIFY`; all of them when
 /// notifications were lost), and when a commit or read finds its id gone.
 #[derive(Debug)]
 pub struct Topics {
@@ -118,6 +119,22 @@ impl Topics {
     pub async fn create(&self, spec: NewTopic) -> Result<Arc<Topic>> {
         let t = self.store.create_topic(spec).await?;
         Ok(self.remember(t))
+    }
+
+    /// Grows a topic to `count` partitions and caches it as it now is, so
+    /// this agent routes to the new partitions at once (other agents hear
+    /// of it through the store's notifications).
+    pub async fn create_partitions(&self, topic: &Topic, count: i32) -> Result<Arc<Topic>> {
+        self.forget(&topic.name);
+        let grown = self.store.create_partitions(topic.id, count).await?;
+        Ok(self.remember(grown))
+    }
+
+    /// The topic named `name` as the store has it now, bypassing the cache
+    /// (which it refreshes): what an admin change is checked against.
+    pub async fn fresh(&self, name: &str) -> Result<Option<Arc<Topic>>> {
+        self.forget(name);
+        self.get(name).await
     }
 
     /// Deletes a topic.

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use floe_metadata::{
-    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, GroupListing, GroupState,
-    IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerIdentity, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
+    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
+    GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
+    ProducerIdentity, ProducerState, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
     UnreferencedSegment,
 };
 
@@ -75,6 +75,39 @@ impl MetadataStore for FaultyMetadataStore {
         self.faults.delay().await;
         self.read_fault()?;
         self.inner.list_topics().await
+    }
+
+    async fn partition_sizes(&self, topic: TopicId) -> Result<Vec<(i32, i64)>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.partition_sizes(topic).await
+    }
+
+    async fn partition_producers(
+        &self,
+        topic: TopicId,
+        partition: i32,
+    ) -> Result<Vec<ProducerState>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.partition_producers(topic, partition).await
+    }
+
+    async fn create_partitions(&self, id: TopicId, count: i32) -> Result<Topic> {
+        self.faults.delay().await;
+        self.inner.create_partitions(id, count).await
+    }
+
+    async fn delete_records(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        before_offset: i64,
+    ) -> Result<DeletedRecords> {
+        self.faults.delay().await;
+        self.inner
+            .delete_records(topic, partition, before_offset)
+            .await
     }
 
     async fn delete_topic(&self, id: TopicId) -> Result<()> {

@@ -63,6 +63,14 @@ impl Group {
     }
 
     fn join_new(&mut self, now: Instant, args: JoinArgs, reply: Reply) {
+        let replaces_static = args
+            .group_instance_id
+            .as_deref()
+            .is_some_and(|i| self.static_member_id(i).is_some());
+        if !replaces_static && self.members.len() + self.pending.len() >= self.settings.max_size {
+            let _ = reply.send(JoinResult::error("", GroupError::GroupMaxSizeReached));
+            return;
+        }
         let prefix = args.group_instance_id.as_deref().unwrap_or(&args.client_id);
         let new_id = self.settings.member_ids.next(prefix);
         if let Some(instance) = args.group_instance_id.clone() {

@@ -396,6 +396,51 @@ fn a_session_timeout_out_of_bounds_is_refused() {
 }
 
 #[test]
+fn a_session_timeout_within_configured_bounds_is_accepted() {
+    let bounds = GroupSettings {
+        min_session_timeout: Duration::from_millis(500),
+        max_session_timeout: Duration::from_secs(4),
+        ..settings()
+    };
+    let mut g = Group::new("g", false, bounds);
+    let mut a = args("", "a", &["range"]);
+    a.require_known_member_id = false;
+    a.session_timeout_ms = 3000;
+    let mut r = join(&mut g, Instant::now(), a.clone());
+    assert!(
+        waiting(&mut r),
+        "3 s is within 0.5 to 4 s: the member waits for the rebalance"
+    );
+    a.session_timeout_ms = 5000;
+    let mut r = join(&mut g, Instant::now(), a);
+    assert_eq!(done(&mut r).error, Some(GroupError::InvalidSessionTimeout));
+}
+
+#[test]
+fn a_full_group_refuses_new_members() {
+    let t0 = Instant::now();
+    let mut g = Group::new(
+        "g",
+        false,
+        GroupSettings {
+            max_size: 2,
+            ..settings()
+        },
+    );
+    let (ids, t0) = stable(&mut g, t0, &["a", "b"]);
+    let mut c = join(&mut g, t0, args("", "c", &["range"]));
+    let refused = done(&mut c);
+    assert_eq!(refused.error, Some(GroupError::GroupMaxSizeReached));
+    assert_eq!(refused.member_id, "");
+    // Members already in it still rejoin.
+    let mut a = join(&mut g, t0, args(&ids[0], "a", &["range"]));
+    match a.try_recv() {
+        Ok(answer) => assert_eq!(answer.error, None),
+        Err(e) => assert_eq!(e, oneshot::error::TryRecvError::Empty),
+    }
+}
+
+#[test]
 fn a_member_id_that_is_never_used_stops_blocking_rebalances() {
     let t0 = Instant::now();
     let mut g = Group::new("g", false, settings());

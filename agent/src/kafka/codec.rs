@@ -147,6 +147,41 @@ pub fn decode_served_body(frame: &RequestFrame) -> Result<(), CodecError> {
         ApiKey::ListGroups => decode_body::<ListGroupsRequest>(frame).map(drop),
         ApiKey::DescribeGroups => decode_body::<DescribeGroupsRequest>(frame).map(drop),
         ApiKey::DeleteGroups => decode_body::<DeleteGroupsRequest>(frame).map(drop),
+        ApiKey::CreatePartitions => {
+            decode_body::<kafka_protocol::messages::CreatePartitionsRequest>(frame).map(drop)
+        }
+        ApiKey::DeleteRecords => {
+            decode_body::<kafka_protocol::messages::DeleteRecordsRequest>(frame).map(drop)
+        }
+        ApiKey::DescribeCluster => {
+            decode_body::<kafka_protocol::messages::DescribeClusterRequest>(frame).map(drop)
+        }
+        ApiKey::DescribeTopicPartitions => {
+            decode_body::<kafka_protocol::messages::DescribeTopicPartitionsRequest>(frame).map(drop)
+        }
+        ApiKey::DescribeProducers => {
+            decode_body::<kafka_protocol::messages::DescribeProducersRequest>(frame).map(drop)
+        }
+        ApiKey::DescribeLogDirs => {
+            decode_body::<kafka_protocol::messages::DescribeLogDirsRequest>(frame).map(drop)
+        }
+        ApiKey::AlterReplicaLogDirs => {
+            decode_body::<kafka_protocol::messages::AlterReplicaLogDirsRequest>(frame).map(drop)
+        }
+        ApiKey::ElectLeaders => {
+            decode_body::<kafka_protocol::messages::ElectLeadersRequest>(frame).map(drop)
+        }
+        ApiKey::ListPartitionReassignments => {
+            decode_body::<kafka_protocol::messages::ListPartitionReassignmentsRequest>(frame)
+                .map(drop)
+        }
+        ApiKey::AlterPartitionReassignments => {
+            decode_body::<kafka_protocol::messages::AlterPartitionReassignmentsRequest>(frame)
+                .map(drop)
+        }
+        ApiKey::OffsetForLeaderEpoch => {
+            decode_body::<kafka_protocol::messages::OffsetForLeaderEpochRequest>(frame).map(drop)
+        }
         other => Err(CodecError::Malformed {
             what: "api",
             reason: format!("{other:?} is not served"),

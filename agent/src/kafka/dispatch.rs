@@ -16,8 +16,10 @@ use tracing::{Instrument, debug, info_span};
 
 use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
 use super::{
-    admin_topics, api_versions, fetch, fetch_frame, find_coordinator, groups, init_producer_id,
-    list_offsets, metadata, produce, versions,
+    admin_topics, api_versions, create_partitions, delete_records, describe_cluster,
+    describe_producers, describe_topic_partitions, elect_leaders, fetch, fetch_frame,
+    find_coordinator, groups, init_producer_id, list_offsets, log_dirs, metadata,
+    offset_for_leader_epoch, partition_reassignments, produce, versions,
 };
 use crate::context::AgentContext;
 
@@ -133,6 +135,98 @@ pub async fn admit(
                     .await,
             )
         }
+        ApiKey::CreatePartitions => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                create_partitions::handle(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::DeleteRecords => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                delete_records::handle(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::DescribeCluster => {
+            let body = codec::decode_body(&req)?;
+            ready(&req, version, describe_cluster::handle(ctx, body))
+        }
+        ApiKey::OffsetForLeaderEpoch => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                offset_for_leader_epoch::handle(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::ElectLeaders => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                elect_leaders::handle(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::ListPartitionReassignments => {
+            let body = codec::decode_body(&req)?;
+            ready(&req, version, partition_reassignments::list(body))
+        }
+        ApiKey::AlterPartitionReassignments => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                partition_reassignments::alter(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::DescribeTopicPartitions => {
+            let body = codec::decode_body(&req)?;
+            let resp =
+                describe_topic_partitions::handle(ctx, body, req.header.client_id.as_deref())
+                    .instrument(span.clone())
+                    .await;
+            ready(&req, version, resp)
+        }
+        ApiKey::DescribeProducers => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                describe_producers::handle(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::DescribeLogDirs => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                log_dirs::describe(ctx, body).instrument(span.clone()).await,
+            )
+        }
+        ApiKey::AlterReplicaLogDirs => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                log_dirs::alter(ctx, body).instrument(span.clone()).await,
+            )
+        }
         ApiKey::FindCoordinator => {
             let body = codec::decode_body(&req)?;
             ready(&req, version, find_coordinator::handle(ctx, body, version))
@@ -210,6 +304,17 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::ListGroups => "ListGroups",
         ApiKey::DescribeGroups => "DescribeGroups",
         ApiKey::DeleteGroups => "DeleteGroups",
+        ApiKey::CreatePartitions => "CreatePartitions",
+        ApiKey::DeleteRecords => "DeleteRecords",
+        ApiKey::DescribeCluster => "DescribeCluster",
+        ApiKey::OffsetForLeaderEpoch => "OffsetForLeaderEpoch",
+        ApiKey::ElectLeaders => "ElectLeaders",
+        ApiKey::DescribeProducers => "DescribeProducers",
+        ApiKey::DescribeLogDirs => "DescribeLogDirs",
+        ApiKey::AlterReplicaLogDirs => "AlterReplicaLogDirs",
+        ApiKey::DescribeTopicPartitions => "DescribeTopicPartitions",
+        ApiKey::ListPartitionReassignments => "ListPartitionReassignments",
+        ApiKey::AlterPartitionReassignments => "AlterPartitionReassignments",
         _ => "Other",
     }
 }

@@ -30,6 +30,7 @@ pub fn for_metadata(err: &MetadataError) -> i16 {
     let e = match err {
         MetadataError::TopicExists(_) => ResponseError::TopicAlreadyExists,
         MetadataError::UnknownTopic(_) => ResponseError::UnknownTopicOrPartition,
+        MetadataError::PartitionsNotIncreased { .. } => ResponseError::InvalidPartitions,
         MetadataError::Invalid(_) => ResponseError::InvalidRequest,
         // Retriable: the client tries again, maybe on another agent.
         MetadataError::Database(_) | MetadataError::Migration(_) => {
@@ -89,6 +90,7 @@ pub fn for_group(err: GroupError) -> i16 {
         GroupError::FencedInstanceId => ResponseError::FencedInstanceId,
         GroupError::InconsistentGroupProtocol => ResponseError::InconsistentGroupProtocol,
         GroupError::InvalidSessionTimeout => ResponseError::InvalidSessionTimeout,
+        GroupError::GroupMaxSizeReached => ResponseError::GroupMaxSizeReached,
         GroupError::NonEmptyGroup => ResponseError::NonEmptyGroup,
         GroupError::GroupIdNotFound => ResponseError::GroupIdNotFound,
         GroupError::GroupSubscribedToTopic => ResponseError::GroupSubscribedToTopic,

@@ -23,9 +23,9 @@ use crate::groups::{GroupError, GroupStatus};
 const CLASSIC: &str = "classic";
 
 /// The operations on a group a client may perform, as the bit set of
-/// DescribeGroups v3+: READ (3), DELETE (6) and DESCRIBE (8), all of them
-/// since Floe has no ACLs (Kafka without an authorizer answers the same).
-const GROUP_OPERATIONS: i32 = (1 << 3) | (1 << 6) | (1 << 8);
+/// DescribeGroups v3+: every operation on a group, since Floe has no ACLs
+/// (Kafka without an authorizer answers the same).
+const GROUP_OPERATIONS: i32 = super::authorized_operations::GROUP;
 
 /// ListGroups, with the state filter (v4+) and type filter (v5+).
 pub async fn list(

@@ -10,7 +10,7 @@ use kafka_protocol::messages::metadata_response::{
 use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, TopicName};
 use kafka_protocol::protocol::StrBytes;
 
-use super::error_codes;
+use super::{authorized_operations, error_codes};
 use crate::cluster::routing::{AgentAddress, client_zone, eligible, partition_key, pick};
 use crate::context::AgentContext;
 
@@ -43,6 +43,19 @@ pub async fn handle(
         Some(list) if !(version == 0 && list.is_empty()) => Some(list),
         _ => None,
     };
+    // Authorized operations exist from v8 on (the cluster's until v10):
+    // all of them, as Floe has no authorizer.
+    let topic_operations = if version >= 8 && req.include_topic_authorized_operations {
+        authorized_operations::TOPIC
+    } else {
+        authorized_operations::NOT_ASKED
+    };
+    let cluster_operations =
+        if (8..=10).contains(&version) && req.include_cluster_authorized_operations {
+            authorized_operations::CLUSTER
+        } else {
+            authorized_operations::NOT_ASKED
+        };
     // Before v4 the field does not exist and brokers auto-create.
     let client_allows = version < 4 || req.allow_auto_topic_creation;
     let topics = match wanted {
@@ -61,7 +74,18 @@ pub async fn handle(
             out
         }
     };
+    let topics = topics
+        .into_iter()
+        .map(|t: MetadataResponseTopic| {
+            if t.error_code == 0 {
+                t.with_topic_authorized_operations(topic_operations)
+            } else {
+                t
+            }
+        })
+        .collect();
     MetadataResponse::default()
+        .with_cluster_authorized_operations(cluster_operations)
         .with_brokers(brokers)
         .with_cluster_id(Some(StrBytes::from_string(ctx.cluster_id.clone())))
         .with_controller_id(BrokerId(ctx.registry.me().node_id))

@@ -11,7 +11,10 @@ use kafka_protocol::protocol::VersionRange;
 /// (Produce 13, Fetch 13); ListOffsets stops at 7 (max-timestamp lookups).
 /// FindCoordinator is also what tells librdkafka that the broker takes LZ4.
 /// The classic group protocol is served; KIP-848's ConsumerGroupHeartbeat
-/// is not.
+/// is not. The admin APIs of a leaderless log (elections, reassignments,
+/// log dirs) are served with the ranges a Kafka 4.x broker advertises
+/// (`docs/compatibility.md` says what each answers); DescribeQuorum is not,
+/// having no quorum to describe.
 const IMPLEMENTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::Produce, 3, 12),
     (ApiKey::Fetch, 4, 12),
@@ -32,6 +35,17 @@ const IMPLEMENTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::ListGroups, 0, 5),
     (ApiKey::DescribeGroups, 0, 6),
     (ApiKey::DeleteGroups, 0, 2),
+    (ApiKey::CreatePartitions, 0, 3),
+    (ApiKey::DeleteRecords, 0, 2),
+    (ApiKey::DescribeCluster, 0, 2),
+    (ApiKey::OffsetForLeaderEpoch, 2, 4),
+    (ApiKey::ElectLeaders, 0, 2),
+    (ApiKey::DescribeProducers, 0, 0),
+    (ApiKey::DescribeLogDirs, 1, 4),
+    (ApiKey::AlterReplicaLogDirs, 1, 2),
+    (ApiKey::DescribeTopicPartitions, 0, 0),
+    (ApiKey::ListPartitionReassignments, 0, 0),
+    (ApiKey::AlterPartitionReassignments, 0, 1),
 ];
 
 /// The versions of `api` this agent serves, or `None` if it serves none.

@@ -1,0 +1,61 @@
+//! DescribeProducers: the idempotent producers with state on each
+//! partition, from the metadata store (the state the commit checks
+//! sequences against).
+//!
+//! The last timestamp is when the producer's newest batch was committed.
+//! Floe has no transactions: the coordinator epoch and the open
+//! transaction's start offset are always -1, as Kafka reports them for a
+//! producer outside a transaction.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::describe_producers_response::{
+    PartitionResponse, ProducerState, TopicResponse,
+};
+use kafka_protocol::messages::{DescribeProducersRequest, DescribeProducersResponse, ProducerId};
+
+use super::error_codes;
+use crate::context::AgentContext;
+
+/// Answers DescribeProducers, partition by partition.
+pub async fn handle(
+    ctx: &AgentContext,
+    req: DescribeProducersRequest,
+) -> DescribeProducersResponse {
+    let mut topics = Vec::with_capacity(req.topics.len());
+    for t in req.topics {
+        let topic = ctx.topics.get(t.name.as_str()).await;
+        let mut partitions = Vec::with_capacity(t.partition_indexes.len());
+        for p in t.partition_indexes {
+            let response = PartitionResponse::default().with_partition_index(p);
+            partitions.push(match &topic {
+                Ok(Some(topic)) if (0..topic.partitions).contains(&p) => {
+                    match ctx.store.partition_producers(topic.id, p).await {
+                        Ok(producers) => response.with_active_producers(
+                            producers
+                                .into_iter()
+                                .map(|s| {
+                                    ProducerState::default()
+                                        .with_producer_id(ProducerId(s.producer_id))
+                                        .with_producer_epoch(i32::from(s.producer_epoch))
+                                        .with_last_sequence(s.last_sequence)
+                                        .with_last_timestamp(s.last_written_ms)
+                                        .with_coordinator_epoch(-1)
+                                        .with_current_txn_start_offset(-1)
+                                })
+                                .collect(),
+                        ),
+                        Err(e) => response.with_error_code(error_codes::for_metadata(&e)),
+                    }
+                }
+                Ok(_) => response.with_error_code(ResponseError::UnknownTopicOrPartition.code()),
+                Err(e) => response.with_error_code(error_codes::for_agent(e)),
+            });
+        }
+        topics.push(
+            TopicResponse::default()
+                .with_name(t.name)
+                .with_partitions(partitions),
+        );
+    }
+    DescribeProducersResponse::default().with_topics(topics)
+}

@@ -1,0 +1,49 @@
+//! Deleting a partition's records below an offset (Kafka's DeleteRecords):
+//! the log start advances, as time-based retention advances it
+//! (`retention.rs`), but to an offset the client names.
+
+use sqlx::PgPool;
+
+use crate::{DeletedRecords, Result, TopicId};
+
+const LOCK: &str = include_str!("../../queries/postgres/retention_lock.sql");
+const CANDIDATES: &str = include_str!("../../queries/postgres/records_delete_candidates.sql");
+const DELETE_ROWS: &str = include_str!("../../queries/postgres/records_delete_rows.sql");
+const ADVANCE_START: &str = include_str!("../../queries/postgres/retention_advance_start.sql");
+
+/// See [`crate::MetadataStore::delete_records`].
+pub(super) async fn delete(
+    pool: &PgPool,
+    topic: TopicId,
+    partition: i32,
+    before_offset: i64,
+) -> Result<DeletedRecords> {
+    let mut tx = pool.begin().await?;
+    let Some(high_watermark): Option<i64> = sqlx::query_scalar(LOCK)
+        .bind(topic)
+        .bind(partition)
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(DeletedRecords::UnknownPartition);
+    };
+    let Some(start) = crate::validate::delete_records_target(before_offset, high_watermark) else {
+        return Ok(DeletedRecords::OutOfRange { high_watermark });
+    };
+    for statement in [CANDIDATES, DELETE_ROWS] {
+        sqlx::query(statement)
+            .bind(topic)
+            .bind(partition)
+            .bind(start)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let start: i64 = sqlx::query_scalar(ADVANCE_START)
+        .bind(topic)
+        .bind(partition)
+        .bind(start)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(DeletedRecords::LogStart(start))
+}
