@@ -7,6 +7,7 @@ use crate::error::AgentError;
 use crate::groups::GroupError;
 use crate::produce::FlushError;
 use crate::segment::batch::BatchError;
+use crate::segment::records::{RecordsRefused, ScanError};
 
 /// The Kafka error code for an agent error.
 pub fn for_agent(err: &AgentError) -> i16 {
@@ -58,6 +59,14 @@ pub fn for_batch(err: &BatchError) -> i16 {
         BatchError::LogAppendTime | BatchError::TimestampOutOfRange { .. } => {
             ResponseError::InvalidTimestamp
         }
+        BatchError::Records(refused) => match refused {
+            RecordsRefused::Timestamp { .. } => ResponseError::InvalidTimestamp,
+            RecordsRefused::Scan(ScanError::Invalid(_)) => ResponseError::InvalidRecord,
+            RecordsRefused::Scan(ScanError::Corrupt(_)) => ResponseError::CorruptMessage,
+            // A producer splits a batch refused as too large (the Java
+            // client does) and sends the halves.
+            RecordsRefused::Scan(ScanError::TooLarge(_)) => ResponseError::MessageTooLarge,
+        },
     };
     e.code()
 }

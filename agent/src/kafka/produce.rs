@@ -5,9 +5,11 @@
 //! anything reaches the pending segment, so that one producer's bad batch
 //! is its own error and never fails a flush shared with others: the batch
 //! checks of [`validate_produced`] and [`check_timestamps`] (with the
-//! topic's `message.timestamp.before.max.ms` / `after.max.ms`), plus the
-//! request-wide checks Kafka makes first (transactional batches without a
-//! transactional id, `acks` other than 0, 1 and -1).
+//! topic's `message.timestamp.before.max.ms` / `after.max.ms`) on the
+//! header, then every record read as Kafka's log validator reads it
+//! ([`check_records`], on a blocking thread when the batch is compressed),
+//! plus the request-wide checks Kafka makes first (transactional batches
+//! without a transactional id, `acks` other than 0, 1 and -1).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -28,6 +30,9 @@ use crate::context::AgentContext;
 use crate::produce::{AppendOutcome, AppendTime, FlushError};
 use crate::segment::batch::{
     BatchError, BatchHeader, TimestampLimits, check_timestamps, validate_produced,
+};
+use crate::segment::records::{
+    MAX_PRODUCED_RECORDS_BYTES, RecordChecks, RecordsRefused, check_records,
 };
 use crate::wall_clock;
 
@@ -97,16 +102,21 @@ fn invalid_response(
     error: &BatchError,
 ) -> PartitionProduceResponse {
     let message = StrBytes::from_string(error.to_string());
-    let record_errors = match error {
+    let record = match error {
         BatchError::TimestampOutOfRange {
             first_record: true, ..
-        } => vec![
-            BatchIndexAndErrorMessage::default()
-                .with_batch_index(0)
-                .with_batch_index_error_message(Some(message.clone())),
-        ],
-        _ => Vec::new(),
+        } => Some(0),
+        BatchError::Records(RecordsRefused::Timestamp { index, .. }) => Some(*index),
+        _ => None,
     };
+    let record_errors = record
+        .map(|index| {
+            BatchIndexAndErrorMessage::default()
+                .with_batch_index(index)
+                .with_batch_index_error_message(Some(message.clone()))
+        })
+        .into_iter()
+        .collect();
     resp.with_error_code(error_codes::for_batch(error))
         .with_base_offset(-1)
         .with_record_errors(record_errors)
@@ -211,6 +221,29 @@ pub async fn admit(
     }
 }
 
+/// Reads every record of a batch whose header passed ([`check_records`]):
+/// inline when it is not compressed (parsing is cheap), on a blocking
+/// thread when it must be decompressed.
+async fn read_records(
+    records: &bytes::Bytes,
+    header: BatchHeader,
+    timestamps: std::ops::RangeInclusive<i64>,
+) -> Result<BatchHeader, BatchError> {
+    let checks = RecordChecks {
+        timestamps: Some(timestamps),
+        limit: MAX_PRODUCED_RECORDS_BYTES,
+    };
+    if header.attributes & COMPRESSION_MASK == 0 {
+        check_records(records, &header, &checks)?;
+        return Ok(header);
+    }
+    let records = records.clone();
+    tokio::task::spawn_blocking(move || check_records(&records, &header, &checks))
+        .await
+        .map_err(|_| BatchError::Invalid("record check did not finish"))??;
+    Ok(header)
+}
+
 async fn admit_partition(
     ctx: &AgentContext,
     topic: &Topic,
@@ -224,6 +257,10 @@ async fn admit_partition(
         check_timestamps(&header, now_ms, limits)?;
         Ok(header)
     });
+    let checked = match checked {
+        Ok(header) => read_records(&records, header, limits.window(now_ms)).await,
+        Err(e) => Err(e),
+    };
     let header = match checked {
         Ok(header) => header,
         Err(e) => {

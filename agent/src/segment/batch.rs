@@ -5,7 +5,11 @@
 //! walks batches by their length and patches the base offset, which the CRC
 //! does not cover.
 
+use std::ops::RangeInclusive;
+
 use bytes::{Buf, Bytes};
+
+use crate::segment::records::RecordsRefused;
 
 /// Size of the v2 batch header up to and including `recordCount`.
 pub const HEADER_LEN: usize = 61;
@@ -54,6 +58,10 @@ pub enum BatchError {
     /// brokers may set.
     #[error("producers may not set the timestamp type to LogAppendTime")]
     LogAppendTime,
+    /// A record of the batch is refused (every record is read, see
+    /// `segment/records.rs`).
+    #[error(transparent)]
+    Records(#[from] RecordsRefused),
     /// A CreateTime timestamp outside the topic's
     /// `message.timestamp.before.max.ms` / `message.timestamp.after.max.ms`.
     #[error("timestamp {timestamp} is out of range: it should be within [{low}, {high}]")]
@@ -172,6 +180,14 @@ pub struct TimestampLimits {
     pub after_max_ms: i64,
 }
 
+impl TimestampLimits {
+    /// The CreateTime timestamps accepted at `now_ms`.
+    pub fn window(&self, now_ms: i64) -> RangeInclusive<i64> {
+        now_ms.saturating_sub(self.before_max_ms.max(0))
+            ..=now_ms.saturating_add(self.after_max_ms.max(0))
+    }
+}
+
 impl Default for TimestampLimits {
     fn default() -> Self {
         Self {
@@ -185,11 +201,10 @@ impl Default for TimestampLimits {
 /// as Kafka's `LogValidator` does for CreateTime topics: a timestamp of -1
 /// (not set) passes, a batch claiming LogAppendTime is refused.
 ///
-/// Batches stay opaque (no record is decoded on the produce path), so only
-/// the header's `baseTimestamp` (the first record's) and `maxTimestamp`
-/// (the latest record's) are checked. A record between them is within the
-/// range they bound, except that a record older than the first one can slip
-/// past `before_max_ms`; Kafka, which decodes every record, would refuse it.
+/// Only the header's `baseTimestamp` (the first record's) and
+/// `maxTimestamp` (the latest record's) are checked here, before anything
+/// is decompressed; every record's is checked by
+/// `segment::records::check_records`.
 pub fn check_timestamps(
     header: &BatchHeader,
     now_ms: i64,
@@ -198,8 +213,8 @@ pub fn check_timestamps(
     if header.is_log_append_time() {
         return Err(BatchError::LogAppendTime);
     }
-    let low = now_ms.saturating_sub(limits.before_max_ms.max(0));
-    let high = now_ms.saturating_add(limits.after_max_ms.max(0));
+    let window = limits.window(now_ms);
+    let (low, high) = (*window.start(), *window.end());
     for (timestamp, first_record) in [(header.base_timestamp, true), (header.max_timestamp, false)]
     {
         if timestamp != NO_TIMESTAMP && !(low..=high).contains(&timestamp) {

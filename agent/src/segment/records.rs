@@ -35,11 +35,17 @@ const COMPRESSION_MASK: i16 = 0x07;
 const XERIAL_MAGIC: &[u8; 8] = b"\x82SNAPPY\x00";
 /// The framing's header: magic, version, compatible version.
 const XERIAL_HEADER_LEN: usize = 16;
+/// The timestamp of a record that has none.
+const NO_TIMESTAMP: i64 = -1;
+/// Decompressed bytes a produced batch may hold: 64 times Kafka's default
+/// `max.message.bytes`, far beyond what compression of real records gives,
+/// and a bound on the work one batch costs the edge.
+pub const MAX_PRODUCED_RECORDS_BYTES: u64 = 64 << 20;
 /// Read-ahead from the decompressor.
 const READ_BUFFER: usize = 8 * 1024;
 
 /// Why a batch's records could not be read.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScanError {
     /// Reading them would take more decompressed bytes than allowed, or a
     /// decoder asked for more memory than allowed.
@@ -72,16 +78,24 @@ pub struct RecordChecks {
 }
 
 /// Why [`check_records`] refused a batch.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordsRefused {
     /// The records do not read (see [`ScanError`]).
     #[error(transparent)]
     Scan(#[from] ScanError),
     /// A record's timestamp is outside [`RecordChecks::timestamps`].
-    #[error("record timestamp {timestamp} is out of range")]
+    #[error(
+        "timestamp {timestamp} of the record at index {index} is out of range: it should be within [{low}, {high}]"
+    )]
     Timestamp {
+        /// The record's index in its batch.
+        index: i32,
         /// The record's timestamp.
         timestamp: i64,
+        /// Earliest timestamp accepted.
+        low: i64,
+        /// Latest timestamp accepted.
+        high: i64,
     },
 }
 
@@ -89,7 +103,8 @@ pub enum RecordsRefused {
 /// each decodes (its length covers exactly its fields, key, value and
 /// headers), offset deltas run 0, 1, 2… as the producer must number them,
 /// the batch holds exactly `recordCount` records and nothing after them,
-/// and each CreateTime timestamp lies in `checks.timestamps`.
+/// and each CreateTime timestamp lies in `checks.timestamps` (a record
+/// without one, -1, passes, as in Kafka).
 pub fn check_records(
     batch: &[u8],
     header: &BatchHeader,
@@ -110,8 +125,13 @@ pub fn check_records(
                 .base_timestamp
                 .checked_add(record.timestamp_delta)
                 .ok_or_else(|| ScanError::Invalid("record timestamp overflows".into()))?;
-            if !range.contains(&timestamp) {
-                return Err(RecordsRefused::Timestamp { timestamp });
+            if timestamp != NO_TIMESTAMP && !range.contains(&timestamp) {
+                return Err(RecordsRefused::Timestamp {
+                    index: expected,
+                    timestamp,
+                    low: *range.start(),
+                    high: *range.end(),
+                });
             }
         }
     }

@@ -52,10 +52,26 @@ fn a_record_older_than_the_first_is_out_of_range() {
     let b = raw_batch(0, &records, 3, 1_000, 1_005);
     assert!(matches!(
         check(&b, &checks(Some(900..=2_000))),
-        Err(RecordsRefused::Timestamp { timestamp: 400 })
+        Err(RecordsRefused::Timestamp {
+            index: 1,
+            timestamp: 400,
+            low: 900,
+            high: 2_000
+        })
     ));
     check(&b, &checks(Some(400..=2_000))).unwrap();
     check(&b, &checks(None)).unwrap();
+}
+
+#[test]
+fn records_without_timestamps_pass() {
+    let b = batch(&["a", "b"], -1, Compression::Lz4);
+    let header = BatchHeader::parse(&b).unwrap();
+    assert_eq!(header.base_timestamp, -1);
+    let mut records = record(0, 0, b"a");
+    records.extend(record(0, 1, b"b"));
+    let b = raw_batch(0, &records, 2, -1, -1);
+    check(&b, &checks(Some(900..=2_000))).unwrap();
 }
 
 #[test]
