@@ -136,6 +136,10 @@ pub struct Config {
     /// (Kafka's `log.message.timestamp.after.max.ms`; 4.x default: one
     /// hour). Retention believes timestamps up to this far ahead.
     pub message_timestamp_after_max_ms: i64,
+    /// Largest record batch accepted (after compression) by topics without
+    /// a `max.message.bytes` of their own (Kafka's `message.max.bytes`);
+    /// a larger batch is refused MESSAGE_TOO_LARGE.
+    pub message_max_bytes: i32,
 }
 
 impl Default for Config {
@@ -179,6 +183,7 @@ impl Default for Config {
             default_retention_ms: -1,
             message_timestamp_before_max_ms: TimestampLimits::default().before_max_ms,
             message_timestamp_after_max_ms: TimestampLimits::default().after_max_ms,
+            message_max_bytes: 1_048_588,
         }
     }
 }
@@ -309,6 +314,9 @@ impl Config {
             return fail(
                 "message_timestamp_before_max_ms and message_timestamp_after_max_ms must not be negative",
             );
+        }
+        if self.message_max_bytes < 0 {
+            return fail("message_max_bytes must not be negative");
         }
         if self.max_pending_bytes < self.flush_bytes {
             return fail("max_pending_bytes must be at least flush_bytes");

@@ -6,6 +6,7 @@ use floe_metadata::MetadataStore;
 
 use crate::cluster::registry::Registry;
 use crate::cluster::topics::Topics;
+use crate::configs::BrokerConfigs;
 use crate::fetch::{LogReader, Watermarks};
 use crate::groups::Coordinator;
 use crate::kafka::limits::ConnectionSettings;
@@ -43,4 +44,6 @@ pub struct AgentContext {
     pub request_pool: Arc<MemoryPool>,
     /// Idle, read and write bounds of each connection.
     pub connection: ConnectionSettings,
+    /// This agent's broker configs, the defaults of topic configs.
+    pub broker_configs: BrokerConfigs,
 }

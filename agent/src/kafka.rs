@@ -10,13 +10,16 @@ pub mod memory_pool;
 pub mod versions;
 
 mod admin_topics;
+mod alter_configs;
 mod api_versions;
 mod bounds;
+mod describe_configs;
 mod fetch;
 pub mod fetch_frame;
 mod find_coordinator;
 mod group_admin;
 mod groups;
+mod incremental_alter_configs;
 mod init_producer_id;
 mod list_offsets;
 mod metadata;

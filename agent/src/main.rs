@@ -180,6 +180,10 @@ struct ServeArgs {
     /// topics without a message.timestamp.after.max.ms [default: 3600000].
     #[arg(long, env = "FLOE_MESSAGE_TIMESTAMP_AFTER_MAX_MS")]
     message_timestamp_after_max_ms: Option<i64>,
+    /// Largest record batch a topic without a max.message.bytes of its own
+    /// takes (Kafka's `message.max.bytes`) [default: 1048588].
+    #[arg(long, env = "FLOE_MESSAGE_MAX_BYTES")]
+    message_max_bytes: Option<i32>,
 }
 
 impl ServeArgs {
@@ -228,7 +232,8 @@ impl ServeArgs {
             retention_check_interval_ms,
             default_retention_ms,
             message_timestamp_before_max_ms,
-            message_timestamp_after_max_ms
+            message_timestamp_after_max_ms,
+            message_max_bytes
         );
         set_optional!(
             advertised_addr,

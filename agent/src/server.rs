@@ -18,6 +18,7 @@ use crate::cluster::registry::{Membership, RegistrySettings};
 use crate::cluster::store_events;
 use crate::cluster::topics::Topics;
 use crate::config::Config;
+use crate::configs::BrokerConfigs;
 use crate::context::AgentContext;
 use crate::error::{AgentError, Result};
 use crate::faults::{FaultSpec, Faults, FaultyMetadataStore, FaultyObjectStore};
@@ -121,6 +122,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         membership.registry(),
         GroupSettings::default(),
     );
+    let broker_configs = BrokerConfigs::new(&config);
     let ctx = Arc::new(AgentContext {
         cluster_id: config.cluster_id.clone(),
         registry: membership.registry(),
@@ -147,6 +149,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
             write_timeout: Duration::from_millis(config.response_write_timeout_ms),
             max_queued_response_bytes: config.max_queued_response_bytes,
         },
+        broker_configs,
     });
     let limits = ConnectionLimits::new(config.max_connections, config.max_connections_per_ip);
 

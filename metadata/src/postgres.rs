@@ -200,6 +200,17 @@ impl MetadataStore for PostgresStore {
         with_retries("delete topic", || topics::delete(&self.pool, id)).await
     }
 
+    async fn set_topic_config(
+        &self,
+        id: TopicId,
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        with_retries("set topic config", || {
+            topics::set_config(&self.pool, id, config)
+        })
+        .await
+    }
+
     async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {
         let committed = commit::commit_segment(&self.commit_pool, commit).await?;
         if committed.notify {

@@ -157,6 +157,14 @@ impl MetadataStore for SqliteStore {
         topics::delete(self, id).await
     }
 
+    async fn set_topic_config(
+        &self,
+        id: TopicId,
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        topics::set_config(self, id, config).await
+    }
+
     async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {
         commit::commit_segment(self, commit).await
     }

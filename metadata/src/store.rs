@@ -32,6 +32,16 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// [`crate::MetadataError::UnknownTopic`] if there is no such topic.
     async fn delete_topic(&self, id: TopicId) -> Result<()>;
 
+    /// Replaces a topic's configuration overrides with `config` (the whole
+    /// set: names absent from it return to their defaults). Listening agents
+    /// hear of it (their cached copy is stale). Fails with
+    /// [`crate::MetadataError::UnknownTopic`] if there is no such topic.
+    async fn set_topic_config(
+        &self,
+        id: TopicId,
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()>;
+
     /// Commits a segment in one transaction. For each entry, and each of its
     /// batches in order: a batch of an idempotent producer is checked against
     /// the last five batches committed by that producer to that partition

@@ -77,6 +77,15 @@ impl MetadataStore for FaultyMetadataStore {
         self.inner.list_topics().await
     }
 
+    async fn set_topic_config(
+        &self,
+        id: TopicId,
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        self.faults.delay().await;
+        self.inner.set_topic_config(id, config).await
+    }
+
     async fn delete_topic(&self, id: TopicId) -> Result<()> {
         self.faults.delay().await;
         self.inner.delete_topic(id).await

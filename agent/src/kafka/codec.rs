@@ -147,6 +147,15 @@ pub fn decode_served_body(frame: &RequestFrame) -> Result<(), CodecError> {
         ApiKey::ListGroups => decode_body::<ListGroupsRequest>(frame).map(drop),
         ApiKey::DescribeGroups => decode_body::<DescribeGroupsRequest>(frame).map(drop),
         ApiKey::DeleteGroups => decode_body::<DeleteGroupsRequest>(frame).map(drop),
+        ApiKey::DescribeConfigs => {
+            decode_body::<kafka_protocol::messages::DescribeConfigsRequest>(frame).map(drop)
+        }
+        ApiKey::AlterConfigs => {
+            decode_body::<kafka_protocol::messages::AlterConfigsRequest>(frame).map(drop)
+        }
+        ApiKey::IncrementalAlterConfigs => {
+            decode_body::<kafka_protocol::messages::IncrementalAlterConfigsRequest>(frame).map(drop)
+        }
         other => Err(CodecError::Malformed {
             what: "api",
             reason: format!("{other:?} is not served"),

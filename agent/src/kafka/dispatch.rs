@@ -16,8 +16,9 @@ use tracing::{Instrument, debug, info_span};
 
 use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
 use super::{
-    admin_topics, api_versions, fetch, fetch_frame, find_coordinator, groups, init_producer_id,
-    list_offsets, metadata, produce, versions,
+    admin_topics, alter_configs, api_versions, describe_configs, fetch, fetch_frame,
+    find_coordinator, groups, incremental_alter_configs, init_producer_id, list_offsets, metadata,
+    produce, versions,
 };
 use crate::context::AgentContext;
 
@@ -133,6 +134,27 @@ pub async fn admit(
                     .await,
             )
         }
+        ApiKey::DescribeConfigs => {
+            let body = codec::decode_body(&req)?;
+            let resp = describe_configs::handle(ctx, body, version)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
+        ApiKey::AlterConfigs => {
+            let body = codec::decode_body(&req)?;
+            let resp = alter_configs::handle(ctx, body)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
+        ApiKey::IncrementalAlterConfigs => {
+            let body = codec::decode_body(&req)?;
+            let resp = incremental_alter_configs::handle(ctx, body)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
         ApiKey::FindCoordinator => {
             let body = codec::decode_body(&req)?;
             ready(&req, version, find_coordinator::handle(ctx, body, version))
@@ -210,6 +232,9 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::ListGroups => "ListGroups",
         ApiKey::DescribeGroups => "DescribeGroups",
         ApiKey::DeleteGroups => "DeleteGroups",
+        ApiKey::DescribeConfigs => "DescribeConfigs",
+        ApiKey::AlterConfigs => "AlterConfigs",
+        ApiKey::IncrementalAlterConfigs => "IncrementalAlterConfigs",
         _ => "Other",
     }
 }

@@ -13,6 +13,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::BytesMut;
+
 use floe_metadata::Topic;
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::produce_request::PartitionProduceData;
@@ -24,10 +26,12 @@ use kafka_protocol::protocol::StrBytes;
 use tokio::sync::oneshot;
 
 use super::error_codes;
+use crate::configs::{self, names};
 use crate::context::AgentContext;
 use crate::produce::{AppendOutcome, AppendTime, FlushError};
 use crate::segment::batch::{
-    BatchError, BatchHeader, TimestampLimits, check_timestamps, validate_produced,
+    BatchError, BatchHeader, TimestampLimits, check_timestamps, set_log_append_time,
+    validate_produced,
 };
 use crate::wall_clock;
 
@@ -44,7 +48,9 @@ const TIMESTAMP_AFTER_MAX_MS: &str = "message.timestamp.after.max.ms";
 
 /// One partition's fate after admission.
 enum Admitted {
-    Waiting(i32, oneshot::Receiver<AppendOutcome>),
+    /// Appended; the append time when the topic's timestamps are
+    /// LogAppendTime.
+    Waiting(i32, oneshot::Receiver<AppendOutcome>, Option<i64>),
     Refused(i32, i16),
     /// Refused by a check of its batch, which says why.
     Invalid(i32, BatchError),
@@ -159,6 +165,7 @@ pub async fn admit(
         for (name, partitions) in topics {
             let mut out = Vec::with_capacity(partitions.len());
             for admitted in partitions {
+                let mut log_append_time = None;
                 let (index, result) = match admitted {
                     Admitted::Refused(index, code) => (index, Err(code)),
                     Admitted::Invalid(index, error) => {
@@ -171,7 +178,8 @@ pub async fn admit(
                         out.push(invalid_response(resp, &error));
                         continue;
                     }
-                    Admitted::Waiting(index, rx) => {
+                    Admitted::Waiting(index, rx, append_time) => {
+                        log_append_time = append_time;
                         let outcome = match tokio::time::timeout(wait, rx).await {
                             Ok(Ok(Ok(base))) => Ok(base),
                             Ok(Ok(Err(e))) => Err(error_codes::for_flush(&e)),
@@ -185,7 +193,9 @@ pub async fn admit(
                 };
                 let resp = PartitionProduceResponse::default().with_index(index);
                 out.push(match result {
-                    Ok(base) => resp.with_base_offset(base),
+                    Ok(base) => resp
+                        .with_base_offset(base)
+                        .with_log_append_time_ms(log_append_time.unwrap_or(-1)),
                     Err(code) => {
                         if code == ResponseError::UnknownTopicOrPartition.code() {
                             // The commit found the topic gone: the id cached
@@ -217,14 +227,18 @@ async fn admit_partition(
     p: PartitionProduceData,
     version: i16,
 ) -> Admitted {
-    let records = p.records.unwrap_or_default();
+    let mut records = p.records.unwrap_or_default();
     let limits = timestamp_limits(topic, ctx.timestamp_limits);
+    let log_append_time = is_log_append_time(ctx, topic);
     let now_ms = wall_clock::now_ms();
     let checked = validate_produced(&records).and_then(|header| {
-        check_timestamps(&header, now_ms, limits)?;
+        // A LogAppendTime topic overwrites whatever the producer sent.
+        if !log_append_time {
+            check_timestamps(&header, now_ms, limits)?;
+        }
         Ok(header)
     });
-    let header = match checked {
+    let mut header = match checked {
         Ok(header) => header,
         Err(e) => {
             tracing::debug!(topic = %topic.name, partition = p.index, error = %e, "refused record batch");
@@ -234,6 +248,23 @@ async fn admit_partition(
     if version < ZSTD_MIN_VERSION && header.attributes & COMPRESSION_MASK == ZSTD {
         return Admitted::Refused(p.index, ResponseError::UnsupportedCompressionType.code());
     }
+    let max_bytes = max_message_bytes(ctx, topic);
+    if i64::try_from(records.len()).unwrap_or(i64::MAX) > max_bytes {
+        tracing::debug!(topic = %topic.name, partition = p.index, bytes = records.len(), max_bytes, "record batch too large");
+        return Admitted::Refused(p.index, ResponseError::MessageTooLarge.code());
+    }
+    let append_time = if log_append_time {
+        let mut data = BytesMut::from(&records[..]);
+        set_log_append_time(&mut data, &header, now_ms);
+        records = data.freeze();
+        header = match validate_produced(&records) {
+            Ok(h) => h,
+            Err(e) => return Admitted::Invalid(p.index, e),
+        };
+        Some(now_ms)
+    } else {
+        None
+    };
     let len = records.len();
     let time = AppendTime {
         now_ms,
@@ -249,8 +280,26 @@ async fn admit_partition(
             ctx.metrics
                 .produce_records
                 .inc_by(header.offset_count() as u64);
-            Admitted::Waiting(p.index, rx)
+            Admitted::Waiting(p.index, rx, append_time)
         }
         Err(e) => Admitted::Refused(p.index, error_codes::for_flush(&e)),
     }
+}
+
+/// The largest batch `topic` takes (`max.message.bytes`, else the broker's
+/// `message.max.bytes`); Kafka compares the whole batch, header included.
+fn max_message_bytes(ctx: &AgentContext, topic: &Topic) -> i64 {
+    configs::topic_value(names::MAX_MESSAGE_BYTES, &topic.config, &ctx.broker_configs)
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(i64::MAX)
+}
+
+/// Whether `topic` stamps batches with the append time.
+fn is_log_append_time(ctx: &AgentContext, topic: &Topic) -> bool {
+    configs::topic_value(
+        names::MESSAGE_TIMESTAMP_TYPE,
+        &topic.config,
+        &ctx.broker_configs,
+    )
+    .is_some_and(|v| v.trim() == "LogAppendTime")
 }

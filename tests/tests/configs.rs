@@ -1,0 +1,215 @@
+//! Topic and broker configs end to end: DescribeConfigs, AlterConfigs and
+//! IncrementalAlterConfigs through real clients and raw frames, CreateTopics
+//! refusing bad configs, and the configs the agent honours
+//! (`max.message.bytes`, `message.timestamp.type=LogAppendTime`,
+//! `retention.ms` altered on a live topic), on one agent and across two
+//! agents sharing Postgres.
+
+use floe_tests::agent::Agent;
+use floe_tests::cluster::Cluster;
+use floe_tests::python;
+use floe_tests::raw::RawClient;
+use floe_tests::records::simple_batch;
+use floe_tests::unique_topic;
+use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+use kafka_protocol::messages::incremental_alter_configs_request::{
+    AlterConfigsResource, AlterableConfig,
+};
+use kafka_protocol::messages::{
+    DescribeConfigsRequest, DescribeConfigsResponse, IncrementalAlterConfigsRequest,
+};
+use kafka_protocol::protocol::StrBytes;
+
+const TOPIC: i8 = 2;
+const BROKER: i8 = 4;
+const CONFIG_SOURCE_TOPIC: i8 = 1;
+const CONFIG_SOURCE_DEFAULT: i8 = 5;
+const INVALID_REQUEST: i16 = 42;
+const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+const MESSAGE_TOO_LARGE: i16 = 10;
+
+fn describe(
+    client: &mut RawClient,
+    version: i16,
+    resource_type: i8,
+    name: &str,
+    keys: Option<&[&str]>,
+) -> DescribeConfigsResponse {
+    let resource = DescribeConfigsResource::default()
+        .with_resource_type(resource_type)
+        .with_resource_name(StrBytes::from_string(name.to_string()))
+        .with_configuration_keys(keys.map(|k| {
+            k.iter()
+                .map(|s| StrBytes::from_string(s.to_string()))
+                .collect()
+        }));
+    let req = DescribeConfigsRequest::default()
+        .with_resources(vec![resource])
+        .with_include_synonyms(true)
+        .with_include_documentation(version >= 3);
+    client.request(version, &req).expect("describe configs")
+}
+
+fn set_topic_config(client: &mut RawClient, topic: &str, name: &str, value: &str) -> i16 {
+    let req = IncrementalAlterConfigsRequest::default().with_resources(vec![
+        AlterConfigsResource::default()
+            .with_resource_type(TOPIC)
+            .with_resource_name(StrBytes::from_string(topic.to_string()))
+            .with_configs(vec![
+                AlterableConfig::default()
+                    .with_name(StrBytes::from_string(name.to_string()))
+                    .with_config_operation(0)
+                    .with_value(Some(StrBytes::from_string(value.to_string()))),
+            ]),
+    ]);
+    let resp = client.request(1, &req).expect("incremental alter configs");
+    resp.responses[0].error_code
+}
+
+#[test]
+fn confluent_admin_describes_alters_and_the_agent_honours_configs() {
+    let agent = Agent::builder()
+        .env("FLOE_RETENTION_CHECK_INTERVAL_MS", "100")
+        .start()
+        .expect("start agent");
+    python::run_script(
+        "configs.py",
+        &agent.bootstrap(),
+        &[&unique_topic("cf-configs")],
+    )
+    .expect("configs.py");
+}
+
+#[test]
+fn kafka_python_admin_describes_and_alters_configs() {
+    let agent = Agent::start().expect("start agent");
+    python::run_script(
+        "kafka_python_configs.py",
+        &agent.bootstrap(),
+        &[&unique_topic("kp-configs")],
+    )
+    .expect("kafka_python_configs.py");
+}
+
+/// Every served version answers with what that version carries: types and
+/// documentation from v3, the keys asked for only, synonyms in order.
+#[test]
+fn describe_configs_answers_every_version() {
+    let agent = Agent::start().expect("start agent");
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let topic = unique_topic("raw-describe");
+    assert_eq!(client.create_topic(&topic, 1).expect("create"), 0);
+    assert_eq!(
+        set_topic_config(&mut client, &topic, "retention.ms", "1000"),
+        0
+    );
+    for version in 1..=4 {
+        let resp = describe(
+            &mut client,
+            version,
+            TOPIC,
+            &topic,
+            Some(&["retention.ms", "segment.bytes"]),
+        );
+        let result = &resp.results[0];
+        assert_eq!(result.error_code, 0, "v{version}");
+        let names: Vec<&str> = result.configs.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["retention.ms", "segment.bytes"], "v{version}");
+        let retention = &result.configs[0];
+        assert_eq!(retention.value.as_deref(), Some("1000"));
+        assert_eq!(retention.config_source, CONFIG_SOURCE_TOPIC);
+        let synonyms: Vec<(&str, i8)> = retention
+            .synonyms
+            .iter()
+            .map(|s| (s.name.as_str(), s.source))
+            .collect();
+        assert_eq!(
+            synonyms,
+            [
+                ("retention.ms", CONFIG_SOURCE_TOPIC),
+                ("log.retention.ms", CONFIG_SOURCE_DEFAULT)
+            ]
+        );
+        let segment = &result.configs[1];
+        assert_eq!(segment.value.as_deref(), Some("1073741824"));
+        assert_eq!(segment.config_source, CONFIG_SOURCE_DEFAULT);
+        if version >= 3 {
+            assert_eq!(retention.config_type, 5, "LONG");
+            assert_eq!(segment.config_type, 3, "INT");
+            assert!(
+                retention
+                    .documentation
+                    .as_deref()
+                    .is_some_and(|d| !d.is_empty())
+            );
+        }
+    }
+    let missing = describe(&mut client, 4, TOPIC, &format!("{topic}-missing"), None);
+    assert_eq!(missing.results[0].error_code, UNKNOWN_TOPIC_OR_PARTITION);
+    let stranger = describe(&mut client, 4, BROKER, "987654", None);
+    assert_eq!(stranger.results[0].error_code, INVALID_REQUEST);
+    // The cluster default resource holds dynamic defaults: Floe has none.
+    let defaults = describe(&mut client, 4, BROKER, "", None);
+    assert_eq!(defaults.results[0].error_code, 0);
+    assert!(defaults.results[0].configs.is_empty());
+}
+
+/// An alter through one agent reaches another agent that had the topic
+/// cached: its DescribeConfigs and its Produce path both see the new
+/// value (the altering agent forgets at once, the other on NOTIFY).
+#[test]
+fn two_agents_on_postgres_see_an_alter_made_through_the_other() {
+    let cluster = Cluster::builder("configs")
+        .agents(2)
+        .start()
+        .expect("start cluster");
+    let mut a = RawClient::connect(cluster.agent(0).kafka_addr()).expect("connect a");
+    let mut b = RawClient::connect(cluster.agent(1).kafka_addr()).expect("connect b");
+    let topic = unique_topic("alter-seen");
+    assert_eq!(a.create_topic(&topic, 1).expect("create"), 0);
+
+    // b caches the topic, with its default max.message.bytes, and takes a
+    // 4 KiB record.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    let large = simple_batch(&[&"x".repeat(4096)], now).expect("encode");
+    let small = simple_batch(&["small"], now).expect("encode");
+    let produced = b
+        .produce_one(&topic, 0, large.clone())
+        .expect("produce on b");
+    assert_eq!(produced.error_code, 0);
+    let before = describe(&mut b, 4, TOPIC, &topic, Some(&["max.message.bytes"]));
+    assert_eq!(
+        before.results[0].configs[0].value.as_deref(),
+        Some("1048588")
+    );
+
+    assert_eq!(
+        set_topic_config(&mut a, &topic, "max.message.bytes", "1024"),
+        0
+    );
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let now = describe(&mut b, 4, TOPIC, &topic, Some(&["max.message.bytes"]));
+        if now.results[0].configs[0].value.as_deref() == Some("1024") {
+            assert_eq!(now.results[0].configs[0].config_source, CONFIG_SOURCE_TOPIC);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "agent b never saw the alter"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let refused = b.produce_one(&topic, 0, large).expect("produce on b again");
+    assert_eq!(
+        refused.error_code, MESSAGE_TOO_LARGE,
+        "b honours the altered max.message.bytes"
+    );
+    let taken = b.produce_one(&topic, 0, small).expect("produce small on b");
+    assert_eq!(taken.error_code, 0);
+    assert_eq!(taken.base_offset, 1, "the refused batch took no offset");
+}
