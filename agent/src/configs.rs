@@ -16,8 +16,11 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
-pub use broker::{BrokerConfigs, BrokerEntry};
-pub use describe::{DescribedConfig, Synonym, describe_broker, describe_topic, topic_value};
+pub use broker::{BrokerConfigs, BrokerEntry, DYNAMIC_CONFIGS, is_dynamic, validate_dynamic};
+pub use describe::{
+    DescribedConfig, Synonym, describe_broker, describe_broker_defaults, describe_topic,
+    topic_value,
+};
 pub use topic::{TOPIC_CONFIGS, TopicKey, topic_key};
 pub use validate::{ConfigError, validate_topic_config, validate_topic_value};
 

@@ -44,6 +44,7 @@ pub struct AgentContext {
     pub request_pool: Arc<MemoryPool>,
     /// Idle, read and write bounds of each connection.
     pub connection: ConnectionSettings,
-    /// This agent's broker configs, the defaults of topic configs.
-    pub broker_configs: BrokerConfigs,
+    /// This agent's broker configs, the defaults of topic configs; the
+    /// dynamic ones are refreshed from the store (`jobs/broker_configs.rs`).
+    pub broker_configs: Arc<BrokerConfigs>,
 }

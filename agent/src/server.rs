@@ -25,6 +25,7 @@ use crate::faults::{FaultSpec, Faults, FaultyMetadataStore, FaultyObjectStore};
 use crate::fetch::{LogReader, SegmentCache, Watermarks};
 use crate::groups::{Coordinator, GroupSettings};
 use crate::http::{self, HttpState};
+use crate::jobs::broker_configs;
 use crate::jobs::collector::{self, CollectorSettings};
 use crate::jobs::group_lag::export_lag;
 use crate::jobs::prune::{self, PruneSettings};
@@ -122,7 +123,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         membership.registry(),
         GroupSettings::default(),
     );
-    let broker_configs = BrokerConfigs::new(&config);
+    let broker_configs = Arc::new(BrokerConfigs::new(&config));
+    broker_configs::refresh(&*store, &broker_configs).await?;
     let ctx = Arc::new(AgentContext {
         cluster_id: config.cluster_id.clone(),
         registry: membership.registry(),
@@ -173,11 +175,17 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let retention_task = tokio::spawn(retention::run(
         ctx.store.clone(),
         ctx.registry.clone(),
+        ctx.broker_configs.clone(),
         RetentionSettings {
             interval: Duration::from_millis(config.retention_check_interval_ms),
-            default_ms: config.default_retention_ms,
             now_ms: wall_clock::now_ms,
         },
+        background_stop.clone(),
+    ));
+    let broker_configs_task = tokio::spawn(broker_configs::run(
+        ctx.store.clone(),
+        ctx.broker_configs.clone(),
+        Duration::from_millis(config.heartbeat_interval_ms),
         background_stop.clone(),
     ));
     let prune_task = tokio::spawn(prune::run(
@@ -238,6 +246,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let _ = lag_task.await;
     let _ = collector_task.await;
     let _ = retention_task.await;
+    let _ = broker_configs_task.await;
     let _ = prune_task.await;
     // Waiting JoinGroup and SyncGroup requests are answered now, so
     // connections can drain.

@@ -16,6 +16,7 @@
 //! (`postgres/notifications.rs`).
 
 mod agents;
+mod broker_configs;
 mod commit;
 mod groups;
 mod index;
@@ -207,6 +208,20 @@ impl MetadataStore for PostgresStore {
     ) -> Result<()> {
         with_retries("set topic config", || {
             topics::set_config(&self.pool, id, config)
+        })
+        .await
+    }
+
+    async fn broker_configs(&self) -> Result<std::collections::BTreeMap<String, String>> {
+        with_retries("read broker configs", || broker_configs::all(&self.pool)).await
+    }
+
+    async fn set_broker_configs(
+        &self,
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        with_retries("set broker configs", || {
+            broker_configs::replace(&self.pool, config)
         })
         .await
     }

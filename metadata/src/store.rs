@@ -42,6 +42,15 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         config: &std::collections::BTreeMap<String, String>,
     ) -> Result<()>;
 
+    /// The dynamic broker configs, cluster-wide, by name.
+    async fn broker_configs(&self) -> Result<std::collections::BTreeMap<String, String>>;
+
+    /// Replaces the whole set of dynamic broker configs.
+    async fn set_broker_configs(
+        &self,
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()>;
+
     /// Commits a segment in one transaction. For each entry, and each of its
     /// batches in order: a batch of an idempotent producer is checked against
     /// the last five batches committed by that producer to that partition

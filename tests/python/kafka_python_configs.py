@@ -11,6 +11,7 @@ from kafka.errors import InvalidConfigurationError
 from floe_common import args, check, check_eq, fail, log
 
 TOPIC_CONFIG = 1
+DYNAMIC_DEFAULT_BROKER_CONFIG = 3
 DEFAULT_CONFIG = 5
 
 
@@ -64,6 +65,20 @@ def main():
                           "Unknown topic config name: made.up", client)
     expect_invalid_config(f"{prefix}-badvalue", {"max.message.bytes": "big"},
                           "Not a number of type INT", client)
+    # A dynamic broker default (the cluster-wide resource, an empty name)
+    # becomes the default of topics that set none of their own.
+    response = client.alter_configs([ConfigResource(
+        ConfigResourceType.BROKER, "", configs={"log.retention.ms": "86400000"})])
+    check_eq(response.resources[0][0], 0, f"set a dynamic default ({response.resources[0][1]})")
+    retention = describe(client, topic)["retention.ms"]
+    check_eq(retention[1:4], ("86400000", False, DYNAMIC_DEFAULT_BROKER_CONFIG),
+             "retention.ms from the dynamic broker default")
+    response = client.alter_configs([ConfigResource(
+        ConfigResourceType.BROKER, "", configs={"num.partitions": "3"})])
+    check_eq(response.resources[0][0], 42, "a static broker config is INVALID_REQUEST")
+    response = client.alter_configs([ConfigResource(ConfigResourceType.BROKER, "", configs={})])
+    check_eq(response.resources[0][0], 0, "clearing the dynamic defaults")
+    check_eq(describe(client, topic)["retention.ms"][1], "-1", "retention.ms back to -1")
     log("kafka-python configs ok")
 
 

@@ -23,6 +23,7 @@ use kafka_protocol::protocol::StrBytes;
 const TOPIC: i8 = 2;
 const BROKER: i8 = 4;
 const CONFIG_SOURCE_TOPIC: i8 = 1;
+const CONFIG_SOURCE_DYNAMIC_DEFAULT: i8 = 3;
 const CONFIG_SOURCE_DEFAULT: i8 = 5;
 const INVALID_REQUEST: i16 = 42;
 const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
@@ -50,20 +51,51 @@ fn describe(
     client.request(version, &req).expect("describe configs")
 }
 
-fn set_topic_config(client: &mut RawClient, topic: &str, name: &str, value: &str) -> i16 {
+/// IncrementalAlterConfigs of one config: SET to `value`, or DELETE.
+fn alter(
+    client: &mut RawClient,
+    resource_type: i8,
+    resource: &str,
+    name: &str,
+    value: Option<&str>,
+) -> i16 {
     let req = IncrementalAlterConfigsRequest::default().with_resources(vec![
         AlterConfigsResource::default()
-            .with_resource_type(TOPIC)
-            .with_resource_name(StrBytes::from_string(topic.to_string()))
+            .with_resource_type(resource_type)
+            .with_resource_name(StrBytes::from_string(resource.to_string()))
             .with_configs(vec![
                 AlterableConfig::default()
                     .with_name(StrBytes::from_string(name.to_string()))
-                    .with_config_operation(0)
-                    .with_value(Some(StrBytes::from_string(value.to_string()))),
+                    .with_config_operation(if value.is_some() { 0 } else { 1 })
+                    .with_value(value.map(|v| StrBytes::from_string(v.to_string()))),
             ]),
     ]);
     let resp = client.request(1, &req).expect("incremental alter configs");
     resp.responses[0].error_code
+}
+
+fn set_topic_config(client: &mut RawClient, topic: &str, name: &str, value: &str) -> i16 {
+    alter(client, TOPIC, topic, name, Some(value))
+}
+
+/// Produces `batch` on `client` until its answer is `code` (another agent's
+/// change reaches this one within a heartbeat interval).
+fn produce_until(client: &mut RawClient, topic: &str, batch: &bytes::Bytes, code: i16) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let answer = client
+            .produce_one(topic, 0, batch.clone())
+            .expect("produce");
+        if answer.error_code == code {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {} instead of {code}",
+            answer.error_code
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 #[test]
@@ -148,7 +180,7 @@ fn describe_configs_answers_every_version() {
     assert_eq!(missing.results[0].error_code, UNKNOWN_TOPIC_OR_PARTITION);
     let stranger = describe(&mut client, 4, BROKER, "987654", None);
     assert_eq!(stranger.results[0].error_code, INVALID_REQUEST);
-    // The cluster default resource holds dynamic defaults: Floe has none.
+    // The cluster default resource holds the dynamic defaults: none set.
     let defaults = describe(&mut client, 4, BROKER, "", None);
     assert_eq!(defaults.results[0].error_code, 0);
     assert!(defaults.results[0].configs.is_empty());
@@ -204,7 +236,9 @@ fn two_agents_on_postgres_see_an_alter_made_through_the_other() {
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let refused = b.produce_one(&topic, 0, large).expect("produce on b again");
+    let refused = b
+        .produce_one(&topic, 0, large.clone())
+        .expect("produce on b again");
     assert_eq!(
         refused.error_code, MESSAGE_TOO_LARGE,
         "b honours the altered max.message.bytes"
@@ -212,4 +246,52 @@ fn two_agents_on_postgres_see_an_alter_made_through_the_other() {
     let taken = b.produce_one(&topic, 0, small).expect("produce small on b");
     assert_eq!(taken.error_code, 0);
     assert_eq!(taken.base_offset, 1, "the refused batch took no offset");
+
+    // A dynamic broker default set through a reaches b: a topic without a
+    // max.message.bytes of its own takes message.max.bytes from it.
+    let other = unique_topic("dynamic-default");
+    assert_eq!(a.create_topic(&other, 1).expect("create"), 0);
+    produce_until(&mut b, &other, &large, 0);
+    assert_eq!(
+        alter(&mut a, BROKER, "", "message.max.bytes", Some("2048")),
+        0
+    );
+    produce_until(&mut b, &other, &large, MESSAGE_TOO_LARGE);
+    let defaults = describe(&mut b, 4, BROKER, "", None);
+    let entries: Vec<(&str, Option<&str>, i8)> = defaults.results[0]
+        .configs
+        .iter()
+        .map(|c| (c.name.as_str(), c.value.as_deref(), c.config_source))
+        .collect();
+    assert_eq!(
+        entries,
+        [(
+            "message.max.bytes",
+            Some("2048"),
+            CONFIG_SOURCE_DYNAMIC_DEFAULT
+        )]
+    );
+    let topic_view = describe(&mut b, 4, TOPIC, &other, Some(&["max.message.bytes"]));
+    let entry = &topic_view.results[0].configs[0];
+    assert_eq!(entry.value.as_deref(), Some("2048"));
+    assert_eq!(entry.config_source, CONFIG_SOURCE_DYNAMIC_DEFAULT);
+    // Per-agent changes are refused: Floe's dynamic configs are cluster-wide.
+    let node = cluster.view(1).expect("metadata of b").node_id;
+    assert_eq!(
+        alter(
+            &mut b,
+            BROKER,
+            &node.to_string(),
+            "message.max.bytes",
+            Some("1")
+        ),
+        INVALID_REQUEST
+    );
+    // Static settings stay static.
+    assert_eq!(
+        alter(&mut a, BROKER, "", "num.partitions", Some("3")),
+        INVALID_REQUEST
+    );
+    assert_eq!(alter(&mut a, BROKER, "", "message.max.bytes", None), 0);
+    produce_until(&mut b, &other, &large, 0);
 }

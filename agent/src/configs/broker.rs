@@ -1,10 +1,67 @@
 //! The broker configs of one agent: its `floe serve` settings under Kafka's
-//! names where Kafka has one, `floe.*` names for Floe's own. All are static
-//! (read-only): they are fixed when the agent starts, and DescribeConfigs
-//! says so (`read_only`, STATIC_BROKER_CONFIG or DEFAULT_CONFIG).
+//! names where Kafka has one, `floe.*` names for Floe's own.
+//!
+//! Most are static (read-only): fixed when the agent starts
+//! (STATIC_BROKER_CONFIG or DEFAULT_CONFIG). The few in [`DYNAMIC_CONFIGS`],
+//! the broker defaults of topic configs, are also dynamic and cluster-wide:
+//! set on the default BROKER resource (empty name), kept in the metadata
+//! store, and read by every agent (DYNAMIC_DEFAULT_BROKER_CONFIG), where they
+//! win over the static setting, as in Kafka.
+
+use std::collections::BTreeMap;
+use std::sync::RwLock;
 
 use super::ConfigType;
+use super::topic::TopicKey;
+use super::validate::{ConfigError, Validator, check};
 use crate::config::Config;
+
+/// The broker configs that can be set at run time, cluster-wide: the
+/// defaults of the topic configs the agent honours. Each is read where it
+/// is used, on every request or job pass, so a change needs no restart.
+pub const DYNAMIC_CONFIGS: &[TopicKey] = &[
+    dynamic(
+        "log.message.timestamp.after.max.ms",
+        ConfigType::Long,
+        Validator::AtLeast(0),
+    ),
+    dynamic(
+        "log.message.timestamp.before.max.ms",
+        ConfigType::Long,
+        Validator::AtLeast(0),
+    ),
+    dynamic("log.retention.ms", ConfigType::Long, Validator::AtLeast(-1)),
+    dynamic("message.max.bytes", ConfigType::Int, Validator::AtLeast(0)),
+];
+
+const fn dynamic(name: &'static str, kind: ConfigType, validator: Validator) -> TopicKey {
+    TopicKey {
+        name,
+        kind,
+        default: "",
+        validator,
+        synonym: None,
+        doc: "",
+    }
+}
+
+/// Whether broker config `name` can be set at run time.
+pub fn is_dynamic(name: &str) -> bool {
+    DYNAMIC_CONFIGS.iter().any(|k| k.name == name)
+}
+
+/// Checks a dynamic broker config and returns the value to store: a name
+/// that is not dynamic is refused as Kafka refuses it (the caller answers
+/// INVALID_REQUEST for [`ConfigError::NotDynamic`]).
+pub fn validate_dynamic(name: &str, value: &str) -> Result<String, ConfigError> {
+    let key = DYNAMIC_CONFIGS
+        .iter()
+        .find(|k| k.name == name)
+        .ok_or_else(|| ConfigError::NotDynamic(name.to_string()))?;
+    let value = value.trim();
+    check(key, value)?;
+    Ok(value.to_string())
+}
 
 /// One broker config with its value.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,10 +86,12 @@ impl BrokerEntry {
     }
 }
 
-/// The broker configs of this agent, sorted by name.
-#[derive(Debug, Clone, PartialEq)]
+/// The broker configs of this agent, sorted by name, with the dynamic
+/// cluster-wide ones last read from the metadata store.
+#[derive(Debug)]
 pub struct BrokerConfigs {
     entries: Vec<BrokerEntry>,
+    dynamic: RwLock<BTreeMap<String, String>>,
 }
 
 impl BrokerConfigs {
@@ -273,7 +332,27 @@ impl BrokerConfigs {
             "Bytes of answers waiting for one client above which its requests are not read."
         );
         entries.sort_by(|a, b| a.name.cmp(b.name));
-        Self { entries }
+        Self {
+            entries,
+            dynamic: RwLock::default(),
+        }
+    }
+
+    /// Takes the dynamic configs last read from the store.
+    pub fn set_dynamic(&self, configs: BTreeMap<String, String>) {
+        if let Ok(mut dynamic) = self.dynamic.write() {
+            *dynamic = configs;
+        }
+    }
+
+    /// The dynamic configs in force.
+    pub fn dynamic(&self) -> BTreeMap<String, String> {
+        self.dynamic.read().map(|d| d.clone()).unwrap_or_default()
+    }
+
+    /// The dynamic value of `name`, if one is set.
+    pub fn dynamic_value(&self, name: &str) -> Option<String> {
+        self.dynamic.read().ok()?.get(name).cloned()
     }
 
     /// Every entry with this agent's `node.id` and `broker.id`, sorted by

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::broker::{BrokerConfigs, BrokerEntry};
+use super::broker::{BrokerConfigs, BrokerEntry, is_dynamic};
 use super::topic::{TOPIC_CONFIGS, TopicKey, topic_key};
 use super::{ConfigSource, ConfigType};
 
@@ -48,7 +48,7 @@ fn broker_synonyms(key: &TopicKey, broker: &BrokerConfigs) -> Vec<Synonym> {
         return Vec::new();
     };
     match broker.get(name) {
-        Some(entry) => entry_synonyms(entry),
+        Some(entry) => entry_synonyms(entry, broker.dynamic_value(name)),
         None => vec![Synonym {
             name: name.to_string(),
             value: Some(key.default.to_string()),
@@ -57,10 +57,17 @@ fn broker_synonyms(key: &TopicKey, broker: &BrokerConfigs) -> Vec<Synonym> {
     }
 }
 
-/// A broker config's layers: its static setting when set, then its
-/// built-in default.
-fn entry_synonyms(entry: &BrokerEntry) -> Vec<Synonym> {
-    let mut out = Vec::with_capacity(2);
+/// A broker config's layers: its dynamic cluster-wide value when set, its
+/// static setting when set, then its built-in default.
+fn entry_synonyms(entry: &BrokerEntry, dynamic: Option<String>) -> Vec<Synonym> {
+    let mut out = Vec::with_capacity(3);
+    if let Some(value) = dynamic {
+        out.push(Synonym {
+            name: entry.name.to_string(),
+            value: Some(value),
+            source: ConfigSource::DynamicDefaultBroker,
+        });
+    }
     if entry.is_set() {
         out.push(Synonym {
             name: entry.name.to_string(),
@@ -129,25 +136,56 @@ pub fn topic_value(
     topic_key(name).and_then(|key| topic_entry(key, overrides, broker).value)
 }
 
-/// Every broker config of this agent (node `node_id`), sorted by name. All
-/// are read-only: Floe has no dynamic broker configs yet.
+/// Every broker config of this agent (node `node_id`), sorted by name.
+/// Only the [`super::broker::DYNAMIC_CONFIGS`] are writable.
 pub fn describe_broker(broker: &BrokerConfigs, node_id: i32) -> Vec<DescribedConfig> {
     broker
         .with_node_id(node_id)
         .iter()
         .map(|entry| {
-            let synonyms = entry_synonyms(entry);
-            let source = synonyms.first().map_or(ConfigSource::Default, |s| s.source);
+            let synonyms = entry_synonyms(entry, broker.dynamic_value(entry.name));
+            let (value, source) = synonyms
+                .first()
+                .map_or((entry.value.clone(), ConfigSource::Default), |s| {
+                    (s.value.clone(), s.source)
+                });
             DescribedConfig {
                 name: entry.name.to_string(),
-                value: entry.value.clone(),
+                value,
                 source,
-                read_only: true,
+                read_only: !is_dynamic(entry.name),
                 sensitive: false,
                 kind: entry.kind,
                 doc: entry.doc,
                 synonyms,
             }
+        })
+        .collect()
+}
+
+/// The cluster-wide default resource (an empty broker name): the dynamic
+/// configs set, as Kafka lists its dynamic broker defaults.
+pub fn describe_broker_defaults(broker: &BrokerConfigs) -> Vec<DescribedConfig> {
+    broker
+        .dynamic()
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let entry = broker.get(&name)?;
+            let synonym = Synonym {
+                name: name.clone(),
+                value: Some(value.clone()),
+                source: ConfigSource::DynamicDefaultBroker,
+            };
+            Some(DescribedConfig {
+                name,
+                value: Some(value),
+                source: ConfigSource::DynamicDefaultBroker,
+                read_only: false,
+                sensitive: false,
+                kind: entry.kind,
+                doc: entry.doc,
+                synonyms: vec![synonym],
+            })
         })
         .collect()
 }

@@ -170,8 +170,68 @@ fn a_set_broker_setting_is_static_broker_config() {
     assert_eq!(by_name("num.partitions").source, ConfigSource::Default);
     assert_eq!(by_name("node.id").value.as_deref(), Some("1"));
     assert_eq!(by_name("node.id").source, ConfigSource::StaticBroker);
-    assert!(entries.iter().all(|c| c.read_only));
+    assert!(entries.iter().all(|c| c.read_only != is_dynamic(&c.name)));
     for pair in entries.windows(2) {
         assert!(pair[0].name < pair[1].name);
+    }
+}
+
+#[test]
+fn a_dynamic_default_wins_over_the_static_setting() {
+    let config = Config {
+        message_max_bytes: 2048,
+        ..Config::default()
+    };
+    let broker = BrokerConfigs::new(&config);
+    broker.set_dynamic(BTreeMap::from([(
+        "message.max.bytes".to_string(),
+        "4096".to_string(),
+    )]));
+    let overrides = BTreeMap::new();
+    let described = describe_topic(&overrides, &broker);
+    let max = described
+        .iter()
+        .find(|c| c.name == "max.message.bytes")
+        .unwrap();
+    assert_eq!(max.value.as_deref(), Some("4096"));
+    assert_eq!(max.source, ConfigSource::DynamicDefaultBroker);
+    let sources: Vec<ConfigSource> = max.synonyms.iter().map(|s| s.source).collect();
+    assert_eq!(
+        sources,
+        [
+            ConfigSource::DynamicDefaultBroker,
+            ConfigSource::StaticBroker,
+            ConfigSource::Default
+        ]
+    );
+    let defaults = describe_broker_defaults(&broker);
+    assert_eq!(defaults.len(), 1);
+    assert!(!defaults[0].read_only);
+    let entries = describe_broker(&broker, 1);
+    let entry = entries
+        .iter()
+        .find(|c| c.name == "message.max.bytes")
+        .unwrap();
+    assert!(!entry.read_only, "dynamic configs are writable");
+    assert_eq!(entry.value.as_deref(), Some("4096"));
+    assert!(
+        entries
+            .iter()
+            .find(|c| c.name == "num.partitions")
+            .unwrap()
+            .read_only
+    );
+
+    assert_eq!(
+        validate_dynamic("log.retention.ms", " 5 ").as_deref(),
+        Ok("5")
+    );
+    assert_eq!(
+        validate_dynamic("num.partitions", "3"),
+        Err(ConfigError::NotDynamic("num.partitions".into()))
+    );
+    assert!(validate_dynamic("message.max.bytes", "-1").is_err());
+    for key in DYNAMIC_CONFIGS {
+        assert!(broker.get(key.name).is_some(), "{} is a setting", key.name);
     }
 }

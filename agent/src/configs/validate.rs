@@ -35,6 +35,9 @@ pub enum ConfigError {
     /// Kafka has no topic config of this name.
     #[error("Unknown topic config name: {0}")]
     Unknown(String),
+    /// A broker config that cannot be set at run time.
+    #[error("Cannot update these configs dynamically: Set({0})")]
+    NotDynamic(String),
     /// A config given without a value where one is needed.
     #[error("Null value not supported for topic configs: {0}")]
     Null(String),
@@ -95,7 +98,8 @@ pub(super) fn list_items(value: &str) -> impl Iterator<Item = &str> {
         .filter(|item| !item.is_empty())
 }
 
-fn check(key: &TopicKey, value: &str) -> Result<(), ConfigError> {
+/// Checks `value` against `key`'s type and validator.
+pub(super) fn check(key: &TopicKey, value: &str) -> Result<(), ConfigError> {
     let not_a = || {
         invalid(
             key.name,

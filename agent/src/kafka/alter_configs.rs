@@ -1,5 +1,6 @@
 //! AlterConfigs (the legacy API): each resource's configs are replaced by
-//! the set given, as Kafka does: names left out return to their defaults.
+//! the set given, as Kafka does: names left out return to their defaults
+//! (for the default broker resource, the dynamic broker configs).
 //! The checks and the write are shared with IncrementalAlterConfigs.
 
 use std::collections::BTreeMap;
@@ -10,7 +11,7 @@ use kafka_protocol::messages::{AlterConfigsRequest, AlterConfigsResponse};
 use kafka_protocol::protocol::StrBytes;
 
 use super::error_codes;
-use crate::configs::{ConfigError, resource_type, validate_topic_config};
+use crate::configs::{ConfigError, resource_type, validate_dynamic, validate_topic_config};
 use crate::context::AgentContext;
 
 /// A resource's outcome: its code and message.
@@ -37,8 +38,21 @@ pub async fn handle(ctx: &AgentContext, req: AlterConfigsRequest) -> AlterConfig
                 alter_topic(ctx, name, |_| given, req.validate_only).await
             }
             resource_type::BROKER => {
-                let names: Vec<&str> = resource.configs.iter().map(|c| c.name.as_str()).collect();
-                alter_broker(ctx, name, &names)
+                let given: Vec<(String, Option<String>)> = resource
+                    .configs
+                    .iter()
+                    .map(|c| (c.name.to_string(), c.value.as_ref().map(|v| v.to_string())))
+                    .collect();
+                let replace = |_: &BTreeMap<String, String>| {
+                    given
+                        .into_iter()
+                        .map(|(name, value)| match value {
+                            Some(v) => Ok((name, v)),
+                            None => Err(ConfigError::Null(name)),
+                        })
+                        .collect()
+                };
+                alter_broker(ctx, name, replace, req.validate_only).await
             }
             other => unsupported(other),
         };
@@ -96,27 +110,66 @@ pub(super) async fn alter_topic(
     }
 }
 
-/// Broker configs are all static in Floe: any change is refused as Kafka
-/// refuses a change of a config that is not dynamic. An empty change (and,
-/// incrementally, deleting configs: none is set dynamically) succeeds.
-pub(super) fn alter_broker(ctx: &AgentContext, name: &str, changed: &[&str]) -> Outcome {
+/// Replaces the dynamic broker configs with what `change` makes of the
+/// current ones. They are cluster-wide in Floe: only the default resource
+/// (an empty name) takes changes. A name that is not dynamic is refused
+/// INVALID_REQUEST as Kafka refuses it; a bad value INVALID_CONFIG.
+pub(super) async fn alter_broker(
+    ctx: &AgentContext,
+    name: &str,
+    change: impl FnOnce(&BTreeMap<String, String>) -> Result<BTreeMap<String, String>, ConfigError>,
+    validate_only: bool,
+) -> Outcome {
     let node_id = ctx.registry.me().node_id;
-    if !name.is_empty() && name.trim().parse::<i32>().ok() != Some(node_id) {
-        return (
-            ResponseError::InvalidRequest.code(),
-            Some(format!(
-                "Unexpected broker id, expected {node_id} or empty string, but received {name}"
-            )),
-        );
+    let current = ctx.broker_configs.dynamic();
+    if !name.is_empty() {
+        if name.trim().parse::<i32>().ok() != Some(node_id) {
+            return (
+                ResponseError::InvalidRequest.code(),
+                Some(format!(
+                    "Unexpected broker id, expected {node_id} or empty string, but received {name}"
+                )),
+            );
+        }
+        // Floe keeps no per-agent dynamic configs: an empty change passes.
+        return match change(&current) {
+            Ok(changed) if changed == current => DONE,
+            Ok(_) => (
+                ResponseError::InvalidRequest.code(),
+                Some(
+                    "Floe's dynamic broker configs are cluster-wide: alter the default broker \
+                     resource (an empty name, kafka-configs --entity-default)"
+                        .to_string(),
+                ),
+            ),
+            Err(e) => refusal(&e),
+        };
     }
-    if changed.is_empty() {
+    let checked: Result<BTreeMap<String, String>, ConfigError> = change(&current).and_then(|c| {
+        c.into_iter()
+            .map(|(k, v)| validate_dynamic(&k, &v).map(|v| (k, v)))
+            .collect()
+    });
+    let config = match checked {
+        Ok(config) => config,
+        Err(e) => return refusal(&e),
+    };
+    if validate_only {
         return DONE;
     }
-    (
-        ResponseError::InvalidRequest.code(),
-        Some(format!(
-            "Cannot update these configs dynamically: Set({})",
-            changed.join(", ")
-        )),
-    )
+    if let Err(e) = ctx.store.set_broker_configs(&config).await {
+        return (error_codes::for_metadata(&e), Some(e.to_string()));
+    }
+    tracing::info!(?config, "altered dynamic broker configs");
+    ctx.broker_configs.set_dynamic(config);
+    DONE
+}
+
+/// The code and message of a refused broker config.
+fn refusal(e: &ConfigError) -> Outcome {
+    let code = match e {
+        ConfigError::NotDynamic(_) => ResponseError::InvalidRequest,
+        _ => ResponseError::InvalidConfig,
+    };
+    (code.code(), Some(e.to_string()))
 }

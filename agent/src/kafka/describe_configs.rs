@@ -11,7 +11,9 @@ use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
 use kafka_protocol::protocol::StrBytes;
 
 use super::error_codes;
-use crate::configs::{DescribedConfig, describe_broker, describe_topic, resource_type};
+use crate::configs::{
+    DescribedConfig, describe_broker, describe_broker_defaults, describe_topic, resource_type,
+};
 use crate::context::AgentContext;
 
 /// The first version that carries each config's type and documentation.
@@ -71,9 +73,8 @@ async fn describe_one(
                     .with_error_message(Some(StrBytes::from_string(e.to_string())));
             }
         },
-        // The cluster-wide default resource holds the dynamic defaults:
-        // Floe has none.
-        resource_type::BROKER if name.is_empty() => Vec::new(),
+        // The cluster-wide default resource holds the dynamic defaults.
+        resource_type::BROKER if name.is_empty() => describe_broker_defaults(&ctx.broker_configs),
         resource_type::BROKER => {
             let node_id = ctx.registry.me().node_id;
             if name.trim().parse::<i32>().ok() != Some(node_id) {

@@ -12,7 +12,7 @@ use kafka_protocol::protocol::StrBytes;
 
 use super::alter_configs::{alter_broker, alter_topic, unsupported};
 use crate::configs::{
-    BrokerConfigs, ConfigError, ConfigType, resource_type, topic_key, topic_value,
+    BrokerConfigs, ConfigError, ConfigType, is_dynamic, resource_type, topic_key, topic_value,
 };
 use crate::context::AgentContext;
 
@@ -57,13 +57,14 @@ pub async fn handle(
                     .await
                 }
                 resource_type::BROKER => {
-                    let changed: Vec<&str> = resource
-                        .configs
-                        .iter()
-                        .filter(|c| c.config_operation != DELETE)
-                        .map(|c| c.name.as_str())
-                        .collect();
-                    alter_broker(ctx, name, &changed)
+                    let ops = &resource.configs;
+                    alter_broker(
+                        ctx,
+                        name,
+                        |current| apply_broker(current, ops),
+                        req.validate_only,
+                    )
+                    .await
                 }
                 other => unsupported(other),
             }
@@ -125,6 +126,44 @@ fn apply(
                     items.retain(|item| !given.contains(item));
                 }
                 config.insert(name.to_string(), items.join(","));
+            }
+        }
+    }
+    Ok(config)
+}
+
+/// The dynamic broker configs after `ops`: none of them is a list, so
+/// APPEND and SUBTRACT are refused; a name that is not dynamic is refused
+/// by the caller's check of the result, or here when deleted.
+fn apply_broker(
+    current: &BTreeMap<String, String>,
+    ops: &[AlterableConfig],
+) -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut config = current.clone();
+    for op in ops {
+        let name = op.name.as_str();
+        if !is_dynamic(name) {
+            return Err(ConfigError::NotDynamic(name.to_string()));
+        }
+        match (op.config_operation, &op.value) {
+            (DELETE, _) => {
+                config.remove(name);
+            }
+            (SET, Some(value)) => {
+                config.insert(name.to_string(), value.to_string());
+            }
+            (SET, None) => return Err(ConfigError::Null(name.to_string())),
+            (verb, value) => {
+                let verb = if verb == APPEND {
+                    "APPEND to"
+                } else {
+                    "SUBTRACT from"
+                };
+                return Err(ConfigError::Invalid {
+                    name: name.to_string(),
+                    value: value.as_deref().unwrap_or_default().to_string(),
+                    reason: format!("Can't {verb} key {name} because its type is not LIST."),
+                });
             }
         }
     }

@@ -42,9 +42,6 @@ const MIN_PRODUCE_WAIT: Duration = Duration::from_secs(1);
 const ZSTD_MIN_VERSION: i16 = 7;
 const COMPRESSION_MASK: i16 = 0x07;
 const ZSTD: i16 = 4;
-/// Kafka's topic config names of the timestamp window (KIP-937).
-const TIMESTAMP_BEFORE_MAX_MS: &str = "message.timestamp.before.max.ms";
-const TIMESTAMP_AFTER_MAX_MS: &str = "message.timestamp.after.max.ms";
 
 /// One partition's fate after admission.
 enum Admitted {
@@ -77,21 +74,20 @@ fn request_refusal(req: &ProduceRequest) -> Option<i16> {
     (!(-1..=1).contains(&req.acks)).then(|| ResponseError::InvalidRequiredAcks.code())
 }
 
-/// The timestamp window of `topic`: its own configs, else the agent's
-/// defaults. A value that does not parse (Floe does not check topic
-/// configs at creation) leaves the default in force.
-fn timestamp_limits(topic: &Topic, defaults: TimestampLimits) -> TimestampLimits {
+/// The timestamp window of `topic`: its own configs, else the broker's
+/// (dynamic, then static). A value that does not parse (topics created
+/// before configs were checked) leaves the agent's static default in force.
+fn timestamp_limits(ctx: &AgentContext, topic: &Topic) -> TimestampLimits {
+    let defaults = ctx.timestamp_limits;
     let read = |key: &str, default: i64| {
-        topic
-            .config
-            .get(key)
+        configs::topic_value(key, &topic.config, &ctx.broker_configs)
             .and_then(|value| value.trim().parse::<i64>().ok())
             .filter(|ms| *ms >= 0)
             .unwrap_or(default)
     };
     TimestampLimits {
-        before_max_ms: read(TIMESTAMP_BEFORE_MAX_MS, defaults.before_max_ms),
-        after_max_ms: read(TIMESTAMP_AFTER_MAX_MS, defaults.after_max_ms),
+        before_max_ms: read(names::TIMESTAMP_BEFORE_MAX_MS, defaults.before_max_ms),
+        after_max_ms: read(names::TIMESTAMP_AFTER_MAX_MS, defaults.after_max_ms),
     }
 }
 
@@ -228,7 +224,7 @@ async fn admit_partition(
     version: i16,
 ) -> Admitted {
     let mut records = p.records.unwrap_or_default();
-    let limits = timestamp_limits(topic, ctx.timestamp_limits);
+    let limits = timestamp_limits(ctx, topic);
     let log_append_time = is_log_append_time(ctx, topic);
     let now_ms = wall_clock::now_ms();
     let checked = validate_produced(&records).and_then(|header| {

@@ -218,3 +218,20 @@ pub async fn set_topic_config_replaces_the_whole_set(backend: &dyn Backend) -> a
     );
     Ok(())
 }
+
+pub async fn broker_configs_are_replaced_as_a_set(backend: &dyn Backend) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    assert!(store.broker_configs().await?.is_empty());
+    let first = BTreeMap::from([
+        ("log.retention.ms".to_string(), "1000".to_string()),
+        ("message.max.bytes".to_string(), "2048".to_string()),
+    ]);
+    store.set_broker_configs(&first).await?;
+    assert_eq!(store.broker_configs().await?, first);
+    let second = BTreeMap::from([("message.max.bytes".to_string(), "4096".to_string())]);
+    store.set_broker_configs(&second).await?;
+    assert_eq!(store.broker_configs().await?, second, "the old set is gone");
+    store.set_broker_configs(&BTreeMap::new()).await?;
+    assert!(store.broker_configs().await?.is_empty());
+    Ok(())
+}
