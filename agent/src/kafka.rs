@@ -21,6 +21,7 @@ mod group_admin;
 mod groups;
 mod incremental_alter_configs;
 mod init_producer_id;
+mod list_config_resources;
 mod list_offsets;
 mod metadata;
 mod offsets;

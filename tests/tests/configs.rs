@@ -6,7 +6,7 @@
 //! agents sharing Postgres.
 
 use floe_tests::agent::Agent;
-use floe_tests::cluster::Cluster;
+use floe_tests::cluster::{Cluster, broker_view};
 use floe_tests::python;
 use floe_tests::raw::RawClient;
 use floe_tests::records::simple_batch;
@@ -17,6 +17,7 @@ use kafka_protocol::messages::incremental_alter_configs_request::{
 };
 use kafka_protocol::messages::{
     DescribeConfigsRequest, DescribeConfigsResponse, IncrementalAlterConfigsRequest,
+    ListConfigResourcesRequest,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -28,6 +29,7 @@ const CONFIG_SOURCE_DEFAULT: i8 = 5;
 const INVALID_REQUEST: i16 = 42;
 const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
 const MESSAGE_TOO_LARGE: i16 = 10;
+const UNSUPPORTED_VERSION: i16 = 35;
 
 fn describe(
     client: &mut RawClient,
@@ -184,6 +186,53 @@ fn describe_configs_answers_every_version() {
     let defaults = describe(&mut client, 4, BROKER, "", None);
     assert_eq!(defaults.results[0].error_code, 0);
     assert!(defaults.results[0].configs.is_empty());
+}
+
+/// ListConfigResources lists every topic and this agent under v1, the
+/// types asked for only; an unknown type fails the request as in Kafka.
+#[test]
+fn list_config_resources_lists_topics_and_agents() {
+    let agent = Agent::start().expect("start agent");
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let topic = unique_topic("listed");
+    assert_eq!(client.create_topic(&topic, 1).expect("create"), 0);
+    let node = broker_view(agent.kafka_addr()).expect("metadata").node_id;
+
+    let all = client
+        .request(1, &ListConfigResourcesRequest::default())
+        .expect("list config resources");
+    assert_eq!(all.error_code, 0);
+    let listed: Vec<(i8, String)> = all
+        .config_resources
+        .iter()
+        .map(|r| (r.resource_type, r.resource_name.to_string()))
+        .collect();
+    assert_eq!(listed, [(TOPIC, topic.clone()), (BROKER, node.to_string())]);
+
+    let brokers = client
+        .request(
+            1,
+            &ListConfigResourcesRequest::default().with_resource_types(vec![BROKER]),
+        )
+        .expect("list brokers");
+    assert_eq!(brokers.config_resources.len(), 1);
+    assert_eq!(brokers.config_resources[0].resource_type, BROKER);
+
+    let unknown = client
+        .request(
+            1,
+            &ListConfigResourcesRequest::default().with_resource_types(vec![99]),
+        )
+        .expect("list an unknown type");
+    assert_eq!(unknown.error_code, UNSUPPORTED_VERSION);
+    assert!(unknown.config_resources.is_empty());
+
+    // v0 lists client-metrics subscriptions only: Floe has none.
+    let v0 = client
+        .request(0, &ListConfigResourcesRequest::default())
+        .expect("list v0");
+    assert_eq!(v0.error_code, 0);
+    assert!(v0.config_resources.is_empty());
 }
 
 /// An alter through one agent reaches another agent that had the topic

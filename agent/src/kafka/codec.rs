@@ -153,6 +153,9 @@ pub fn decode_served_body(frame: &RequestFrame) -> Result<(), CodecError> {
         ApiKey::AlterConfigs => {
             decode_body::<kafka_protocol::messages::AlterConfigsRequest>(frame).map(drop)
         }
+        ApiKey::ListConfigResources => {
+            decode_body::<kafka_protocol::messages::ListConfigResourcesRequest>(frame).map(drop)
+        }
         ApiKey::IncrementalAlterConfigs => {
             decode_body::<kafka_protocol::messages::IncrementalAlterConfigsRequest>(frame).map(drop)
         }

@@ -17,8 +17,8 @@ use tracing::{Instrument, debug, info_span};
 use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
 use super::{
     admin_topics, alter_configs, api_versions, describe_configs, fetch, fetch_frame,
-    find_coordinator, groups, incremental_alter_configs, init_producer_id, list_offsets, metadata,
-    produce, versions,
+    find_coordinator, groups, incremental_alter_configs, init_producer_id, list_config_resources,
+    list_offsets, metadata, produce, versions,
 };
 use crate::context::AgentContext;
 
@@ -155,6 +155,13 @@ pub async fn admit(
                 .await;
             ready(&req, version, resp)
         }
+        ApiKey::ListConfigResources => {
+            let body = codec::decode_body(&req)?;
+            let resp = list_config_resources::handle(ctx, body, version)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
         ApiKey::FindCoordinator => {
             let body = codec::decode_body(&req)?;
             ready(&req, version, find_coordinator::handle(ctx, body, version))
@@ -235,6 +242,7 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::DescribeConfigs => "DescribeConfigs",
         ApiKey::AlterConfigs => "AlterConfigs",
         ApiKey::IncrementalAlterConfigs => "IncrementalAlterConfigs",
+        ApiKey::ListConfigResources => "ListConfigResources",
         _ => "Other",
     }
 }
