@@ -94,7 +94,17 @@ pub(super) async fn alter_topic(
         }
         Err(e) => return (error_codes::for_agent(&e), Some(e.to_string())),
     };
-    let config = match change(&topic.config).and_then(|c| validate_topic_config(&c)) {
+    // Only what the request sets is checked: an override stored before
+    // configs were checked must not block every later change.
+    let checked = change(&topic.config).and_then(|changed| {
+        let (kept, set): (BTreeMap<_, _>, BTreeMap<_, _>) = changed
+            .into_iter()
+            .partition(|(k, v)| topic.config.get(k) == Some(v));
+        let mut config = validate_topic_config(&set)?;
+        config.extend(kept);
+        Ok(config)
+    });
+    let config = match checked {
         Ok(config) => config,
         Err(e) => return (ResponseError::InvalidConfig.code(), Some(e.to_string())),
     };
