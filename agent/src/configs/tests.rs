@@ -235,3 +235,26 @@ fn a_dynamic_default_wins_over_the_static_setting() {
         assert!(broker.get(key.name).is_some(), "{} is a setting", key.name);
     }
 }
+
+#[test]
+fn topic_value_agrees_with_describe() {
+    let config = Config {
+        message_max_bytes: 2048,
+        ..Config::default()
+    };
+    let broker = BrokerConfigs::new(&config);
+    broker.set_dynamic(BTreeMap::from([(
+        "log.retention.ms".to_string(),
+        "60000".to_string(),
+    )]));
+    let overrides = BTreeMap::from([("segment.ms".to_string(), "5".to_string())]);
+    for described in describe_topic(&overrides, &broker) {
+        assert_eq!(
+            topic_value(&described.name, &overrides, &broker),
+            described.value,
+            "{}",
+            described.name
+        );
+    }
+    assert_eq!(topic_value("made.up", &overrides, &broker), None);
+}
