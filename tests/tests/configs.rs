@@ -178,6 +178,24 @@ fn describe_configs_answers_every_version() {
             );
         }
     }
+    // A resource naming one config twice is refused whole, as in Kafka.
+    let twice = |value: &str| {
+        AlterableConfig::default()
+            .with_name(StrBytes::from_static_str("retention.ms"))
+            .with_config_operation(0)
+            .with_value(Some(StrBytes::from_string(value.to_string())))
+    };
+    let duplicated = IncrementalAlterConfigsRequest::default().with_resources(vec![
+        AlterConfigsResource::default()
+            .with_resource_type(TOPIC)
+            .with_resource_name(StrBytes::from_string(topic.clone()))
+            .with_configs(vec![twice("7"), twice("8")]),
+    ]);
+    let refused = client.request(1, &duplicated).expect("alter twice");
+    assert_eq!(refused.responses[0].error_code, INVALID_REQUEST);
+    let kept = describe(&mut client, 4, TOPIC, &topic, Some(&["retention.ms"]));
+    assert_eq!(kept.results[0].configs[0].value.as_deref(), Some("1000"));
+
     let missing = describe(&mut client, 4, TOPIC, &format!("{topic}-missing"), None);
     assert_eq!(missing.results[0].error_code, UNKNOWN_TOPIC_OR_PARTITION);
     let stranger = describe(&mut client, 4, BROKER, "987654", None);

@@ -31,7 +31,16 @@ pub async fn handle(
     let mut responses = Vec::with_capacity(req.resources.len());
     for resource in req.resources {
         let name = resource.resource_name.as_str();
-        let (code, message) = if let Some(op) = resource
+        let mut names: Vec<&str> = resource.configs.iter().map(|c| c.name.as_str()).collect();
+        names.sort_unstable();
+        let duplicated = names.windows(2).any(|pair| pair[0] == pair[1]);
+        let (code, message) = if duplicated {
+            // Kafka refuses a resource that names a config twice.
+            (
+                ResponseError::InvalidRequest.code(),
+                Some("Error due to duplicate config keys".to_string()),
+            )
+        } else if let Some(op) = resource
             .configs
             .iter()
             .find(|c| !(SET..=SUBTRACT).contains(&c.config_operation))
@@ -176,4 +185,60 @@ fn split(list: &str) -> Vec<String> {
         .filter(|item| !item.is_empty())
         .map(str::to_string)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn op(name: &str, operation: i8, value: Option<&str>) -> AlterableConfig {
+        AlterableConfig::default()
+            .with_name(StrBytes::from_string(name.to_string()))
+            .with_config_operation(operation)
+            .with_value(value.map(|v| StrBytes::from_string(v.to_string())))
+    }
+
+    #[test]
+    fn operations_apply_in_order_to_the_value_in_force() {
+        let broker = BrokerConfigs::new(&Config::default());
+        let name = "leader.replication.throttled.replicas";
+        let current = BTreeMap::from([("retention.ms".to_string(), "5".to_string())]);
+        let ops = [
+            op(name, APPEND, Some("0:1")),
+            op(name, APPEND, Some("1:1, 0:1")),
+            op(name, SUBTRACT, Some("0:1")),
+            op("retention.ms", DELETE, None),
+            op("segment.ms", SET, Some("9")),
+        ];
+        let after = apply(&current, &ops, &broker).unwrap();
+        assert_eq!(
+            after,
+            BTreeMap::from([
+                (name.to_string(), "1:1".to_string()),
+                ("segment.ms".to_string(), "9".to_string()),
+            ])
+        );
+    }
+
+    #[test]
+    fn refusals_name_the_config() {
+        let broker = BrokerConfigs::new(&Config::default());
+        let current = BTreeMap::new();
+        let err = |ops: &[AlterableConfig]| apply(&current, ops, &broker).unwrap_err().to_string();
+        assert_eq!(
+            err(&[op("made.up", DELETE, None)]),
+            "Unknown topic config name: made.up"
+        );
+        assert!(err(&[op("retention.ms", APPEND, Some("1"))]).contains("type is not LIST"));
+        assert!(err(&[op("retention.ms", SET, None)]).contains("Null value"));
+        assert_eq!(
+            apply_broker(&current, &[op("num.partitions", SET, Some("3"))]),
+            Err(ConfigError::NotDynamic("num.partitions".into()))
+        );
+        assert_eq!(
+            apply_broker(&current, &[op("message.max.bytes", SET, Some("10"))]).unwrap(),
+            BTreeMap::from([("message.max.bytes".to_string(), "10".to_string())])
+        );
+    }
 }
