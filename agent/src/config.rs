@@ -149,6 +149,10 @@ pub struct Config {
     /// Most members a consumer group may have; a new one beyond it gets
     /// GROUP_MAX_SIZE_REACHED (Kafka's `group.max.size`).
     pub group_max_size: u32,
+    /// Largest record batch accepted (after compression) by topics without
+    /// a `max.message.bytes` of their own (Kafka's `message.max.bytes`);
+    /// a larger batch is refused MESSAGE_TOO_LARGE.
+    pub message_max_bytes: i32,
 }
 
 impl Default for Config {
@@ -196,6 +200,7 @@ impl Default for Config {
             group_max_session_timeout_ms: 1_800_000,
             group_initial_rebalance_delay_ms: 3_000,
             group_max_size: i32::MAX as u32,
+            message_max_bytes: 1_048_588,
         }
     }
 }
@@ -343,6 +348,9 @@ impl Config {
             return fail(
                 "message_timestamp_before_max_ms and message_timestamp_after_max_ms must not be negative",
             );
+        }
+        if self.message_max_bytes < 0 {
+            return fail("message_max_bytes must not be negative");
         }
         if self.max_pending_bytes < self.flush_bytes {
             return fail("max_pending_bytes must be at least flush_bytes");

@@ -6,6 +6,7 @@ use floe_metadata::MetadataStore;
 
 use crate::cluster::registry::Registry;
 use crate::cluster::topics::Topics;
+use crate::configs::BrokerConfigs;
 use crate::fetch::{LogReader, Watermarks};
 use crate::groups::Coordinator;
 use crate::kafka::limits::ConnectionSettings;
@@ -46,4 +47,7 @@ pub struct AgentContext {
     pub request_pool: Arc<MemoryPool>,
     /// Idle, read and write bounds of each connection.
     pub connection: ConnectionSettings,
+    /// This agent's broker configs, the defaults of topic configs; the
+    /// dynamic ones are refreshed from the store (`jobs/broker_configs.rs`).
+    pub broker_configs: Arc<BrokerConfigs>,
 }

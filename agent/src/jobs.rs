@@ -6,6 +6,7 @@
 //! collection and pruning are idempotent, and retention handles only the
 //! partitions rendezvous hashing gives this agent.
 
+pub mod broker_configs;
 pub mod collector;
 pub mod group_lag;
 pub mod periodic;

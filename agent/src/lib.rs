@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod cluster;
 pub mod config;
+pub mod configs;
 pub mod context;
 pub mod error;
 pub mod faults;

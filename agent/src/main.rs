@@ -196,6 +196,10 @@ struct ServeArgs {
     /// [default: 2147483647].
     #[arg(long, env = "FLOE_GROUP_MAX_SIZE")]
     group_max_size: Option<u32>,
+    /// Largest record batch a topic without a max.message.bytes of its own
+    /// takes (Kafka's `message.max.bytes`) [default: 1048588].
+    #[arg(long, env = "FLOE_MESSAGE_MAX_BYTES")]
+    message_max_bytes: Option<i32>,
 }
 
 impl ServeArgs {
@@ -248,7 +252,8 @@ impl ServeArgs {
             group_min_session_timeout_ms,
             group_max_session_timeout_ms,
             group_initial_rebalance_delay_ms,
-            group_max_size
+            group_max_size,
+            message_max_bytes
         );
         set_optional!(
             advertised_addr,

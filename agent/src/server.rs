@@ -18,12 +18,14 @@ use crate::cluster::registry::{Membership, RegistrySettings};
 use crate::cluster::store_events;
 use crate::cluster::topics::Topics;
 use crate::config::Config;
+use crate::configs::BrokerConfigs;
 use crate::context::AgentContext;
 use crate::error::{AgentError, Result};
 use crate::faults::{FaultSpec, Faults, FaultyMetadataStore, FaultyObjectStore};
 use crate::fetch::{LogReader, SegmentCache, Watermarks};
 use crate::groups::{Coordinator, GroupSettings};
 use crate::http::{self, HttpState};
+use crate::jobs::broker_configs;
 use crate::jobs::collector::{self, CollectorSettings};
 use crate::jobs::group_lag::export_lag;
 use crate::jobs::prune::{self, PruneSettings};
@@ -127,6 +129,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
             ..GroupSettings::default()
         },
     );
+    let broker_configs = Arc::new(BrokerConfigs::new(&config));
+    broker_configs::refresh(&*store, &broker_configs).await?;
     let ctx = Arc::new(AgentContext {
         cluster_id: config.cluster_id.clone(),
         log_dir: config.log_dir(),
@@ -154,6 +158,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
             write_timeout: Duration::from_millis(config.response_write_timeout_ms),
             max_queued_response_bytes: config.max_queued_response_bytes,
         },
+        broker_configs,
     });
     let limits = ConnectionLimits::new(config.max_connections, config.max_connections_per_ip);
 
@@ -177,11 +182,17 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let retention_task = tokio::spawn(retention::run(
         ctx.store.clone(),
         ctx.registry.clone(),
+        ctx.broker_configs.clone(),
         RetentionSettings {
             interval: Duration::from_millis(config.retention_check_interval_ms),
-            default_ms: config.default_retention_ms,
             now_ms: wall_clock::now_ms,
         },
+        background_stop.clone(),
+    ));
+    let broker_configs_task = tokio::spawn(broker_configs::run(
+        ctx.store.clone(),
+        ctx.broker_configs.clone(),
+        Duration::from_millis(config.heartbeat_interval_ms),
         background_stop.clone(),
     ));
     let prune_task = tokio::spawn(prune::run(
@@ -242,6 +253,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let _ = lag_task.await;
     let _ = collector_task.await;
     let _ = retention_task.await;
+    let _ = broker_configs_task.await;
     let _ = prune_task.await;
     // Waiting JoinGroup and SyncGroup requests are answered now, so
     // connections can drain.

@@ -16,6 +16,7 @@
 //! (`postgres/notifications.rs`).
 
 mod agents;
+mod broker_configs;
 mod commit;
 mod create_partitions;
 mod delete_records;
@@ -226,6 +227,31 @@ impl MetadataStore for PostgresStore {
         partition: i32,
     ) -> Result<Vec<ProducerState>> {
         partition_admin::producers(&self.pool, topic, partition).await
+    }
+
+    async fn set_topic_config(
+        &self,
+        id: TopicId,
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        with_retries("set topic config", || {
+            topics::set_config(&self.pool, id, config)
+        })
+        .await
+    }
+
+    async fn broker_configs(&self) -> Result<std::collections::BTreeMap<String, String>> {
+        with_retries("read broker configs", || broker_configs::all(&self.pool)).await
+    }
+
+    async fn set_broker_configs(
+        &self,
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        with_retries("set broker configs", || {
+            broker_configs::replace(&self.pool, config)
+        })
+        .await
     }
 
     async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {

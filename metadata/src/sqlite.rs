@@ -9,6 +9,7 @@
 //! beside the writer on the other connections of the pool.
 
 mod agents;
+mod broker_configs;
 mod commit;
 mod create_partitions;
 mod delete_records;
@@ -183,6 +184,25 @@ impl MetadataStore for SqliteStore {
         partition: i32,
     ) -> Result<Vec<ProducerState>> {
         partition_admin::producers(&self.pool, topic, partition).await
+    }
+
+    async fn set_topic_config(
+        &self,
+        id: TopicId,
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        topics::set_config(self, id, config).await
+    }
+
+    async fn broker_configs(&self) -> Result<std::collections::BTreeMap<String, String>> {
+        broker_configs::all(&self.pool).await
+    }
+
+    async fn set_broker_configs(
+        &self,
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        broker_configs::replace(self, config).await
     }
 
     async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {

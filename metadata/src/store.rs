@@ -69,6 +69,25 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         partition: i32,
     ) -> Result<Vec<ProducerState>>;
 
+    /// Replaces a topic's configuration overrides with `config` (the whole
+    /// set: names absent from it return to their defaults). Listening agents
+    /// hear of it (their cached copy is stale). Fails with
+    /// [`crate::MetadataError::UnknownTopic`] if there is no such topic.
+    async fn set_topic_config(
+        &self,
+        id: TopicId,
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()>;
+
+    /// The dynamic broker configs, cluster-wide, by name.
+    async fn broker_configs(&self) -> Result<std::collections::BTreeMap<String, String>>;
+
+    /// Replaces the whole set of dynamic broker configs.
+    async fn set_broker_configs(
+        &self,
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()>;
+
     /// Commits a segment in one transaction. For each entry, and each of its
     /// batches in order: a batch of an idempotent producer is checked against
     /// the last five batches committed by that producer to that partition

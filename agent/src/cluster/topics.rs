@@ -137,6 +137,18 @@ impl Topics {
         self.get(name).await
     }
 
+    /// Replaces a topic's config overrides. The cached copy is dropped at
+    /// once; other agents drop theirs when the store tells them.
+    pub async fn set_config(
+        &self,
+        topic: &Topic,
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        let result = self.store.set_topic_config(topic.id, config).await;
+        self.forget(&topic.name);
+        Ok(result?)
+    }
+
     /// Deletes a topic.
     pub async fn delete(&self, topic: &Topic) -> Result<()> {
         self.forget(&topic.name);

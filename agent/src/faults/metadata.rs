@@ -110,6 +110,29 @@ impl MetadataStore for FaultyMetadataStore {
             .await
     }
 
+    async fn set_topic_config(
+        &self,
+        id: TopicId,
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        self.faults.delay().await;
+        self.inner.set_topic_config(id, config).await
+    }
+
+    async fn broker_configs(&self) -> Result<std::collections::BTreeMap<String, String>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.broker_configs().await
+    }
+
+    async fn set_broker_configs(
+        &self,
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        self.faults.delay().await;
+        self.inner.set_broker_configs(config).await
+    }
+
     async fn delete_topic(&self, id: TopicId) -> Result<()> {
         self.faults.delay().await;
         self.inner.delete_topic(id).await

@@ -20,35 +20,47 @@ use tracing::{debug, warn};
 use super::periodic;
 use crate::cluster::registry::Registry;
 use crate::cluster::routing::{partition_key, pick};
+use crate::configs::BrokerConfigs;
 
 /// The topic config key, as Kafka names it.
 const RETENTION_MS: &str = "retention.ms";
+/// The broker config that is its default.
+const LOG_RETENTION_MS: &str = "log.retention.ms";
 
 /// How retention runs.
 #[derive(Debug, Clone, Copy)]
 pub struct RetentionSettings {
     /// Time between passes (Kafka's `log.retention.check.interval.ms`).
     pub interval: Duration,
-    /// Retention of topics that set no `retention.ms`; negative keeps
-    /// records forever.
-    pub default_ms: i64,
     /// Wall clock in ms since the epoch (record timestamps are compared
     /// with it).
     pub now_ms: fn() -> i64,
 }
 
 /// Runs passes every `settings.interval` until `stop`.
+/// The retention of topics that set none of their own comes from
+/// `broker`'s `log.retention.ms` (dynamic or static), read each pass.
 pub async fn run(
     store: Arc<dyn MetadataStore>,
     registry: Arc<Registry>,
+    broker: Arc<BrokerConfigs>,
     settings: RetentionSettings,
     stop: CancellationToken,
 ) {
     let mut ticks = periodic::Ticks::new(settings.interval);
     while ticks.next(&stop).await {
-        let run = apply_all(&*store, &registry, settings, &stop);
+        let default_ms = default_retention_ms(&broker);
+        let run = apply_all(&*store, &registry, settings, default_ms, &stop);
         periodic::pass("retention", run).await;
     }
+}
+
+/// The broker's `log.retention.ms`, negative (keep everything) if unreadable.
+fn default_retention_ms(broker: &BrokerConfigs) -> i64 {
+    let value = broker
+        .dynamic_value(LOG_RETENTION_MS)
+        .or_else(|| broker.get(LOG_RETENTION_MS).and_then(|e| e.value.clone()));
+    value.and_then(|v| v.trim().parse().ok()).unwrap_or(-1)
 }
 
 /// The retention of `topic` in ms, negative for none.
@@ -71,6 +83,7 @@ async fn apply_all(
     store: &dyn MetadataStore,
     registry: &Registry,
     settings: RetentionSettings,
+    default_ms: i64,
     stop: &CancellationToken,
 ) -> crate::error::Result<()> {
     let topics = store.list_topics().await?;
@@ -78,7 +91,7 @@ async fn apply_all(
     let live = registry.live();
     let agents: Vec<_> = live.iter().collect();
     for topic in topics {
-        let retention = retention_ms(&topic, settings.default_ms);
+        let retention = retention_ms(&topic, default_ms);
         if retention < 0 {
             continue;
         }

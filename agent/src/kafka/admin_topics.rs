@@ -15,14 +15,15 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 
 use super::error_codes;
+use crate::configs::{ConfigError, describe_topic, validate_topic_config};
 use crate::context::AgentContext;
 use crate::error::AgentError;
 
-/// Config source reported for values set on the topic.
-const TOPIC_CONFIG_SOURCE: i8 = 1;
-
-/// Answers CreateTopics. Replication factors are accepted and reported as
-/// given: durability comes from the object store, not from replicas.
+/// Answers CreateTopics. Configs are checked as Kafka checks them (an
+/// unknown name or a bad value is INVALID_CONFIG) and `cleanup.policy`
+/// with `compact` is refused until Floe compacts. Replication factors are
+/// accepted and reported as given: durability comes from the object store,
+/// not from replicas.
 pub async fn create(ctx: &AgentContext, req: CreateTopicsRequest) -> CreateTopicsResponse {
     let mut results = Vec::with_capacity(req.topics.len());
     for t in req.topics {
@@ -60,13 +61,20 @@ async fn create_one(
             "replication factor must be positive".into(),
         );
     }
-    let mut config = BTreeMap::new();
-    for c in &t.configs {
-        match &c.value {
-            Some(v) => config.insert(c.name.to_string(), v.to_string()),
-            None => config.remove(c.name.as_str()),
-        };
-    }
+    // Every name known and every value valid, as Kafka checks them
+    // (INVALID_CONFIG, with Kafka's message).
+    let given: Result<BTreeMap<String, String>, ConfigError> = t
+        .configs
+        .iter()
+        .map(|c| match &c.value {
+            Some(v) => Ok((c.name.to_string(), v.to_string())),
+            None => Err(ConfigError::Null(c.name.to_string())),
+        })
+        .collect();
+    let config = match given.and_then(|c| validate_topic_config(&c)) {
+        Ok(config) => config,
+        Err(e) => return fail(ResponseError::InvalidConfig, e.to_string()),
+    };
     let spec = NewTopic {
         name: t.name.to_string(),
         partitions,
@@ -78,7 +86,7 @@ async fn create_one(
                 ResponseError::TopicAlreadyExists,
                 format!("topic {} already exists", spec.name),
             ),
-            Ok(None) => describe(result, partitions, t.replication_factor, &spec.config),
+            Ok(None) => describe(ctx, result, partitions, t.replication_factor, &spec.config),
             Err(e) => result.with_error_code(error_codes::for_agent(&e)),
         };
     }
@@ -86,6 +94,7 @@ async fn create_one(
         Ok(topic) => {
             tracing::info!(topic = %topic.name, partitions = topic.partitions, "created topic");
             describe(
+                ctx,
                 result.with_topic_id(topic.id),
                 topic.partitions,
                 t.replication_factor,
@@ -105,19 +114,24 @@ async fn create_one(
     }
 }
 
+/// The created topic as Kafka answers it (v5+): its partitions, its
+/// replication factor, and every topic config with its value and source.
 fn describe(
+    ctx: &AgentContext,
     result: CreatableTopicResult,
     partitions: i32,
     replication_factor: i16,
     config: &BTreeMap<String, String>,
 ) -> CreatableTopicResult {
-    let configs = config
-        .iter()
-        .map(|(k, v)| {
+    let configs = describe_topic(config, &ctx.broker_configs)
+        .into_iter()
+        .map(|c| {
             CreatableTopicConfigs::default()
-                .with_name(StrBytes::from_string(k.clone()))
-                .with_value(Some(StrBytes::from_string(v.clone())))
-                .with_config_source(TOPIC_CONFIG_SOURCE)
+                .with_name(StrBytes::from_string(c.name))
+                .with_value(c.value.map(StrBytes::from_string))
+                .with_read_only(c.read_only)
+                .with_config_source(c.source.id())
+                .with_is_sensitive(c.sensitive)
         })
         .collect();
     result

@@ -182,6 +182,18 @@ pub fn decode_served_body(frame: &RequestFrame) -> Result<(), CodecError> {
         ApiKey::OffsetForLeaderEpoch => {
             decode_body::<kafka_protocol::messages::OffsetForLeaderEpochRequest>(frame).map(drop)
         }
+        ApiKey::DescribeConfigs => {
+            decode_body::<kafka_protocol::messages::DescribeConfigsRequest>(frame).map(drop)
+        }
+        ApiKey::AlterConfigs => {
+            decode_body::<kafka_protocol::messages::AlterConfigsRequest>(frame).map(drop)
+        }
+        ApiKey::ListConfigResources => {
+            decode_body::<kafka_protocol::messages::ListConfigResourcesRequest>(frame).map(drop)
+        }
+        ApiKey::IncrementalAlterConfigs => {
+            decode_body::<kafka_protocol::messages::IncrementalAlterConfigsRequest>(frame).map(drop)
+        }
         other => Err(CodecError::Malformed {
             what: "api",
             reason: format!("{other:?} is not served"),

@@ -16,10 +16,11 @@ use tracing::{Instrument, debug, info_span};
 
 use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
 use super::{
-    admin_topics, api_versions, create_partitions, delete_records, describe_cluster,
-    describe_producers, describe_topic_partitions, elect_leaders, fetch, fetch_frame,
-    find_coordinator, groups, init_producer_id, list_offsets, log_dirs, metadata,
-    offset_for_leader_epoch, partition_reassignments, produce, versions,
+    admin_topics, alter_configs, api_versions, create_partitions, delete_records, describe_cluster,
+    describe_configs, describe_producers, describe_topic_partitions, elect_leaders, fetch,
+    fetch_frame, find_coordinator, groups, incremental_alter_configs, init_producer_id,
+    list_config_resources, list_offsets, log_dirs, metadata, offset_for_leader_epoch,
+    partition_reassignments, produce, versions,
 };
 use crate::context::AgentContext;
 
@@ -227,6 +228,34 @@ pub async fn admit(
                 log_dirs::alter(ctx, body).instrument(span.clone()).await,
             )
         }
+        ApiKey::DescribeConfigs => {
+            let body = codec::decode_body(&req)?;
+            let resp = describe_configs::handle(ctx, body, version)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
+        ApiKey::AlterConfigs => {
+            let body = codec::decode_body(&req)?;
+            let resp = alter_configs::handle(ctx, body)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
+        ApiKey::IncrementalAlterConfigs => {
+            let body = codec::decode_body(&req)?;
+            let resp = incremental_alter_configs::handle(ctx, body)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
+        ApiKey::ListConfigResources => {
+            let body = codec::decode_body(&req)?;
+            let resp = list_config_resources::handle(ctx, body, version)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
         ApiKey::FindCoordinator => {
             let body = codec::decode_body(&req)?;
             ready(&req, version, find_coordinator::handle(ctx, body, version))
@@ -315,6 +344,10 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::DescribeTopicPartitions => "DescribeTopicPartitions",
         ApiKey::ListPartitionReassignments => "ListPartitionReassignments",
         ApiKey::AlterPartitionReassignments => "AlterPartitionReassignments",
+        ApiKey::DescribeConfigs => "DescribeConfigs",
+        ApiKey::AlterConfigs => "AlterConfigs",
+        ApiKey::IncrementalAlterConfigs => "IncrementalAlterConfigs",
+        ApiKey::ListConfigResources => "ListConfigResources",
         _ => "Other",
     }
 }

@@ -15,6 +15,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::BytesMut;
+
 use floe_metadata::Topic;
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::produce_request::PartitionProduceData;
@@ -26,10 +28,12 @@ use kafka_protocol::protocol::StrBytes;
 use tokio::sync::oneshot;
 
 use super::error_codes;
+use crate::configs::{self, names};
 use crate::context::AgentContext;
 use crate::produce::{AppendOutcome, AppendTime, FlushError};
 use crate::segment::batch::{
-    BatchError, BatchHeader, TimestampLimits, check_timestamps, validate_produced,
+    BatchError, BatchHeader, TimestampLimits, check_timestamps, set_log_append_time,
+    validate_produced,
 };
 use crate::segment::records::{
     MAX_PRODUCED_RECORDS_BYTES, RecordChecks, RecordsRefused, check_records,
@@ -43,13 +47,12 @@ const MIN_PRODUCE_WAIT: Duration = Duration::from_secs(1);
 const ZSTD_MIN_VERSION: i16 = 7;
 const COMPRESSION_MASK: i16 = 0x07;
 const ZSTD: i16 = 4;
-/// Kafka's topic config names of the timestamp window (KIP-937).
-const TIMESTAMP_BEFORE_MAX_MS: &str = "message.timestamp.before.max.ms";
-const TIMESTAMP_AFTER_MAX_MS: &str = "message.timestamp.after.max.ms";
 
 /// One partition's fate after admission.
 enum Admitted {
-    Waiting(i32, oneshot::Receiver<AppendOutcome>),
+    /// Appended; the append time when the topic's timestamps are
+    /// LogAppendTime.
+    Waiting(i32, oneshot::Receiver<AppendOutcome>, Option<i64>),
     Refused(i32, i16),
     /// Refused by a check of its batch, which says why.
     Invalid(i32, BatchError),
@@ -76,21 +79,20 @@ fn request_refusal(req: &ProduceRequest) -> Option<i16> {
     (!(-1..=1).contains(&req.acks)).then(|| ResponseError::InvalidRequiredAcks.code())
 }
 
-/// The timestamp window of `topic`: its own configs, else the agent's
-/// defaults. A value that does not parse (Floe does not check topic
-/// configs at creation) leaves the default in force.
-fn timestamp_limits(topic: &Topic, defaults: TimestampLimits) -> TimestampLimits {
+/// The timestamp window of `topic`: its own configs, else the broker's
+/// (dynamic, then static). A value that does not parse (topics created
+/// before configs were checked) leaves the agent's static default in force.
+fn timestamp_limits(ctx: &AgentContext, topic: &Topic) -> TimestampLimits {
+    let defaults = ctx.timestamp_limits;
     let read = |key: &str, default: i64| {
-        topic
-            .config
-            .get(key)
+        configs::topic_value(key, &topic.config, &ctx.broker_configs)
             .and_then(|value| value.trim().parse::<i64>().ok())
             .filter(|ms| *ms >= 0)
             .unwrap_or(default)
     };
     TimestampLimits {
-        before_max_ms: read(TIMESTAMP_BEFORE_MAX_MS, defaults.before_max_ms),
-        after_max_ms: read(TIMESTAMP_AFTER_MAX_MS, defaults.after_max_ms),
+        before_max_ms: read(names::TIMESTAMP_BEFORE_MAX_MS, defaults.before_max_ms),
+        after_max_ms: read(names::TIMESTAMP_AFTER_MAX_MS, defaults.after_max_ms),
     }
 }
 
@@ -169,6 +171,7 @@ pub async fn admit(
         for (name, partitions) in topics {
             let mut out = Vec::with_capacity(partitions.len());
             for admitted in partitions {
+                let mut log_append_time = None;
                 let (index, result) = match admitted {
                     Admitted::Refused(index, code) => (index, Err(code)),
                     Admitted::Invalid(index, error) => {
@@ -181,7 +184,8 @@ pub async fn admit(
                         out.push(invalid_response(resp, &error));
                         continue;
                     }
-                    Admitted::Waiting(index, rx) => {
+                    Admitted::Waiting(index, rx, append_time) => {
+                        log_append_time = append_time;
                         let outcome = match tokio::time::timeout(wait, rx).await {
                             Ok(Ok(Ok(base))) => Ok(base),
                             Ok(Ok(Err(e))) => Err(error_codes::for_flush(&e)),
@@ -195,7 +199,9 @@ pub async fn admit(
                 };
                 let resp = PartitionProduceResponse::default().with_index(index);
                 out.push(match result {
-                    Ok(base) => resp.with_base_offset(base),
+                    Ok(base) => resp
+                        .with_base_offset(base)
+                        .with_log_append_time_ms(log_append_time.unwrap_or(-1)),
                     Err(code) => {
                         if code == ResponseError::UnknownTopicOrPartition.code() {
                             // The commit found the topic gone: the id cached
@@ -221,27 +227,27 @@ pub async fn admit(
     }
 }
 
-/// Reads every record of a batch whose header passed ([`check_records`]):
-/// inline when it is not compressed (parsing is cheap), on a blocking
-/// thread when it must be decompressed.
+/// Reads every record of a batch whose header passed ([`check_records`]),
+/// checking CreateTime timestamps against `timestamps`: inline when the
+/// batch is not compressed (parsing is cheap), on a blocking thread when it
+/// must be decompressed.
 async fn read_records(
     records: &bytes::Bytes,
-    header: BatchHeader,
-    timestamps: std::ops::RangeInclusive<i64>,
-) -> Result<BatchHeader, BatchError> {
+    header: &BatchHeader,
+    timestamps: Option<std::ops::RangeInclusive<i64>>,
+) -> Result<(), BatchError> {
     let checks = RecordChecks {
-        timestamps: Some(timestamps),
+        timestamps,
         limit: MAX_PRODUCED_RECORDS_BYTES,
     };
     if header.attributes & COMPRESSION_MASK == 0 {
-        check_records(records, &header, &checks)?;
-        return Ok(header);
+        return Ok(check_records(records, header, &checks)?);
     }
-    let records = records.clone();
+    let (records, header) = (records.clone(), *header);
     tokio::task::spawn_blocking(move || check_records(&records, &header, &checks))
         .await
         .map_err(|_| BatchError::Invalid("record check did not finish"))??;
-    Ok(header)
+    Ok(())
 }
 
 async fn admit_partition(
@@ -250,18 +256,18 @@ async fn admit_partition(
     p: PartitionProduceData,
     version: i16,
 ) -> Admitted {
-    let records = p.records.unwrap_or_default();
-    let limits = timestamp_limits(topic, ctx.timestamp_limits);
+    let mut records = p.records.unwrap_or_default();
+    let limits = timestamp_limits(ctx, topic);
+    let log_append_time = is_log_append_time(ctx, topic);
     let now_ms = wall_clock::now_ms();
     let checked = validate_produced(&records).and_then(|header| {
-        check_timestamps(&header, now_ms, limits)?;
+        // A LogAppendTime topic overwrites whatever the producer sent.
+        if !log_append_time {
+            check_timestamps(&header, now_ms, limits)?;
+        }
         Ok(header)
     });
-    let checked = match checked {
-        Ok(header) => read_records(&records, header, limits.window(now_ms)).await,
-        Err(e) => Err(e),
-    };
-    let header = match checked {
+    let mut header = match checked {
         Ok(header) => header,
         Err(e) => {
             tracing::debug!(topic = %topic.name, partition = p.index, error = %e, "refused record batch");
@@ -271,6 +277,30 @@ async fn admit_partition(
     if version < ZSTD_MIN_VERSION && header.attributes & COMPRESSION_MASK == ZSTD {
         return Admitted::Refused(p.index, ResponseError::UnsupportedCompressionType.code());
     }
+    let max_bytes = max_message_bytes(ctx, topic);
+    if i64::try_from(records.len()).unwrap_or(i64::MAX) > max_bytes {
+        tracing::debug!(topic = %topic.name, partition = p.index, bytes = records.len(), max_bytes, "record batch too large");
+        return Admitted::Refused(p.index, ResponseError::MessageTooLarge.code());
+    }
+    // Every record, once the batch's size and header passed (as Kafka's log
+    // validator runs after the size check).
+    let timestamps = (!log_append_time).then(|| limits.window(now_ms));
+    if let Err(e) = read_records(&records, &header, timestamps).await {
+        tracing::debug!(topic = %topic.name, partition = p.index, error = %e, "refused records");
+        return Admitted::Invalid(p.index, e);
+    }
+    let append_time = if log_append_time {
+        let mut data = BytesMut::from(&records[..]);
+        set_log_append_time(&mut data, &header, now_ms);
+        records = data.freeze();
+        header = match validate_produced(&records) {
+            Ok(h) => h,
+            Err(e) => return Admitted::Invalid(p.index, e),
+        };
+        Some(now_ms)
+    } else {
+        None
+    };
     let len = records.len();
     let time = AppendTime {
         now_ms,
@@ -286,8 +316,26 @@ async fn admit_partition(
             ctx.metrics
                 .produce_records
                 .inc_by(header.offset_count() as u64);
-            Admitted::Waiting(p.index, rx)
+            Admitted::Waiting(p.index, rx, append_time)
         }
         Err(e) => Admitted::Refused(p.index, error_codes::for_flush(&e)),
     }
+}
+
+/// The largest batch `topic` takes (`max.message.bytes`, else the broker's
+/// `message.max.bytes`); Kafka compares the whole batch, header included.
+fn max_message_bytes(ctx: &AgentContext, topic: &Topic) -> i64 {
+    configs::topic_value(names::MAX_MESSAGE_BYTES, &topic.config, &ctx.broker_configs)
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(i64::MAX)
+}
+
+/// Whether `topic` stamps batches with the append time.
+fn is_log_append_time(ctx: &AgentContext, topic: &Topic) -> bool {
+    configs::topic_value(
+        names::MESSAGE_TIMESTAMP_TYPE,
+        &topic.config,
+        &ctx.broker_configs,
+    )
+    .is_some_and(|v| v.trim() == "LogAppendTime")
 }

@@ -18,6 +18,7 @@ pub const LOG_OVERHEAD: usize = 12;
 const CRC_OFFSET: usize = 17;
 const ATTRIBUTES_OFFSET: usize = 21;
 const LEADER_EPOCH_OFFSET: usize = 12;
+const MAX_TIMESTAMP_OFFSET: usize = 35;
 const TIMESTAMP_TYPE_FLAG: i16 = 0x08;
 const TRANSACTIONAL_FLAG: i16 = 0x10;
 const CONTROL_FLAG: i16 = 0x20;
@@ -307,6 +308,20 @@ pub fn validate_produced(records: &[u8]) -> Result<BatchHeader, BatchError> {
         return Err(BatchError::Transactional);
     }
     Ok(header)
+}
+
+/// Gives the batch at the start of `batch` (its header parsed into
+/// `header`) the broker's append time, as Kafka does for a topic with
+/// `message.timestamp.type=LogAppendTime`: `maxTimestamp` becomes
+/// `now_ms`, the timestamp-type bit of the attributes is set, and the
+/// CRC-32C (which covers both) is computed again. Consumers then read
+/// `maxTimestamp` as every record's timestamp.
+pub fn set_log_append_time(batch: &mut [u8], header: &BatchHeader, now_ms: i64) {
+    let attributes = header.attributes | TIMESTAMP_TYPE_FLAG;
+    batch[ATTRIBUTES_OFFSET..ATTRIBUTES_OFFSET + 2].copy_from_slice(&attributes.to_be_bytes());
+    batch[MAX_TIMESTAMP_OFFSET..MAX_TIMESTAMP_OFFSET + 8].copy_from_slice(&now_ms.to_be_bytes());
+    let crc = crc32c::crc32c(&batch[ATTRIBUTES_OFFSET..header.total_len]);
+    batch[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
 }
 
 /// Iterates over the batches laid end to end in `data`, yielding each

@@ -1,5 +1,5 @@
 -- Tells every listening agent (postgres/notifications.rs) that topic $1 is
--- changing (being deleted, or given more partitions), with its name: they
+-- changing (deleted, given more partitions or altered), with its name: they
 -- drop what they cached of it. Sent inside the changing transaction, so it
 -- arrives only if the change commits (topic changes are rare: the
 -- server-wide notify lock is no cost).

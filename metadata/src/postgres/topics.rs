@@ -1,4 +1,6 @@
-//! Creating, finding and deleting topics.
+//! Creating, finding, altering and deleting topics.
+
+use std::collections::BTreeMap;
 
 use sqlx::PgPool;
 
@@ -22,6 +24,7 @@ const TOPIC_DELETE_PARTITIONS: &str =
     include_str!("../../queries/postgres/topic_delete_partitions.sql");
 const TOPIC_DELETE: &str = include_str!("../../queries/postgres/topic_delete.sql");
 const TOPIC_NOTIFY: &str = include_str!("../../queries/postgres/topic_notify.sql");
+const TOPIC_SET_CONFIG: &str = include_str!("../../queries/postgres/topic_set_config.sql");
 
 /// Creates a topic and its empty partitions in one statement.
 pub(super) async fn create(pool: &PgPool, topic: NewTopic) -> Result<Topic> {
@@ -118,5 +121,30 @@ pub(super) async fn delete(pool: &PgPool, id: TopicId) -> Result<()> {
     }
     tx.commit().await?;
     tracing::info!(topic_id = %id, index_rows = rows, "deleted topic");
+    Ok(())
+}
+
+/// Replaces a topic's configuration overrides in one transaction that also
+/// tells listening agents (`floe_topics`, with the topic's name), so they
+/// drop their cached copy once it commits.
+pub(super) async fn set_config(
+    pool: &PgPool,
+    id: TopicId,
+    config: &BTreeMap<String, String>,
+) -> Result<()> {
+    let json = config_to_json(config)?;
+    let mut tx = pool.begin().await?;
+    let updated = sqlx::query(TOPIC_SET_CONFIG)
+        .bind(id)
+        .bind(&json)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if updated == 0 {
+        return Err(MetadataError::UnknownTopic(id.to_string()));
+    }
+    sqlx::query(TOPIC_NOTIFY).bind(id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    tracing::info!(topic_id = %id, "replaced topic config");
     Ok(())
 }

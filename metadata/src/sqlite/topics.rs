@@ -1,4 +1,6 @@
-//! Creating, finding and deleting topics.
+//! Creating, finding, altering and deleting topics.
+
+use std::collections::BTreeMap;
 
 use sqlx::SqlitePool;
 
@@ -21,6 +23,7 @@ const TOPIC_DELETE_PRODUCER_BATCHES: &str =
 const TOPIC_DELETE_PARTITIONS: &str =
     include_str!("../../queries/sqlite/topic_delete_partitions.sql");
 const TOPIC_DELETE: &str = include_str!("../../queries/sqlite/topic_delete.sql");
+const TOPIC_SET_CONFIG: &str = include_str!("../../queries/sqlite/topic_set_config.sql");
 
 /// Creates a topic and its empty partitions in one transaction.
 pub(super) async fn create(store: &SqliteStore, topic: NewTopic) -> Result<Topic> {
@@ -127,5 +130,27 @@ pub(super) async fn delete(store: &SqliteStore, id: TopicId) -> Result<()> {
     }
     write.commit().await?;
     tracing::info!(topic_id = %id, index_rows = rows, "deleted topic");
+    Ok(())
+}
+
+/// Replaces a topic's configuration overrides.
+pub(super) async fn set_config(
+    store: &SqliteStore,
+    id: TopicId,
+    config: &BTreeMap<String, String>,
+) -> Result<()> {
+    let json = config_to_json(config)?;
+    let mut write = store.begin_write().await?;
+    let updated = sqlx::query(TOPIC_SET_CONFIG)
+        .bind(id)
+        .bind(&json)
+        .execute(&mut *write.tx)
+        .await?
+        .rows_affected();
+    if updated == 0 {
+        return Err(MetadataError::UnknownTopic(id.to_string()));
+    }
+    write.commit().await?;
+    tracing::info!(topic_id = %id, "replaced topic config");
     Ok(())
 }

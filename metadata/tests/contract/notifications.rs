@@ -49,6 +49,23 @@ pub async fn commits_notify_other_stores(backend: &dyn Backend) -> anyhow::Resul
     let woken = tokio::time::timeout(PATIENCE, second.next()).await?;
     assert_eq!(woken, Some(StoreEvent::Committed));
 
+    // Altering a topic's configs tells every stream its name, so agents
+    // drop the copy they cached.
+    let config = std::collections::BTreeMap::from([("retention.ms".into(), "5".into())]);
+    committing.set_topic_config(topic.id, &config).await?;
+    for stream in [&mut notifications, &mut second] {
+        loop {
+            match tokio::time::timeout(PATIENCE, stream.next()).await? {
+                Some(StoreEvent::TopicChanged(name)) => {
+                    assert_eq!(name, "orders");
+                    break;
+                }
+                Some(StoreEvent::Committed) => {}
+                other => anyhow::bail!("expected the alteration of orders, got {other:?}"),
+            }
+        }
+    }
+
     // Deleting a topic tells every stream its name, so agents drop the id
     // they cached for it.
     committing.delete_topic(topic.id).await?;

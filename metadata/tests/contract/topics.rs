@@ -186,3 +186,52 @@ pub async fn recreated_topic_gets_new_id_and_empty_partitions(
     );
     Ok(())
 }
+
+pub async fn set_topic_config_replaces_the_whole_set(backend: &dyn Backend) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    let mut request = new_topic("configured", 2);
+    request.config = BTreeMap::from([
+        ("retention.ms".to_string(), "1000".to_string()),
+        ("max.message.bytes".to_string(), "2048".to_string()),
+    ]);
+    let topic = store.create_topic(request).await?;
+    let other = create(&*store, "untouched", 1).await?;
+
+    let replaced = BTreeMap::from([("cleanup.policy".to_string(), "delete".to_string())]);
+    store.set_topic_config(topic.id, &replaced).await?;
+    let found = store.topic_by_name("configured").await?.expect("topic");
+    assert_eq!(found.config, replaced, "the old overrides are gone");
+    assert_eq!(found.id, topic.id);
+    assert_eq!(found.partitions, 2);
+    assert_eq!(store.topic_by_id(other.id).await?, Some(other));
+
+    store.set_topic_config(topic.id, &BTreeMap::new()).await?;
+    let found = store.topic_by_id(topic.id).await?.expect("topic");
+    assert!(found.config.is_empty());
+
+    let missing = store
+        .set_topic_config(uuid::Uuid::new_v4(), &replaced)
+        .await;
+    assert!(
+        matches!(missing, Err(MetadataError::UnknownTopic(_))),
+        "got {missing:?}"
+    );
+    Ok(())
+}
+
+pub async fn broker_configs_are_replaced_as_a_set(backend: &dyn Backend) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    assert!(store.broker_configs().await?.is_empty());
+    let first = BTreeMap::from([
+        ("log.retention.ms".to_string(), "1000".to_string()),
+        ("message.max.bytes".to_string(), "2048".to_string()),
+    ]);
+    store.set_broker_configs(&first).await?;
+    assert_eq!(store.broker_configs().await?, first);
+    let second = BTreeMap::from([("message.max.bytes".to_string(), "4096".to_string())]);
+    store.set_broker_configs(&second).await?;
+    assert_eq!(store.broker_configs().await?, second, "the old set is gone");
+    store.set_broker_configs(&BTreeMap::new()).await?;
+    assert!(store.broker_configs().await?.is_empty());
+    Ok(())
+}

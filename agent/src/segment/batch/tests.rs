@@ -252,3 +252,34 @@ fn refuses_log_append_time_from_producers() {
         Err(BatchError::LogAppendTime)
     );
 }
+
+#[test]
+fn log_append_time_rewrites_max_timestamp_type_and_crc() {
+    for c in [Compression::None, Compression::Lz4] {
+        let b = batch(&["a", "b"], 1_000, c);
+        let header = validate_produced(&b).unwrap();
+        let mut data = b.to_vec();
+        set_log_append_time(&mut data, &header, 77_000);
+        let patched = validate_produced(&data).expect("CRC valid after the rewrite");
+        assert!(patched.is_log_append_time());
+        assert_eq!(patched.max_timestamp, 77_000);
+        assert_eq!(
+            patched.base_timestamp, 1_000,
+            "baseTimestamp is kept, as Kafka"
+        );
+        assert_eq!(patched.attributes & 0x07, header.attributes & 0x07);
+        // A client decodes every record as LogAppendTime (and takes the
+        // batch's maxTimestamp for it: librdkafka and the Java client do,
+        // as `tests/tests/configs.rs` checks; this decoder keeps deltas).
+        let mut bytes = Bytes::from(data);
+        let records = RecordBatchDecoder::decode(&mut bytes).unwrap();
+        assert_eq!(records.records.len(), 2);
+        assert!(
+            records
+                .records
+                .iter()
+                .all(|r| r.timestamp_type == kafka_protocol::records::TimestampType::LogAppend),
+            "{c:?}"
+        );
+    }
+}

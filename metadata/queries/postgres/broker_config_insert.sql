@@ -1,0 +1,2 @@
+-- Sets dynamic broker config $1 to $2.
+INSERT INTO broker_configs (name, value) VALUES ($1, $2)

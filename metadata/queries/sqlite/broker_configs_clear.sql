@@ -1,0 +1,2 @@
+-- Forgets every dynamic broker config (the set is then written anew).
+DELETE FROM broker_configs
