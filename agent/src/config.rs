@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{AgentError, Result};
 use crate::segment::batch::TimestampLimits;
 
+/// Most fetch sessions an agent may be told to keep: each holds up to a
+/// request's worth of partitions, and the eviction choice scans them all.
+const MAX_FETCH_SESSION_SLOTS: usize = 100_000;
+
 /// Everything `floe serve` can be told. Field names are the TOML keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -136,6 +140,11 @@ pub struct Config {
     /// (Kafka's `log.message.timestamp.after.max.ms`; 4.x default: one
     /// hour). Retention believes timestamps up to this far ahead.
     pub message_timestamp_after_max_ms: i64,
+    /// Incremental fetch sessions (KIP-227) this agent keeps at most
+    /// (Kafka's `max.incremental.fetch.session.cache.slots`); 0 keeps none,
+    /// and every consumer sends full fetch requests. Each session holds at
+    /// most the partitions one request of `max_frame_bytes` could carry.
+    pub max_incremental_fetch_session_cache_slots: usize,
 }
 
 impl Default for Config {
@@ -179,6 +188,7 @@ impl Default for Config {
             default_retention_ms: -1,
             message_timestamp_before_max_ms: TimestampLimits::default().before_max_ms,
             message_timestamp_after_max_ms: TimestampLimits::default().after_max_ms,
+            max_incremental_fetch_session_cache_slots: 1000,
         }
     }
 }
@@ -309,6 +319,11 @@ impl Config {
             return fail(
                 "message_timestamp_before_max_ms and message_timestamp_after_max_ms must not be negative",
             );
+        }
+        if self.max_incremental_fetch_session_cache_slots > MAX_FETCH_SESSION_SLOTS {
+            return Err(AgentError::Config(format!(
+                "max_incremental_fetch_session_cache_slots must be at most {MAX_FETCH_SESSION_SLOTS}"
+            )));
         }
         if self.max_pending_bytes < self.flush_bytes {
             return fail("max_pending_bytes must be at least flush_bytes");

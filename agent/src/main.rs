@@ -180,6 +180,10 @@ struct ServeArgs {
     /// topics without a message.timestamp.after.max.ms [default: 3600000].
     #[arg(long, env = "FLOE_MESSAGE_TIMESTAMP_AFTER_MAX_MS")]
     message_timestamp_after_max_ms: Option<i64>,
+    /// Incremental fetch sessions kept at most; 0 keeps none (Kafka's
+    /// max.incremental.fetch.session.cache.slots) [default: 1000].
+    #[arg(long, env = "FLOE_MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS")]
+    max_incremental_fetch_session_cache_slots: Option<usize>,
 }
 
 impl ServeArgs {
@@ -228,7 +232,8 @@ impl ServeArgs {
             retention_check_interval_ms,
             default_retention_ms,
             message_timestamp_before_max_ms,
-            message_timestamp_after_max_ms
+            message_timestamp_after_max_ms,
+            max_incremental_fetch_session_cache_slots
         );
         set_optional!(
             advertised_addr,

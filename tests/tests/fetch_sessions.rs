@@ -1,0 +1,198 @@
+//! Incremental fetch sessions (KIP-227) over raw frames: a session walked
+//! from creation to close, as the Java client drives it, with the exact
+//! answers a client sees at each step.
+
+use bytes::Bytes;
+use floe_tests::raw::{RawClient, topic_name, versions};
+use floe_tests::records;
+use floe_tests::{Agent, unique_topic};
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic, ForgottenTopic};
+use kafka_protocol::messages::fetch_response::PartitionData;
+use kafka_protocol::messages::{FetchRequest, FetchResponse};
+
+const NONE: i16 = 0;
+const FETCH_SESSION_ID_NOT_FOUND: i16 = 70;
+const INVALID_FETCH_SESSION_EPOCH: i16 = 71;
+
+fn batch(values: &[&str]) -> Bytes {
+    records::simple_batch(values, 1_700_000_000_000).expect("batch")
+}
+
+fn partition(index: i32, offset: i64) -> FetchPartition {
+    FetchPartition::default()
+        .with_partition(index)
+        .with_current_leader_epoch(-1)
+        .with_fetch_offset(offset)
+        .with_last_fetched_epoch(-1)
+        .with_log_start_offset(-1)
+        .with_partition_max_bytes(1024 * 1024)
+}
+
+/// A Fetch of `topics` (name, [(partition, offset)]) in session `id` at
+/// `epoch`, waiting at most `wait_ms` for one byte.
+fn request(id: i32, epoch: i32, topics: &[(&str, &[(i32, i64)])], wait_ms: i32) -> FetchRequest {
+    FetchRequest::default()
+        .with_replica_id((-1).into())
+        .with_max_wait_ms(wait_ms)
+        .with_min_bytes(1)
+        .with_max_bytes(16 * 1024 * 1024)
+        .with_session_id(id)
+        .with_session_epoch(epoch)
+        .with_topics(
+            topics
+                .iter()
+                .map(|(name, parts)| {
+                    FetchTopic::default()
+                        .with_topic(topic_name(name))
+                        .with_partitions(parts.iter().map(|(p, o)| partition(*p, *o)).collect())
+                })
+                .collect(),
+        )
+}
+
+fn fetch(client: &mut RawClient, request: &FetchRequest) -> FetchResponse {
+    client
+        .request(versions::FETCH, request)
+        .expect("fetch response")
+}
+
+/// The partitions of an answer as (topic, partition, high watermark,
+/// record values), sorted.
+fn seen(response: &FetchResponse) -> Vec<(String, i32, i64, Vec<String>)> {
+    let mut out: Vec<_> = response
+        .responses
+        .iter()
+        .flat_map(|t| {
+            t.partitions.iter().map(|p: &PartitionData| {
+                assert_eq!(p.error_code, NONE, "{}/{}", t.topic.0, p.partition_index);
+                let values =
+                    records::values(&records::decode(p.records.as_ref()).expect("records"));
+                (
+                    t.topic.0.to_string(),
+                    p.partition_index,
+                    p.high_watermark,
+                    values,
+                )
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn sessions_open(agent: &Agent) -> f64 {
+    agent
+        .metric("floe_fetch_sessions")
+        .expect("metrics")
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn a_session_from_creation_to_close() {
+    let agent = Agent::start().expect("start agent");
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let a = unique_topic("session-a");
+    let b = unique_topic("session-b");
+    assert_eq!(client.create_topic(&a, 2).expect("create"), NONE);
+    assert_eq!(client.create_topic(&b, 2).expect("create"), NONE);
+    let produced = client
+        .produce_one(&a, 0, batch(&["a0", "a1"]))
+        .expect("produce");
+    assert_eq!(produced.error_code, NONE);
+
+    // Full request, epoch 0: every partition answered, a session created.
+    let full = fetch(
+        &mut client,
+        &request(0, 0, &[(&a, &[(0, 0), (1, 0)]), (&b, &[(0, 0), (1, 0)])], 0),
+    );
+    assert_eq!(full.error_code, NONE);
+    let id = full.session_id;
+    assert!(id > 0, "a session id, got {id}");
+    assert_eq!(
+        seen(&full),
+        vec![
+            (a.clone(), 0, 2, vec!["a0".into(), "a1".into()]),
+            (a.clone(), 1, 0, vec![]),
+            (b.clone(), 0, 0, vec![]),
+            (b.clone(), 1, 0, vec![]),
+        ]
+    );
+    assert_eq!(sessions_open(&agent), 1.0);
+
+    // Epoch 1 moves a/0 past what it read; nothing else changed: an empty
+    // answer once the wait is over.
+    let idle = fetch(&mut client, &request(id, 1, &[(&a, &[(0, 2)])], 200));
+    assert_eq!((idle.error_code, idle.session_id), (NONE, id));
+    assert!(idle.responses.is_empty(), "{:?}", idle.responses);
+
+    // A record on b/1: only b/1 comes back, with it (the long poll wakes).
+    client.produce_one(&b, 1, batch(&["b1"])).expect("produce");
+    let news = fetch(&mut client, &request(id, 2, &[], 10_000));
+    assert_eq!((news.error_code, news.session_id), (NONE, id));
+    assert_eq!(seen(&news), vec![(b.clone(), 1, 1, vec!["b1".into()])]);
+
+    // Forget topic b (its b/1 moves again meanwhile): b is no longer read.
+    client.produce_one(&b, 1, batch(&["b2"])).expect("produce");
+    let forget = request(id, 3, &[], 200).with_forgotten_topics_data(vec![
+        ForgottenTopic::default()
+            .with_topic(topic_name(&b))
+            .with_partitions(vec![0, 1]),
+    ]);
+    let forgot = fetch(&mut client, &forget);
+    assert_eq!((forgot.error_code, forgot.session_id), (NONE, id));
+    assert!(forgot.responses.is_empty(), "{:?}", forgot.responses);
+
+    // A wrong epoch is refused, and changes nothing.
+    let bad = fetch(&mut client, &request(id, 9, &[], 0));
+    assert_eq!(
+        (bad.error_code, bad.session_id, bad.responses.len()),
+        (INVALID_FETCH_SESSION_EPOCH, 0, 0)
+    );
+    // An unknown session id too.
+    let unknown = id.checked_add(1).unwrap_or(1);
+    let missing = fetch(&mut client, &request(unknown, 1, &[], 0));
+    assert_eq!(
+        (missing.error_code, missing.session_id),
+        (FETCH_SESSION_ID_NOT_FOUND, 0)
+    );
+
+    // The session still answers at epoch 4: a/1 gets a record.
+    client
+        .produce_one(&a, 1, batch(&["a1-0"]))
+        .expect("produce");
+    let still = fetch(&mut client, &request(id, 4, &[], 10_000));
+    assert_eq!(still.session_id, id);
+    assert_eq!(seen(&still), vec![(a.clone(), 1, 1, vec!["a1-0".into()])]);
+
+    // Epoch -1 closes it: answered alone, session id 0; the id is gone.
+    let close = fetch(&mut client, &request(id, -1, &[(&a, &[(0, 0)])], 0));
+    assert_eq!((close.error_code, close.session_id), (NONE, 0));
+    assert_eq!(
+        seen(&close),
+        vec![(a.clone(), 0, 2, vec!["a0".into(), "a1".into()])]
+    );
+    let after = fetch(&mut client, &request(id, 5, &[], 0));
+    assert_eq!(after.error_code, FETCH_SESSION_ID_NOT_FOUND);
+    assert_eq!(sessions_open(&agent), 0.0);
+}
+
+#[test]
+fn a_sessionless_client_and_a_cache_of_no_slots_get_no_session() {
+    let agent = Agent::builder()
+        .arg("--max-incremental-fetch-session-cache-slots=0")
+        .start()
+        .expect("start agent");
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let topic = unique_topic("session-none");
+    assert_eq!(client.create_topic(&topic, 1).expect("create"), NONE);
+    for epoch in [0, -1] {
+        let answer = fetch(&mut client, &request(0, epoch, &[(&topic, &[(0, 0)])], 0));
+        assert_eq!(
+            (answer.error_code, answer.session_id),
+            (NONE, 0),
+            "epoch {epoch}"
+        );
+        assert_eq!(seen(&answer), vec![(topic.clone(), 0, 0, vec![])]);
+    }
+    assert_eq!(sessions_open(&agent), 0.0);
+}
