@@ -35,6 +35,9 @@ pub struct Metrics {
     pub fetch_session_partitions: IntGauge,
     /// Fetch sessions evicted to make room for another.
     pub fetch_session_evictions: IntCounter,
+    /// Fetch requests (v7+) by session kind: `sessionless`, `full` (asks
+    /// for a session) or `incremental`.
+    pub fetch_session_requests: IntCounterVec,
     /// Open Kafka connections.
     pub connections: IntGauge,
     /// Connections refused at accept, by reason (`total`, `per_ip`).
@@ -170,6 +173,11 @@ impl Metrics {
             fetch_session_evictions: counter(
                 "fetch_session_evictions_total",
                 "Fetch sessions evicted to make room for another",
+            )?,
+            fetch_session_requests: counter_vec(
+                "fetch_session_requests_total",
+                "Fetch requests by session kind (sessionless, full, incremental)",
+                &["kind"],
             )?,
             connections: gauge("connections", "Open Kafka connections")?,
             connections_refused: counter_vec(

@@ -3,12 +3,13 @@
 //! answers a client sees at each step.
 
 use bytes::Bytes;
-use floe_tests::raw::{RawClient, topic_name, versions};
+use floe_tests::raw::{RawClient, decode_response, encode_request, header, topic_name, versions};
 use floe_tests::records;
 use floe_tests::{Agent, unique_topic};
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic, ForgottenTopic};
 use kafka_protocol::messages::fetch_response::PartitionData;
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
+use kafka_protocol::protocol::HeaderVersion;
 
 const NONE: i16 = 0;
 const FETCH_SESSION_ID_NOT_FOUND: i16 = 70;
@@ -195,4 +196,57 @@ fn a_sessionless_client_and_a_cache_of_no_slots_get_no_session() {
         assert_eq!(seen(&answer), vec![(topic.clone(), 0, 0, vec![])]);
     }
     assert_eq!(sessions_open(&agent), 0.0);
+}
+
+/// Request and response frame sizes of one Fetch at v12 (size prefix
+/// excluded), and the response.
+fn sized(client: &mut RawClient, request: &FetchRequest) -> (usize, usize, FetchResponse) {
+    let header = header(1, versions::FETCH, 1);
+    let sent = encode_request(
+        &header,
+        FetchRequest::header_version(versions::FETCH),
+        request,
+        versions::FETCH,
+    )
+    .expect("encode")
+    .len();
+    let id = client.send_request(versions::FETCH, request).expect("send");
+    let frame = client.read_frame().expect("read").expect("a response");
+    let len = frame.len();
+    let response = decode_response(frame, id, versions::FETCH).expect("decode");
+    (sent, len, response)
+}
+
+/// What an idle consumer of 1,000 partitions costs per poll, without and
+/// with a session: the incremental answer carries no partition at all.
+#[test]
+fn an_idle_consumer_of_a_thousand_partitions_polls_in_a_few_bytes() {
+    let agent = Agent::start().expect("start agent");
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let topic = unique_topic("session-idle");
+    assert_eq!(client.create_topic(&topic, 1000).expect("create"), NONE);
+    let all: Vec<(i32, i64)> = (0..1000).map(|p| (p, 0)).collect();
+
+    let (full_req, full_resp, full) = sized(&mut client, &request(0, -1, &[(&topic, &all)], 0));
+    assert_eq!(full.session_id, 0);
+    assert_eq!(seen(&full).len(), 1000);
+
+    let (_, _, created) = sized(&mut client, &request(0, 0, &[(&topic, &all)], 0));
+    let id = created.session_id;
+    assert!(id > 0);
+    let (inc_req, inc_resp, idle) = sized(&mut client, &request(id, 1, &[], 0));
+    assert_eq!((idle.error_code, idle.session_id), (NONE, id));
+    assert!(idle.responses.is_empty());
+    println!(
+        "idle poll of 1000 partitions, Fetch v12: without a session request {full_req} B, \
+         response {full_resp} B; with a session request {inc_req} B, response {inc_resp} B"
+    );
+    assert!(
+        inc_resp < 32,
+        "an idle incremental answer is a header: {inc_resp} B"
+    );
+    assert!(
+        full_resp > 1000 * 30,
+        "a full answer names every partition: {full_resp} B"
+    );
 }

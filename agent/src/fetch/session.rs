@@ -122,6 +122,15 @@ pub enum FetchContext {
 }
 
 impl FetchContext {
+    /// `sessionless`, `full` or `incremental`, for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Sessionless { .. } => "sessionless",
+            Self::Full { .. } => "full",
+            Self::Incremental { .. } => "incremental",
+        }
+    }
+
     /// The partitions to read, in order.
     pub fn partitions(&self) -> &[(PartitionKey, Wanted)] {
         match self {
@@ -163,10 +172,10 @@ pub struct FetchSessions {
 
 /// The epoch after `epoch`, wrapping to 1 (0 and -1 are reserved).
 pub fn next_epoch(epoch: i32) -> i32 {
-    if epoch >= i32::MAX || epoch < INITIAL_EPOCH {
-        1
-    } else {
+    if (INITIAL_EPOCH..i32::MAX).contains(&epoch) {
         epoch + 1
+    } else {
+        1
     }
 }
 
@@ -310,15 +319,20 @@ impl FetchSessions {
                 partitions,
             } => {
                 let mut cache = self.lock();
-                let Some(session) = cache.get_mut(*id).filter(|s| s.epoch == *epoch) else {
-                    // Another request of the session, or its eviction, came
-                    // between this request and its answer.
+                // While this request long-polled, the session may have been
+                // closed or evicted (a client closing its consumer sends
+                // epoch -1 with a poll still open), or moved on by a newer
+                // request of the same session.
+                let Some(session) = cache.get_mut(*id) else {
+                    return Err(SessionError::NotFound(*id));
+                };
+                if session.epoch != *epoch {
                     return Err(SessionError::InvalidEpoch {
                         id: *id,
-                        expected: *epoch,
+                        expected: session.epoch,
                         got: *epoch,
                     });
-                };
+                }
                 let keep: Vec<bool> = partitions
                     .iter()
                     .zip(found)
@@ -326,7 +340,7 @@ impl FetchSessions {
                     .collect();
                 for ((key, _), found) in partitions.iter().zip(found) {
                     if found.has_records {
-                        session.partitions.to_back(key);
+                        session.partitions.move_to_back(key);
                     }
                 }
                 Ok(Answer {

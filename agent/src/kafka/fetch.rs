@@ -59,7 +59,13 @@ pub async fn handle(ctx: &AgentContext, req: FetchRequest, version: i16) -> Fetc
             .fetch_sessions
             .open(session_request(&req), std::time::Instant::now())
         {
-            Ok(context) => context,
+            Ok(context) => {
+                ctx.metrics
+                    .fetch_session_requests
+                    .with_label_values(&[context.kind()])
+                    .inc();
+                context
+            }
             Err(e) => return refused(ctx, &e),
         }
     } else {

@@ -99,7 +99,7 @@ impl Partitions {
     }
 
     /// Moves a partition to the end of the read order.
-    pub(crate) fn to_back(&mut self, key: &PartitionKey) {
+    pub(crate) fn move_to_back(&mut self, key: &PartitionKey) {
         let seq = self.bump();
         if let Some(c) = self.by_key.get_mut(key) {
             self.order.remove(&c.seq);

@@ -182,11 +182,19 @@ fn an_answer_overtaken_by_a_newer_request_is_refused() {
     let t0 = Instant::now();
     let id = open_session(&s, parts("a", 1), t0);
     let first = s.open(incremental(id, 1), t0).expect("epoch 1");
-    let _second = s.open(incremental(id, 2), t0).expect("epoch 2");
+    let second = s.open(incremental(id, 2), t0).expect("epoch 2");
     assert!(matches!(
         s.answer(&first, &[idle(0)], t0),
         Err(SessionError::InvalidEpoch { .. })
     ));
+    // Closed while the newer one long-polled: its answer finds no session.
+    let mut close = incremental(id, FINAL_EPOCH);
+    close.partitions = parts("a", 1);
+    s.open(close, t0).expect("close");
+    assert_eq!(
+        s.answer(&second, &[idle(0)], t0).err(),
+        Some(SessionError::NotFound(id))
+    );
 }
 
 #[test]
