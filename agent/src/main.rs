@@ -32,7 +32,7 @@ enum Command {
     /// Run an agent: Kafka protocol, HTTP metrics and health.
     Serve(Box<ServeArgs>),
     /// Measure a Kafka-compatible cluster: produce, consume or end-to-end.
-    Bench(floe_agent::bench::BenchArgs),
+    Bench(floe_bench::BenchArgs),
     /// Check a cluster loses, duplicates and reorders nothing: idempotent
     /// producers and a consumer group, then a verdict (non-zero exit on any
     /// violation).
@@ -266,7 +266,7 @@ fn main() -> anyhow::Result<()> {
                 floe_agent::server::run(config, shutdown).await
             })?;
         }
-        Command::Bench(args) => floe_agent::bench::run(args)?,
+        Command::Bench(args) => floe_bench::run(args)?,
         Command::Verify(args) => floe_verify::run(args)?,
     }
     Ok(())
