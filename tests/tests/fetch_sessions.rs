@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use floe_tests::raw::{RawClient, decode_response, encode_request, header, topic_name, versions};
 use floe_tests::records;
-use floe_tests::{Agent, unique_topic};
+use floe_tests::{Agent, python, unique_topic};
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic, ForgottenTopic};
 use kafka_protocol::messages::fetch_response::PartitionData;
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
@@ -249,4 +249,81 @@ fn an_idle_consumer_of_a_thousand_partitions_polls_in_a_few_bytes() {
         full_resp > 1000 * 30,
         "a full answer names every partition: {full_resp} B"
     );
+}
+
+/// The value of one series (`name{labels}`) of the agent's metrics.
+fn series(agent: &Agent, series: &str) -> f64 {
+    let text = agent.metrics().expect("metrics");
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Runs `many_partitions.py` with `client`; returns the Fetch requests by
+/// session kind and the session errors the agent answered.
+fn many_partitions(client: &str) -> (f64, f64, f64) {
+    let agent = Agent::start().expect("start agent");
+    let topic = unique_topic("session-many");
+    python::run_script(
+        "many_partitions.py",
+        &agent.bootstrap(),
+        &[&topic, client, "200", "4000"],
+    )
+    .expect("many_partitions.py");
+    let kind = |k: &str| {
+        series(
+            &agent,
+            &format!("floe_fetch_session_requests_total{{kind=\"{k}\"}}"),
+        )
+    };
+    let refused = series(
+        &agent,
+        "floe_request_errors_total{api=\"Fetch\",code=\"70\"}",
+    ) + series(
+        &agent,
+        "floe_request_errors_total{api=\"Fetch\",code=\"71\"}",
+    );
+    (kind("incremental"), kind("sessionless"), refused)
+}
+
+/// kafka-python keeps a session: it reads 200 partitions with incremental
+/// fetches, every record exactly once, while records keep arriving.
+#[test]
+fn kafka_python_reads_many_partitions_exactly_once_through_a_session() {
+    let (incremental, _, refused) = many_partitions("kafka-python");
+    assert!(incremental > 0.0, "kafka-python sent no incremental fetch");
+    assert_eq!(refused, 0.0, "session errors answered");
+}
+
+/// librdkafka (confluent-kafka 2.16) asks for no session (its fetches are
+/// answered in full, as before sessions existed) and reads everything
+/// exactly once too.
+#[test]
+fn confluent_kafka_reads_many_partitions_exactly_once() {
+    let (_, _, refused) = many_partitions("confluent");
+    assert_eq!(refused, 0.0, "session errors answered");
+}
+
+/// Sessions belong to the agent that made them: the same session id sent
+/// to another agent (a client reconnected elsewhere) is not found, and a
+/// full request there starts a new one.
+#[test]
+fn a_session_is_unknown_to_another_agent() {
+    let first = Agent::start().expect("start agent");
+    let second = Agent::start().expect("start agent");
+    let topic = unique_topic("session-elsewhere");
+    let mut a = RawClient::connect(first.kafka_addr()).expect("connect");
+    let mut b = RawClient::connect(second.kafka_addr()).expect("connect");
+    assert_eq!(a.create_topic(&topic, 1).expect("create"), NONE);
+    assert_eq!(b.create_topic(&topic, 1).expect("create"), NONE);
+    let id = fetch(&mut a, &request(0, 0, &[(&topic, &[(0, 0)])], 0)).session_id;
+    assert!(id > 0);
+    let elsewhere = fetch(&mut b, &request(id, 1, &[], 0));
+    assert_eq!(
+        (elsewhere.error_code, elsewhere.session_id),
+        (FETCH_SESSION_ID_NOT_FOUND, 0)
+    );
+    let restarted = fetch(&mut b, &request(0, 0, &[(&topic, &[(0, 0)])], 0));
+    assert!(restarted.session_id > 0);
+    assert_eq!(seen(&restarted), vec![(topic.clone(), 0, 0, vec![])]);
 }
