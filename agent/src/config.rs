@@ -418,6 +418,24 @@ mod tests {
     }
 
     #[test]
+    fn fetch_session_slots_are_bounded() {
+        assert_eq!(
+            Config::default().max_incremental_fetch_session_cache_slots,
+            1000
+        );
+        let none = Config {
+            max_incremental_fetch_session_cache_slots: 0,
+            ..Config::default()
+        };
+        assert!(none.validate().is_ok(), "0 turns sessions off");
+        let huge = Config {
+            max_incremental_fetch_session_cache_slots: MAX_FETCH_SESSION_SLOTS + 1,
+            ..Config::default()
+        };
+        assert!(huge.validate().is_err());
+    }
+
+    #[test]
     fn connection_limits_are_validated() {
         assert!(Config::default().validate().is_ok());
         let small_pool = Config {
