@@ -26,6 +26,8 @@
 //! takes the time as an argument, so tests drive it step by step.
 
 mod cache;
+#[cfg(test)]
+mod model;
 mod partitions;
 #[cfg(test)]
 mod tests;
