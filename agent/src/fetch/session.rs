@@ -65,8 +65,9 @@ pub struct SessionRequest {
     /// `session_epoch` of the request.
     pub epoch: i32,
     /// Whether the fetcher is a replica (Kafka's followers), whose sessions
-    /// may displace consumers'. Floe has no followers: this is true only
-    /// for a client that sends a replica id.
+    /// may displace consumers'. Floe has no followers, and a client cannot
+    /// claim to be one: `kafka/fetch.rs` always sets false. Kept so the
+    /// eviction rule is Kafka's whole.
     pub privileged: bool,
     /// The partitions of the request, in request order.
     pub partitions: Vec<(PartitionKey, Wanted)>,
