@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{AgentError, Result};
 use crate::segment::batch::TimestampLimits;
 
+/// Most fetch sessions an agent may be told to keep: each holds up to a
+/// request's worth of partitions, and the eviction choice scans them all.
+const MAX_FETCH_SESSION_SLOTS: usize = 100_000;
+
 /// Everything `floe serve` can be told. Field names are the TOML keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -153,6 +157,11 @@ pub struct Config {
     /// a `max.message.bytes` of their own (Kafka's `message.max.bytes`);
     /// a larger batch is refused MESSAGE_TOO_LARGE.
     pub message_max_bytes: i32,
+    /// Incremental fetch sessions (KIP-227) this agent keeps at most
+    /// (Kafka's `max.incremental.fetch.session.cache.slots`); 0 keeps none,
+    /// and every consumer sends full fetch requests. Each session holds at
+    /// most the partitions one request of `max_frame_bytes` could carry.
+    pub max_incremental_fetch_session_cache_slots: usize,
 }
 
 impl Default for Config {
@@ -201,6 +210,7 @@ impl Default for Config {
             group_initial_rebalance_delay_ms: 3_000,
             group_max_size: i32::MAX as u32,
             message_max_bytes: 1_048_588,
+            max_incremental_fetch_session_cache_slots: 1000,
         }
     }
 }
@@ -352,6 +362,11 @@ impl Config {
         if self.message_max_bytes < 0 {
             return fail("message_max_bytes must not be negative");
         }
+        if self.max_incremental_fetch_session_cache_slots > MAX_FETCH_SESSION_SLOTS {
+            return Err(AgentError::Config(format!(
+                "max_incremental_fetch_session_cache_slots must be at most {MAX_FETCH_SESSION_SLOTS}"
+            )));
+        }
         if self.max_pending_bytes < self.flush_bytes {
             return fail("max_pending_bytes must be at least flush_bytes");
         }
@@ -442,6 +457,24 @@ mod tests {
             ..Config::default()
         };
         assert!(bad_faults.validate().is_err());
+    }
+
+    #[test]
+    fn fetch_session_slots_are_bounded() {
+        assert_eq!(
+            Config::default().max_incremental_fetch_session_cache_slots,
+            1000
+        );
+        let none = Config {
+            max_incremental_fetch_session_cache_slots: 0,
+            ..Config::default()
+        };
+        assert!(none.validate().is_ok(), "0 turns sessions off");
+        let huge = Config {
+            max_incremental_fetch_session_cache_slots: MAX_FETCH_SESSION_SLOTS + 1,
+            ..Config::default()
+        };
+        assert!(huge.validate().is_err());
     }
 
     #[test]

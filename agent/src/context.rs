@@ -7,6 +7,7 @@ use floe_metadata::MetadataStore;
 use crate::cluster::registry::Registry;
 use crate::cluster::topics::Topics;
 use crate::configs::BrokerConfigs;
+use crate::fetch::session::FetchSessions;
 use crate::fetch::{LogReader, Watermarks};
 use crate::groups::Coordinator;
 use crate::kafka::limits::ConnectionSettings;
@@ -39,6 +40,8 @@ pub struct AgentContext {
     pub metrics: Arc<Metrics>,
     /// Wakes long-polling fetches when their partitions move.
     pub watermarks: Arc<Watermarks>,
+    /// Incremental fetch sessions (KIP-227) of this agent's clients.
+    pub fetch_sessions: FetchSessions,
     /// Largest request frame accepted.
     pub max_frame_bytes: usize,
     /// The timestamp window of topics that set none of their own.

@@ -5,6 +5,7 @@
 
 mod cache;
 mod reader;
+pub mod session;
 mod timestamp;
 mod watermarks;
 

@@ -5,7 +5,6 @@
 //! and [`segment`] write, [`fetch`] reads, [`groups`] coordinates consumer
 //! groups, [`cluster`] describes topics.
 
-pub mod bench;
 pub mod cluster;
 pub mod config;
 pub mod configs;

@@ -32,7 +32,7 @@ enum Command {
     /// Run an agent: Kafka protocol, HTTP metrics and health.
     Serve(Box<ServeArgs>),
     /// Measure a Kafka-compatible cluster: produce, consume or end-to-end.
-    Bench(floe_agent::bench::BenchArgs),
+    Bench(floe_bench::BenchArgs),
     /// Check a cluster loses, duplicates and reorders nothing: idempotent
     /// producers and a consumer group, then a verdict (non-zero exit on any
     /// violation).
@@ -200,6 +200,10 @@ struct ServeArgs {
     /// takes (Kafka's `message.max.bytes`) [default: 1048588].
     #[arg(long, env = "FLOE_MESSAGE_MAX_BYTES")]
     message_max_bytes: Option<i32>,
+    /// Incremental fetch sessions kept at most; 0 keeps none (Kafka's
+    /// max.incremental.fetch.session.cache.slots) [default: 1000].
+    #[arg(long, env = "FLOE_MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS")]
+    max_incremental_fetch_session_cache_slots: Option<usize>,
 }
 
 impl ServeArgs {
@@ -253,7 +257,8 @@ impl ServeArgs {
             group_max_session_timeout_ms,
             group_initial_rebalance_delay_ms,
             group_max_size,
-            message_max_bytes
+            message_max_bytes,
+            max_incremental_fetch_session_cache_slots
         );
         set_optional!(
             advertised_addr,
@@ -286,7 +291,7 @@ fn main() -> anyhow::Result<()> {
                 floe_agent::server::run(config, shutdown).await
             })?;
         }
-        Command::Bench(args) => floe_agent::bench::run(args)?,
+        Command::Bench(args) => floe_bench::run(args)?,
         Command::Verify(args) => floe_verify::run(args)?,
     }
     Ok(())

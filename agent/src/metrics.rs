@@ -29,6 +29,15 @@ pub struct Metrics {
     pub fetch_requests: IntCounter,
     /// Record batch bytes returned by Fetch.
     pub fetch_bytes: IntCounter,
+    /// Incremental fetch sessions (KIP-227) open on this agent.
+    pub fetch_sessions: IntGauge,
+    /// Partitions held by this agent's fetch sessions.
+    pub fetch_session_partitions: IntGauge,
+    /// Fetch sessions evicted to make room for another.
+    pub fetch_session_evictions: IntCounter,
+    /// Fetch requests (v7+) by session kind: `sessionless`, `full` (asks
+    /// for a session) or `incremental`.
+    pub fetch_session_requests: IntCounterVec,
     /// Open Kafka connections.
     pub connections: IntGauge,
     /// Connections refused at accept, by reason (`total`, `per_ip`).
@@ -156,6 +165,20 @@ impl Metrics {
             produce_records: counter("produce_records_total", "Records accepted")?,
             fetch_requests: counter("fetch_requests_total", "Fetch requests served")?,
             fetch_bytes: counter("fetch_bytes_total", "Record batch bytes served")?,
+            fetch_sessions: gauge("fetch_sessions", "Incremental fetch sessions open")?,
+            fetch_session_partitions: gauge(
+                "fetch_session_partitions",
+                "Partitions held by incremental fetch sessions",
+            )?,
+            fetch_session_evictions: counter(
+                "fetch_session_evictions_total",
+                "Fetch sessions evicted to make room for another",
+            )?,
+            fetch_session_requests: counter_vec(
+                "fetch_session_requests_total",
+                "Fetch requests by session kind (sessionless, full, incremental)",
+                &["kind"],
+            )?,
             connections: gauge("connections", "Open Kafka connections")?,
             connections_refused: counter_vec(
                 "connections_refused_total",

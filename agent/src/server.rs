@@ -22,6 +22,7 @@ use crate::configs::BrokerConfigs;
 use crate::context::AgentContext;
 use crate::error::{AgentError, Result};
 use crate::faults::{FaultSpec, Faults, FaultyMetadataStore, FaultyObjectStore};
+use crate::fetch::session::{FetchSessions, MIN_PARTITION_WIRE_BYTES, SessionMetrics};
 use crate::fetch::{LogReader, SegmentCache, Watermarks};
 use crate::groups::{Coordinator, GroupSettings};
 use crate::http::{self, HttpState};
@@ -146,6 +147,16 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         store,
         metrics: metrics.clone(),
         watermarks,
+        fetch_sessions: FetchSessions::new(
+            config.max_incremental_fetch_session_cache_slots,
+            config.max_frame_bytes / MIN_PARTITION_WIRE_BYTES,
+            None,
+            SessionMetrics {
+                open: metrics.fetch_sessions.clone(),
+                partitions: metrics.fetch_session_partitions.clone(),
+                evictions: metrics.fetch_session_evictions.clone(),
+            },
+        ),
         max_frame_bytes: config.max_frame_bytes,
         timestamp_limits: config.timestamp_limits(),
         request_pool: MemoryPool::new(

@@ -25,6 +25,7 @@ pub mod process;
 pub mod python;
 pub mod raw;
 pub mod records;
+pub mod requests;
 pub mod s3;
 pub mod verify;
 

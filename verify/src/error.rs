@@ -1,5 +1,6 @@
 //! Errors of `floe verify`.
 
+use floe_bench::setup::ClientError;
 use rdkafka::error::KafkaError;
 
 /// Why a verification could not run, or ran and found violations.
@@ -8,30 +9,9 @@ pub enum VerifyError {
     /// A flag value that cannot run.
     #[error("invalid arguments: {0}")]
     InvalidArgs(String),
-    /// No broker answered at the bootstrap address.
-    #[error("cannot reach the bootstrap server {bootstrap}: {error}")]
-    Unreachable {
-        /// The `--bootstrap` address.
-        bootstrap: String,
-        /// What librdkafka reported.
-        error: KafkaError,
-    },
-    /// A client call failed.
-    #[error("{context}: {error}")]
-    Kafka {
-        /// What the checker was doing.
-        context: String,
-        /// What librdkafka reported.
-        error: KafkaError,
-    },
-    /// The broker refused to create the topic, or it never appeared.
-    #[error("cannot create topic {topic}: {reason}")]
-    CreateTopic {
-        /// The topic.
-        topic: String,
-        /// Why.
-        reason: String,
-    },
+    /// The cluster, a client call or the topic failed.
+    #[error(transparent)]
+    Client(#[from] ClientError),
     /// A worker thread could not be started.
     #[error("cannot start a thread: {0}")]
     Spawn(#[source] std::io::Error),
@@ -57,6 +37,6 @@ impl VerifyError {
     /// A `map_err` adapter that names what the checker was doing.
     pub(crate) fn kafka(context: impl Into<String>) -> impl FnOnce(KafkaError) -> VerifyError {
         let context = context.into();
-        move |error| VerifyError::Kafka { context, error }
+        move |error| VerifyError::Client(ClientError::Kafka { context, error })
     }
 }

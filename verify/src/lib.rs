@@ -24,7 +24,6 @@ pub mod history;
 mod produce;
 mod report;
 mod stall;
-mod topic;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,8 +41,6 @@ pub use error::VerifyError;
 use crate::history::{Failure, History, RecordId, Watermarks};
 use crate::stall::StallWatch;
 
-/// How long the checker waits for the cluster at start-up (metadata, topic).
-const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the run's progress is printed.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 /// How often the stall watch is updated and the drain re-checked.
@@ -178,7 +175,15 @@ pub fn run(args: VerifyArgs) -> Result<(), VerifyError> {
         args.rate,
         args.stuck_after
     );
-    let partitions = topic::prepare(&args)?;
+    let partitions = floe_bench::setup::prepare_topic(
+        &args.base_client_config(),
+        floe_bench::setup::TopicPlan {
+            bootstrap: &args.bootstrap,
+            topic: &args.topic,
+            partitions: args.partitions,
+            create: true,
+        },
+    )?;
     let recorder = Arc::new(Mutex::new(Recorder::default()));
     lock(&recorder).history.partitions = partitions.clone();
     let started = Instant::now();

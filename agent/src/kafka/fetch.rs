@@ -1,5 +1,8 @@
 //! Fetch: read each partition from its offset, and long-poll until
-//! `min_bytes` are there or `max_wait_ms` has passed.
+//! `min_bytes` are there or `max_wait_ms` has passed. From v7 a request may
+//! belong to an incremental fetch session (KIP-227, `fetch/session.rs`):
+//! then the partitions read are the session's, and the answer holds only
+//! those with news.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,13 +13,17 @@ use bytes::Bytes;
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::fetch_request::FetchTopic;
 use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
-use kafka_protocol::messages::{FetchRequest, FetchResponse};
+use kafka_protocol::messages::{FetchRequest, FetchResponse, TopicName};
+use kafka_protocol::protocol::StrBytes;
 use tokio::time::Instant;
 
 use super::bounds;
 use super::error_codes;
 use super::fetch_frame::FetchAnswer;
 use crate::context::AgentContext;
+use crate::fetch::session::{
+    Answer, FetchContext, Found, PartitionKey, SessionError, SessionRequest, Wanted,
+};
 use floe_metadata::{Topic, TopicId};
 
 const UNKNOWN: i16 = ResponseError::UnknownTopicOrPartition.code();
@@ -24,47 +31,70 @@ const UNKNOWN: i16 = ResponseError::UnknownTopicOrPartition.code();
 /// Longest long poll, whatever the client asks.
 const MAX_WAIT_CAP: Duration = Duration::from_secs(60);
 
-/// Record data read, by (topic index, partition index) in the response.
-type Records = HashMap<(usize, usize), Vec<Bytes>>;
+/// First Fetch version with session fields.
+const SESSIONS: i16 = 7;
 
-/// A topic of the request as looked up: `None` if it does not exist, or
-/// the error code of the lookup.
+/// A topic as looked up: `None` if it does not exist, or the error code of
+/// the lookup.
 type Resolved = Result<Option<Arc<Topic>>, i16>;
 
-/// Serves a Fetch request. Floe keeps no fetch sessions (KIP-227): it
-/// answers session id 0, which tells clients to send full requests, and
-/// refuses incremental ones with FETCH_SESSION_ID_NOT_FOUND.
+/// The topics of a request, each looked up once per request.
+type Topics = HashMap<Arc<str>, Resolved>;
+
+/// One partition as read: its answer without records, its record data, and
+/// what the session needs to know of it.
+#[derive(Debug)]
+struct Read {
+    data: PartitionData,
+    /// `None` for a partition answered with an error (null records).
+    records: Option<Vec<Bytes>>,
+    found: Found,
+}
+
+/// Serves a Fetch request.
 pub async fn handle(ctx: &AgentContext, req: FetchRequest, version: i16) -> FetchAnswer {
     ctx.metrics.fetch_requests.inc();
-    if version >= 7 && (req.session_id != 0 || req.session_epoch > 0) {
-        return FetchAnswer {
-            response: FetchResponse::default()
-                .with_error_code(ResponseError::FetchSessionIdNotFound.code())
-                .with_session_id(0),
-            records: HashMap::new(),
-        };
-    }
+    let context = if version >= SESSIONS {
+        match ctx
+            .fetch_sessions
+            .open(session_request(&req), std::time::Instant::now())
+        {
+            Ok(context) => {
+                ctx.metrics
+                    .fetch_session_requests
+                    .with_label_values(&[context.kind()])
+                    .inc();
+                context
+            }
+            Err(e) => return refused(ctx, &e),
+        }
+    } else {
+        FetchContext::Sessionless {
+            partitions: wanted(&req.topics),
+        }
+    };
+    let partitions = context.partitions();
     let wait = Duration::from_millis(u64::try_from(req.max_wait_ms).unwrap_or(0)).min(MAX_WAIT_CAP);
     let deadline = Instant::now() + wait;
     let min_bytes = usize::try_from(req.min_bytes).unwrap_or(0);
     let max_bytes = usize::try_from(req.max_bytes).unwrap_or(0);
-    let resolved = resolve(ctx, &req.topics).await;
+    let topics = resolve(ctx, partitions).await;
+    let existing = existing_partitions(partitions, &topics);
     // Watched from before the first read, so a commit landing between a
     // read and the wait after it is not missed.
-    let mut watch = ctx
-        .watermarks
-        .watch(&existing_partitions(&req.topics, &resolved));
+    let mut watch = ctx.watermarks.watch(&existing);
     loop {
         watch.seen();
-        let (responses, records, bytes, errors) =
-            read_all(ctx, &req.topics, &resolved, max_bytes).await;
+        let (reads, bytes, errors) = read_all(ctx, partitions, &topics, &existing, max_bytes).await;
         if bytes >= min_bytes.max(1) || errors || Instant::now() >= deadline {
             ctx.metrics.fetch_bytes.inc_by(bytes as u64);
-            return FetchAnswer {
-                response: FetchResponse::default()
-                    .with_responses(responses)
-                    .with_session_id(0),
-                records,
+            let found: Vec<Found> = reads.iter().map(|r| r.found).collect();
+            return match ctx
+                .fetch_sessions
+                .answer(&context, &found, std::time::Instant::now())
+            {
+                Ok(answer) => assemble(partitions, reads, answer),
+                Err(e) => refused(ctx, &e),
             };
         }
         // Woken by a commit to one of the partitions, or the deadline.
@@ -72,109 +102,231 @@ pub async fn handle(ctx: &AgentContext, req: FetchRequest, version: i16) -> Fetc
     }
 }
 
-/// The topics asked for, each looked up once per request.
-async fn resolve(ctx: &AgentContext, topics: &[FetchTopic]) -> Vec<Resolved> {
-    let mut resolved = Vec::with_capacity(topics.len());
-    for t in topics {
-        let topic = ctx.topics.get(t.topic.as_str()).await;
-        resolved.push(topic.map_err(|e| error_codes::for_agent(&e)));
+/// The session part of a request. Floe has no followers, so no request
+/// is privileged in the session cache, whatever replica id it claims.
+fn session_request(req: &FetchRequest) -> SessionRequest {
+    let forgotten = req
+        .forgotten_topics_data
+        .iter()
+        .flat_map(|t| {
+            let topic: Arc<str> = Arc::from(t.topic.as_str());
+            t.partitions.iter().map(move |p| PartitionKey {
+                topic: topic.clone(),
+                partition: *p,
+            })
+        })
+        .collect();
+    SessionRequest {
+        session_id: req.session_id,
+        epoch: req.session_epoch,
+        privileged: false,
+        partitions: wanted(&req.topics),
+        forgotten,
     }
-    resolved
 }
 
-/// Reads every requested partition once. Returns the topics, their record
-/// data, the record bytes read and whether any partition has an error (which
-/// ends the poll). The bounds of all partitions come from the store in one
-/// round trip, so a poll costs the same however many partitions it covers.
+/// The partitions of a request, in request order, with owned topic names.
+fn wanted(topics: &[FetchTopic]) -> Vec<(PartitionKey, Wanted)> {
+    let mut out = Vec::with_capacity(topics.iter().map(|t| t.partitions.len()).sum());
+    for t in topics {
+        let topic: Arc<str> = Arc::from(t.topic.as_str());
+        for p in &t.partitions {
+            out.push((
+                PartitionKey {
+                    topic: topic.clone(),
+                    partition: p.partition,
+                },
+                Wanted {
+                    fetch_offset: p.fetch_offset,
+                    max_bytes: p.partition_max_bytes,
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// A request its session cannot serve: the error alone, session id 0,
+/// which tells the client to start over with a full request.
+fn refused(ctx: &AgentContext, e: &SessionError) -> FetchAnswer {
+    let code = match e {
+        SessionError::NotFound(_) => ResponseError::FetchSessionIdNotFound.code(),
+        SessionError::InvalidEpoch { .. } => ResponseError::InvalidFetchSessionEpoch.code(),
+    };
+    tracing::debug!(error = %e, "fetch session refused");
+    ctx.metrics
+        .request_errors
+        .with_label_values(&["Fetch", &code.to_string()])
+        .inc();
+    FetchAnswer {
+        response: FetchResponse::default()
+            .with_error_code(code)
+            .with_session_id(0),
+        records: HashMap::new(),
+    }
+}
+
+/// The answer: the partitions the session keeps, grouped by topic in the
+/// order the topics first appear.
+fn assemble(
+    partitions: &[(PartitionKey, Wanted)],
+    reads: Vec<Read>,
+    answer: Answer,
+) -> FetchAnswer {
+    let mut responses: Vec<FetchableTopicResponse> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut records = HashMap::new();
+    for (((key, _), read), keep) in partitions.iter().zip(reads).zip(answer.keep) {
+        if !keep {
+            continue;
+        }
+        let ti = *index.entry(&*key.topic).or_insert_with(|| {
+            responses.push(
+                FetchableTopicResponse::default()
+                    .with_topic(TopicName(StrBytes::from_string(key.topic.to_string()))),
+            );
+            responses.len() - 1
+        });
+        let topic = &mut responses[ti];
+        if let Some(data) = read.records {
+            records.insert((ti, topic.partitions.len()), data);
+        }
+        topic.partitions.push(read.data);
+    }
+    FetchAnswer {
+        response: FetchResponse::default()
+            .with_responses(responses)
+            .with_session_id(answer.session_id),
+        records,
+    }
+}
+
+/// Looks up each topic of the partitions once.
+async fn resolve(ctx: &AgentContext, partitions: &[(PartitionKey, Wanted)]) -> Topics {
+    let mut topics = Topics::new();
+    for (key, _) in partitions {
+        if !topics.contains_key(&key.topic) {
+            let topic = ctx.topics.get(&key.topic).await;
+            topics.insert(
+                key.topic.clone(),
+                topic.map_err(|e| error_codes::for_agent(&e)),
+            );
+        }
+    }
+    topics
+}
+
+/// Reads every partition once. Returns them in order, the record bytes
+/// read and whether any partition has an error (which ends the poll). The
+/// bounds of all partitions come from the store in one round trip, so a
+/// poll costs the same however many partitions it covers.
 async fn read_all(
     ctx: &AgentContext,
-    topics: &[FetchTopic],
-    resolved: &[Resolved],
+    partitions: &[(PartitionKey, Wanted)],
+    topics: &Topics,
+    existing: &[(TopicId, i32)],
     max_bytes: usize,
-) -> (Vec<FetchableTopicResponse>, Records, usize, bool) {
-    let bounds = bounds::read(ctx, existing_partitions(topics, resolved)).await;
+) -> (Vec<Read>, usize, bool) {
+    let bounds = bounds::read(ctx, existing.to_vec()).await;
     let mut total = 0usize;
     let mut errors = false;
-    let mut out = Vec::with_capacity(topics.len());
-    let mut records = Records::new();
-    for (ti, (t, topic)) in topics.iter().zip(resolved).enumerate() {
-        let mut partitions = Vec::with_capacity(t.partitions.len());
-        for (pi, p) in t.partitions.iter().enumerate() {
-            let data = PartitionData::default().with_partition_index(p.partition);
-            let known = match (topic, &bounds) {
-                (Ok(Some(topic)), Ok(bounds)) => bounds
-                    .get(&(topic.id, p.partition))
-                    .map(|b| (topic.id, *b))
-                    .ok_or(UNKNOWN),
-                (Ok(Some(_)), Err(code)) => Err(*code),
-                (Ok(None), _) => Err(UNKNOWN),
-                (Err(code), _) => Err(*code),
-            };
-            let result = match known {
-                Ok((topic_id, b)) => {
-                    let limit = usize::try_from(p.partition_max_bytes)
-                        .unwrap_or(0)
-                        .min(max_bytes.saturating_sub(total));
-                    ctx.reader
-                        .read(topic_id, p.partition, b, p.fetch_offset, limit, total == 0)
-                        .await
-                        .map_err(|e| (error_codes::for_agent(&e), Some(b)))
-                }
-                Err(code) => Err((code, None)),
-            };
-            partitions.push(match result {
-                Ok(read) => {
-                    total += read.records.iter().map(Bytes::len).sum::<usize>();
-                    records.insert((ti, pi), read.records);
-                    data.with_high_watermark(read.high_watermark)
+    let mut out = Vec::with_capacity(partitions.len());
+    for (key, wanted) in partitions {
+        let data = PartitionData::default().with_partition_index(key.partition);
+        let topic = topics.get(&key.topic).cloned().unwrap_or(Ok(None));
+        let known = match (&topic, &bounds) {
+            (Ok(Some(topic)), Ok(bounds)) => bounds
+                .get(&(topic.id, key.partition))
+                .map(|b| (topic.id, *b))
+                .ok_or(UNKNOWN),
+            (Ok(Some(_)), Err(code)) => Err(*code),
+            (Ok(None), _) => Err(UNKNOWN),
+            (Err(code), _) => Err(*code),
+        };
+        let result = match known {
+            Ok((topic_id, b)) => {
+                let limit = usize::try_from(wanted.max_bytes)
+                    .unwrap_or(0)
+                    .min(max_bytes.saturating_sub(total));
+                ctx.reader
+                    .read(
+                        topic_id,
+                        key.partition,
+                        b,
+                        wanted.fetch_offset,
+                        limit,
+                        total == 0,
+                    )
+                    .await
+                    .map_err(|e| (error_codes::for_agent(&e), Some(b)))
+            }
+            Err(code) => Err((code, None)),
+        };
+        out.push(match result {
+            Ok(read) => {
+                let bytes = read.records.iter().map(Bytes::len).sum::<usize>();
+                total += bytes;
+                Read {
+                    data: data
+                        .with_high_watermark(read.high_watermark)
                         .with_last_stable_offset(read.high_watermark)
-                        .with_log_start_offset(read.log_start_offset)
+                        .with_log_start_offset(read.log_start_offset),
+                    found: Found {
+                        has_records: bytes > 0,
+                        high_watermark: read.high_watermark,
+                        log_start_offset: read.log_start_offset,
+                        error: false,
+                    },
+                    records: Some(read.records),
                 }
-                Err((code, b)) => {
-                    errors = true;
-                    if code == UNKNOWN {
-                        ctx.topics.forget(t.topic.as_str());
-                    }
-                    ctx.metrics
-                        .request_errors
-                        .with_label_values(&["Fetch", &code.to_string()])
-                        .inc();
-                    let data = data.with_error_code(code).with_high_watermark(-1);
-                    match b {
-                        // The real bounds, so the client can apply its
-                        // reset policy.
-                        Some(b) if code == ResponseError::OffsetOutOfRange.code() => data
-                            .with_high_watermark(b.high_watermark)
-                            .with_last_stable_offset(b.high_watermark)
-                            .with_log_start_offset(b.log_start_offset),
-                        _ => data,
-                    }
+            }
+            Err((code, b)) => {
+                errors = true;
+                if code == UNKNOWN {
+                    ctx.topics.forget(&key.topic);
                 }
-            });
-        }
-        out.push(
-            FetchableTopicResponse::default()
-                .with_topic(t.topic.clone())
-                .with_partitions(partitions),
-        );
+                ctx.metrics
+                    .request_errors
+                    .with_label_values(&["Fetch", &code.to_string()])
+                    .inc();
+                let data = data.with_error_code(code).with_high_watermark(-1);
+                let data = match b {
+                    // The real bounds, so the client can apply its reset
+                    // policy.
+                    Some(b) if code == ResponseError::OffsetOutOfRange.code() => data
+                        .with_high_watermark(b.high_watermark)
+                        .with_last_stable_offset(b.high_watermark)
+                        .with_log_start_offset(b.log_start_offset),
+                    _ => data,
+                };
+                Read {
+                    found: Found {
+                        has_records: false,
+                        high_watermark: data.high_watermark,
+                        log_start_offset: data.log_start_offset,
+                        error: true,
+                    },
+                    data,
+                    records: None,
+                }
+            }
+        });
     }
-    (out, records, total, errors)
+    (out, total, errors)
 }
 
 /// Every partition asked for that exists (as the topic cache sees it).
-fn existing_partitions(topics: &[FetchTopic], resolved: &[Resolved]) -> Vec<(TopicId, i32)> {
-    topics
+fn existing_partitions(
+    partitions: &[(PartitionKey, Wanted)],
+    topics: &Topics,
+) -> Vec<(TopicId, i32)> {
+    partitions
         .iter()
-        .zip(resolved)
-        .filter_map(|(t, topic)| match topic {
-            Ok(Some(topic)) => Some((t, topic)),
+        .filter_map(|(key, _)| match topics.get(&key.topic) {
+            Some(Ok(Some(topic))) if (0..topic.partitions).contains(&key.partition) => {
+                Some((topic.id, key.partition))
+            }
             _ => None,
-        })
-        .flat_map(|(t, topic)| {
-            t.partitions
-                .iter()
-                .filter(|p| (0..topic.partitions).contains(&p.partition))
-                .map(|p| (topic.id, p.partition))
         })
         .collect()
 }

@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rdkafka::Offset;
 
-use crate::bench::clock::{Plan, ns};
-use crate::bench::consume::{self, Drain, Measure, Reader, StopWhen};
-use crate::bench::produce::Producers;
-use crate::bench::report::{RunConfig, Side, Summary};
-use crate::bench::{Acks, BenchArgs, BenchError, DRAIN_TIMEOUT, FLUSH_TIMEOUT, Outcome, progress};
+use crate::clock::{Plan, ns};
+use crate::consume::{self, Drain, Measure, Reader, StopWhen};
+use crate::produce::Producers;
+use crate::report::{RunConfig, Side, Summary};
+use crate::{Acks, BenchArgs, BenchError, DRAIN_TIMEOUT, FLUSH_TIMEOUT, Outcome, progress};
 
 /// Runs `floe bench e2e`.
 pub(crate) fn run(args: &BenchArgs, partitions: &[i32]) -> Result<Outcome, BenchError> {

@@ -11,11 +11,11 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::bench::clock::{Plan, ns};
-use crate::bench::payload::read_stamp;
-use crate::bench::report::{RunConfig, Side, Summary};
-use crate::bench::stats::LiveStats;
-use crate::bench::{BenchArgs, BenchError, Outcome, SETUP_TIMEOUT, progress};
+use crate::clock::{Plan, ns};
+use crate::payload::read_stamp;
+use crate::report::{RunConfig, Side, Summary};
+use crate::stats::LiveStats;
+use crate::{BenchArgs, BenchError, Outcome, SETUP_TIMEOUT, progress};
 
 const POLL: Duration = Duration::from_millis(100);
 /// Consumer errors printed before the rest are only counted.

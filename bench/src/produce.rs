@@ -16,12 +16,12 @@ use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::types::RDKafkaErrorCode;
 
-use crate::bench::clock::{Clock, Plan, ns};
-use crate::bench::payload::{Keys, Payload};
-use crate::bench::report::{RunConfig, Side, Summary};
-use crate::bench::schedule::RateSchedule;
-use crate::bench::stats::LiveStats;
-use crate::bench::{BenchArgs, BenchError, FLUSH_TIMEOUT, Outcome, progress};
+use crate::clock::{Clock, Plan, ns};
+use crate::payload::{Keys, Payload};
+use crate::report::{RunConfig, Side, Summary};
+use crate::schedule::RateSchedule;
+use crate::stats::LiveStats;
+use crate::{BenchArgs, BenchError, FLUSH_TIMEOUT, Outcome, progress};
 
 /// Pause before retrying a record the full queue refused.
 const QUEUE_FULL_BACKOFF: Duration = Duration::from_micros(500);

@@ -9,7 +9,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 
-use crate::bench::KeyPattern;
+use crate::KeyPattern;
 
 /// Bytes of the send stamp at the start of a value.
 pub const STAMP_LEN: usize = 8;

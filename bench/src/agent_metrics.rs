@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::bench::BenchError;
-use crate::bench::report::round3;
+use crate::BenchError;
+use crate::report::round3;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest `/metrics` answer read.

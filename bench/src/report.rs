@@ -6,10 +6,10 @@ use std::io::Write;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::bench::agent_metrics::AgentCost;
-use crate::bench::clock::secs;
-use crate::bench::stats::Totals;
-use crate::bench::{BenchArgs, BenchError};
+use crate::agent_metrics::AgentCost;
+use crate::clock::secs;
+use crate::stats::Totals;
+use crate::{BenchArgs, BenchError};
 
 /// Latency percentiles in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
@@ -239,7 +239,7 @@ pub fn round3(v: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::agent_metrics::AgentCost;
+    use crate::agent_metrics::AgentCost;
 
     fn histogram(values_us: &[u64]) -> Histogram<u64> {
         let mut h = Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("bounds");

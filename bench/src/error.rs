@@ -2,41 +2,17 @@
 
 use rdkafka::error::KafkaError;
 
+use crate::setup::ClientError;
+
 /// Why a bench could not run, or ran and found a failure.
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
     /// A flag value that cannot run.
     #[error("invalid arguments: {0}")]
     InvalidArgs(String),
-    /// No broker answered at the bootstrap address.
-    #[error("cannot reach the bootstrap server {bootstrap}: {error}")]
-    Unreachable {
-        /// The `--bootstrap` address.
-        bootstrap: String,
-        /// What librdkafka reported (in the message, not as a source, so
-        /// it is printed once).
-        error: KafkaError,
-    },
-    /// A client call failed.
-    #[error("{context}: {error}")]
-    Kafka {
-        /// What the bench was doing.
-        context: String,
-        /// What librdkafka reported (in the message, not as a source, so
-        /// it is printed once).
-        error: KafkaError,
-    },
-    /// The topic to read does not exist.
-    #[error("topic {0} does not exist")]
-    NoSuchTopic(String),
-    /// The broker refused to create the topic.
-    #[error("cannot create topic {topic}: {reason}")]
-    CreateTopic {
-        /// The topic.
-        topic: String,
-        /// The error code the broker returned.
-        reason: String,
-    },
+    /// The cluster, a client call or the topic failed.
+    #[error(transparent)]
+    Client(#[from] ClientError),
     /// Records were not acknowledged (after librdkafka's own retries).
     #[error("{failed} records failed delivery (first error: {first_error})")]
     DeliveryFailed {
@@ -85,6 +61,6 @@ impl BenchError {
     /// Wraps a librdkafka error with what the bench was doing.
     pub(crate) fn kafka(context: impl Into<String>) -> impl FnOnce(KafkaError) -> Self {
         let context = context.into();
-        move |error| BenchError::Kafka { context, error }
+        move |error| BenchError::Client(ClientError::Kafka { context, error })
     }
 }

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::bench::clock::{Plan, secs};
-use crate::bench::stats::{LiveStats, Progress};
+use crate::clock::{Plan, secs};
+use crate::stats::{LiveStats, Progress};
 
 /// How often the watcher checks whether the run is over.
 const TICK: Duration = Duration::from_millis(50);

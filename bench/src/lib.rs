@@ -26,8 +26,8 @@ mod produce;
 mod progress;
 mod report;
 mod schedule;
+pub mod setup;
 mod stats;
-mod topic;
 
 use std::time::Duration;
 
@@ -36,8 +36,9 @@ use rdkafka::ClientConfig;
 
 pub use error::BenchError;
 
-use crate::bench::agent_metrics::AgentSnapshot;
-use crate::bench::report::Summary;
+use crate::agent_metrics::AgentSnapshot;
+use crate::report::Summary;
+use crate::setup::SETUP_TIMEOUT;
 
 /// What `floe bench` measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -182,8 +183,6 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
-/// How long the bench waits for the cluster at start-up (metadata, topic).
-const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long producers may take to deliver what they queued after the run.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
 /// librdkafka gives up on a record after this long (`message.timeout.ms`).
@@ -300,7 +299,15 @@ impl BenchArgs {
 pub fn run(args: BenchArgs) -> Result<(), BenchError> {
     args.validate()?;
     eprintln!("{}", args.describe());
-    let partitions = topic::prepare(&args)?;
+    let partitions = setup::prepare_topic(
+        &args.base_client_config(),
+        setup::TopicPlan {
+            bootstrap: &args.bootstrap,
+            topic: &args.topic,
+            partitions: args.partitions,
+            create: args.mode != Mode::Consume,
+        },
+    )?;
     let before = match &args.agent_http {
         Some(addr) => Some(AgentSnapshot::scrape(addr)?),
         None => None,
