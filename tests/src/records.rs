@@ -141,6 +141,68 @@ pub fn with_bad_crc(batch: &Bytes) -> Result<Bytes> {
     Ok(Bytes::from(broken))
 }
 
+/// One record written by hand for [`raw_batch`]: deltas as the producer
+/// numbers them, a value, and a header count (0 for a well-formed record).
+#[derive(Debug, Clone, Copy)]
+pub struct RawRecord<'a> {
+    /// `timestampDelta`, from the batch's base timestamp (may be negative).
+    pub timestamp_delta: i64,
+    /// `offsetDelta`.
+    pub offset_delta: i32,
+    /// The value (the key is null).
+    pub value: &'a [u8],
+    /// The header count written, with no header after it: anything but 0
+    /// makes a record that lies about its contents.
+    pub header_count: i64,
+}
+
+/// An uncompressed v2 batch (no producer id) of hand-written records, whose
+/// header claims `base_ts` and `max_ts`, with a valid CRC: what a client
+/// sends that encodes records its own way (Java writes the first record's
+/// timestamp as the base, so later records may have negative deltas), or a
+/// broken one.
+pub fn raw_batch(records: &[RawRecord<'_>], base_ts: i64, max_ts: i64) -> Bytes {
+    fn varint(out: &mut Vec<u8>, v: i64) {
+        let mut z = ((v << 1) ^ (v >> 63)) as u64;
+        while z >= 0x80 {
+            out.push((z as u8) | 0x80);
+            z >>= 7;
+        }
+        out.push(z as u8);
+    }
+    let mut body = Vec::new();
+    for r in records {
+        let mut fields = vec![0u8]; // attributes
+        varint(&mut fields, r.timestamp_delta);
+        varint(&mut fields, i64::from(r.offset_delta));
+        varint(&mut fields, -1); // null key
+        varint(&mut fields, r.value.len() as i64);
+        fields.extend_from_slice(r.value);
+        varint(&mut fields, r.header_count);
+        varint(&mut body, fields.len() as i64);
+        body.extend(fields);
+    }
+    let count = records.len() as i32;
+    let mut b = Vec::with_capacity(61 + body.len());
+    b.extend(0i64.to_be_bytes()); // base offset
+    b.extend(((49 + body.len()) as i32).to_be_bytes()); // batch length
+    b.extend((-1i32).to_be_bytes()); // partition leader epoch
+    b.push(2); // magic
+    b.extend([0; 4]); // crc, below
+    b.extend(0i16.to_be_bytes()); // attributes
+    b.extend((count - 1).to_be_bytes()); // last offset delta
+    b.extend(base_ts.to_be_bytes());
+    b.extend(max_ts.to_be_bytes());
+    b.extend((-1i64).to_be_bytes()); // producer id
+    b.extend((-1i16).to_be_bytes()); // producer epoch
+    b.extend((-1i32).to_be_bytes()); // base sequence
+    b.extend(count.to_be_bytes());
+    b.extend(body);
+    let crc = crc32c::crc32c(&b[CRC_RANGE.end..]);
+    b[CRC_RANGE].copy_from_slice(&crc.to_be_bytes());
+    Bytes::from(b)
+}
+
 /// Decodes every record of fetched record data (any number of whole batches).
 pub fn decode(records: Option<&Bytes>) -> Result<Vec<TestRecord>> {
     let Some(records) = records else {

@@ -330,3 +330,88 @@ fn retention_keeps_records_without_timestamps() {
         ["untimed-1", "untimed-2"]
     );
 }
+
+/// Every record of a batch is read at the edge, as Kafka's log validator
+/// reads it. Java writes the first record's timestamp as the batch's base,
+/// so a later record may be older than the first: the header alone passed
+/// such a batch before, now the record's index comes back with
+/// INVALID_TIMESTAMP. A batch whose records lie about their contents (with
+/// a valid CRC) is INVALID_RECORD and never stored, while the request's
+/// other partition is.
+#[test]
+fn every_record_is_checked() {
+    let agent = Agent::builder().partitions(1).start().expect("start agent");
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let topic = unique_topic("record-checks");
+    let configs = [("message.timestamp.before.max.ms", "600000")];
+    assert_eq!(
+        client
+            .create_topic_with_config(&topic, 2, &configs)
+            .expect("create"),
+        NONE
+    );
+    let record =
+        |timestamp_delta: i64, offset_delta: i32, value: &'static [u8]| records::RawRecord {
+            timestamp_delta,
+            offset_delta,
+            value,
+            header_count: 0,
+        };
+    let now = now_ms();
+    let hour = 3_600_000;
+    let older_second = records::raw_batch(
+        &[
+            record(0, 0, b"a"),
+            record(-hour, 1, b"b"),
+            record(5, 2, b"c"),
+        ],
+        now,
+        now + 5,
+    );
+    let answer = client
+        .produce_one(&topic, 0, older_second)
+        .expect("produce");
+    assert_eq!(answer.error_code, INVALID_TIMESTAMP, "{answer:?}");
+    let indexes: Vec<i32> = answer.record_errors.iter().map(|e| e.batch_index).collect();
+    assert_eq!(indexes, [1], "the second record is out of range");
+    // The same shape within the window is taken, as Kafka takes it.
+    let in_window = records::raw_batch(
+        &[
+            record(0, 0, b"a"),
+            record(-1_000, 1, b"b"),
+            record(5, 2, b"c"),
+        ],
+        now,
+        now + 5,
+    );
+    assert_eq!(
+        client
+            .produce_one(&topic, 0, in_window)
+            .expect("produce")
+            .error_code,
+        NONE
+    );
+
+    let lying = records::raw_batch(
+        &[records::RawRecord {
+            header_count: 1_000_000,
+            ..record(0, 0, b"x")
+        }],
+        now,
+        now,
+    );
+    let out_of_order = records::raw_batch(&[record(0, 1, b"y"), record(0, 0, b"z")], now, now);
+    for bad in [lying, out_of_order] {
+        let mut answers = client
+            .produce(
+                &topic,
+                vec![(0, bad), (1, batch_at(&["fine"], now_ms()))],
+                -1,
+            )
+            .expect("produce");
+        assert_eq!(codes(&mut answers), vec![(0, INVALID_RECORD), (1, NONE)]);
+    }
+    assert_eq!(high_watermark(&mut client, &topic, 0), 3);
+    assert_eq!(stored(&mut client, &topic, 0, 3), ["a", "b", "c"]);
+    assert_eq!(high_watermark(&mut client, &topic, 1), 2);
+}
