@@ -4,12 +4,17 @@
 //! and a CRC-32C over the whole batch) before it is buffered, so its
 //! throughput bounds what one core can accept. `BatchHeader::parse` and
 //! `patch_offsets` run once per batch on the read path and should cost a
-//! few nanoseconds whatever the batch size.
+//! few nanoseconds whatever the batch size. Every record of a produced
+//! batch is then read (`check_records`, decompressing when the batch is
+//! compressed): its throughput, against `validate_produced`'s, is what
+//! reading records costs the edge.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use floe_agent::segment::batch::{BatchHeader, patch_offsets, validate_produced};
+use floe_agent::segment::records::{MAX_PRODUCED_RECORDS_BYTES, RecordChecks, check_records};
+use kafka_protocol::records::Compression;
 
 mod support;
 
@@ -51,5 +56,46 @@ fn patch(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, validate, parse_header, patch);
+fn check(c: &mut Criterion) {
+    let mut group = c.benchmark_group("batch/check_records");
+    let checks = RecordChecks {
+        timestamps: Some(0..=i64::MAX),
+        limit: MAX_PRODUCED_RECORDS_BYTES,
+    };
+    let batches = [
+        (
+            "16x1KiB",
+            support::record_batch(support::RECORDS_PER_BATCH, support::VALUE_LEN, 1),
+        ),
+        (
+            "16x1KiB-lz4",
+            support::compressible_batch(
+                support::RECORDS_PER_BATCH,
+                support::VALUE_LEN,
+                Compression::Lz4,
+            ),
+        ),
+        (
+            "16x1KiB-zstd",
+            support::compressible_batch(
+                support::RECORDS_PER_BATCH,
+                support::VALUE_LEN,
+                Compression::Zstd,
+            ),
+        ),
+    ];
+    for (name, batch) in batches {
+        let header = BatchHeader::parse(&batch).expect("a valid header");
+        // Throughput in uncompressed record bytes, as the producer wrote them.
+        group.throughput(Throughput::Bytes(
+            (support::RECORDS_PER_BATCH * support::VALUE_LEN) as u64,
+        ));
+        group.bench_function(name, |b| {
+            b.iter(|| check_records(black_box(&batch), &header, &checks).expect("valid records"));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, validate, parse_header, patch, check);
 criterion_main!(benches);

@@ -67,6 +67,22 @@ pub fn record_batch(record_count: usize, value_len: usize, seed: u64) -> Bytes {
     )
 }
 
+/// One v2 batch of `record_count` records of `value_len`-byte values that
+/// compress about as log lines do (repeated text with a counter), under
+/// `compression`.
+pub fn compressible_batch(
+    record_count: usize,
+    value_len: usize,
+    compression: Compression,
+) -> Bytes {
+    let records = (0..record_count).map(|i| {
+        let line = format!("level=info msg=\"request served\" id={i:08} path=/v1/items ");
+        let value: Vec<u8> = line.bytes().cycle().take(value_len).collect();
+        (Bytes::from(format!("key-{i}")), Bytes::from(value))
+    });
+    encode_batch(records, BASE_TIMESTAMP, compression)
+}
+
 /// `count` distinct standard batches (16 records of 1 KiB each), so that a
 /// benchmark over many of them reads distinct memory, as the agent would.
 pub fn standard_batches(count: usize, first_seed: u64) -> Vec<Bytes> {
