@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 COMMON = ["--record-size", "1024", "--acks", "all"]
 
-# name: (store, agent flags, bench mode, bench flags)
+# name: (store, agent flags (Kafka: broker settings), bench mode, bench flags)
 SCENARIOS = {
     "embedded-max": ("embedded", [], "produce", []),
     "embedded-consume": ("embedded", [], "consume", []),
@@ -57,6 +57,11 @@ SCENARIOS = {
     "kafka-consume": ("kafka", [], "consume", []),
     "kafka-10mb": ("kafka", [], "produce", ["--rate", "10000"]),
     "kafka-e2e-10mb": ("kafka", [], "e2e", ["--rate", "10000"]),
+    # Kafka acknowledges acks=all once the in-sync replicas have the records in
+    # their page cache; it does not fsync. These two fsync every append, as
+    # Floe's embedded store does before it acknowledges.
+    "kafka-fsync-max": ("kafka", ["log.flush.interval.messages=1"], "produce", []),
+    "kafka-fsync-10mb": ("kafka", ["log.flush.interval.messages=1"], "produce", ["--rate", "10000"]),
 }
 
 # (scenario, label, metric path, comparison, bound)
@@ -169,7 +174,7 @@ def kafka_classpath():
 class Kafka:
     """One Apache Kafka broker in KRaft mode with a fresh log folder."""
 
-    def __init__(self, classpath):
+    def __init__(self, classpath, settings):
         self.dir = tempfile.mkdtemp(prefix="floe-bench-kafka-")
         self.port, controller = free_port(), free_port()
         props = f"{self.dir}/server.properties"
@@ -185,7 +190,7 @@ class Kafka:
                 "offsets.topic.replication.factor=1", "transaction.state.log.replication.factor=1",
                 "transaction.state.log.min.isr=1", "share.coordinator.state.topic.replication.factor=1",
                 "share.coordinator.state.topic.min.isr=1", "group.initial.rebalance.delay.ms=0",
-            ]) + "\n")
+            ] + settings) + "\n")
         java = ["java", "-Djava.awt.headless=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-cp", classpath]
         subprocess.run(java + ["-Xmx256m", "kafka.tools.StorageTool", "format", "-t",
@@ -222,8 +227,8 @@ class Kafka:
 
 
 def run_kafka_once(floe, classpath, name, run, seconds, partitions):
-    _, _, mode, bench_flags = SCENARIOS[name]
-    kafka = Kafka(classpath)
+    _, settings, mode, bench_flags = SCENARIOS[name]
+    kafka = Kafka(classpath, settings)
     try:
         topic = f"{name}-{run}"
         common = COMMON + ["--partitions", str(partitions)]
