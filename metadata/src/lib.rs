@@ -28,3 +28,4 @@ pub use types::{
     GroupState, IndexRow, NewTopic, PartitionLag, PartitionOffsets, ProducerBatch,
     ProducerIdentity, Pruned, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
 };
+pub use validate::topic_name as validate_topic_name;

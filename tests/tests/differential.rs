@@ -178,6 +178,37 @@ fn unknown_topic_errors() {
 }
 
 #[test]
+fn missing_partitions_and_bad_names() {
+    let Some((kafka, floe)) = both("missing_partitions_and_bad_names", |addr| {
+        let topic = unique_topic("one-partition");
+        create(addr, &topic, 1);
+        let mut client = RawClient::connect(addr).expect("connect");
+        let list = client.list_offsets(&topic, 9, -1).expect("ListOffsets");
+        let fetch = client.fetch(&topic, 9, 0, 0).expect("Fetch");
+        let bad = "bad name!";
+        let metadata = client.metadata(Some(&[bad]), true).expect("Metadata");
+        let metadata_code = metadata.topics.first().expect("a topic").error_code;
+        let batch = records::simple_batch(&["v"], 1_000).expect("batch");
+        let produce = client.produce(bad, vec![(0, batch)], -1).expect("Produce");
+        let produce_codes: Vec<i16> = produce.iter().map(|p| p.error_code).collect();
+        (
+            list.error_code,
+            fetch.error_code,
+            metadata_code,
+            produce_codes,
+        )
+    }) else {
+        return;
+    };
+    assert_eq!(
+        kafka.0,
+        code::UNKNOWN_TOPIC_OR_PARTITION,
+        "Kafka's answers: {kafka:?}"
+    );
+    assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+#[test]
 fn produce_errors() {
     let Some((kafka, floe)) = both("produce_errors", |addr| {
         let topic = unique_topic("produce-errors");
