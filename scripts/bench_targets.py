@@ -4,7 +4,16 @@
 Every scenario runs `floe bench` against a fresh agent (a new data folder,
 and for the Postgres + S3 scenarios a new bucket prefix), several times, and
 the table shows the median of the runs. The agent's peak RSS (VmHWM) is read
-from /proc when each run ends. Postgres (durable defaults: fsync and
+from /proc when each run ends.
+
+The `kafka-*` scenarios run the same load against Apache Kafka 4.x on this
+machine, for comparison: one KRaft broker (combined broker and controller,
+the distribution's 1 GiB heap), its log in a fresh folder on the local disk,
+started from the jars that scripts/test.sh resolves (FLOE_KAFKA_CLASSPATH, or
+the classpath it caches in ~/.cache/floe-kafka). Kafka has no /metrics of
+Floe's kind: its CPU seconds and peak RSS are read from /proc, so its
+MiB per CPU-s counts record bytes (key + value) where Floe's counts the
+Produce bytes the agent took in. Postgres (durable defaults: fsync and
 synchronous_commit on) and moto's S3 server are started here, from the
 system's initdb/pg_ctl and the test venv's moto_server (scripts/test.sh
 installs both).
@@ -13,6 +22,7 @@ installs both).
     scripts/bench_targets.py                        # all scenarios, 3 runs
     scripts/bench_targets.py --only embedded-max --runs 1
     scripts/bench_targets.py --floe /tmp/floe-old --only embedded-consume
+    scripts/bench_targets.py --only embedded-max --only kafka-max   # Floe beside Kafka
 
 The last line of stdout is one JSON object with every run's results.
 """
@@ -33,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 COMMON = ["--record-size", "1024", "--acks", "all"]
 
-# name: (store, agent flags, bench mode, bench flags)
+# name: (store, agent flags (Kafka: broker settings), bench mode, bench flags)
 SCENARIOS = {
     "embedded-max": ("embedded", [], "produce", []),
     "embedded-consume": ("embedded", [], "consume", []),
@@ -43,6 +53,15 @@ SCENARIOS = {
     "s3-10ms-e2e-10mb": ("pg-s3", ["--flush-interval-ms", "10"], "e2e", ["--rate", "10000"]),
     "s3-default-10mb": ("pg-s3", [], "produce", ["--rate", "10000"]),
     "s3-default-max": ("pg-s3", [], "produce", []),
+    "kafka-max": ("kafka", [], "produce", []),
+    "kafka-consume": ("kafka", [], "consume", []),
+    "kafka-10mb": ("kafka", [], "produce", ["--rate", "10000"]),
+    "kafka-e2e-10mb": ("kafka", [], "e2e", ["--rate", "10000"]),
+    # Kafka acknowledges acks=all once the in-sync replicas have the records in
+    # their page cache; it does not fsync. These two fsync every append, as
+    # Floe's embedded store does before it acknowledges.
+    "kafka-fsync-max": ("kafka", ["log.flush.interval.messages=1"], "produce", []),
+    "kafka-fsync-10mb": ("kafka", ["log.flush.interval.messages=1"], "produce", ["--rate", "10000"]),
 }
 
 # (scenario, label, metric path, comparison, bound)
@@ -141,6 +160,104 @@ class Moto:
         self.proc.wait()
 
 
+def kafka_classpath():
+    classpath = os.environ.get("FLOE_KAFKA_CLASSPATH")
+    if classpath:
+        return classpath
+    cached = Path.home() / ".cache" / "floe-kafka" / "classpath.txt"
+    if not cached.exists():
+        sys.exit("no Kafka classpath: run scripts/test.sh once (it resolves Kafka's jars) "
+                 "or set FLOE_KAFKA_CLASSPATH")
+    return cached.read_text().strip()
+
+
+class Kafka:
+    """One Apache Kafka broker in KRaft mode with a fresh log folder."""
+
+    def __init__(self, classpath, settings):
+        self.dir = tempfile.mkdtemp(prefix="floe-bench-kafka-")
+        self.port, controller = free_port(), free_port()
+        props = f"{self.dir}/server.properties"
+        with open(props, "w") as f:
+            f.write("\n".join([
+                "process.roles=broker,controller", "node.id=1",
+                f"controller.quorum.voters=1@127.0.0.1:{controller}",
+                f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{controller}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                "controller.listener.names=CONTROLLER", "inter.broker.listener.name=PLAINTEXT",
+                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                f"log.dirs={self.dir}/data", "num.partitions=4",
+                "offsets.topic.replication.factor=1", "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1", "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1", "group.initial.rebalance.delay.ms=0",
+            ] + settings) + "\n")
+        java = ["java", "-Djava.awt.headless=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-cp", classpath]
+        subprocess.run(java + ["-Xmx256m", "kafka.tools.StorageTool", "format", "-t",
+                               "ZmxvZS1iZW5jaC1rYWZrYQ", "-c", props],
+                       check=True, stdout=subprocess.DEVNULL)
+        self.log = open(f"{self.dir}/kafka.log", "w")
+        self.proc = subprocess.Popen(java + ["-Xmx1G", "-Xms1G", "kafka.Kafka", props],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        deadline = time.time() + 120
+        # Ready once the tools can list topics (the broker is unfenced).
+        while subprocess.run(java + ["-Xmx256m", "org.apache.kafka.tools.TopicCommand",
+                                     "--bootstrap-server", self.bootstrap, "--list"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.stop()
+                raise RuntimeError(f"Apache Kafka did not start; see {self.dir}/kafka.log")
+            time.sleep(0.5)
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_kafka_once(floe, classpath, name, run, seconds, partitions):
+    _, settings, mode, bench_flags = SCENARIOS[name]
+    kafka = Kafka(classpath, settings)
+    try:
+        topic = f"{name}-{run}"
+        common = COMMON + ["--partitions", str(partitions)]
+        bench = [floe, "bench", mode, "--bootstrap", kafka.bootstrap, "--topic", topic,
+                 "--duration", str(seconds), "--json"] + common
+        if mode == "consume":
+            fill = [floe, "bench", "produce", "--bootstrap", kafka.bootstrap, "--topic", topic,
+                    "--duration", str(seconds)] + common
+            subprocess.run(fill, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            bench[bench.index("--duration") + 1] = "60"
+        else:
+            bench += ["--warmup", "2"] + bench_flags
+        cpu_before = kafka.cpu_seconds()
+        out = subprocess.run(bench, check=True, capture_output=True, text=True).stdout
+        cpu = kafka.cpu_seconds() - cpu_before
+        result = json.loads(out.strip().splitlines()[-1])
+        mib = result["bytes"] / 2**20
+        produced = result["produce"]["bytes"] / 2**20 if mode == "e2e" else mib
+        result["agent"] = {
+            "cpu_seconds": cpu,
+            "mib_per_cpu_second": produced / cpu if mode != "consume" and cpu > 0 else None,
+            "served_mib_per_cpu_second": mib / cpu if mode == "consume" and cpu > 0 else None,
+        }
+        result["agent_peak_rss_mib"] = peak_rss_mib(kafka.proc.pid)
+        return result
+    finally:
+        kafka.stop()
+
+
 def peak_rss_mib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -213,12 +330,16 @@ def main():
     services = None
     if any(SCENARIOS[n][0] == "pg-s3" for n in names):
         services = (Postgres(), Moto())
+    classpath = kafka_classpath() if any(SCENARIOS[n][0] == "kafka" for n in names) else None
     results = {}
     try:
         for name in names:
             results[name] = []
             for run in range(1, opts.runs + 1):
-                r = run_once(floe, name, run, services, opts.seconds, opts.partitions)
+                if SCENARIOS[name][0] == "kafka":
+                    r = run_kafka_once(floe, classpath, name, run, opts.seconds, opts.partitions)
+                else:
+                    r = run_once(floe, name, run, services, opts.seconds, opts.partitions)
                 results[name].append(r)
                 print(f"{name} run {run}: {r['mb_per_sec']:.1f} MB/s, p99 {r['latency_ms']['p99']:.1f} ms, "
                       f"peak RSS {r['agent_peak_rss_mib']:.0f} MiB", file=sys.stderr)
@@ -247,9 +368,11 @@ def main():
             value = 0.0  # nothing served at all: no GET either
         met = value is not None and (value >= bound if op == ">=" else value <= bound)
         print(f"| {label} | {op} {bound} | {fmt(value)} | {'yes' if met else 'NO'} |")
-    peak = max((r["agent_peak_rss_mib"] or 0) for rs in results.values() for r in rs)
-    print(f"| agent peak RSS, any scenario (MiB) | <= {RSS_LIMIT_MIB} | {peak:,.0f} | "
-          f"{'yes' if peak <= RSS_LIMIT_MIB else 'NO'} |")
+    floe_runs = [r for n, rs in results.items() if SCENARIOS[n][0] != "kafka" for r in rs]
+    if floe_runs:
+        peak = max((r["agent_peak_rss_mib"] or 0) for r in floe_runs)
+        print(f"| agent peak RSS, any scenario (MiB) | <= {RSS_LIMIT_MIB} | {peak:,.0f} | "
+              f"{'yes' if peak <= RSS_LIMIT_MIB else 'NO'} |")
     print(json.dumps({"runs": results}))
 
 

@@ -3,8 +3,12 @@
 #
 # Installs what the end-to-end tests need (idempotently, and quickly when it is
 # already there): Debian's kcat (librdkafka 2.0.2), a Python venv at .venv with
-# confluent-kafka and kafka-python, and KafkaJS under tests/js (Node.js from
-# Debian if missing); builds the `floe` binary; then runs
+# confluent-kafka and kafka-python, KafkaJS under tests/js (Node.js from
+# Debian if missing), and Apache Kafka 4.x: a JRE and Maven from Debian if
+# missing, then Kafka's jars resolved by Maven from tests/kafka/pom.xml (cached
+# in ~/.m2, the classpath in ~/.cache/floe-kafka, exported as
+# FLOE_KAFKA_CLASSPATH for the tests that run Kafka's tools and Kafka itself);
+# builds the `floe` binary; then runs
 # `cargo test --workspace`, passing any extra arguments through, e.g.
 #   scripts/test.sh -p floe-tests --test kcat -- --nocapture
 set -euo pipefail
@@ -67,6 +71,36 @@ setup_venv() {
 
 # KafkaJS (tests/js): Node.js from Debian if the machine has none, then the
 # packages pinned in tests/js/package-lock.json.
+# Apache Kafka for the reference tests (tests/tests/kafka_tools.rs,
+# tests/tests/differential.rs) and the benchmarks: Java and Maven from Debian if
+# missing, then the jars of tests/kafka/pom.xml. The classpath is cached beside a
+# copy of the pom it came from, so a second run costs no Maven start at all.
+setup_kafka() {
+    if ! command -v java >/dev/null 2>&1; then
+        install_apt_packages default-jre-headless
+    fi
+    if ! command -v mvn >/dev/null 2>&1; then
+        install_apt_packages maven
+    fi
+    local pom="$ROOT/tests/kafka/pom.xml"
+    local cache="$HOME/.cache/floe-kafka"
+    local classpath="$cache/classpath.txt"
+    if [ -s "$classpath" ] && cmp -s "$pom" "$cache/pom.xml" \
+        && tr ':' '\n' <"$classpath" | while read -r jar; do [ -f "$jar" ] || exit 1; done; then
+        FLOE_KAFKA_CLASSPATH="$(cat "$classpath")"
+        export FLOE_KAFKA_CLASSPATH
+        return 0
+    fi
+    log "resolving Apache Kafka's jars with Maven (tests/kafka/pom.xml)"
+    mkdir -p "$cache"
+    mvn --batch-mode --quiet -Dstyle.color=never -f "$pom" dependency:build-classpath \
+        -Dmdep.outputFile="$classpath.new" >&2
+    mv "$classpath.new" "$classpath"
+    cp "$pom" "$cache/pom.xml"
+    FLOE_KAFKA_CLASSPATH="$(cat "$classpath")"
+    export FLOE_KAFKA_CLASSPATH
+}
+
 setup_node() {
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         install_apt_packages nodejs npm
@@ -84,6 +118,7 @@ setup_node() {
 install_apt_packages "${APT_PACKAGES[@]}"
 setup_venv
 setup_node
+setup_kafka
 
 log "building the floe binary"
 cargo build --quiet -p floe-agent --bin floe

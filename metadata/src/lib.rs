@@ -29,3 +29,4 @@ pub use types::{
     ProducerBatch, ProducerIdentity, ProducerState, Pruned, SegmentCommit, SegmentId, Topic,
     TopicId, UnreferencedSegment,
 };
+pub use validate::topic_name as validate_topic_name;

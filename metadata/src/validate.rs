@@ -10,8 +10,10 @@ use crate::{BatchEntry, MetadataError, NewTopic, Result, SegmentCommit};
 const MAX_TOPIC_NAME_LEN: usize = 249;
 
 /// Checks a topic name as Kafka does: 1 to 249 characters of
-/// `[a-zA-Z0-9._-]`, and neither `.` nor `..`.
-pub(crate) fn topic_name(name: &str) -> Result<()> {
+/// `[a-zA-Z0-9._-]`, and neither `.` nor `..`. Public so the Kafka layer can
+/// answer INVALID_TOPIC_EXCEPTION for a name no topic can have, as Kafka does
+/// even where nothing would be created.
+pub fn topic_name(name: &str) -> Result<()> {
     if name.is_empty() || name.len() > MAX_TOPIC_NAME_LEN {
         return Err(MetadataError::Invalid(format!(
             "topic name must be 1 to {MAX_TOPIC_NAME_LEN} characters long, got {}",

@@ -48,6 +48,14 @@ async fn create_one(
         (-1, 0) => ctx.topics.default_partitions(),
         (-1, n) => n as i32,
         (n, 0) if n > 0 => n,
+        // As Kafka answers a count that is neither positive nor -1 (the default).
+        (n, 0) => {
+            return fail(
+                ResponseError::InvalidPartitions,
+                format!("number of partitions must be larger than 0, or -1 for the default: {n}"),
+            );
+        }
+        // A count and an explicit assignment together.
         (n, _) => {
             return fail(
                 ResponseError::InvalidRequest,

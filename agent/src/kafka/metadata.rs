@@ -117,10 +117,13 @@ async fn lookup(
     match found {
         Ok(Some(t)) => describe(routing, &t),
         Ok(None) => {
-            let code = if name.is_some() {
-                ResponseError::UnknownTopicOrPartition
-            } else {
-                ResponseError::UnknownTopicId
+            let code = match &name {
+                // As Kafka: a name no topic can have is invalid, not unknown.
+                Some(n) if floe_metadata::validate_topic_name(n.as_str()).is_err() => {
+                    ResponseError::InvalidTopicException
+                }
+                Some(_) => ResponseError::UnknownTopicOrPartition,
+                None => ResponseError::UnknownTopicId,
             };
             MetadataResponseTopic::default()
                 .with_name(name)

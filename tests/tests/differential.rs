@@ -1,0 +1,816 @@
+//! Differential tests: the same raw requests against Apache Kafka 4.x (the reference,
+//! one KRaft broker shared by this binary) and against Floe (a fresh `floe serve` on
+//! the embedded default, auto-creation off, four partitions per topic as Kafka's
+//! `num.partitions` here), comparing what comes back field by field.
+//!
+//! Each scenario also checks a few of Kafka's answers outright, so a scenario that
+//! stopped exercising anything cannot pass by comparing two empty answers.
+//!
+//! Intended differences, left out of every comparison (and listed in
+//! `docs/compatibility.md` under "Differences from Apache Kafka"):
+//! - node ids, hosts, ports, cluster ids: each side names itself;
+//! - leader epochs: Floe has no leader elections and answers epoch 0 or -1;
+//! - member ids: Kafka's are `client-id-UUID`, Floe's have their own form; only
+//!   whether one was given is compared;
+//! - replication: Kafka checks a replication factor against its one broker, Floe
+//!   stores nothing per replica (see `create_topics_errors`);
+//! - error messages: only codes are compared, the texts differ;
+//! - the high watermark and log start offset of a partition whose Fetch failed with
+//!   OFFSET_OUT_OF_RANGE: Kafka sends -1, Floe the real bounds so a client can apply
+//!   its reset policy without another round trip (clients ignore both on errors).
+//!
+//! Without `FLOE_KAFKA_CLASSPATH` (set by `scripts/test.sh`) every test prints why and
+//! returns.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use floe_tests::groups::RawGroupClient;
+use floe_tests::raw::{self, RawClient, topic_name};
+use floe_tests::records::{self, TestRecord};
+use floe_tests::{Agent, kafka_ref, unique_topic};
+use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
+use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
+use kafka_protocol::messages::{
+    CreateTopicsRequest, DescribeGroupsRequest, GroupId, JoinGroupRequest, JoinGroupResponse,
+    OffsetFetchRequest,
+};
+use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::records::Compression;
+
+/// Kafka error codes the scenarios check on Kafka's side.
+mod code {
+    pub const NONE: i16 = 0;
+    pub const OFFSET_OUT_OF_RANGE: i16 = 1;
+    pub const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+    pub const INVALID_TOPIC_EXCEPTION: i16 = 17;
+    pub const INVALID_REQUIRED_ACKS: i16 = 21;
+    pub const ILLEGAL_GENERATION: i16 = 22;
+    pub const UNKNOWN_MEMBER_ID: i16 = 25;
+    pub const REBALANCE_IN_PROGRESS: i16 = 27;
+    pub const TOPIC_ALREADY_EXISTS: i16 = 36;
+    pub const INVALID_PARTITIONS: i16 = 37;
+    pub const INVALID_REPLICATION_FACTOR: i16 = 38;
+    pub const MEMBER_ID_REQUIRED: i16 = 79;
+}
+
+/// DescribeGroups v5 (authorized operations, no per-group error for unknown groups).
+const DESCRIBE_GROUPS: i16 = 5;
+/// OffsetFetch v7 (one group, require-stable flag).
+const OFFSET_FETCH: i16 = 7;
+
+fn s(text: &str) -> StrBytes {
+    StrBytes::from_string(text.to_string())
+}
+
+/// Runs `scenario` against Apache Kafka and against a fresh Floe agent; returns both
+/// answers, `None` when Kafka is not available (the test was skipped).
+fn both<T>(test: &str, scenario: impl Fn(SocketAddr) -> T) -> Option<(T, T)> {
+    let kafka = kafka_ref::shared(test)?;
+    let agent = Agent::builder()
+        .auto_create(false)
+        .partitions(4)
+        .start()
+        .expect("start agent");
+    let reference = scenario(kafka.addr());
+    let floe = scenario(agent.kafka_addr());
+    Some((reference, floe))
+}
+
+/// Creates `topic` with `partitions` and replication factor 1; fails unless it worked.
+/// Then waits until Metadata shows a leader for every partition: Kafka answers
+/// CreateTopics before its broker has applied the new partitions (a Produce right
+/// after it gets NOT_LEADER_OR_FOLLOWER), Floe once they exist.
+fn create(addr: SocketAddr, topic: &str, partitions: i32) {
+    let mut client = RawClient::connect(addr).expect("connect");
+    let code = client
+        .create_topic(topic, partitions)
+        .expect("CreateTopics");
+    assert_eq!(code, code::NONE, "creating {topic}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let metadata = client.metadata(Some(&[topic]), false).expect("Metadata");
+        let ready = metadata.topics.first().is_some_and(|t| {
+            t.error_code == code::NONE
+                && t.partitions.len() == partitions as usize
+                && t.partitions.iter().all(|p| p.leader_id.0 >= 0)
+        });
+        // Kafka's metadata cache knows the leader a moment before its replica manager
+        // leads the partition; ListOffsets answers once it does.
+        let led = ready
+            && (0..partitions).all(|p| {
+                client
+                    .list_offsets(topic, p, -1)
+                    .is_ok_and(|answer| answer.error_code == code::NONE)
+            });
+        if led {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{topic} has no leaders: {metadata:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Produces one batch to `partition` and fails unless it was stored.
+fn produce_ok(client: &mut RawClient, topic: &str, partition: i32, batch: Bytes) -> i64 {
+    let response = client
+        .produce_one(topic, partition, batch)
+        .expect("Produce");
+    assert_eq!(
+        response.error_code,
+        code::NONE,
+        "Produce to {topic}/{partition}"
+    );
+    response.base_offset
+}
+
+/// CreateTopics of one topic with `partitions` and `replication`; its error code.
+fn create_code(client: &mut RawClient, name: &str, partitions: i32, replication: i16) -> i16 {
+    let request = CreateTopicsRequest::default()
+        .with_topics(vec![
+            CreatableTopic::default()
+                .with_name(topic_name(name))
+                .with_num_partitions(partitions)
+                .with_replication_factor(replication),
+        ])
+        .with_timeout_ms(10_000);
+    let response = client
+        .request(raw::versions::CREATE_TOPICS, &request)
+        .expect("CreateTopics");
+    response.topics.first().expect("a topic result").error_code
+}
+
+#[test]
+fn unknown_topic_errors() {
+    let Some((kafka, floe)) = both("unknown_topic_errors", |addr| {
+        let topic = unique_topic("missing");
+        let mut client = RawClient::connect(addr).expect("connect");
+        let metadata = client.metadata(Some(&[&topic]), false).expect("Metadata");
+        let metadata_code = metadata.topics.first().expect("a topic").error_code;
+        let batch = records::simple_batch(&["v"], 1_000).expect("batch");
+        let produce = client
+            .produce(&topic, vec![(0, batch)], -1)
+            .expect("Produce");
+        let produce_codes: Vec<i16> = produce.iter().map(|p| p.error_code).collect();
+        let list = client.list_offsets(&topic, 0, -1).expect("ListOffsets");
+        let fetch = client.fetch(&topic, 0, 0, 0).expect("Fetch");
+        // Metadata still does not list it: nothing above created it.
+        let again = client.metadata(Some(&[&topic]), false).expect("Metadata");
+        let again_code = again.topics.first().expect("a topic").error_code;
+        (
+            metadata_code,
+            produce_codes,
+            list.error_code,
+            fetch.error_code,
+            again_code,
+        )
+    }) else {
+        return;
+    };
+    let unknown = code::UNKNOWN_TOPIC_OR_PARTITION;
+    assert_eq!(kafka, (unknown, vec![unknown], unknown, unknown, unknown));
+    assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+#[test]
+fn missing_partitions_and_bad_names() {
+    let Some((kafka, floe)) = both("missing_partitions_and_bad_names", |addr| {
+        let topic = unique_topic("one-partition");
+        create(addr, &topic, 1);
+        let mut client = RawClient::connect(addr).expect("connect");
+        let list = client.list_offsets(&topic, 9, -1).expect("ListOffsets");
+        let fetch = client.fetch(&topic, 9, 0, 0).expect("Fetch");
+        let bad = "bad name!";
+        let metadata = client.metadata(Some(&[bad]), true).expect("Metadata");
+        let metadata_code = metadata.topics.first().expect("a topic").error_code;
+        let batch = records::simple_batch(&["v"], 1_000).expect("batch");
+        let produce = client.produce(bad, vec![(0, batch)], -1).expect("Produce");
+        let produce_codes: Vec<i16> = produce.iter().map(|p| p.error_code).collect();
+        (
+            list.error_code,
+            fetch.error_code,
+            metadata_code,
+            produce_codes,
+        )
+    }) else {
+        return;
+    };
+    assert_eq!(
+        kafka.0,
+        code::UNKNOWN_TOPIC_OR_PARTITION,
+        "Kafka's answers: {kafka:?}"
+    );
+    assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+#[test]
+fn produce_errors() {
+    let Some((kafka, floe)) = both("produce_errors", |addr| {
+        let topic = unique_topic("produce-errors");
+        create(addr, &topic, 1);
+        let mut client = RawClient::connect(addr).expect("connect");
+        let batch = records::simple_batch(&["v"], 1_000).expect("batch");
+        let bad_acks = client
+            .produce(&topic, vec![(0, batch.clone())], 2)
+            .expect("Produce acks=2");
+        let bad_partition = client
+            .produce(&topic, vec![(7, batch.clone())], -1)
+            .expect("Produce to partition 7");
+        // Nothing above was stored: the next record still gets offset 0.
+        let good = client.produce_one(&topic, 0, batch).expect("Produce");
+        (
+            bad_acks.iter().map(|p| p.error_code).collect::<Vec<_>>(),
+            bad_partition
+                .iter()
+                .map(|p| (p.index, p.error_code))
+                .collect::<Vec<_>>(),
+            (good.error_code, good.base_offset),
+        )
+    }) else {
+        return;
+    };
+    assert_eq!(
+        kafka,
+        (
+            vec![code::INVALID_REQUIRED_ACKS],
+            vec![(7, code::UNKNOWN_TOPIC_OR_PARTITION)],
+            (code::NONE, 0)
+        )
+    );
+    assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+#[test]
+fn offsets_after_produce() {
+    let Some((kafka, floe)) = both("offsets_after_produce", |addr| {
+        let topic = unique_topic("offsets");
+        create(addr, &topic, 2);
+        let mut client = RawClient::connect(addr).expect("connect");
+        let mut answers = Vec::new();
+        for (partition, values) in [
+            (0, vec!["a"]),
+            (0, vec!["b", "c", "d"]),
+            (1, vec!["x", "y"]),
+            (0, vec!["e", "f"]),
+        ] {
+            let batch = records::simple_batch(&values, 1_000).expect("batch");
+            let response = client
+                .produce_one(&topic, partition, batch)
+                .expect("Produce");
+            answers.push((
+                partition,
+                response.error_code,
+                response.base_offset,
+                response.log_append_time_ms,
+            ));
+        }
+        let ends: Vec<i64> = (0..2)
+            .map(|p| {
+                client
+                    .list_offsets(&topic, p, -1)
+                    .expect("ListOffsets")
+                    .offset
+            })
+            .collect();
+        (answers, ends)
+    }) else {
+        return;
+    };
+    assert_eq!(
+        kafka.1,
+        vec![6, 2],
+        "Kafka's end offsets; its answers: {kafka:?}"
+    );
+    assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+/// Produce v5+ reports the partition's log start offset.
+#[test]
+#[ignore = "floe differs: Produce answers log_start_offset -1, Kafka the partition's log start offset (0 here); the flusher reports only the base offset"]
+fn produce_reports_log_start_offset() {
+    let Some((kafka, floe)) = both("produce_reports_log_start_offset", |addr| {
+        let topic = unique_topic("log-start");
+        create(addr, &topic, 1);
+        let mut client = RawClient::connect(addr).expect("connect");
+        let batch = records::simple_batch(&["a", "b"], 1_000).expect("batch");
+        let response = client.produce_one(&topic, 0, batch).expect("Produce");
+        (response.error_code, response.log_start_offset)
+    }) else {
+        return;
+    };
+    assert_eq!(kafka, (code::NONE, 0));
+    assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+#[test]
+fn fetch_out_of_range() {
+    let Some((kafka, floe)) = both("fetch_out_of_range", |addr| {
+        let topic = unique_topic("fetch-range");
+        create(addr, &topic, 1);
+        let mut client = RawClient::connect(addr).expect("connect");
+        let batch = records::simple_batch(&["a", "b", "c"], 1_000).expect("batch");
+        produce_ok(&mut client, &topic, 0, batch);
+        let mut answers = Vec::new();
+        for offset in [0, 2, 3, 4, 100, -1] {
+            let data = client.fetch(&topic, 0, offset, 0).expect("Fetch");
+            let fetched = records::decode(data.records.as_ref()).expect("decode");
+            let offsets: Vec<i64> = fetched
+                .iter()
+                .map(|r| r.offset)
+                .filter(|o| *o >= offset)
+                .collect();
+            // The bounds of a failed partition are an intended difference.
+            let high_watermark = if data.error_code == code::NONE {
+                data.high_watermark
+            } else {
+                -1
+            };
+            answers.push((offset, data.error_code, high_watermark, offsets));
+        }
+        answers
+    }) else {
+        return;
+    };
+    assert_eq!(kafka[0], (0, code::NONE, 3, vec![0, 1, 2]), "{kafka:?}");
+    assert_eq!(kafka[4].1, code::OFFSET_OUT_OF_RANGE, "{kafka:?}");
+    assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+#[test]
+fn list_offsets_by_time() {
+    let Some((kafka, floe)) = both("list_offsets_by_time", |addr| {
+        let topic = unique_topic("list-offsets");
+        create(addr, &topic, 2);
+        let mut client = RawClient::connect(addr).expect("connect");
+        let first = vec![
+            TestRecord::new("k", "a", 1_000),
+            TestRecord::new("k", "b", 2_000),
+            TestRecord::new("k", "c", 3_000),
+        ];
+        // The largest timestamp sits in the middle of the second batch.
+        let second = vec![
+            TestRecord::new("k", "d", 4_000),
+            TestRecord::new("k", "e", 9_000),
+            TestRecord::new("k", "f", 5_000),
+        ];
+        for batch in [first, second] {
+            let batch = records::batch(&batch, Compression::None).expect("batch");
+            produce_ok(&mut client, &topic, 0, batch);
+        }
+        let mut answers = Vec::new();
+        for partition in [0, 1] {
+            for timestamp in [-2, -1, -3, 0, 1_000, 1_500, 4_500, 9_000, 9_001] {
+                let p = client
+                    .list_offsets(&topic, partition, timestamp)
+                    .expect("ListOffsets");
+                answers.push((partition, timestamp, p.error_code, p.timestamp, p.offset));
+            }
+        }
+        answers
+    }) else {
+        return;
+    };
+    assert!(
+        kafka.contains(&(0, -3, code::NONE, 9_000, 4)),
+        "Kafka's max-timestamp answer: {kafka:?}"
+    );
+    assert!(
+        kafka.contains(&(0, 1_500, code::NONE, 2_000, 1)),
+        "Kafka's by-time answer: {kafka:?}"
+    );
+    assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+#[test]
+fn create_topics_errors() {
+    let Some((kafka, floe)) = both("create_topics_errors", |addr| {
+        let topic = unique_topic("create-errors");
+        let mut client = RawClient::connect(addr).expect("connect");
+        let long = "x".repeat(250);
+        vec![
+            ("new", create_code(&mut client, &topic, 2, 1)),
+            ("duplicate", create_code(&mut client, &topic, 2, 1)),
+            (
+                "zero partitions",
+                create_code(&mut client, &format!("{topic}-z"), 0, 1),
+            ),
+            (
+                "-5 partitions",
+                create_code(&mut client, &format!("{topic}-n"), -5, 1),
+            ),
+            (
+                "replication 0",
+                create_code(&mut client, &format!("{topic}-r0"), 1, 0),
+            ),
+            ("space in name", create_code(&mut client, "bad name", 1, 1)),
+            ("bang in name", create_code(&mut client, "bad!", 1, 1)),
+            ("dot dot", create_code(&mut client, "..", 1, 1)),
+            ("empty name", create_code(&mut client, "", 1, 1)),
+            ("250 characters", create_code(&mut client, &long, 1, 1)),
+        ]
+    }) else {
+        return;
+    };
+    let codes: Vec<i16> = kafka.iter().map(|(_, code)| *code).collect();
+    let invalid = code::INVALID_TOPIC_EXCEPTION;
+    assert_eq!(
+        codes,
+        [
+            code::NONE,
+            code::TOPIC_ALREADY_EXISTS,
+            code::INVALID_PARTITIONS,
+            code::INVALID_PARTITIONS,
+            code::INVALID_REPLICATION_FACTOR,
+            invalid,
+            invalid,
+            invalid,
+            invalid,
+            invalid,
+        ],
+        "{kafka:?}"
+    );
+    assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+/// A replication factor above the broker count: Kafka (one broker) refuses it, Floe,
+/// with no replicas to place, has to decide what it means.
+#[test]
+#[ignore = "floe differs: CreateTopics with replication factor 3 succeeds on Floe, Kafka with one broker answers INVALID_REPLICATION_FACTOR"]
+fn create_topics_replication_factor_above_broker_count() {
+    let Some((kafka, floe)) = both(
+        "create_topics_replication_factor_above_broker_count",
+        |addr| {
+            let mut client = RawClient::connect(addr).expect("connect");
+            create_code(&mut client, &unique_topic("rf3"), 1, 3)
+        },
+    ) else {
+        return;
+    };
+    assert_eq!(kafka, code::INVALID_REPLICATION_FACTOR);
+    assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+/// What a group answer shows once member ids are reduced to whether there was one.
+fn join_summary(response: &JoinGroupResponse) -> (i16, i32, String, bool, bool, usize) {
+    (
+        response.error_code,
+        response.generation_id,
+        response
+            .protocol_name
+            .as_ref()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        !response.member_id.is_empty(),
+        response.leader == response.member_id,
+        response.members.len(),
+    )
+}
+
+/// A JoinGroup of `group` offering `protocols` (each with its name as metadata).
+fn join_with(group: &str, member_id: &str, protocols: &[&str]) -> JoinGroupRequest {
+    JoinGroupRequest::default()
+        .with_group_id(GroupId(s(group)))
+        .with_session_timeout_ms(30_000)
+        .with_rebalance_timeout_ms(30_000)
+        .with_member_id(s(member_id))
+        .with_protocol_type(s("consumer"))
+        .with_protocols(
+            protocols
+                .iter()
+                .map(|name| {
+                    JoinGroupRequestProtocol::default()
+                        .with_name(s(name))
+                        .with_metadata(Bytes::from(format!("meta-{name}")))
+                })
+                .collect(),
+        )
+}
+
+/// Two members join one group with overlapping protocol lists; the group picks the one
+/// protocol both support, the leader hands out assignments, both get theirs.
+fn two_member_rebalance(addr: SocketAddr, first: &[&str], second: &[&str]) -> Vec<String> {
+    let group = unique_topic("diff-group");
+    let mut m1 = RawGroupClient::connect(addr, &group).expect("connect m1");
+    let mut m2 = RawGroupClient::connect(addr, &group).expect("connect m2");
+    let v = floe_tests::groups::versions::JOIN_GROUP;
+    let mut log = Vec::new();
+
+    let request = join_with(&group, "", first);
+    let j = m1.client.request(v, &request).expect("join m1");
+    log.push(format!("m1 first join: {:?}", join_summary(&j)));
+    let m1_id = j.member_id.to_string();
+    let request = join_with(&group, &m1_id, first);
+    let j1 = m1.client.request(v, &request).expect("join m1 again");
+    log.push(format!("m1 join: {:?}", join_summary(&j1)));
+    let sync = m1
+        .sync(
+            j1.generation_id,
+            &m1_id,
+            vec![(m1_id.clone(), Bytes::from_static(b"all"))],
+        )
+        .expect("sync m1");
+    log.push(format!(
+        "m1 sync: {} {:?}",
+        sync.error_code, sync.assignment
+    ));
+
+    let request = join_with(&group, "", second);
+    let j = m2.client.request(v, &request).expect("join m2");
+    log.push(format!("m2 first join: {:?}", join_summary(&j)));
+    let m2_id = j.member_id.to_string();
+    let request = join_with(&group, &m2_id, second);
+    let pending = m2.client.send_request(v, &request).expect("send join m2");
+
+    wait_for_state(addr, &group, "PreparingRebalance");
+    let code = m1.heartbeat(j1.generation_id, &m1_id).expect("heartbeat");
+    log.push(format!("m1 heartbeat during rebalance: {code}"));
+    let request = join_with(&group, &m1_id, first);
+    let j1 = m1.client.request(v, &request).expect("rejoin m1");
+    let j2 = m2
+        .client
+        .receive_response::<JoinGroupRequest>(pending, v)
+        .expect("join m2 answer");
+    log.push(format!("m1 rejoin: {:?}", join_summary(&j1)));
+    log.push(format!("m2 join: {:?}", join_summary(&j2)));
+    let leader_members: Vec<String> = j1
+        .members
+        .iter()
+        .map(|m| format!("{:?}", m.metadata))
+        .collect();
+    log.push(format!("metadata seen by the leader: {leader_members:?}"));
+
+    let generation = j1.generation_id;
+    let pending = m2
+        .client
+        .send_request(
+            floe_tests::groups::versions::SYNC_GROUP,
+            &kafka_protocol::messages::SyncGroupRequest::default()
+                .with_group_id(GroupId(s(&group)))
+                .with_generation_id(generation)
+                .with_member_id(s(&m2_id)),
+        )
+        .expect("send sync m2");
+    let s1 = m1
+        .sync(
+            generation,
+            &m1_id,
+            vec![
+                (m1_id.clone(), Bytes::from_static(b"for-m1")),
+                (m2_id.clone(), Bytes::from_static(b"for-m2")),
+            ],
+        )
+        .expect("sync m1");
+    let s2 = m2
+        .client
+        .receive_response::<kafka_protocol::messages::SyncGroupRequest>(
+            pending,
+            floe_tests::groups::versions::SYNC_GROUP,
+        )
+        .expect("sync m2 answer");
+    log.push(format!(
+        "syncs: {} {:?} {:?} / {} {:?} {:?}",
+        s1.error_code,
+        s1.protocol_name,
+        s1.assignment,
+        s2.error_code,
+        s2.protocol_name,
+        s2.assignment
+    ));
+
+    // Heartbeats: current generation, a stale one, an unknown member.
+    log.push(format!(
+        "heartbeats: {} {} {}",
+        m1.heartbeat(generation, &m1_id).expect("heartbeat"),
+        m1.heartbeat(generation - 1, &m1_id).expect("heartbeat"),
+        m1.heartbeat(generation, "no-such-member")
+            .expect("heartbeat"),
+    ));
+    log.push(describe_group(addr, &group));
+    log
+}
+
+/// Waits until DescribeGroups shows `group` in `state`.
+fn wait_for_state(addr: SocketAddr, group: &str, state: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut client = RawClient::connect(addr).expect("connect");
+    loop {
+        let request = DescribeGroupsRequest::default().with_groups(vec![GroupId(s(group))]);
+        let response = client
+            .request(DESCRIBE_GROUPS, &request)
+            .expect("DescribeGroups");
+        let now = response
+            .groups
+            .first()
+            .map(|g| g.group_state.to_string())
+            .unwrap_or_default();
+        if now == state {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "group {group} is {now:?}, never {state:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// DescribeGroups of one group, member ids left out.
+fn describe_group(addr: SocketAddr, group: &str) -> String {
+    let mut client = RawClient::connect(addr).expect("connect");
+    let request = DescribeGroupsRequest::default().with_groups(vec![GroupId(s(group))]);
+    let response = client
+        .request(DESCRIBE_GROUPS, &request)
+        .expect("DescribeGroups");
+    let g = response.groups.first().expect("a group");
+    let mut members: Vec<String> = g
+        .members
+        .iter()
+        .map(|m| {
+            format!(
+                "{}:{:?}:{:?}",
+                m.client_id, m.member_metadata, m.member_assignment
+            )
+        })
+        .collect();
+    // Kafka lists members in no particular order.
+    members.sort();
+    format!(
+        "describe: error {} state {:?} protocol type {:?} protocol {:?} members {members:?}",
+        g.error_code, g.group_state, g.protocol_type, g.protocol_data
+    )
+}
+
+#[test]
+fn group_rebalance_with_range() {
+    let Some((kafka, floe)) = both("group_rebalance_with_range", |addr| {
+        two_member_rebalance(addr, &["range"], &["range"])
+    }) else {
+        return;
+    };
+    assert!(
+        kafka.iter().any(|l| l
+            == &format!(
+                "m1 heartbeat during rebalance: {}",
+                code::REBALANCE_IN_PROGRESS
+            )),
+        "{kafka:#?}"
+    );
+    assert!(
+        kafka.iter().any(|l| l
+            == &format!(
+                "heartbeats: {} {} {}",
+                code::NONE,
+                code::ILLEGAL_GENERATION,
+                code::UNKNOWN_MEMBER_ID
+            )),
+        "{kafka:#?}"
+    );
+    assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+#[test]
+fn group_rebalance_picks_the_common_protocol() {
+    let Some((kafka, floe)) = both("group_rebalance_picks_the_common_protocol", |addr| {
+        two_member_rebalance(
+            addr,
+            &["cooperative-sticky", "roundrobin", "range"],
+            &["roundrobin", "range"],
+        )
+    }) else {
+        return;
+    };
+    assert!(
+        kafka
+            .iter()
+            .any(|l| l == "m1 rejoin: (0, 2, \"roundrobin\", true, true, 2)"),
+        "{kafka:#?}"
+    );
+    assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+#[test]
+fn groups_without_members() {
+    let Some((kafka, floe)) = both("groups_without_members", |addr| {
+        let topic = unique_topic("empty-group-topic");
+        create(addr, &topic, 1);
+        let never = unique_topic("never-seen");
+        let mut answers = vec![describe_group(addr, &never)];
+
+        // OffsetFetch of a group nobody used: the partition has no offset.
+        let mut client = RawClient::connect(addr).expect("connect");
+        let request = OffsetFetchRequest::default()
+            .with_group_id(GroupId(s(&never)))
+            .with_topics(Some(vec![
+                OffsetFetchRequestTopic::default()
+                    .with_name(topic_name(&topic))
+                    .with_partition_indexes(vec![0]),
+            ]));
+        let response = client.request(OFFSET_FETCH, &request).expect("OffsetFetch");
+        let partitions: Vec<_> = response
+            .topics
+            .iter()
+            .flat_map(|t| &t.partitions)
+            .map(|p| {
+                (
+                    p.partition_index,
+                    p.committed_offset,
+                    p.metadata.clone(),
+                    p.error_code,
+                )
+            })
+            .collect();
+        answers.push(format!(
+            "offset fetch: error {} partitions {partitions:?}",
+            response.error_code
+        ));
+        let all = OffsetFetchRequest::default()
+            .with_group_id(GroupId(s(&never)))
+            .with_topics(None);
+        let response = client.request(OFFSET_FETCH, &all).expect("OffsetFetch all");
+        answers.push(format!(
+            "offset fetch of all: error {} topics {}",
+            response.error_code,
+            response.topics.len()
+        ));
+
+        // A group that only ever committed offsets (no member): Empty, and a commit from
+        // a member it does not know is refused.
+        let committed = unique_topic("committed-only");
+        let mut group = RawGroupClient::connect(addr, &committed).expect("connect");
+        answers.push(format!(
+            "commit without a member: {}",
+            group.commit(-1, "", &topic, 0, 3, "meta").expect("commit")
+        ));
+        answers.push(format!(
+            "commit from an unknown member: {}",
+            group.commit(1, "ghost", &topic, 0, 4, "").expect("commit")
+        ));
+        answers.push(format!(
+            "committed: {:?}",
+            group.fetch_offset(&topic, 0).expect("fetch offset")
+        ));
+        answers.push(describe_group(addr, &committed));
+        answers
+    }) else {
+        return;
+    };
+    assert!(kafka[6].contains("Empty"), "{kafka:#?}");
+    assert_eq!(
+        kafka[4],
+        format!("commit from an unknown member: {}", code::UNKNOWN_MEMBER_ID),
+        "{kafka:#?}"
+    );
+    assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+#[test]
+fn join_errors() {
+    let Some((kafka, floe)) = both("join_errors", |addr| {
+        let group = unique_topic("join-errors");
+        let mut m = RawGroupClient::connect(addr, &group).expect("connect");
+        let v = floe_tests::groups::versions::JOIN_GROUP;
+        let mut answers = Vec::new();
+        // An unknown member id in a group that does not exist.
+        let request = join_with(&group, "ghost", &["range"]);
+        let j = m.client.request(v, &request).expect("join");
+        answers.push(format!("unknown member: {:?}", join_summary(&j)));
+        // No protocols at all.
+        let request = join_with(&group, "", &[]);
+        let j = m.client.request(v, &request).expect("join");
+        answers.push(format!("no protocols: {:?}", join_summary(&j)));
+        // A proper join, then a sync from the wrong generation.
+        let request = join_with(&group, "", &["range"]);
+        let first = m.client.request(v, &request).expect("join");
+        answers.push(format!("first join: {:?}", join_summary(&first)));
+        let id = first.member_id.to_string();
+        let request = join_with(&group, &id, &["range"]);
+        let j = m.client.request(v, &request).expect("join");
+        answers.push(format!("join: {:?}", join_summary(&j)));
+        let sync = m.sync(j.generation_id + 1, &id, vec![]).expect("sync");
+        answers.push(format!("sync, wrong generation: {}", sync.error_code));
+        let sync = m.sync(j.generation_id, "ghost", vec![]).expect("sync");
+        answers.push(format!("sync, unknown member: {}", sync.error_code));
+        answers
+    }) else {
+        return;
+    };
+    assert_eq!(
+        kafka[2],
+        format!(
+            "first join: {:?}",
+            (code::MEMBER_ID_REQUIRED, -1, String::new(), true, false, 0)
+        ),
+        "{kafka:#?}"
+    );
+    assert_eq!(
+        kafka[4],
+        format!("sync, wrong generation: {}", code::ILLEGAL_GENERATION),
+        "{kafka:#?}"
+    );
+    assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
