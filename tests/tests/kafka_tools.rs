@@ -2,9 +2,7 @@
 //! against Floe, as a new user runs them in Kafka's quick start.
 //!
 //! Every scenario runs against Apache Kafka too (one broker shared by this binary):
-//! that proves the scenario itself right, so a failure on Floe's side is Floe's. The
-//! scenarios that need admin APIs Floe does not serve yet are ignored on Floe's side
-//! only, with the API named.
+//! that proves the scenario itself right, so a failure on Floe's side is Floe's.
 //!
 //! Without `FLOE_KAFKA_CLASSPATH` (set by `scripts/test.sh`) every test here prints
 //! why and returns.
@@ -540,7 +538,6 @@ fn kafka_describe_topic_reference() {
 }
 
 #[test]
-#[ignore = "needs DescribeConfigs: lands with the admin APIs"]
 fn floe_describe_topic() {
     on_floe("floe_describe_topic", describe_topic);
 }
@@ -551,7 +548,6 @@ fn kafka_configs_reference() {
 }
 
 #[test]
-#[ignore = "needs DescribeConfigs and IncrementalAlterConfigs: lands with the admin APIs"]
 fn floe_configs() {
     on_floe("floe_configs", configs);
 }
@@ -562,7 +558,6 @@ fn kafka_delete_records_reference() {
 }
 
 #[test]
-#[ignore = "needs DeleteRecords: lands with the admin APIs"]
 fn floe_delete_records() {
     on_floe("floe_delete_records", delete_records);
 }
@@ -573,7 +568,6 @@ fn kafka_add_partitions_reference() {
 }
 
 #[test]
-#[ignore = "needs CreatePartitions: lands with the admin APIs"]
 fn floe_add_partitions() {
     on_floe("floe_add_partitions", add_partitions);
 }

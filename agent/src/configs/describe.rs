@@ -41,6 +41,17 @@ pub struct DescribedConfig {
     pub synonyms: Vec<Synonym>,
 }
 
+/// Broker configs that are a topic config's first synonym but have no
+/// default in Kafka (their value falls back to a coarser config, e.g.
+/// `log.retention.ms` to `log.retention.hours`): Kafka lists no
+/// DEFAULT_CONFIG synonym for them, and neither does Floe.
+const NO_KAFKA_DEFAULT: [&str; 4] = [
+    "log.retention.ms",
+    "log.roll.ms",
+    "log.roll.jitter.ms",
+    "log.flush.interval.ms",
+];
+
 /// The broker layer of a topic config: the agent's setting when it has one,
 /// else Kafka's default under the broker's name.
 fn broker_synonyms(key: &TopicKey, broker: &BrokerConfigs) -> Vec<Synonym> {
@@ -103,6 +114,11 @@ fn topic_entry(
         Some(first) => (first.value.clone(), first.source),
         None => (Some(key.default.to_string()), ConfigSource::Default),
     };
+    // Kafka lists a topic config's synonyms from its first broker synonym
+    // on, and lists a broker config's default only when Kafka has one.
+    synonyms.retain(|s| {
+        !(s.source == ConfigSource::Default && NO_KAFKA_DEFAULT.contains(&s.name.as_str()))
+    });
     DescribedConfig {
         name: key.name.to_string(),
         value,

@@ -108,18 +108,23 @@ fn topic_values_come_from_override_then_broker_then_kafka() {
     assert_eq!(
         retention.synonyms,
         vec![
+            // `log.retention.ms` has no default in Kafka (it falls back
+            // to `log.retention.hours`): Kafka lists no default synonym.
             Synonym {
                 name: "retention.ms".into(),
                 value: Some("1000".into()),
                 source: ConfigSource::Topic
             },
-            Synonym {
-                name: "log.retention.ms".into(),
-                value: Some("-1".into()),
-                source: ConfigSource::Default
-            },
         ]
     );
+    let unset = describe_topic(&BTreeMap::new(), &broker());
+    let retention = unset.iter().find(|c| c.name == "retention.ms").unwrap();
+    assert_eq!(
+        (retention.value.as_deref(), retention.source),
+        (Some("-1"), ConfigSource::Default),
+        "Floe keeps everything unless told"
+    );
+    assert!(retention.synonyms.is_empty());
 
     // A broker setting Floe has, left at its default.
     let max = find("max.message.bytes");
