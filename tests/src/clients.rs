@@ -135,3 +135,129 @@ pub fn ensure_started(output: &Output, steps: &[Step]) -> Result<()> {
     }
     Ok(())
 }
+
+/// The cache folder for compiled scenario programs, `~/.cache/floe-clients/<what>`,
+/// kept between runs (and by CI) so only the first run pays for `javac` and `go build`.
+fn cache_dir(what: &str) -> Result<PathBuf> {
+    let home = std::env::var_os("HOME").context("HOME is not set")?;
+    let dir = PathBuf::from(home).join(".cache/floe-clients").join(what);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// A digest of `parts` naming a cache entry, so an edited source compiles afresh.
+fn digest(parts: &[&[u8]]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for part in parts {
+        part.hash(&mut hasher);
+    }
+    format!("{:016x}", hasher.finish())
+}
+
+/// Kafka's jars (`FLOE_KAFKA_CLASSPATH`, set by `scripts/test.sh`).
+fn kafka_classpath() -> Result<String> {
+    std::env::var("FLOE_KAFKA_CLASSPATH").context("FLOE_KAFKA_CLASSPATH is not set")
+}
+
+/// `java Scenario BOOTSTRAP TOPIC` with `tests/clients/java/Scenario.java` compiled
+/// against the kafka-clients jar of `FLOE_KAFKA_CLASSPATH`, once per source and
+/// classpath (cached under `~/.cache/floe-clients/java`).
+pub fn java_command(bootstrap: &str, topic: &str) -> Result<Command> {
+    let classpath = kafka_classpath()?;
+    let source_path = clients_dir().join("java/Scenario.java");
+    let source = std::fs::read(&source_path)
+        .with_context(|| format!("cannot read {}", source_path.display()))?;
+    let classes = cache_dir("java")?.join(digest(&[&source, classpath.as_bytes()]));
+    if !classes.join("Scenario.class").is_file() {
+        let building = classes.with_extension("building");
+        let _ = std::fs::remove_dir_all(&building);
+        let mut javac = Command::new("javac");
+        javac
+            .arg("-nowarn")
+            .arg("-d")
+            .arg(&building)
+            .arg("-cp")
+            .arg(&classpath)
+            .arg(&source_path);
+        process::run(javac, b"", SCENARIO_TIMEOUT)?.ensure_success()?;
+        std::fs::rename(&building, &classes)
+            .with_context(|| format!("cannot move the classes to {}", classes.display()))?;
+    }
+    let mut java = Command::new("java");
+    java.arg("-cp")
+        .arg(format!("{classpath}:{}", classes.display()))
+        .arg("Scenario")
+        .arg(bootstrap)
+        .arg(topic);
+    Ok(java)
+}
+
+/// The `go` tool: on the PATH, else Go's own install in /usr/local/go.
+fn go_tool() -> PathBuf {
+    let local = PathBuf::from("/usr/local/go/bin/go");
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("go").is_file()));
+    if !on_path && local.is_file() {
+        local
+    } else {
+        PathBuf::from("go")
+    }
+}
+
+/// Builds the Go module `tests/clients/go` (franz-go and Sarama, versions pinned in
+/// its go.mod and go.sum) into `~/.cache/floe-clients/go`, once per test process;
+/// `go build` itself skips the work when nothing changed (its module and build caches
+/// are under `~/.cache/floe-go`).
+fn go_binary() -> Result<PathBuf> {
+    static BUILT: std::sync::OnceLock<std::result::Result<PathBuf, String>> =
+        std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let build = || -> Result<PathBuf> {
+                let home = std::env::var_os("HOME").context("HOME is not set")?;
+                let caches = PathBuf::from(home).join(".cache/floe-go");
+                let binary = cache_dir("go")?.join("clientmatrix");
+                let mut go = Command::new(go_tool());
+                go.current_dir(clients_dir().join("go"))
+                    .env("GOMODCACHE", caches.join("mod"))
+                    .env("GOCACHE", caches.join("build"))
+                    .env("GOTOOLCHAIN", "local")
+                    .env("GOFLAGS", "-mod=readonly")
+                    .arg("build")
+                    .arg("-o")
+                    .arg(&binary)
+                    .arg(".");
+                process::run(go, b"", Duration::from_secs(900))?.ensure_success()?;
+                Ok(binary)
+            };
+            build().map_err(|e| format!("{e:#}"))
+        })
+        .clone()
+        .map_err(|e| anyhow::anyhow!("cannot build tests/clients/go: {e}"))
+}
+
+/// The Go scenario program for `family` (`franz` or `sarama`).
+pub fn go_command(family: &str, bootstrap: &str, topic: &str) -> Result<Command> {
+    let mut cmd = Command::new(go_binary()?);
+    cmd.arg(family).arg(bootstrap).arg(topic);
+    Ok(cmd)
+}
+
+/// `node tests/clients/js/<script> BOOTSTRAP TOPIC`, resolving KafkaJS from
+/// `tests/js/node_modules` (installed by `scripts/test.sh`).
+pub fn node_command(script: &str, bootstrap: &str, topic: &str) -> Result<Command> {
+    let modules = binary::crate_dir().join("js/node_modules");
+    if !modules.is_dir() {
+        bail!(
+            "no {}; run scripts/test.sh (or npm ci in tests/js)",
+            modules.display()
+        );
+    }
+    let mut cmd = Command::new("node");
+    cmd.env("NODE_PATH", modules)
+        .arg(clients_dir().join("js").join(script))
+        .arg(bootstrap)
+        .arg(topic);
+    Ok(cmd)
+}
