@@ -3,11 +3,12 @@
 #
 # Installs what the end-to-end tests need (idempotently, and quickly when it is
 # already there): Debian's kcat (librdkafka 2.0.2), a Python venv at .venv with
-# confluent-kafka and kafka-python, KafkaJS under tests/js (Node.js from
+# confluent-kafka, kafka-python and aiokafka, KafkaJS under tests/js (Node.js from
 # Debian if missing), and Apache Kafka 4.x: a JRE and Maven from Debian if
 # missing, then Kafka's jars resolved by Maven from tests/kafka/pom.xml (cached
 # in ~/.m2, the classpath in ~/.cache/floe-kafka, exported as
-# FLOE_KAFKA_CLASSPATH for the tests that run Kafka's tools and Kafka itself);
+# FLOE_KAFKA_CLASSPATH for the tests that run Kafka's tools and Kafka itself),
+# and for the client matrix javac and Go with the franz-go and Sarama modules;
 # builds the `floe` binary; then runs
 # `cargo test --workspace`, passing any extra arguments through, e.g.
 #   scripts/test.sh -p floe-tests --test kcat -- --nocapture
@@ -123,10 +124,34 @@ setup_node() {
     cp "$dir/package-lock.json" "$stamp"
 }
 
+# Go for the client matrix's franz-go and Sarama programs (tests/clients/go):
+# Go's own install in /usr/local/go if present, else Debian's golang-go; the
+# modules pinned in go.sum are fetched from the Go module proxy once, into
+# ~/.cache/floe-go, where the test's `go build` finds them (and its build cache).
+setup_go() {
+    if [ -x /usr/local/go/bin/go ]; then
+        PATH="$PATH:/usr/local/go/bin"
+    elif ! command -v go >/dev/null 2>&1; then
+        install_apt_packages golang-go
+    fi
+    (cd "$ROOT/tests/clients/go" \
+        && GOMODCACHE="$HOME/.cache/floe-go/mod" GOCACHE="$HOME/.cache/floe-go/build" \
+            go mod download)
+}
+
+# javac for the client matrix's Java program (compiled against Kafka's jars).
+setup_javac() {
+    if ! command -v javac >/dev/null 2>&1; then
+        install_apt_packages default-jdk-headless
+    fi
+}
+
 install_apt_packages "${APT_PACKAGES[@]}"
 setup_venv
 setup_node
 setup_kafka
+setup_javac
+setup_go
 
 log "building the floe binary"
 cargo build --quiet -p floe-agent --bin floe

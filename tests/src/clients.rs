@@ -106,9 +106,7 @@ pub fn compare(
     let got_names: Vec<&str> = steps.iter().map(|s| s.step.as_str()).collect();
     let want_names: Vec<&str> = want.iter().map(|(n, _)| *n).collect();
     if got_names != want_names {
-        problems.push(format!(
-            "reported steps {got_names:?}, want {want_names:?}"
-        ));
+        problems.push(format!("reported steps {got_names:?}, want {want_names:?}"));
     }
     for (name, detail) in &want {
         let Some(step) = steps.iter().find(|s| s.step == *name) else {
@@ -222,7 +220,6 @@ fn go_binary() -> Result<PathBuf> {
                 go.current_dir(clients_dir().join("go"))
                     .env("GOMODCACHE", caches.join("mod"))
                     .env("GOCACHE", caches.join("build"))
-                    .env("GOTOOLCHAIN", "local")
                     .env("GOFLAGS", "-mod=readonly")
                     .arg("build")
                     .arg("-o")

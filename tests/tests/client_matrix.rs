@@ -138,9 +138,15 @@ fn every_client_runs_the_scenario_on_kafka_and_floe() {
     let only = std::env::var("FLOE_MATRIX_CLIENTS").ok();
     let selected: Vec<&Client> = CLIENTS
         .iter()
-        .filter(|c| only.as_deref().is_none_or(|o| o.split(',').any(|n| n == c.name)))
+        .filter(|c| {
+            only.as_deref()
+                .is_none_or(|o| o.split(',').any(|n| n == c.name))
+        })
         .collect();
-    assert!(!selected.is_empty(), "FLOE_MATRIX_CLIENTS selects no client");
+    assert!(
+        !selected.is_empty(),
+        "FLOE_MATRIX_CLIENTS selects no client"
+    );
 
     let mut failures = Vec::new();
     for client in selected {
@@ -177,11 +183,7 @@ fn every_client_runs_the_scenario_on_kafka_and_floe() {
         }
     }
     if !failures.is_empty() {
-        panic!(
-            "{}\n--- floe log ---\n{}",
-            failures.join("\n"),
-            agent.log()
-        );
+        panic!("{}\n--- floe log ---\n{}", failures.join("\n"), agent.log());
     }
     for (who, steps, missing) in NOT_YET {
         eprintln!("on Floe, accepted failures of {who}: {steps:?}, for want of {missing}");
