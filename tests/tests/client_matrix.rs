@@ -14,11 +14,14 @@
 //! Set `FLOE_MATRIX_CLIENTS=confluent,kcat,...` to run only some clients. Without
 //! `FLOE_KAFKA_CLASSPATH` (set by `scripts/test.sh`) the test prints why and returns.
 
+#[path = "client_matrix/rdkafka_scenario.rs"]
+mod rdkafka_scenario;
+
 use std::process::Command;
 
 use anyhow::Result;
 
-use floe_tests::clients::{self, ALL_CODECS};
+use floe_tests::clients::{self, ALL_CODECS, Step};
 use floe_tests::{Agent, kafka_ref, python, unique_topic};
 
 /// The admin steps Floe cannot do yet, for want of DescribeConfigs,
@@ -68,8 +71,28 @@ struct Client {
     codecs: &'static [&'static str],
     /// Steps it cannot do at all (see `docs/compatibility.md`).
     skipped: &'static [&'static str],
-    /// The command running the scenario against `bootstrap` on `topic`.
-    command: fn(&str, &str) -> Result<Command>,
+    /// How it runs against `bootstrap` on `topic`.
+    runner: Runner,
+}
+
+/// A scenario program to start, or (rdkafka for Rust) a scenario run in process.
+enum Runner {
+    Program(fn(&str, &str) -> Result<Command>),
+    InProcess(fn(&str, &str) -> Result<Vec<Step>>),
+}
+
+/// Runs `client` against `bootstrap` on `topic`: its steps, and the program's output
+/// for messages.
+fn run_client(client: &Client, bootstrap: &str, topic: &str) -> Result<(Vec<Step>, String)> {
+    match client.runner {
+        Runner::Program(command) => {
+            let output = clients::run(command(bootstrap, topic)?)?;
+            let steps = clients::parse_steps(&output.stdout)?;
+            clients::ensure_started(&output, &steps)?;
+            Ok((steps, output.describe()))
+        }
+        Runner::InProcess(scenario) => Ok((scenario(bootstrap, topic)?, String::new())),
+    }
 }
 
 fn python_program(script: &str, bootstrap: &str, topic: &str) -> Result<Command> {
@@ -86,43 +109,49 @@ const CLIENTS: &[Client] = &[
         name: "confluent",
         codecs: ALL_CODECS,
         skipped: &[],
-        command: |b, t| python_program("confluent_scenario.py", b, t),
+        runner: Runner::Program(|b, t| python_program("confluent_scenario.py", b, t)),
     },
     Client {
         name: "kafka-python",
         codecs: ALL_CODECS,
         skipped: &[],
-        command: |b, t| python_program("kafka_python_scenario.py", b, t),
+        runner: Runner::Program(|b, t| python_program("kafka_python_scenario.py", b, t)),
     },
     Client {
         name: "aiokafka",
         codecs: ALL_CODECS,
         skipped: &[],
-        command: |b, t| python_program("aiokafka_scenario.py", b, t),
+        runner: Runner::Program(|b, t| python_program("aiokafka_scenario.py", b, t)),
     },
     Client {
         name: "kafkajs",
         codecs: KAFKAJS_CODECS,
         skipped: &[],
-        command: |b, t| clients::node_command("kafkajs_scenario.js", b, t),
+        runner: Runner::Program(|b, t| clients::node_command("kafkajs_scenario.js", b, t)),
     },
     Client {
         name: "java",
         codecs: ALL_CODECS,
         skipped: &[],
-        command: clients::java_command,
+        runner: Runner::Program(clients::java_command),
     },
     Client {
         name: "franz-go",
         codecs: ALL_CODECS,
         skipped: &[],
-        command: |b, t| clients::go_command("franz", b, t),
+        runner: Runner::Program(|b, t| clients::go_command("franz", b, t)),
     },
     Client {
         name: "sarama",
         codecs: ALL_CODECS,
         skipped: &[],
-        command: |b, t| clients::go_command("sarama", b, t),
+        runner: Runner::Program(|b, t| clients::go_command("sarama", b, t)),
+    },
+    Client {
+        name: "rdkafka",
+        codecs: ALL_CODECS,
+        skipped: &[],
+        runner: Runner::InProcess(rdkafka_scenario::run),
     },
 ];
 
@@ -156,11 +185,7 @@ fn every_client_runs_the_scenario_on_kafka_and_floe() {
             ("floe", agent.bootstrap(), &floe_allowed[..]),
         ] {
             let topic = unique_topic(&format!("matrix-{}-{target}", client.name));
-            let output = (client.command)(&bootstrap, &topic)
-                .and_then(clients::run)
-                .unwrap_or_else(|e| panic!("{} on {target}: {e:#}", client.name));
-            let steps = clients::parse_steps(&output.stdout)
-                .and_then(|s| clients::ensure_started(&output, &s).map(|()| s))
+            let (steps, output) = run_client(client, &bootstrap, &topic)
                 .unwrap_or_else(|e| panic!("{} on {target}: {e:#}", client.name));
             for step in &steps {
                 eprintln!(
@@ -177,7 +202,7 @@ fn every_client_runs_the_scenario_on_kafka_and_floe() {
                     "{} on {target}:\n  {}\n{}",
                     client.name,
                     problems.join("\n  "),
-                    output.describe()
+                    output
                 ));
             }
         }
