@@ -127,7 +127,8 @@ setup_node() {
 # Go for the client matrix's franz-go and Sarama programs (tests/clients/go):
 # Go's own install in /usr/local/go if present, else Debian's golang-go; the
 # modules pinned in go.sum are fetched from the Go module proxy once, into
-# ~/.cache/floe-go, where the test's `go build` finds them (and its build cache).
+# ~/.cache/floe-go, where the test's `go build` finds them (and its build cache);
+# they need Go 1.26, which an older `go` fetches from the proxy there too.
 setup_go() {
     if [ -x /usr/local/go/bin/go ]; then
         PATH="$PATH:/usr/local/go/bin"
@@ -136,7 +137,7 @@ setup_go() {
     fi
     (cd "$ROOT/tests/clients/go" \
         && GOMODCACHE="$HOME/.cache/floe-go/mod" GOCACHE="$HOME/.cache/floe-go/build" \
-            go mod download)
+            GOTOOLCHAIN=auto go mod download)
 }
 
 # javac for the client matrix's Java program (compiled against Kafka's jars).

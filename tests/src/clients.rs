@@ -220,6 +220,10 @@ fn go_binary() -> Result<PathBuf> {
                 go.current_dir(clients_dir().join("go"))
                     .env("GOMODCACHE", caches.join("mod"))
                     .env("GOCACHE", caches.join("build"))
+                    // The pinned modules need Go 1.26: an older `go` (Debian's, whose
+                    // go.env says `local`) fetches that toolchain from the module proxy
+                    // into the module cache, once.
+                    .env("GOTOOLCHAIN", "auto")
                     .env("GOFLAGS", "-mod=readonly")
                     .arg("build")
                     .arg("-o")

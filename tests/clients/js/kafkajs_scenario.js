@@ -188,7 +188,9 @@ const steps = [
     return { partitions: await waitFor('the new partitions', async () => (await partitionCount()) === MORE_PARTITIONS && MORE_PARTITIONS) };
   }],
   ['delete_records', async () => {
-    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: String(DELETE_BEFORE) }] });
+    // deleteTopicRecords lists the offsets of every partition first, so it retries too.
+    await retrying('the deletion', () =>
+      admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: String(DELETE_BEFORE) }] }));
     const offsets = await retrying('the offsets', () => admin.fetchTopicOffsets(topic));
     return { low_watermark: Number(offsets.find((p) => p.partition === 0).low) };
   }],
