@@ -3,11 +3,12 @@
 #
 # Installs what the end-to-end tests need (idempotently, and quickly when it is
 # already there): Debian's kcat (librdkafka 2.0.2), a Python venv at .venv with
-# confluent-kafka and kafka-python, KafkaJS under tests/js (Node.js from
+# confluent-kafka, kafka-python and aiokafka, KafkaJS under tests/js (Node.js from
 # Debian if missing), and Apache Kafka 4.x: a JRE and Maven from Debian if
 # missing, then Kafka's jars resolved by Maven from tests/kafka/pom.xml (cached
 # in ~/.m2, the classpath in ~/.cache/floe-kafka, exported as
-# FLOE_KAFKA_CLASSPATH for the tests that run Kafka's tools and Kafka itself);
+# FLOE_KAFKA_CLASSPATH for the tests that run Kafka's tools and Kafka itself),
+# and for the client matrix javac and Go with the franz-go and Sarama modules;
 # builds the `floe` binary; then runs
 # `cargo test --workspace`, passing any extra arguments through, e.g.
 #   scripts/test.sh -p floe-tests --test kcat -- --nocapture
@@ -19,6 +20,13 @@ cd "$ROOT"
 # Versions that install on this machine's CPython 3.11 (wheels on PyPI).
 CONFLUENT_KAFKA_VERSION="2.16.1"
 KAFKA_PYTHON_VERSION="2.3.3"
+# aiokafka (asyncio, its own codec) for the client matrix, and the compression
+# libraries kafka-python and aiokafka load for snappy, lz4 and zstd.
+AIOKAFKA_VERSION="0.14.0"
+CRAMJAM_VERSION="2.14.0"
+LZ4_VERSION="4.4.5"
+ZSTANDARD_VERSION="0.25.0"
+PYTHON_SNAPPY_VERSION="0.7.3"
 # moto's S3 server stands in for S3 in the multi-agent tests.
 MOTO_VERSION="5.2.5"
 # postgresql: the throwaway Postgres clusters of the metadata and multi-agent tests
@@ -52,6 +60,7 @@ setup_venv() {
     local venv="$ROOT/.venv"
     local stamp="$venv/.floe-requirements"
     local want="confluent-kafka==$CONFLUENT_KAFKA_VERSION kafka-python==$KAFKA_PYTHON_VERSION moto[server]==$MOTO_VERSION"
+    want="$want aiokafka==$AIOKAFKA_VERSION cramjam==$CRAMJAM_VERSION lz4==$LZ4_VERSION zstandard==$ZSTANDARD_VERSION python-snappy==$PYTHON_SNAPPY_VERSION"
     if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         return 0
     fi
@@ -115,10 +124,35 @@ setup_node() {
     cp "$dir/package-lock.json" "$stamp"
 }
 
+# Go for the client matrix's franz-go and Sarama programs (tests/clients/go):
+# Go's own install in /usr/local/go if present, else Debian's golang-go; the
+# modules pinned in go.sum are fetched from the Go module proxy once, into
+# ~/.cache/floe-go, where the test's `go build` finds them (and its build cache);
+# they need Go 1.26, which an older `go` fetches from the proxy there too.
+setup_go() {
+    if [ -x /usr/local/go/bin/go ]; then
+        PATH="$PATH:/usr/local/go/bin"
+    elif ! command -v go >/dev/null 2>&1; then
+        install_apt_packages golang-go
+    fi
+    (cd "$ROOT/tests/clients/go" \
+        && GOMODCACHE="$HOME/.cache/floe-go/mod" GOCACHE="$HOME/.cache/floe-go/build" \
+            GOTOOLCHAIN=auto go mod download)
+}
+
+# javac for the client matrix's Java program (compiled against Kafka's jars).
+setup_javac() {
+    if ! command -v javac >/dev/null 2>&1; then
+        install_apt_packages default-jdk-headless
+    fi
+}
+
 install_apt_packages "${APT_PACKAGES[@]}"
 setup_venv
 setup_node
 setup_kafka
+setup_javac
+setup_go
 
 log "building the floe binary"
 cargo build --quiet -p floe-agent --bin floe

@@ -11,6 +11,7 @@
 
 pub mod agent;
 pub mod binary;
+pub mod clients;
 pub mod cluster;
 pub mod fault_proxy;
 pub mod groups;
