@@ -24,31 +24,10 @@ use anyhow::Result;
 use floe_tests::clients::{self, ALL_CODECS, Step};
 use floe_tests::{Agent, kafka_ref, python, unique_topic};
 
-/// The admin steps Floe cannot do yet, for want of DescribeConfigs,
-/// (Incremental)AlterConfigs, CreatePartitions and DeleteRecords.
-const ADMIN_APIS_MISSING: &[&str] = &[
-    "describe_configs",
-    "alter_configs",
-    "create_partitions",
-    "delete_records",
-];
-
 /// Steps that fail on Floe only because an API is missing or incomplete there, per
-/// client (`*` for all), with what is missing; the lead empties this as the branches
-/// that add them merge. Every other step must pass on Floe as on Kafka.
-const NOT_YET: &[(&str, &[&str], &str)] = &[
-    (
-        "*",
-        ADMIN_APIS_MISSING,
-        "DescribeConfigs, IncrementalAlterConfigs/AlterConfigs, CreatePartitions, DeleteRecords",
-    ),
-    (
-        "kafka-python",
-        &["create_topic", "delete_topic"],
-        "Metadata's authorized operations: kafka-python's describe_topics and list_topics ask \
-         for them and cannot decode Floe's answer (\"31 is not a valid ACLOperation\")",
-    ),
-];
+/// client (`*` for all), with what is missing: empty since the admin and config
+/// APIs landed. Every step must pass on Floe as on Kafka.
+const NOT_YET: &[(&str, &[&str], &str)] = &[];
 
 /// The steps whose failure is accepted on Floe for `client`.
 fn not_yet(client: &str) -> Vec<&'static str> {
