@@ -25,26 +25,11 @@ pub async fn handle(
 ) -> ListOffsetsResponse {
     // The leader epoch field exists from v4 on; the codec refuses it before.
     let leader_epoch = if version >= 4 { 0 } else { -1 };
-    let mut resolved = Vec::with_capacity(req.topics.len());
-    for t in &req.topics {
-        resolved.push(ctx.topics.get(t.name.as_str()).await);
-    }
-    let asked = req
-        .topics
-        .iter()
-        .zip(&resolved)
-        .filter_map(|(t, topic)| match topic {
-            Ok(Some(topic)) => Some((t, topic)),
-            _ => None,
-        })
-        .flat_map(|(t, topic)| {
-            t.partitions
-                .iter()
-                .filter(|p| (0..topic.partitions).contains(&p.partition_index))
-                .map(|p| (topic.id, p.partition_index))
-        })
-        .collect();
-    let bounds = bounds::read(ctx, asked).await;
+    let asked = req.topics.iter().map(|t| {
+        let partitions = t.partitions.iter().map(|p| p.partition_index).collect();
+        (t.name.as_str(), partitions)
+    });
+    let (resolved, bounds) = bounds::resolve_and_read(ctx, asked).await;
     let mut topics = Vec::with_capacity(req.topics.len());
     for (t, topic) in req.topics.into_iter().zip(resolved) {
         let mut partitions = Vec::with_capacity(t.partitions.len());

@@ -31,26 +31,11 @@ pub async fn handle(
     ctx: &AgentContext,
     req: OffsetForLeaderEpochRequest,
 ) -> OffsetForLeaderEpochResponse {
-    let mut resolved = Vec::with_capacity(req.topics.len());
-    for t in &req.topics {
-        resolved.push(ctx.topics.get(t.topic.as_str()).await);
-    }
-    let asked = req
-        .topics
-        .iter()
-        .zip(&resolved)
-        .filter_map(|(t, topic)| match topic {
-            Ok(Some(topic)) => Some((t, topic)),
-            _ => None,
-        })
-        .flat_map(|(t, topic)| {
-            t.partitions
-                .iter()
-                .filter(|p| (0..topic.partitions).contains(&p.partition))
-                .map(|p| (topic.id, p.partition))
-        })
-        .collect();
-    let bounds = bounds::read(ctx, asked).await;
+    let asked = req.topics.iter().map(|t| {
+        let partitions = t.partitions.iter().map(|p| p.partition).collect();
+        (t.topic.as_str(), partitions)
+    });
+    let (resolved, bounds) = bounds::resolve_and_read(ctx, asked).await;
     let mut topics = Vec::with_capacity(req.topics.len());
     for (t, topic) in req.topics.into_iter().zip(resolved) {
         let partitions = t

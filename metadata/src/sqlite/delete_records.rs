@@ -6,9 +6,6 @@ use super::SqliteStore;
 use crate::{DeletedRecords, Result, TopicId};
 
 const LOCK: &str = include_str!("../../queries/sqlite/retention_lock.sql");
-const CANDIDATES: &str = include_str!("../../queries/sqlite/records_delete_candidates.sql");
-const DELETE_ROWS: &str = include_str!("../../queries/sqlite/records_delete_rows.sql");
-const ADVANCE_START: &str = include_str!("../../queries/sqlite/retention_advance_start.sql");
 
 /// See [`crate::MetadataStore::delete_records`].
 pub(super) async fn delete(
@@ -29,20 +26,7 @@ pub(super) async fn delete(
     let Some(start) = crate::validate::delete_records_target(before_offset, high_watermark) else {
         return Ok(DeletedRecords::OutOfRange { high_watermark });
     };
-    for statement in [CANDIDATES, DELETE_ROWS] {
-        sqlx::query(statement)
-            .bind(topic)
-            .bind(partition)
-            .bind(start)
-            .execute(&mut *write.tx)
-            .await?;
-    }
-    let start: i64 = sqlx::query_scalar(ADVANCE_START)
-        .bind(topic)
-        .bind(partition)
-        .bind(start)
-        .fetch_one(&mut *write.tx)
-        .await?;
+    let start = super::retention::advance_log_start(&mut write.tx, topic, partition, start).await?;
     write.commit().await?;
     Ok(DeletedRecords::LogStart(start))
 }

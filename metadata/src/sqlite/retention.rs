@@ -2,6 +2,8 @@
 //! whose records are all older than a cut-off go, the log start advances past
 //! them, and their segments become candidates of the segment collector.
 
+use sqlx::SqliteConnection;
+
 use super::SqliteStore;
 
 use crate::Result;
@@ -9,9 +11,8 @@ use crate::TopicId;
 
 const LOCK: &str = include_str!("../../queries/sqlite/retention_lock.sql");
 const FIRST_KEPT: &str = include_str!("../../queries/sqlite/retention_first_kept.sql");
-const SEGMENTS_TO_COLLECT: &str =
-    include_str!("../../queries/sqlite/retention_segments_to_collect.sql");
-const DELETE_ROWS: &str = include_str!("../../queries/sqlite/retention_delete_rows.sql");
+const CANDIDATES: &str = include_str!("../../queries/sqlite/records_delete_candidates.sql");
+const DELETE_ROWS: &str = include_str!("../../queries/sqlite/records_delete_rows.sql");
 const ADVANCE_START: &str = include_str!("../../queries/sqlite/retention_advance_start.sql");
 
 /// See [`crate::MetadataStore::apply_retention`].
@@ -37,20 +38,33 @@ pub(super) async fn apply(
         .fetch_optional(&mut *write.tx)
         .await?;
     let start = first_kept.unwrap_or(high_watermark);
-    for statement in [SEGMENTS_TO_COLLECT, DELETE_ROWS] {
+    let start = advance_log_start(&mut write.tx, topic, partition, start).await?;
+    write.commit().await?;
+    Ok(Some(start))
+}
+
+/// Advances the log start of a partition (whose retention lock the
+/// transaction holds) to `start`, never back: the index rows wholly below it
+/// go and their segments become candidates of the segment collector. Time
+/// retention and DeleteRecords both end here. Returns the log start now.
+pub(super) async fn advance_log_start(
+    conn: &mut SqliteConnection,
+    topic: TopicId,
+    partition: i32,
+    start: i64,
+) -> Result<i64> {
+    for statement in [CANDIDATES, DELETE_ROWS] {
         sqlx::query(statement)
             .bind(topic)
             .bind(partition)
             .bind(start)
-            .execute(&mut *write.tx)
+            .execute(&mut *conn)
             .await?;
     }
-    let start: i64 = sqlx::query_scalar(ADVANCE_START)
+    Ok(sqlx::query_scalar(ADVANCE_START)
         .bind(topic)
         .bind(partition)
         .bind(start)
-        .fetch_one(&mut *write.tx)
-        .await?;
-    write.commit().await?;
-    Ok(Some(start))
+        .fetch_one(&mut *conn)
+        .await?)
 }

@@ -2,16 +2,8 @@ use bytes::Bytes;
 use kafka_protocol::records::Compression;
 
 use super::*;
-use crate::segment::records::bomb::{self, raw_batch, record_head, zstd_bomb};
+use crate::segment::records::bomb::{self, CODECS, raw_batch, record_head, zstd_bomb};
 use crate::test_support::{batch, encode_batch};
-
-const CODECS: [Compression; 5] = [
-    Compression::None,
-    Compression::Gzip,
-    Compression::Snappy,
-    Compression::Lz4,
-    Compression::Zstd,
-];
 
 fn find(
     b: &Bytes,

@@ -6,6 +6,16 @@
 use std::io::Write;
 
 use bytes::{BufMut, Bytes, BytesMut};
+use kafka_protocol::records::Compression;
+
+/// Every codec Kafka producers use.
+pub const CODECS: [Compression; 5] = [
+    Compression::None,
+    Compression::Gzip,
+    Compression::Snappy,
+    Compression::Lz4,
+    Compression::Zstd,
+];
 
 /// `attributes` of a zstd batch.
 pub const ZSTD: i16 = 4;

@@ -1,17 +1,9 @@
 use bytes::Bytes;
 use kafka_protocol::records::Compression;
 
-use super::bomb::{self, put_varint, raw_batch, record_head, zstd_bomb};
+use super::bomb::{self, CODECS, put_varint, raw_batch, record_head, zstd_bomb};
 use super::*;
 use crate::test_support::batch;
-
-const CODECS: [Compression; 5] = [
-    Compression::None,
-    Compression::Gzip,
-    Compression::Snappy,
-    Compression::Lz4,
-    Compression::Zstd,
-];
 
 fn checks(timestamps: Option<RangeInclusive<i64>>) -> RecordChecks {
     RecordChecks {

@@ -1,6 +1,0 @@
--- $1 topic id, $2 partition, $3 new log start: the segments of the expiring
--- rows become candidates of the segment collector.
-INSERT INTO segment_gc_candidates (segment_id)
-SELECT DISTINCT segment_id FROM index_rows
-WHERE topic_id = $1 AND partition = $2 AND base_offset < $3
-ON CONFLICT DO NOTHING

@@ -1,2 +1,0 @@
--- ?1 topic id, ?2 partition, ?3 new log start.
-DELETE FROM index_rows WHERE topic_id = ?1 AND partition = ?2 AND base_offset < ?3
