@@ -228,7 +228,9 @@ fn a_client_that_never_reads_is_not_read_from_and_others_are_served() {
     let big = unique_topic("big");
     let mut producer = served(&agent);
     producer.create_topic(&big, 1).expect("create topic");
-    let value = "v".repeat(1024 * 1024);
+    // Just under Kafka's default max.message.bytes (1,048,588) with the
+    // batch's overhead.
+    let value = "v".repeat(1_000_000);
     for _ in 0..16 {
         let batch = records::simple_batch(&[value.as_str()], 1_700_000_000_000).unwrap();
         assert_eq!(producer.produce_one(&big, 0, batch).unwrap().error_code, 0);
