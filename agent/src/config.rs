@@ -97,6 +97,10 @@ pub struct Config {
     /// points at any more (their topic was deleted) and deletes their
     /// objects.
     pub segment_gc_interval_ms: u64,
+    /// How often the orphan sweep lists the next 16 of the bucket's 256
+    /// segment folders for objects never committed (a full sweep takes 16
+    /// passes).
+    pub orphan_sweep_interval_ms: u64,
     /// Least age of a segment's commit before the collector may delete it:
     /// longer than any retry of a commit (at least `commit_retry_window_ms`
     /// plus the store's statement timeout), which would otherwise commit a
@@ -199,6 +203,7 @@ impl Default for Config {
             commit_poll_interval_ms: 500,
             group_lag_interval_ms: 10_000,
             segment_gc_interval_ms: 60_000,
+            orphan_sweep_interval_ms: 300_000,
             segment_gc_grace_ms: 3_600_000,
             commit_retry_window_ms: 300_000,
             producer_id_expiration_ms: 86_400_000,
@@ -330,8 +335,8 @@ impl Config {
         if self.group_lag_interval_ms == 0 {
             return fail("group_lag_interval_ms must be positive");
         }
-        if self.segment_gc_interval_ms == 0 {
-            return fail("segment_gc_interval_ms must be positive");
+        if self.segment_gc_interval_ms == 0 || self.orphan_sweep_interval_ms == 0 {
+            return fail("segment_gc_interval_ms and orphan_sweep_interval_ms must be positive");
         }
         if self.retention_check_interval_ms == 0 {
             return fail("retention_check_interval_ms must be positive");

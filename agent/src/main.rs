@@ -140,6 +140,10 @@ struct ServeArgs {
     /// (their topic was deleted) and deletes their objects
     #[arg(long, env = "FLOE_SEGMENT_GC_INTERVAL_MS")]
     segment_gc_interval_ms: Option<u64>,
+    /// How often the orphan sweep lists the next 16 of the bucket's 256 segment folders for
+    /// objects never committed, deleting those older than segment_gc_grace_ms [default: 300000]
+    #[arg(long, env = "FLOE_ORPHAN_SWEEP_INTERVAL_MS")]
+    orphan_sweep_interval_ms: Option<u64>,
     /// Least age of a segment's commit before the collector may delete it: longer than any
     /// retry of a commit (at least `commit_retry_window_ms` plus the store's statement
     /// timeout), which would otherwise commit a forgotten segment again
@@ -248,6 +252,7 @@ impl ServeArgs {
             commit_poll_interval_ms,
             group_lag_interval_ms,
             segment_gc_interval_ms,
+            orphan_sweep_interval_ms,
             segment_gc_grace_ms,
             commit_retry_window_ms,
             producer_id_expiration_ms,

@@ -96,8 +96,8 @@ pub struct Metrics {
     /// Segment objects deleted by the collector (no index row left).
     pub segments_collected: IntCounter,
     /// Passes of background jobs, by job and outcome (`ok`, `error`,
-    /// `lease_lost`; a tick while another agent holds the lease is
-    /// `not_holder`).
+    /// `lease_lost`; a tick that found the lease held elsewhere or the
+    /// next pass not due yet is `not_due`).
     pub job_runs: IntCounterVec,
     /// When each job last finished a pass on this agent, in seconds since
     /// the epoch.

@@ -30,6 +30,7 @@ use crate::jobs::broker_configs;
 use crate::jobs::collector::Collector;
 use crate::jobs::group_lag::export_lag;
 use crate::jobs::leased::JobRunner;
+use crate::jobs::orphan_sweep::OrphanSweep;
 use crate::jobs::prune::Prune;
 use crate::jobs::retention;
 use crate::kafka::limits::{AcceptBackoff, ConnectionLimits, ConnectionSettings};
@@ -189,7 +190,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     );
     let collector = Collector {
         store: ctx.store.clone(),
-        storage,
+        storage: storage.clone(),
         metrics: metrics.clone(),
         grace: Duration::from_millis(config.segment_gc_grace_ms),
     };
@@ -197,6 +198,16 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         "collector",
         Duration::from_millis(config.segment_gc_interval_ms),
         move |fence, stop| collector.clone().pass(fence, stop),
+    );
+    let sweep = OrphanSweep::new(
+        ctx.store.clone(),
+        storage,
+        Duration::from_millis(config.segment_gc_grace_ms),
+    );
+    let sweep_task = jobs.spawn(
+        "orphan_sweep",
+        Duration::from_millis(config.orphan_sweep_interval_ms),
+        move |fence, stop| sweep.clone().pass(fence, stop),
     );
     let (store, broker) = (ctx.store.clone(), ctx.broker_configs.clone());
     let retention_task = jobs.spawn(
@@ -276,6 +287,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     background_stop.cancel();
     let _ = lag_task.await;
     let _ = collector_task.await;
+    let _ = sweep_task.await;
     let _ = retention_task.await;
     let _ = broker_configs_task.await;
     let _ = prune_task.await;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
@@ -42,6 +43,21 @@ impl SegmentKey {
     /// The key as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The segment id this key was made for, `None` for a key that is not
+    /// exactly what [`SegmentKey::for_segment`] makes (so nothing else is
+    /// ever taken for a segment).
+    pub fn segment_id(&self) -> Option<Uuid> {
+        let name = self.0.rsplit('/').next()?.strip_suffix(".seg")?;
+        let id = Uuid::try_parse(name).ok()?;
+        (Self::for_segment(id) == *self).then_some(id)
+    }
+
+    /// The folder of segment keys whose spread is `spread`
+    /// (`segments/<xx>`): the unit the orphan sweep lists.
+    pub fn folder(spread: u8) -> String {
+        format!("segments/{spread:02x}")
     }
 }
 
@@ -175,6 +191,27 @@ impl ObjectStorage {
         Ok(data)
     }
 
+    /// Every object under `folder` (see [`SegmentKey::folder`]), as the
+    /// store lists them (in no particular order), with the time each was
+    /// last written in ms since the epoch. Each 1,000 listed count as one
+    /// `list` request (S3 lists a page of 1,000 per request).
+    pub fn list_folder(&self, folder: &str) -> BoxStream<'static, Result<(SegmentKey, i64)>> {
+        let metrics = self.metrics.clone();
+        let mut listed = 0u64;
+        self.store
+            .list(Some(&Path::from(folder)))
+            .map(move |meta| {
+                if listed.is_multiple_of(1_000) {
+                    metrics.object_requests.with_label_values(&["list"]).inc();
+                }
+                listed += 1;
+                let meta = meta?;
+                let key = SegmentKey::from_stored(meta.location.to_string());
+                Ok((key, meta.last_modified.timestamp_millis()))
+            })
+            .boxed()
+    }
+
     /// Deletes a segment file; one already gone counts as deleted, so two
     /// collectors racing each other both succeed.
     pub async fn delete_segment(&self, key: &SegmentKey) -> Result<()> {
@@ -185,5 +222,33 @@ impl ObjectStorage {
         }
         self.record("delete", 0, started);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_segment_key_gives_back_its_id_and_nothing_else_does() {
+        let id = Uuid::now_v7();
+        let key = SegmentKey::for_segment(id);
+        assert_eq!(key.segment_id(), Some(id));
+        assert!(key.as_str().starts_with(&SegmentKey::folder(
+            u8::from_str_radix(&key.as_str()[9..11], 16).unwrap()
+        )));
+        for other in [
+            "segments/00/not-a-uuid.seg".to_string(),
+            format!("segments/zz/{id}.seg"),
+            format!("segments/{id}.seg"),
+            format!("{}.tmp", key.as_str()),
+            format!("archive/t/{id}.seg"),
+        ] {
+            assert_eq!(
+                SegmentKey::from_stored(other.clone()).segment_id(),
+                None,
+                "{other}"
+            );
+        }
     }
 }

@@ -30,6 +30,7 @@ mod prune;
 mod retention;
 mod rows;
 mod segments;
+mod sweep;
 #[cfg(test)]
 mod tests;
 mod topics;
@@ -419,6 +420,10 @@ impl MetadataStore for PostgresStore {
         segments::unreferenced(&self.pool, grace, limit).await
     }
 
+    async fn sweep_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<Vec<SegmentId>> {
+        sweep::sweep(&self.pool, ids, fence).await
+    }
+
     async fn forget_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<u64> {
         segments::forget(&self.pool, ids, fence).await
     }
@@ -438,12 +443,13 @@ impl MetadataStore for PostgresStore {
         job: &str,
         holder: &str,
         ttl: Duration,
+        every: Duration,
     ) -> Result<Option<JobFence>> {
-        leases::acquire(&self.pool, job, holder, ttl).await
+        leases::acquire(&self.pool, job, holder, ttl, every).await
     }
 
-    async fn release_lease(&self, fence: &JobFence) -> Result<()> {
-        leases::release(&self.pool, fence).await
+    async fn release_lease(&self, fence: &JobFence, finished: bool) -> Result<()> {
+        leases::release(&self.pool, fence, finished).await
     }
 
     async fn group_lag(&self, group_id: &str) -> Result<Vec<PartitionLag>> {

@@ -23,6 +23,7 @@ mod prune;
 mod retention;
 mod rows;
 mod segments;
+mod sweep;
 #[cfg(test)]
 mod tests;
 mod topics;
@@ -354,6 +355,10 @@ impl MetadataStore for SqliteStore {
         segments::unreferenced(self, grace, limit).await
     }
 
+    async fn sweep_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<Vec<SegmentId>> {
+        sweep::sweep(self, ids, fence).await
+    }
+
     async fn forget_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<u64> {
         segments::forget(self, ids, fence).await
     }
@@ -373,12 +378,13 @@ impl MetadataStore for SqliteStore {
         job: &str,
         holder: &str,
         ttl: Duration,
+        every: Duration,
     ) -> Result<Option<JobFence>> {
-        leases::acquire(self, job, holder, ttl).await
+        leases::acquire(self, job, holder, ttl, every).await
     }
 
-    async fn release_lease(&self, fence: &JobFence) -> Result<()> {
-        leases::release(self, fence).await
+    async fn release_lease(&self, fence: &JobFence, finished: bool) -> Result<()> {
+        leases::release(self, fence, finished).await
     }
 
     async fn group_lag(&self, group_id: &str) -> Result<Vec<PartitionLag>> {

@@ -287,6 +287,14 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// Refused unless `fence` holds the collector's lease.
     async fn forget_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<u64>;
 
+    /// The orphan sweep's check of segment objects it listed in the bucket
+    /// (all older than the grace): returns the ids the store has no segment
+    /// row for (uploaded, never committed: their objects can go), and makes
+    /// the committed ones no index row points at (every batch of their
+    /// commit was a duplicate or refused) candidates of the segment
+    /// collector. Refused unless `fence` holds the sweep's lease.
+    async fn sweep_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<Vec<SegmentId>>;
+
     /// Forgets, in a bounded pass, what the store keeps only for a while:
     /// the stored outcomes of segments committed more than `outcomes_after`
     /// ago (only a retried commit reads them, and none comes that late), and
@@ -304,20 +312,24 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     ) -> Result<Pruned>;
 
     /// Takes the lease of the background job `job` for `holder` (an id
-    /// unique to one agent process) for `ttl`, or renews it if `holder`
-    /// holds it. `None` while another holder's lease runs. The token of the
-    /// fence stays the same across renewals and grows whenever the lease
-    /// changes hands or lapses. Times are the database's clock.
+    /// unique to one agent process) for `ttl`, when it is free and the
+    /// job's last finished pass (see [`MetadataStore::release_lease`]) is
+    /// `every` old, or renews it if `holder` holds it. `None` otherwise. The token of the
+    /// fence stays the same across renewals and grows whenever the lease is
+    /// taken anew. Times are the database's clock.
     async fn acquire_lease(
         &self,
         job: &str,
         holder: &str,
         ttl: std::time::Duration,
+        every: std::time::Duration,
     ) -> Result<Option<JobFence>>;
 
-    /// Ends the lease `fence` holds, so another agent may take the job at
-    /// once (a graceful stop). Nothing happens if it was lost already.
-    async fn release_lease(&self, fence: &JobFence) -> Result<()>;
+    /// Ends the lease `fence` holds at the end of a pass; a `finished`
+    /// pass is recorded, so the next waits its interval (one cut short is
+    /// due again at once, on whichever agent asks). Nothing happens if the
+    /// lease was lost already.
+    async fn release_lease(&self, fence: &JobFence, finished: bool) -> Result<()>;
 
     /// A group's committed offsets with their partitions' high watermarks,
     /// read in one statement, ordered by topic name and partition: what a

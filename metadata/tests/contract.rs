@@ -113,6 +113,7 @@ macro_rules! contract_suite {
                 groups::group_lag_joins_offsets_with_high_watermarks,
                 segments::unreferenced_segments_are_found_and_forgotten,
                 segments::retention_expires_rows_from_the_start_only,
+                segments::sweep_finds_unknown_segments_and_unreferenced_commits,
                 lifetimes::prune_forgets_old_outcomes_and_quiet_producers,
                 leases::leases_are_exclusive_renewed_and_taken_over,
                 leases::a_lapsed_lease_fences_its_old_holder,

@@ -223,6 +223,67 @@ fn records_past_the_size_retention_go_with_their_segments() {
 }
 
 #[test]
+fn a_crash_between_put_and_commit_leaves_an_orphan_that_the_sweep_deletes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("floe.toml");
+    let settings = |extra: &str| {
+        let text = format!(
+            "segment_gc_interval_ms = 100\nsegment_gc_grace_ms = 1000\n\
+             commit_retry_window_ms = 0\n{extra}"
+        );
+        std::fs::write(&config, text).expect("write config");
+    };
+    settings("orphan_sweep_interval_ms = 100\n");
+    let mut agent = Agent::builder()
+        .arg("--config")
+        .arg(config.to_str().expect("utf-8 path"))
+        .start()
+        .expect("start agent");
+    let topic = unique_topic("orphaned");
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    assert_eq!(client.create_topic(&topic, 1).expect("create"), 0);
+    produce(&mut client, &topic, &["kept"]);
+    wait_for_segment_files(&agent, 1);
+
+    // From now on commits hang: the next flush uploads its segment and the
+    // agent dies before the commit lands. (The sweep waits an hour here, so
+    // only the crash decides.)
+    settings("orphan_sweep_interval_ms = 3600000\nfault_injection = \"commit_hang=1.0\"\n");
+    agent.restart().expect("restart with hanging commits");
+    let addr = agent.kafka_addr();
+    let lost_topic = topic.clone();
+    let producer = std::thread::spawn(move || {
+        let mut client = RawClient::connect(addr).expect("connect");
+        let batch = records::simple_batch(&["lost"], 1_700_000_000_000).expect("batch");
+        // Never answered: the agent is killed mid-commit.
+        let _ = client.produce_one(&lost_topic, 0, batch);
+    });
+    wait_for_segment_files(&agent, 2);
+    agent.kill().expect("SIGKILL");
+    let _ = producer.join();
+
+    // Restarted without faults: the object no commit knows is deleted once
+    // older than the grace, and the committed one stays.
+    settings("orphan_sweep_interval_ms = 100\n");
+    agent.restart().expect("restart");
+    wait_for_segment_files(&agent, 1);
+    agent
+        .wait_for_metric(
+            "floe_job_items_total{job=\"orphan_sweep\"}",
+            1.0,
+            Duration::from_secs(10),
+        )
+        .expect("the sweep counted the orphan");
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let (kept, _) = client.fetch_all(&topic, 0, 1).expect("fetch");
+    assert_eq!(values(&kept), vec!["kept"]);
+    let bounds = client.list_offsets(&topic, 0, -1).expect("list offsets");
+    assert_eq!(bounds.offset, 1, "the lost record was never committed");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(segment_files(&agent), 1, "the committed segment stays");
+}
+
+#[test]
 fn deleted_records_go_with_their_segments() {
     let dir = tempfile::tempdir().expect("tempdir");
     let agent = agent(dir.path(), "");

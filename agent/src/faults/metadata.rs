@@ -305,6 +305,11 @@ impl MetadataStore for FaultyMetadataStore {
         self.inner.unreferenced_segments(grace, limit).await
     }
 
+    async fn sweep_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<Vec<SegmentId>> {
+        self.faults.delay().await;
+        self.inner.sweep_segments(ids, fence).await
+    }
+
     async fn forget_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<u64> {
         self.faults.delay().await;
         self.inner.forget_segments(ids, fence).await
@@ -328,14 +333,15 @@ impl MetadataStore for FaultyMetadataStore {
         job: &str,
         holder: &str,
         ttl: std::time::Duration,
+        every: std::time::Duration,
     ) -> Result<Option<JobFence>> {
         self.faults.delay().await;
-        self.inner.acquire_lease(job, holder, ttl).await
+        self.inner.acquire_lease(job, holder, ttl, every).await
     }
 
-    async fn release_lease(&self, fence: &JobFence) -> Result<()> {
+    async fn release_lease(&self, fence: &JobFence, finished: bool) -> Result<()> {
         self.faults.delay().await;
-        self.inner.release_lease(fence).await
+        self.inner.release_lease(fence, finished).await
     }
 
     async fn group_lag(&self, group_id: &str) -> Result<Vec<PartitionLag>> {

@@ -1,12 +1,15 @@
 //! Runs a cluster-wide background job under its lease in the metadata
-//! store, so one agent at a time does each job's work: every interval the
-//! agent takes (or renews) the job's lease and, while it holds it, runs one
-//! bounded pass. The lease is renewed while a pass runs, and the pass is
-//! dropped if the lease is lost; every write the pass makes carries the
-//! lease's fence and is refused by the store once another agent took over,
-//! so a paused or cut-off agent never writes behind the new holder's back.
-//! An agent that stops releases its leases, so another takes over at its
-//! next tick rather than after the lease lapses.
+//! store, so that each pass runs once in the cluster, on one agent: every
+//! agent asks for the job's lease twice an interval; the store grants it
+//! only when it is free and the job's last pass finished an interval ago
+//! (by the asking agent's interval, so a changed setting applies at once),
+//! and the agent that gets it runs one bounded pass, then releases the
+//! lease and records the pass. The lease is renewed while a pass runs, and the
+//! pass is dropped if the lease is lost; every write the pass makes carries
+//! the lease's fence and is refused by the store once another agent took
+//! over, so a paused or cut-off agent never writes behind the new holder's
+//! back. An agent that dies mid-pass delays the job by a lease's length
+//! ([`LEASE`]).
 //!
 //! Each pass is visible in `/metrics`: `floe_job_runs_total{job,outcome}`,
 //! `floe_job_last_run_timestamp_seconds`, `floe_job_last_duration_seconds`,
@@ -25,9 +28,10 @@ use crate::error::{AgentError, Result};
 use crate::metrics::Metrics;
 use crate::wall_clock;
 
-/// Shortest lease: long enough that a pass of a job with a short interval
-/// is not cut by a slow renewal.
-const MIN_LEASE: Duration = Duration::from_secs(15);
+/// How long a lease lasts unless renewed: a pass renews it every third of
+/// this, so a slow renewal does not cut it short, and an agent that dies
+/// mid-pass holds its job up for this long at most.
+const LEASE: Duration = Duration::from_secs(15);
 
 /// What one pass did, in the job's own unit (partitions, segments, rows).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -65,9 +69,10 @@ impl JobRunner {
         }
     }
 
-    /// Runs `pass` every `interval` while this agent holds the lease of
-    /// `job`, until the runner's stop; the pass gets the fence its writes
-    /// must carry and a token cancelled when the agent stops.
+    /// Runs `pass` whenever this agent gets the lease of `job`, which the
+    /// store grants once per `interval` in the cluster, until the runner's
+    /// stop; the pass gets the fence its writes must carry and a token
+    /// cancelled when the agent stops.
     pub fn spawn<F, Fut>(&self, job: &'static str, interval: Duration, pass: F) -> JoinHandle<()>
     where
         F: FnMut(JobFence, CancellationToken) -> Fut + Send + 'static,
@@ -84,16 +89,15 @@ impl JobRunner {
         F: FnMut(JobFence, CancellationToken) -> Fut,
         Fut: Future<Output = Result<PassReport>>,
     {
-        let ttl = lease_length(interval);
-        let mut ticks = Ticks::new(interval);
-        let mut held: Option<JobFence> = None;
+        // Twice an interval, so a due pass starts within half an interval
+        // wherever the previous one ran.
+        let mut ticks = Ticks::new((interval / 2).max(Duration::from_millis(1)));
         while ticks.next(&self.stop).await {
-            let fence = match self.store.acquire_lease(job, &self.holder, ttl).await {
+            let asked = self.store.acquire_lease(job, &self.holder, LEASE, interval);
+            let fence = match asked.await {
                 Ok(Some(fence)) => fence,
                 Ok(None) => {
-                    held = None;
-                    self.metrics.job_lease_held.with_label_values(&[job]).set(0);
-                    self.count(job, "not_holder");
+                    self.count(job, "not_due");
                     continue;
                 }
                 Err(e) => {
@@ -103,34 +107,38 @@ impl JobRunner {
                 }
             };
             self.metrics.job_lease_held.with_label_values(&[job]).set(1);
-            held = Some(fence.clone());
             let started = Instant::now();
             let pass_stop = self.stop.child_token();
             let outcome = tokio::select! {
                 outcome = pass(fence.clone(), pass_stop.clone()) => outcome,
-                lost = self.renew_while_running(job, ttl, &fence) => Err(lost),
+                lost = self.renew_while_running(job, &fence) => Err(lost),
             };
             pass_stop.cancel();
+            // A pass cut short by the agent's stop is due again at once,
+            // on another agent.
+            let finished = !self.stop.is_cancelled();
             self.record(job, started, outcome);
+            if let Err(e) = self.store.release_lease(&fence, finished).await {
+                debug!(error = %e, "could not release the job's lease; it lapses");
+            }
+            self.metrics.job_lease_held.with_label_values(&[job]).set(0);
         }
-        if let Some(fence) = held
-            && let Err(e) = self.store.release_lease(&fence).await
-        {
-            debug!(error = %e, "could not release the job's lease; it lapses");
-        }
-        self.metrics.job_lease_held.with_label_values(&[job]).set(0);
     }
 
     /// Renews the lease every third of its length while the pass runs;
     /// returns only when it was lost (taken over, or not renewed in time).
-    async fn renew_while_running(&self, job: &str, ttl: Duration, fence: &JobFence) -> AgentError {
+    async fn renew_while_running(&self, job: &str, fence: &JobFence) -> AgentError {
         let mut renewed_at = Instant::now();
         loop {
-            tokio::time::sleep(ttl / 3).await;
-            match self.store.acquire_lease(job, &self.holder, ttl).await {
+            tokio::time::sleep(LEASE / 3).await;
+            match self
+                .store
+                .acquire_lease(job, &self.holder, LEASE, Duration::ZERO)
+                .await
+            {
                 Ok(Some(now)) if now.token == fence.token => renewed_at = Instant::now(),
                 Ok(_) => break,
-                Err(e) if renewed_at.elapsed() < ttl => {
+                Err(e) if renewed_at.elapsed() < LEASE => {
                     warn!(error = %e, "could not renew the job's lease; trying again");
                 }
                 Err(_) => break,
@@ -175,16 +183,10 @@ impl JobRunner {
     }
 }
 
-/// How long a lease lasts: two intervals, so the holder renews it at each
-/// tick with time to spare, and at least [`MIN_LEASE`]. An agent that dies
-/// holding a lease delays the job by at most this.
-fn lease_length(interval: Duration) -> Duration {
-    interval.saturating_mul(2).max(MIN_LEASE)
-}
-
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     use super::*;
 
@@ -197,19 +199,27 @@ mod tests {
         }
     }
 
-    fn counting(
-        runner: &JobRunner,
-        passes: Arc<AtomicU64>,
-        fences: Arc<std::sync::Mutex<Vec<i64>>>,
-    ) -> JoinHandle<()> {
+    /// What the passes of every agent saw, in the order they ran.
+    #[derive(Default)]
+    struct Passes {
+        running: AtomicBool,
+        tokens: Mutex<Vec<(i32, i64)>>,
+    }
+
+    fn recording(runner: &JobRunner, agent: i32, passes: Arc<Passes>) -> JoinHandle<()> {
         runner.spawn(
             "test-job",
-            Duration::from_millis(30),
+            Duration::from_millis(100),
             move |fence, _stop| {
-                let (passes, fences) = (passes.clone(), fences.clone());
+                let passes = passes.clone();
                 async move {
-                    passes.fetch_add(1, Ordering::SeqCst);
-                    fences.lock().unwrap().push(fence.token);
+                    assert!(
+                        !passes.running.swap(true, Ordering::SeqCst),
+                        "two passes at once"
+                    );
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    passes.tokens.lock().unwrap().push((agent, fence.token));
+                    passes.running.store(false, Ordering::SeqCst);
                     Ok(PassReport {
                         done: 2,
                         backlog: 1,
@@ -220,62 +230,52 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn one_agent_at_a_time_runs_a_job_and_another_takes_over_when_it_stops() {
-        let store: Arc<dyn MetadataStore> = floe_metadata::open("sqlite::memory:").await.unwrap();
-        let (metrics_a, metrics_b) = (
-            Arc::new(Metrics::new().unwrap()),
-            Arc::new(Metrics::new().unwrap()),
+    async fn each_pass_runs_once_in_the_cluster_with_a_new_fence() {
+        let store = floe_metadata::open("sqlite::memory:").await.unwrap();
+        let passes = Arc::new(Passes::default());
+        let stop = CancellationToken::new();
+        let metrics: Vec<_> = (0..3).map(|_| Arc::new(Metrics::new().unwrap())).collect();
+        let tasks: Vec<_> = (0..3)
+            .map(|agent| {
+                let runner = JobRunner::new(
+                    store.clone(),
+                    metrics[agent].clone(),
+                    agent as i32,
+                    stop.clone(),
+                );
+                recording(&runner, agent as i32, passes.clone())
+            })
+            .collect();
+        until("ten passes", || passes.tokens.lock().unwrap().len() >= 10).await;
+        stop.cancel();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let tokens: Vec<i64> = passes.tokens.lock().unwrap().iter().map(|p| p.1).collect();
+        assert!(
+            tokens.windows(2).all(|w| w[0] < w[1]),
+            "every pass has a fence of its own, newer than the last: {tokens:?}"
         );
-        let (stop_a, stop_b) = (CancellationToken::new(), CancellationToken::new());
-        let a = JobRunner::new(store.clone(), metrics_a.clone(), 1, stop_a.clone());
-        let (passes_a, fences_a) = (Arc::new(AtomicU64::new(0)), Arc::default());
-        let task_a = counting(&a, passes_a.clone(), Arc::clone(&fences_a));
-        until("a runs", || passes_a.load(Ordering::SeqCst) >= 2).await;
-
-        let b = JobRunner::new(store.clone(), metrics_b.clone(), 2, stop_b.clone());
-        let (passes_b, fences_b) = (Arc::new(AtomicU64::new(0)), Arc::default());
-        let task_b = counting(&b, passes_b.clone(), Arc::clone(&fences_b));
-        let refused = || {
-            metrics_b
-                .job_runs
-                .with_label_values(&["test-job", "not_holder"])
-                .get()
-        };
-        until("b is refused a few times", || refused() >= 3).await;
-        assert_eq!(
-            passes_b.load(Ordering::SeqCst),
-            0,
-            "b never ran while a held"
-        );
-        assert_eq!(
-            metrics_a
-                .job_lease_held
-                .with_label_values(&["test-job"])
-                .get(),
-            1
-        );
-        assert!(metrics_a.job_items.with_label_values(&["test-job"]).get() >= 4);
-        assert_eq!(
-            metrics_a.job_backlog.with_label_values(&["test-job"]).get(),
-            1
-        );
-
-        // A stops: it releases the lease, and b takes over at its next tick,
-        // not after the lease would have lapsed.
-        stop_a.cancel();
-        task_a.await.unwrap();
-        until("b runs", || passes_b.load(Ordering::SeqCst) >= 2).await;
-        let a_tokens = fences_a.lock().unwrap().clone();
-        let b_tokens = fences_b.lock().unwrap().clone();
-        assert!(a_tokens.iter().all(|t| *t == a_tokens[0]), "{a_tokens:?}");
-        assert!(b_tokens[0] > a_tokens[0], "a takeover gets a new token");
-        stop_b.cancel();
-        task_b.await.unwrap();
+        let refused: u64 = metrics
+            .iter()
+            .map(|m| m.job_runs.with_label_values(&["test-job", "not_due"]).get())
+            .sum();
+        assert!(refused > 0, "agents asked while the pass was not due");
+        let ok: u64 = metrics
+            .iter()
+            .map(|m| m.job_runs.with_label_values(&["test-job", "ok"]).get())
+            .sum();
+        assert_eq!(ok as usize, passes.tokens.lock().unwrap().len());
+        let items: u64 = metrics
+            .iter()
+            .map(|m| m.job_items.with_label_values(&["test-job"]).get())
+            .sum();
+        assert_eq!(items, 2 * ok);
     }
 
     #[tokio::test]
     async fn a_pass_that_loses_its_lease_is_dropped() {
-        let store: Arc<dyn MetadataStore> = floe_metadata::open("sqlite::memory:").await.unwrap();
+        let store = floe_metadata::open("sqlite::memory:").await.unwrap();
         let metrics = Arc::new(Metrics::new().unwrap());
         let stop = CancellationToken::new();
         let runner = JobRunner::new(store.clone(), metrics.clone(), 1, stop.clone());
@@ -285,9 +285,14 @@ mod tests {
         let task = runner.spawn("stolen", Duration::from_secs(1), move |fence, _stop| {
             let thief = thief.clone();
             async move {
-                thief.release_lease(&fence).await?;
+                thief.release_lease(&fence, false).await?;
                 thief
-                    .acquire_lease("stolen", "someone-else", Duration::from_secs(60))
+                    .acquire_lease(
+                        "stolen",
+                        "someone-else",
+                        Duration::from_secs(60),
+                        Duration::ZERO,
+                    )
                     .await?;
                 std::future::pending::<()>().await;
                 Ok(PassReport::default())
@@ -299,7 +304,7 @@ mod tests {
                 .with_label_values(&["stolen", "lease_lost"])
                 .get()
         };
-        // Renewals come every third of the 15 s minimum lease.
+        // Renewals come every third of the lease.
         until("the pass is dropped", || lost() == 1).await;
         assert_eq!(
             metrics.job_lease_held.with_label_values(&["stolen"]).get(),

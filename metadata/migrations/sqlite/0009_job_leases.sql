@@ -1,12 +1,15 @@
 -- Leases of the background jobs (agent/src/jobs/leased.rs): one row per
--- job, held by one agent at a time until expires_at (ms since the epoch by
--- SQLite's clock). token grows whenever the holder changes or a lease had
--- lapsed, and every write a job makes checks its token in the same
--- transaction (lease_check.sql). Same table as
+-- job, held by one agent at a time for one pass, until expires_at (renewed
+-- while the pass runs). A finished pass releases the lease and sets
+-- last_run_at; the next pass runs once an interval has passed since, on
+-- whichever agent asks first. Times are ms since the epoch by SQLite's clock. token grows
+-- whenever the lease is taken anew, and every write a job makes checks its
+-- token in the same transaction (lease_check.sql). Same table as
 -- migrations/postgres/0010_job_leases.sql.
 CREATE TABLE job_leases (
-    job         TEXT    NOT NULL PRIMARY KEY,
-    holder      TEXT    NOT NULL,
-    token       INTEGER NOT NULL CHECK (token >= 1),
-    expires_at  INTEGER NOT NULL
+    job          TEXT    NOT NULL PRIMARY KEY,
+    holder       TEXT    NOT NULL,
+    token        INTEGER NOT NULL CHECK (token >= 1),
+    expires_at   INTEGER NOT NULL,
+    last_run_at  INTEGER NOT NULL
 ) WITHOUT ROWID;

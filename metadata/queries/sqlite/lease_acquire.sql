@@ -1,15 +1,15 @@
--- ?1 job, ?2 holder, ?3 lease length in ms: takes the lease when it is free
--- or lapsed, renews it when ?2 holds it. Returns its token, no row when
--- another holder has it. The token stays the same on a renewal and grows on
--- any other change, so fences taken before a lapse stop working.
-INSERT INTO job_leases AS l (job, holder, token, expires_at)
-VALUES (?1, ?2, 1, CAST(round(unixepoch('subsec') * 1000) AS INTEGER) + ?3)
+-- ?1 job, ?2 holder, ?3 lease length in ms, ?4 the job's interval in ms:
+-- renews the lease when ?2 holds it, takes it when it is free (expired) and
+-- the last pass finished at least an interval ago. Returns its token, no
+-- row otherwise. The token stays the same on a renewal and grows whenever
+-- the lease is taken anew, so fences taken before stop working.
+INSERT INTO job_leases AS l (job, holder, token, expires_at, last_run_at)
+VALUES (?1, ?2, 1, CAST(round(unixepoch('subsec') * 1000) AS INTEGER) + ?3, 0)
 ON CONFLICT (job) DO UPDATE
-SET token = CASE WHEN l.holder = excluded.holder
-                      AND l.expires_at > CAST(round(unixepoch('subsec') * 1000) AS INTEGER)
+SET token = CASE WHEN l.holder = excluded.holder AND l.expires_at > CAST(round(unixepoch('subsec') * 1000) AS INTEGER)
                  THEN l.token ELSE l.token + 1 END,
     holder = excluded.holder,
     expires_at = excluded.expires_at
-WHERE l.holder = excluded.holder
-   OR l.expires_at <= CAST(round(unixepoch('subsec') * 1000) AS INTEGER)
+WHERE (l.holder = excluded.holder AND l.expires_at > CAST(round(unixepoch('subsec') * 1000) AS INTEGER))
+   OR (l.expires_at <= CAST(round(unixepoch('subsec') * 1000) AS INTEGER) AND l.last_run_at + ?4 <= CAST(round(unixepoch('subsec') * 1000) AS INTEGER))
 RETURNING token

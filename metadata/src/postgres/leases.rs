@@ -17,12 +17,13 @@ pub(super) async fn acquire(
     job: &str,
     holder: &str,
     ttl: Duration,
+    every: Duration,
 ) -> Result<Option<JobFence>> {
-    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
     let token: Option<i64> = sqlx::query_scalar(ACQUIRE)
         .bind(job)
         .bind(holder)
-        .bind(ttl_ms)
+        .bind(millis(ttl))
+        .bind(millis(every))
         .fetch_optional(pool)
         .await?;
     Ok(token.map(|token| JobFence {
@@ -32,10 +33,11 @@ pub(super) async fn acquire(
 }
 
 /// See [`crate::MetadataStore::release_lease`].
-pub(super) async fn release(pool: &PgPool, fence: &JobFence) -> Result<()> {
+pub(super) async fn release(pool: &PgPool, fence: &JobFence, finished: bool) -> Result<()> {
     sqlx::query(RELEASE)
         .bind(&fence.job)
         .bind(fence.token)
+        .bind(finished)
         .execute(pool)
         .await?;
     Ok(())
@@ -54,4 +56,9 @@ pub(crate) async fn check_fence(conn: &mut PgConnection, fence: &JobFence) -> Re
         Some(_) => Ok(()),
         None => Err(MetadataError::LeaseLost(fence.job.clone())),
     }
+}
+
+/// A duration in ms, as the queries take it.
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }

@@ -19,13 +19,14 @@ pub(super) async fn acquire(
     job: &str,
     holder: &str,
     ttl: Duration,
+    every: Duration,
 ) -> Result<Option<JobFence>> {
-    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
     let mut write = store.begin_write().await?;
     let token: Option<i64> = sqlx::query_scalar(ACQUIRE)
         .bind(job)
         .bind(holder)
-        .bind(ttl_ms)
+        .bind(millis(ttl))
+        .bind(millis(every))
         .fetch_optional(&mut *write.tx)
         .await?;
     write.commit().await?;
@@ -36,11 +37,12 @@ pub(super) async fn acquire(
 }
 
 /// See [`crate::MetadataStore::release_lease`].
-pub(super) async fn release(store: &SqliteStore, fence: &JobFence) -> Result<()> {
+pub(super) async fn release(store: &SqliteStore, fence: &JobFence, finished: bool) -> Result<()> {
     let mut write = store.begin_write().await?;
     sqlx::query(RELEASE)
         .bind(&fence.job)
         .bind(fence.token)
+        .bind(finished)
         .execute(&mut *write.tx)
         .await?;
     write.commit().await
@@ -59,4 +61,9 @@ pub(crate) async fn check_fence(conn: &mut SqliteConnection, fence: &JobFence) -
         Some(_) => Ok(()),
         None => Err(MetadataError::LeaseLost(fence.job.clone())),
     }
+}
+
+/// A duration in ms, as the queries take it.
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }

@@ -161,3 +161,33 @@ pub async fn retention_expires_rows_from_the_start_only(
     assert_eq!(retain_by_time(&*store, t.id, 9, 1_000).await?, None);
     Ok(())
 }
+
+pub async fn sweep_finds_unknown_segments_and_unreferenced_commits(
+    backend: &dyn Backend,
+) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    let fence = lease(&*store, "orphan_sweep").await?;
+    let t = create(&*store, "swept", 1).await?;
+    let referenced = segment(vec![entry(t.id, 0, 1, 1)]);
+    let empty = segment(vec![]);
+    store.commit_segment(&referenced).await?;
+    store.commit_segment(&empty).await?;
+    let never_committed = uuid::Uuid::now_v7();
+    let listed = [referenced.segment_id, empty.segment_id, never_committed];
+    assert_eq!(
+        store.sweep_segments(&listed, &fence).await?,
+        vec![never_committed],
+        "only the segment the store never heard of is an orphan"
+    );
+    // The committed segment nothing points at is now the collector's.
+    tokio::time::sleep(TICK).await;
+    assert_eq!(
+        store.unreferenced_segments(Duration::ZERO, 10).await?,
+        vec![UnreferencedSegment {
+            id: empty.segment_id,
+            object_key: empty.object_key.clone(),
+        }]
+    );
+    assert!(store.sweep_segments(&[], &fence).await?.is_empty());
+    Ok(())
+}

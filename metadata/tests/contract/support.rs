@@ -21,6 +21,7 @@ pub async fn lease(store: &dyn MetadataStore, job: &str) -> anyhow::Result<JobFe
             job,
             &format!("test-{job}"),
             std::time::Duration::from_secs(60),
+            std::time::Duration::ZERO,
         )
         .await?
         .ok_or_else(|| anyhow::anyhow!("lease of {job} is held"))

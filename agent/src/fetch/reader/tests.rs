@@ -242,7 +242,12 @@ async fn a_read_racing_retention_is_out_of_range_not_later_data() {
     // Retention expires the first two rows after the fetch read the bounds.
     let fence = log
         .store
-        .acquire_lease("retention", "test", std::time::Duration::from_secs(60))
+        .acquire_lease(
+            "retention",
+            "test",
+            std::time::Duration::from_secs(60),
+            std::time::Duration::ZERO,
+        )
         .await
         .unwrap()
         .unwrap();
