@@ -1,0 +1,126 @@
+//! `floe dev-cluster`, the one-command local cluster, as a user runs it: it prints the
+//! bootstrap line first, its agents sit on the announced ports in two zones and form one
+//! cluster over its Postgres and S3 server, a real client (confluent-kafka, idempotent)
+//! writes through it while one agent is killed, and Ctrl-C leaves nothing behind: no
+//! agent, no Postgres, no temporary folder.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use floe_tests::cluster::{broker_view, create_topic, read_topic};
+use floe_tests::dev_cluster::process_exists;
+use floe_tests::load::{BackgroundProducer, ProducerOptions, verify_exactly_once};
+use floe_tests::{DevCluster, unique_topic};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+const PARTITIONS: i32 = 6;
+const RECORDS: usize = 1500;
+/// How long the producer may take to get a fifth of its records acknowledged.
+const PROGRESS_BOUND: Duration = Duration::from_secs(60);
+/// How long the agents may take to all see each other once ready.
+const CONVERGE_BOUND: Duration = Duration::from_secs(30);
+
+#[test]
+fn dev_cluster_serves_clients_survives_a_killed_agent_and_cleans_up_on_ctrl_c() {
+    let mut dev = DevCluster::start(3, &[]).expect("start floe dev-cluster");
+    let p = dev.base_port;
+
+    // What it prints: the bootstrap line first, agent i on P+i and P+100+i, two zones.
+    assert_eq!(
+        dev.bootstrap,
+        format!("127.0.0.1:{},127.0.0.1:{},127.0.0.1:{}", p, p + 1, p + 2),
+        "{:?}",
+        dev.announcement
+    );
+    let layout: Vec<(u16, u16, &str)> = dev
+        .agents
+        .iter()
+        .map(|a| (a.kafka.port(), a.http.port(), a.zone.as_str()))
+        .collect();
+    assert_eq!(
+        layout,
+        [
+            (p, p + 100, "zone-a"),
+            (p + 1, p + 101, "zone-b"),
+            (p + 2, p + 102, "zone-a")
+        ]
+    );
+    // One cluster: every agent soon lists all three (each sees the others at its next
+    // heartbeat).
+    let all: BTreeSet<String> = dev.agents.iter().map(|a| a.kafka.to_string()).collect();
+    for agent in &dev.agents {
+        let deadline = Instant::now() + CONVERGE_BOUND;
+        loop {
+            let seen = broker_view(agent.kafka).expect("metadata").addresses();
+            if seen == all {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "agent {} lists {seen:?}, not {all:?}",
+                agent.kafka
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let postmaster: i32 = std::fs::read_to_string(dev.dir.join("postgres/data/postmaster.pid"))
+        .expect("postmaster.pid")
+        .lines()
+        .next()
+        .and_then(|line| line.trim().parse().ok())
+        .expect("a pid in postmaster.pid");
+    assert!(process_exists(postmaster), "postgres runs");
+
+    // A real client writes through all three while one agent is killed.
+    let topic = unique_topic("dev-cluster");
+    create_topic(dev.agents[0].kafka, &topic, PARTITIONS).expect("create topic");
+    let producer = BackgroundProducer::start(
+        &dev.bootstrap,
+        &topic,
+        ProducerOptions::new("dev", RECORDS, PARTITIONS)
+            .idempotent(true)
+            .rate(500),
+    )
+    .expect("start producer");
+    producer
+        .wait_acked(RECORDS / 5, PROGRESS_BOUND)
+        .expect("load under way");
+    kill(Pid::from_raw(dev.agents[1].pid), Signal::SIGKILL).expect("SIGKILL agent 1");
+    let report = producer.finish().expect("producer");
+    assert!(report.fatal.is_empty(), "fatal errors: {:?}", report.fatal);
+    report
+        .ensure_all_acked()
+        .expect("two agents carry on: every record is delivered");
+    for survivor in [0, 2] {
+        let log = read_topic(dev.agents[survivor].kafka, &topic, PARTITIONS).expect("read");
+        let verified = verify_exactly_once(&log, &[&report]).expect("nothing lost or doubled");
+        assert_eq!(verified.acked, RECORDS);
+    }
+    // The segments are files of the S3 server's folder.
+    let segments = std::fs::read_dir(dev.dir.join("s3/floe/dev"))
+        .expect("the agents' prefix in the bucket")
+        .count();
+    assert!(segments > 0, "no objects under s3://floe/dev");
+    assert!(
+        dev.is_running(),
+        "one dead agent does not stop the dev cluster"
+    );
+
+    // Ctrl-C: everything stops and the folder is gone.
+    let (status, stderr) = dev.stop_with(Signal::SIGINT).expect("stop");
+    assert!(status.success(), "exit {status}\n{stderr}");
+    assert!(
+        stderr.contains("agent 1 exited"),
+        "the killed agent is reported:\n{stderr}"
+    );
+    for agent in &dev.agents {
+        assert!(
+            !process_exists(agent.pid),
+            "agent pid {} still runs",
+            agent.pid
+        );
+    }
+    assert!(!process_exists(postmaster), "postgres still runs");
+    assert!(!dev.dir.exists(), "{} is left behind", dev.dir.display());
+}
