@@ -9,6 +9,7 @@
 - every module is called by at least one example;
 - each module's README tables match its variables and outputs
   (terraform_docs.py);
+- every FLOE_* variable named is a setting of `floe serve`;
 - `terraform fmt -check -recursive` passes, when the terraform CLI is on PATH.
 
 Exit status 1 with one line per problem.
@@ -22,6 +23,7 @@ import shutil
 import subprocess
 import sys
 
+import floe_settings
 import terraform_docs
 import tf_modules
 
@@ -67,6 +69,10 @@ def check_root(root: tf_modules.Root, by_path: dict[pathlib.Path, tf_modules.Roo
             module = by_path.get((root.path / call.source).resolve())
             if module is not None and output not in module.outputs:
                 problems.append(f"{root.label}/{file}: module.{module_name} has no output {output}")
+    real = floe_settings.env_variables()
+    for file, source in root.text.items():
+        for name in sorted(set(re.findall(r"\bFLOE_[A-Z0-9_]+", source)) - real):
+            problems.append(f"{root.label}/{file}: {name} is not a setting of floe serve")
     readme = root.path / "README.md"
     if not readme.exists():
         problems.append(f"{root.label}: README.md is missing")

@@ -21,7 +21,7 @@ locals {
       "resource/ecs" = {
         attributes = [
           { key = "ClusterName", value = var.name, action = "upsert" },
-          { key = "ServiceName", value = "$${env:FLOE_SERVICE}", action = "upsert" },
+          { key = "ServiceName", value = "$${env:SERVICE_NAME}", action = "upsert" },
         ]
       }
       batch = {}
@@ -123,7 +123,7 @@ resource "aws_ecs_task_definition" "agent" {
       essential = false
       environment = [
         { name = "AOT_CONFIG_CONTENT", value = yamlencode(local.adot_config) },
-        { name = "FLOE_SERVICE", value = "${var.name}-${each.key}" },
+        { name = "SERVICE_NAME", value = "${var.name}-${each.key}" },
       ]
       logConfiguration = {
         logDriver = "awslogs"
