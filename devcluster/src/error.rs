@@ -8,6 +8,9 @@ pub enum DevClusterError {
     /// The command line asks for something impossible (too many agents, ports past 65535).
     #[error("invalid arguments: {0}")]
     Args(String),
+    /// SIGINT or SIGTERM arrived before the cluster was up; what had started was stopped.
+    #[error("stopped by a signal while starting")]
+    Interrupted,
     /// A Postgres program (`initdb`, `pg_ctl`) is not installed.
     #[error(
         "{0} not found on PATH nor in /usr/lib/postgresql/*/bin: install Postgres (Debian: apt-get install postgresql)"

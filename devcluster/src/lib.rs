@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
 
 pub use error::DevClusterError;
 
@@ -90,10 +91,7 @@ impl DevClusterArgs {
 /// (`floe serve`).
 pub async fn run(args: DevClusterArgs, floe: PathBuf) -> Result<(), DevClusterError> {
     let ports = args.ports()?;
-    let mut interrupt =
-        signal(SignalKind::interrupt()).map_err(DevClusterError::io("cannot catch SIGINT"))?;
-    let mut terminate =
-        signal(SignalKind::terminate()).map_err(DevClusterError::io("cannot catch SIGTERM"))?;
+    let stop = stop_on_signal()?;
     let dir = tempfile::Builder::new()
         .prefix("floe-dev-")
         .tempdir()
@@ -101,25 +99,47 @@ pub async fn run(args: DevClusterArgs, floe: PathBuf) -> Result<(), DevClusterEr
     // The postgres user (when we are root) must reach its folder inside.
     set_mode(dir.path(), 0o755)?;
     let mut cluster = DevCluster::default();
-    let started = tokio::select! {
-        started = cluster.start(&args, &ports, dir.path().to_path_buf(), floe) => started,
-        _ = interrupt.recv() => Err(DevClusterError::Args("interrupted while starting".into())),
-        _ = terminate.recv() => Err(DevClusterError::Args("terminated while starting".into())),
-    };
+    // A signal during start-up lets the current step finish (so everything that
+    // started is known and stopped below), then ends the start.
+    let started = cluster
+        .start(&args, &ports, dir.path().to_path_buf(), floe, &stop)
+        .await;
+    let started = started.and_then(|()| cluster.announce(&args, dir.path()));
     if started.is_ok() {
-        cluster.announce(&args, dir.path())?;
-        cluster.watch(&mut interrupt, &mut terminate).await;
+        cluster.watch(&stop).await;
     }
     eprintln!("floe dev-cluster: stopping");
     let stopped = cluster.stop().await;
     let removed = dir
         .close()
         .map_err(DevClusterError::io("cannot remove the temporary folder"));
-    started?;
+    // Ctrl-C during start-up is a normal way to stop.
+    match started {
+        Ok(()) | Err(DevClusterError::Interrupted) => {}
+        Err(error) => return Err(error),
+    }
     stopped?;
     removed?;
     eprintln!("floe dev-cluster: stopped, temporary folder removed");
     Ok(())
+}
+
+/// A token cancelled at the first SIGINT or SIGTERM.
+fn stop_on_signal() -> Result<CancellationToken, DevClusterError> {
+    let mut interrupt =
+        signal(SignalKind::interrupt()).map_err(DevClusterError::io("cannot catch SIGINT"))?;
+    let mut terminate =
+        signal(SignalKind::terminate()).map_err(DevClusterError::io("cannot catch SIGTERM"))?;
+    let stop = CancellationToken::new();
+    let cancel = stop.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        cancel.cancel();
+    });
+    Ok(stop)
 }
 
 /// What runs, in start order; stopped in reverse.
@@ -139,6 +159,7 @@ impl DevCluster {
         ports: &[(SocketAddr, SocketAddr)],
         dir: PathBuf,
         floe: PathBuf,
+        stop: &CancellationToken,
     ) -> Result<(), DevClusterError> {
         let pg_dir = dir.join("postgres");
         let agents = args.agents;
@@ -150,6 +171,9 @@ impl DevCluster {
             })??;
         self.metadata_url = postgres.url();
         self.postgres = Some(postgres);
+        if stop.is_cancelled() {
+            return Err(DevClusterError::Interrupted);
+        }
         let s3 = S3Server::start(&dir.join("s3"), &[BUCKET]).await?;
         self.s3_endpoint = s3.endpoint();
         self.s3 = Some(s3);
@@ -171,7 +195,10 @@ impl DevCluster {
             self.agents.push(AgentProcess::spawn(spec, &shared)?);
         }
         for agent in &mut self.agents {
-            agent.wait_ready().await?;
+            tokio::select! {
+                ready = agent.wait_ready() => ready?,
+                () = stop.cancelled() => return Err(DevClusterError::Interrupted),
+            }
         }
         Ok(())
     }
@@ -220,17 +247,12 @@ impl DevCluster {
     }
 
     /// Reports agents that exit on their own until a signal arrives.
-    async fn watch(
-        &mut self,
-        interrupt: &mut tokio::signal::unix::Signal,
-        terminate: &mut tokio::signal::unix::Signal,
-    ) {
+    async fn watch(&mut self, stop: &CancellationToken) {
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         let mut reported = vec![false; self.agents.len()];
         loop {
             tokio::select! {
-                _ = interrupt.recv() => return,
-                _ = terminate.recv() => return,
+                () = stop.cancelled() => return,
                 _ = tick.tick() => {}
             }
             for (agent, reported) in self.agents.iter_mut().zip(&mut reported) {

@@ -8,6 +8,7 @@
 
 use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -113,7 +114,9 @@ impl Postgres {
         } else {
             Command::new(program)
         };
-        command.current_dir(&self.dir);
+        // Its own process group: a Ctrl-C in the terminal reaches the dev cluster
+        // only, which then stops the server itself.
+        command.current_dir(&self.dir).process_group(0);
         command
     }
 }

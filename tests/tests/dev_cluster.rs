@@ -124,3 +124,79 @@ fn dev_cluster_serves_clients_survives_a_killed_agent_and_cleans_up_on_ctrl_c() 
     assert!(!process_exists(postmaster), "postgres still runs");
     assert!(!dev.dir.exists(), "{} is left behind", dev.dir.display());
 }
+
+/// Ctrl-C while the cluster is still starting (Postgres being created, agents not yet
+/// ready) stops what had started and removes everything: no process is left that
+/// names the cluster's folder, and the folder is gone.
+#[test]
+fn ctrl_c_during_start_up_leaves_nothing_behind() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let child = std::process::Command::new(floe_tests::binary::floe_bin().expect("floe"))
+        .args(["dev-cluster", "--agents", "2", "--base-port"])
+        .arg(free_base_port().to_string())
+        .env("TMPDIR", tmp.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start floe dev-cluster");
+    // Wait until it has made its folder, then interrupt it at once.
+    let deadline = Instant::now() + PROGRESS_BOUND;
+    let folder = loop {
+        let made = std::fs::read_dir(tmp.path())
+            .expect("read TMPDIR")
+            .flatten()
+            .map(|entry| entry.path())
+            .find(|path| path.to_string_lossy().contains("floe-dev-"));
+        if let Some(folder) = made {
+            break folder;
+        }
+        assert!(Instant::now() < deadline, "no floe-dev- folder appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let pid = i32::try_from(child.id()).expect("pid");
+    kill(Pid::from_raw(pid), Signal::SIGINT).expect("SIGINT");
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "exit {}\n{stderr}", output.status);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !stdout.contains("ready:"),
+        "the signal came after start-up, not during it:\n{stdout}"
+    );
+    assert!(
+        !folder.exists(),
+        "{} is left behind\n{stderr}",
+        folder.display()
+    );
+    let left: Vec<i32> = processes_naming(&folder);
+    assert!(
+        left.is_empty(),
+        "processes still name {}: {left:?}",
+        folder.display()
+    );
+}
+
+/// Processes (not zombies) whose command line names `path`.
+fn processes_naming(path: &std::path::Path) -> Vec<i32> {
+    let needle = path.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|cmdline| String::from_utf8_lossy(&cmdline).contains(&needle))
+                .unwrap_or(false)
+                && process_exists(pid)
+        })
+        .collect()
+}
+
+/// A base port whose agent ports are unlikely to be taken: the interrupted cluster may
+/// never bind them, so any free-looking range does.
+fn free_base_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    port.clamp(1024, 60_000)
+}

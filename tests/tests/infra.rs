@@ -30,7 +30,9 @@ fn infra_python() -> PathBuf {
     if let Some(path) = std::env::var_os("FLOE_INFRA_PYTHON") {
         return PathBuf::from(path);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
     let path = home.join(".cache/floe-infra/venv/bin/python");
     assert!(
         path.is_file(),
@@ -104,7 +106,10 @@ fn assert_fails_saying(root: &Path, script: &str, needle: &str) {
         output.describe()
     );
     let said = format!("{}{}", output.stdout, output.stderr);
-    assert!(said.contains(needle), "{script} did not say {needle:?}:\n{said}");
+    assert!(
+        said.contains(needle),
+        "{script} did not say {needle:?}:\n{said}"
+    );
 }
 
 #[test]
@@ -131,7 +136,11 @@ fn each_check_fails_on_a_copy_with_one_mistake() {
         "  description = \"Tags for every resource.\"\n",
         "",
     );
-    assert_fails_saying(copy.path(), "check_terraform.py", "variable tags has no description");
+    assert_fails_saying(
+        copy.path(),
+        "check_terraform.py",
+        "variable tags has no description",
+    );
 
     // A preStop that no longer matches the grace period.
     let copy = copy_of_repo();
@@ -160,5 +169,9 @@ fn each_check_fails_on_a_copy_with_one_mistake() {
         "floe_pending_bytes",
         "floe_pending_produce_bytes",
     );
-    assert_fails_saying(copy.path(), "check_container.py", "floe_pending_produce_bytes");
+    assert_fails_saying(
+        copy.path(),
+        "check_container.py",
+        "floe_pending_produce_bytes",
+    );
 }

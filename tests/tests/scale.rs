@@ -48,7 +48,10 @@ fn agents_added_and_removed_under_load_cost_the_application_nothing() {
         .expect("every agent lists the new one");
     let new_addr = cluster.bootstrap(new);
     let leaders = topic_leaders(cluster.agent(0).kafka_addr(), &topic).expect("leaders");
-    let owned = leaders.values().filter(|leader| **leader == new_addr).count();
+    let owned = leaders
+        .values()
+        .filter(|leader| **leader == new_addr)
+        .count();
     assert!(
         owned > 0,
         "the new agent leads none of {PARTITIONS} partitions: {leaders:?}"
@@ -97,7 +100,9 @@ fn agents_added_and_removed_under_load_cost_the_application_nothing() {
         report.failed.first(),
         report.fatal
     );
-    report.ensure_all_acked().expect("every record acknowledged");
+    report
+        .ensure_all_acked()
+        .expect("every record acknowledged");
     let log = read_topic(cluster.agent(1).kafka_addr(), &topic, PARTITIONS).expect("read");
     let verified = verify_exactly_once(&log, &[&report]).expect("nothing lost or doubled");
     assert_eq!(verified.acked, RECORDS);
