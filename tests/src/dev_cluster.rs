@@ -2,6 +2,7 @@
 //! range of ports, reads what it prints (the `bootstrap:` line first, then one line per
 //! agent and the folder it works in), and on drop sends it SIGTERM and waits.
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::binary;
+use crate::cluster::broker_view;
 
 /// How long the whole cluster may take to come up (Postgres, S3, agents ready).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
@@ -170,6 +172,27 @@ impl DevCluster {
             .map(|&i| self.agents[i].kafka.to_string())
             .collect::<Vec<_>>()
             .join(",")
+    }
+
+    /// Waits until every agent's Metadata lists every agent (each sees the others at
+    /// its next heartbeat); fails after `timeout`.
+    pub fn wait_until_all_listed(&self, timeout: Duration) -> Result<()> {
+        let all: BTreeSet<String> = self.agents.iter().map(|a| a.kafka.to_string()).collect();
+        let deadline = Instant::now() + timeout;
+        for agent in &self.agents {
+            loop {
+                let seen = broker_view(agent.kafka).map(|view| view.addresses());
+                match seen {
+                    Ok(seen) if seen == all => break,
+                    Ok(seen) if Instant::now() >= deadline => {
+                        bail!("agent {} lists {seen:?}, not {all:?}", agent.kafka)
+                    }
+                    Err(error) if Instant::now() >= deadline => return Err(error),
+                    _ => thread::sleep(Duration::from_millis(100)),
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Whether the `floe dev-cluster` process still runs.

@@ -4,16 +4,17 @@
 //! writes through it while one agent is killed, and Ctrl-C leaves nothing behind: no
 //! agent, no Postgres, no temporary folder.
 
-use std::collections::BTreeSet;
+use std::thread;
 use std::time::{Duration, Instant};
 
-use floe_tests::cluster::{broker_view, create_topic, read_topic};
+use floe_tests::cluster::{create_topic, read_topic};
 use floe_tests::dev_cluster::process_exists;
 use floe_tests::load::{BackgroundProducer, ProducerOptions, verify_exactly_once};
-use floe_tests::{DevCluster, unique_topic};
+use floe_tests::{DevCluster, RawClient, python, records, unique_topic};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+const NONE: i16 = 0;
 const PARTITIONS: i32 = 6;
 const RECORDS: usize = 1500;
 /// How long the producer may take to get a fifth of its records acknowledged.
@@ -48,22 +49,8 @@ fn dev_cluster_serves_clients_survives_a_killed_agent_and_cleans_up_on_ctrl_c() 
     );
     // One cluster: every agent soon lists all three (each sees the others at its next
     // heartbeat).
-    let all: BTreeSet<String> = dev.agents.iter().map(|a| a.kafka.to_string()).collect();
-    for agent in &dev.agents {
-        let deadline = Instant::now() + CONVERGE_BOUND;
-        loop {
-            let seen = broker_view(agent.kafka).expect("metadata").addresses();
-            if seen == all {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "agent {} lists {seen:?}, not {all:?}",
-                agent.kafka
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
+    dev.wait_until_all_listed(CONVERGE_BOUND)
+        .expect("every agent lists all three");
     let postmaster: i32 = std::fs::read_to_string(dev.dir.join("postgres/data/postmaster.pid"))
         .expect("postmaster.pid")
         .lines()
@@ -199,4 +186,69 @@ fn free_base_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     port.clamp(1024, 60_000)
+}
+
+/// One of our multi-agent tests, on `floe dev-cluster`: a fetch waiting on agent B is
+/// woken by a commit made on agent A, well before its 10 s wait runs out: with
+/// confluent-kafka (both clients pinned by zone) and with the raw client.
+#[test]
+fn commit_on_one_agent_wakes_a_long_poll_on_another() {
+    const BOUND: Duration = Duration::from_secs(5);
+    // Two agents of `floe dev-cluster`: zone-a and zone-b.
+    let dev = DevCluster::start(2, &[]).expect("start floe dev-cluster");
+    dev.wait_until_all_listed(CONVERGE_BOUND)
+        .expect("both agents list both");
+    let (a, b) = (&dev.agents[0], &dev.agents[1]);
+
+    let topic = unique_topic("multi-longpoll-cf");
+    create_topic(a.kafka, &topic, 1).expect("create");
+    python::run_script(
+        "multi_long_poll.py",
+        &a.kafka.to_string(),
+        &[&topic, &b.kafka.to_string(), &a.zone, &b.zone],
+    )
+    .expect("multi_long_poll.py");
+
+    // The raw client: a fetch on B (max wait 10 s), a produce on A 1.5 s later.
+    let topic = unique_topic("multi-longpoll-raw");
+    create_topic(a.kafka, &topic, 1).expect("create");
+    let b = b.kafka;
+    let fetch_topic = topic.clone();
+    let waiting = thread::spawn(move || {
+        let mut client = RawClient::connect(b).expect("connect to B");
+        let data = client
+            .fetch(&fetch_topic, 0, 0, 10_000)
+            .expect("fetch on B");
+        (Instant::now(), data)
+    });
+    thread::sleep(Duration::from_millis(1500));
+    let mut producer = RawClient::connect(a.kafka).expect("connect to A");
+    let produced_at = Instant::now();
+    let answer = producer
+        .produce_one(
+            &topic,
+            0,
+            records::simple_batch(&["wake-up"], 1_700_000_000_000).expect("batch"),
+        )
+        .expect("produce on A");
+    assert_eq!(
+        (answer.error_code, answer.base_offset),
+        (NONE, 0),
+        "produce on A"
+    );
+    let (received_at, data) = waiting.join().expect("fetch thread");
+    assert_eq!(data.error_code, NONE, "fetch on B");
+    let fetched = records::decode(data.records.as_ref()).expect("decode");
+    assert_eq!(
+        records::values(&fetched),
+        ["wake-up"],
+        "the waiting fetch on B must return the record committed on A"
+    );
+    let latency = received_at.saturating_duration_since(produced_at);
+    eprintln!("raw: fetch on B answered {latency:?} after the produce on A began");
+    assert!(
+        latency < BOUND,
+        "the fetch waiting on B answered {latency:?} after the produce on A; a commit on \
+         another agent must wake it (bound {BOUND:?}, max wait 10 s)"
+    );
 }
