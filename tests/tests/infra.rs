@@ -175,3 +175,79 @@ fn each_check_fails_on_a_copy_with_one_mistake() {
         "floe_pending_produce_bytes",
     );
 }
+
+/// The helm CLI: `FLOE_HELM`, else `~/.cache/floe-tools/helm`.
+fn helm() -> PathBuf {
+    if let Some(path) = std::env::var_os("FLOE_HELM") {
+        return PathBuf::from(path);
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    home.join(".cache/floe-tools/helm")
+}
+
+/// The chart renders the agent's settings from `config:` values into a TOML file the
+/// agent reads (`FLOE_CONFIG`); a real agent starts on that file (the config struct
+/// refuses unknown keys and wrongly typed values), with whole numbers, booleans and
+/// strings from values.
+#[test]
+fn the_charts_config_file_is_accepted_by_a_real_agent() {
+    let mut command = Command::new(helm());
+    command
+        .args(["template", "r"])
+        .arg(repo_root().join("infra/helm/floe"))
+        .args([
+            "--kube-version",
+            "1.33.0",
+            "--show-only",
+            "templates/configmap.yaml",
+            "--set",
+            "objectStore.url=s3://b/p",
+            "--set",
+            "metadata.existingSecret=pg",
+            "--set",
+            "config.max_connections=500",
+            "--set",
+            "config.auto_create_topics=false",
+            "--set",
+            "config.cluster_id=from-helm",
+        ]);
+    let rendered = process::run(command, b"", CHECK_TIMEOUT)
+        .and_then(Output::ensure_success)
+        .expect("helm template");
+    let mut lines = rendered.stdout.lines();
+    lines
+        .by_ref()
+        .find(|line| line.trim_start().starts_with("floe.toml: |"))
+        .expect("floe.toml in the ConfigMap");
+    let toml: String = lines
+        .take_while(|line| line.starts_with("    "))
+        .map(|line| format!("{}\n", &line[4..]))
+        .collect();
+    for wanted in [
+        "max_connections = 500",
+        "auto_create_topics = false",
+        "cluster_id = \"from-helm\"",
+        "default_partitions = 4",
+    ] {
+        assert!(toml.contains(wanted), "{wanted} not in\n{toml}");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("floe.toml");
+    std::fs::write(&path, &toml).expect("write floe.toml");
+    let agent = floe_tests::Agent::builder()
+        .arg("--config")
+        .arg(path.to_string_lossy().into_owned())
+        .start()
+        .expect("an agent starts on the chart's config file");
+    // The file's settings are in force (the harness passes its own flags for a few
+    // others, such as auto_create_topics, which override the file).
+    let mut client = floe_tests::RawClient::connect(agent.kafka_addr()).expect("connect");
+    let metadata = client.metadata(None, false).expect("metadata");
+    assert_eq!(
+        metadata.cluster_id.as_ref().map(|id| id.as_str()),
+        Some("from-helm"),
+        "the cluster id of the chart's config file"
+    );
+}
