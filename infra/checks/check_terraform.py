@@ -9,6 +9,8 @@
 - every module is called by at least one example;
 - each module's README tables match its variables and outputs
   (terraform_docs.py);
+- what the modules promise holds (terraform_semantics.py: least privilege,
+  the bucket's settings, a durable sequencer, zones, drain and autoscaling on ECS);
 - every FLOE_* variable named is a setting of `floe serve`;
 - `terraform fmt -check -recursive` passes, when the terraform CLI is on PATH.
 
@@ -25,6 +27,7 @@ import sys
 
 import floe_settings
 import terraform_docs
+import terraform_semantics
 import tf_modules
 
 
@@ -113,6 +116,7 @@ def main() -> int:
     for root in roots:
         if root.path.parent.name == "modules" and root.path.resolve() not in called:
             problems.append(f"{root.label}: no example calls this module")
+    problems += terraform_semantics.main()
     problems += check_fmt()
     for problem in problems:
         print(problem, file=sys.stderr)

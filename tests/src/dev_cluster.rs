@@ -266,8 +266,8 @@ pub fn process_exists(pid: i32) -> bool {
 /// A base port P such that P..P+agents and P+100..P+100+agents were all free a moment
 /// ago (in the ephemeral range's lower neighbour, 20000–29899).
 fn free_range(agents: usize) -> Result<u16> {
+    // Different processes and calls start their search at different places.
     let seed = std::process::id() as usize
-        ^ Instant::now().elapsed().subsec_nanos() as usize
         ^ std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos() as usize)

@@ -142,6 +142,16 @@ fn each_check_fails_on_a_copy_with_one_mistake() {
         "variable tags has no description",
     );
 
+    // A role that may do more than its bucket prefix and its secret.
+    let copy = copy_of_repo();
+    break_file(
+        copy.path(),
+        "infra/terraform/modules/iam/main.tf",
+        "\"s3:DeleteObject\"]",
+        "\"s3:DeleteObject\", \"s3:PutBucketPolicy\"]",
+    );
+    assert_fails_saying(copy.path(), "check_terraform.py", "check_iam");
+
     // A preStop that no longer matches the grace period.
     let copy = copy_of_repo();
     break_file(
