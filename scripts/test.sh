@@ -29,6 +29,13 @@ ZSTANDARD_VERSION="0.25.0"
 PYTHON_SNAPPY_VERSION="0.7.3"
 # moto's S3 server stands in for S3 in the multi-agent tests.
 MOTO_VERSION="5.2.5"
+# The infra checks (setup_infra): versions with wheels for CPython 3.11, and the
+# helm release the Go module proxy serves.
+PYTHON_HCL2_VERSION="8.1.4"
+PYYAML_VERSION="6.0.3"
+KUBERNETES_VALIDATE_VERSION="1.37.0"
+CHECKOV_VERSION="3.3.30"
+HELM_VERSION="v3.21.4"
 # postgresql: the throwaway Postgres clusters of the metadata and multi-agent tests
 # (initdb, pg_ctl, psql).
 APT_PACKAGES=(kcat postgresql)
@@ -140,6 +147,37 @@ setup_go() {
             GOTOOLCHAIN=auto go mod download)
 }
 
+# The offline checks of infra/ (tests/tests/infra.rs): a venv of their own at
+# ~/.cache/floe-infra/venv (checkov pins many packages; kept apart from .venv)
+# with python-hcl2, PyYAML, kubernetes-validate and checkov, and the helm CLI
+# built once from its Go module into ~/.cache/floe-tools (needs setup_go first).
+# The terraform CLI is used for `terraform fmt -check` only where it is installed.
+setup_infra() {
+    local venv="$HOME/.cache/floe-infra/venv"
+    local stamp="$venv/.floe-requirements"
+    local want="python-hcl2==$PYTHON_HCL2_VERSION pyyaml==$PYYAML_VERSION kubernetes-validate==$KUBERNETES_VALIDATE_VERSION checkov==$CHECKOV_VERSION"
+    if ! [ -x "$venv/bin/python" ] || ! [ -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        log "setting up the infra checks venv at $venv ($want)"
+        mkdir -p "$(dirname "$venv")"
+        if [ ! -x "$venv/bin/python" ]; then
+            python3 -m venv "$venv" 2>/dev/null || { install_apt_packages python3-venv; python3 -m venv "$venv"; }
+        fi
+        # shellcheck disable=SC2086
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $want
+        echo "$want" >"$stamp"
+    fi
+    export FLOE_INFRA_PYTHON="$venv/bin/python"
+    local tools="$HOME/.cache/floe-tools"
+    if ! [ -x "$tools/helm" ] || ! [ -f "$tools/.helm-$HELM_VERSION" ]; then
+        log "building helm $HELM_VERSION from its Go module into $tools"
+        mkdir -p "$tools"
+        GOBIN="$tools" GOMODCACHE="$HOME/.cache/floe-go/mod" GOCACHE="$HOME/.cache/floe-go/build" \
+            GOTOOLCHAIN=auto go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+        touch "$tools/.helm-$HELM_VERSION"
+    fi
+    export FLOE_HELM="$tools/helm"
+}
+
 # javac for the client matrix's Java program (compiled against Kafka's jars).
 setup_javac() {
     if ! command -v javac >/dev/null 2>&1; then
@@ -153,6 +191,7 @@ setup_node
 setup_kafka
 setup_javac
 setup_go
+setup_infra
 
 log "building the floe binary"
 cargo build --quiet -p floe-agent --bin floe

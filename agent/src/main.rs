@@ -37,6 +37,10 @@ enum Command {
     /// producers and a consumer group, then a verdict (non-zero exit on any
     /// violation).
     Verify(floe_verify::VerifyArgs),
+    /// Start a throwaway local cluster: Postgres, an S3-compatible server and
+    /// N agents in two zones; prints `bootstrap: HOST:PORT,…` first; Ctrl-C
+    /// stops everything and removes its files.
+    DevCluster(floe_devcluster::DevClusterArgs),
 }
 
 /// Every setting of [`Config`] is a flag (the TOML key with dashes), also read
@@ -303,6 +307,10 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Bench(args) => floe_bench::run(args)?,
         Command::Verify(args) => floe_verify::run(args)?,
+        Command::DevCluster(args) => {
+            let floe = std::env::current_exe().context("cannot find the floe binary")?;
+            runtime.block_on(floe_devcluster::run(args, floe))?;
+        }
     }
     Ok(())
 }

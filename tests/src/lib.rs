@@ -13,6 +13,7 @@ pub mod agent;
 pub mod binary;
 pub mod clients;
 pub mod cluster;
+pub mod dev_cluster;
 pub mod fault_proxy;
 pub mod groups;
 pub mod http;
@@ -34,6 +35,7 @@ pub mod verify;
 
 pub use agent::{Agent, AgentBuilder};
 pub use cluster::{Cluster, ClusterBuilder};
+pub use dev_cluster::DevCluster;
 pub use fault_proxy::FaultProxy;
 pub use kafka_cli::KafkaTools;
 pub use kafka_ref::KafkaBroker;

@@ -9,14 +9,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use floe_tests::cluster::{self, TopicLog, key_text, value_text};
 use floe_tests::kcat::ConsumedRecord;
 use floe_tests::load::{self, BackgroundProducer, ProduceReport, ProducerOptions};
 use floe_tests::records::{self, Idempotence, TestRecord};
-use floe_tests::{Cluster, Kcat, RawClient, TestPostgres, python, unique_topic};
+use floe_tests::{Cluster, Kcat, RawClient, TestPostgres, unique_topic};
 
 const NONE: i16 = 0;
 const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
@@ -317,75 +316,8 @@ fn concurrent_producers_through_different_agents_share_partitions() {
     }
 }
 
-/// 3. A fetch waiting on agent B is woken by a commit made on agent A, well before its
-///    10 s wait runs out: with confluent-kafka (both clients pinned by zone) and with
-///    the raw client.
-#[test]
-fn commit_on_one_agent_wakes_a_long_poll_on_another() {
-    const BOUND: Duration = Duration::from_secs(5);
-    let cluster = Cluster::builder("multi-longpoll")
-        .agents(2)
-        .zones(true)
-        .start()
-        .expect("start cluster");
-
-    let topic = unique_topic("multi-longpoll-cf");
-    cluster::create_topic(cluster.agent(0).kafka_addr(), &topic, 1).expect("create");
-    python::run_script(
-        "multi_long_poll.py",
-        &cluster.bootstrap(0),
-        &[
-            &topic,
-            &cluster.bootstrap(1),
-            &cluster.zone(0).expect("zone"),
-            &cluster.zone(1).expect("zone"),
-        ],
-    )
-    .expect("multi_long_poll.py");
-
-    // The raw client: a fetch on B (max wait 10 s), a produce on A 1.5 s later.
-    let topic = unique_topic("multi-longpoll-raw");
-    cluster::create_topic(cluster.agent(0).kafka_addr(), &topic, 1).expect("create");
-    let b = cluster.agent(1).kafka_addr();
-    let fetch_topic = topic.clone();
-    let waiting = thread::spawn(move || {
-        let mut client = RawClient::connect(b).expect("connect to B");
-        let data = client
-            .fetch(&fetch_topic, 0, 0, 10_000)
-            .expect("fetch on B");
-        (Instant::now(), data)
-    });
-    thread::sleep(Duration::from_millis(1500));
-    let mut producer = RawClient::connect(cluster.agent(0).kafka_addr()).expect("connect to A");
-    let produced_at = Instant::now();
-    let answer = producer
-        .produce_one(
-            &topic,
-            0,
-            records::simple_batch(&["wake-up"], 1_700_000_000_000).expect("batch"),
-        )
-        .expect("produce on A");
-    assert_eq!(
-        (answer.error_code, answer.base_offset),
-        (NONE, 0),
-        "produce on A"
-    );
-    let (received_at, data) = waiting.join().expect("fetch thread");
-    assert_eq!(data.error_code, NONE, "fetch on B");
-    let fetched = records::decode(data.records.as_ref()).expect("decode");
-    assert_eq!(
-        records::values(&fetched),
-        ["wake-up"],
-        "the waiting fetch on B must return the record committed on A"
-    );
-    let latency = received_at.saturating_duration_since(produced_at);
-    eprintln!("raw: fetch on B answered {latency:?} after the produce on A began");
-    assert!(
-        latency < BOUND,
-        "the fetch waiting on B answered {latency:?} after the produce on A; a commit on \
-         another agent must wake it (bound {BOUND:?}, max wait 10 s)"
-    );
-}
+// 3. A commit on one agent wakes a long poll on another: moved to
+//    tests/tests/dev_cluster.rs, where it runs on `floe dev-cluster`.
 
 /// 4. SIGKILL of one agent while an idempotent producer (bootstrap: all three agents)
 ///    writes: the survivors drop the dead agent from Metadata, the producer moves on,
