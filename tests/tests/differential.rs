@@ -34,10 +34,10 @@ use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::{
-    CreateTopicsRequest, DescribeGroupsRequest, GroupId, JoinGroupRequest, JoinGroupResponse,
-    OffsetFetchRequest,
+    ApiKey, CreateTopicsRequest, DescribeGroupsRequest, GroupId, JoinGroupRequest,
+    JoinGroupResponse, OffsetFetchRequest,
 };
-use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::protocol::{Encodable, StrBytes};
 use kafka_protocol::records::Compression;
 
 /// Kafka error codes the scenarios check on Kafka's side.
@@ -316,6 +316,31 @@ fn produce_reports_log_start_offset() {
         return;
     };
     assert_eq!(kafka, vec![(code::NONE, 0, 0), (code::NONE, 2, 1)]);
+    assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+/// Produce is advertised from v0 (librdkafka before 2.8 compresses with gzip and snappy
+/// only then: KAFKA-18659) but v0–2 are refused: the connection closes.
+#[test]
+fn produce_advertised_from_v0_and_old_versions_refused() {
+    let Some((kafka, floe)) = both("produce_advertised_from_v0", |addr| {
+        let mut client = RawClient::connect(addr).expect("connect");
+        let advertised = client.api_versions(3).expect("ApiVersions");
+        let lowest = advertised
+            .api_keys
+            .iter()
+            .find(|k| k.api_key == ApiKey::Produce as i16)
+            .map(|k| k.min_version);
+        let mut frame = bytes::BytesMut::new();
+        raw::header(ApiKey::Produce as i16, 2, client.next_correlation_id())
+            .encode(&mut frame, 1)
+            .expect("encode header");
+        client.send_frame(&frame).expect("send");
+        (lowest, client.expect_closed().is_ok())
+    }) else {
+        return;
+    };
+    assert_eq!(kafka, (Some(0), true), "Kafka");
     assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
 }
 
