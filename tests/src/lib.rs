@@ -13,6 +13,7 @@ pub mod agent;
 pub mod binary;
 pub mod clients;
 pub mod cluster;
+pub mod differential;
 pub mod fault_proxy;
 pub mod groups;
 pub mod http;
