@@ -24,6 +24,8 @@
 //! Without `FLOE_KAFKA_CLASSPATH` (set by `scripts/test.sh`) every test prints why and
 //! returns.
 
+use std::net::SocketAddr;
+
 use floe_tests::differential::{
     OFFSET_FETCH, both, code, create, create_code, describe_group, join_summary, join_with,
     produce_ok, s, two_member_rebalance,
@@ -33,7 +35,9 @@ use floe_tests::raw::{self, RawClient, topic_name};
 use floe_tests::records::{self, TestRecord};
 use floe_tests::unique_topic;
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
-use kafka_protocol::messages::{ApiKey, GroupId, OffsetFetchRequest};
+use kafka_protocol::messages::{
+    ApiKey, DescribeQuorumRequest, GroupId, OffsetFetchRequest, describe_quorum_request,
+};
 use kafka_protocol::protocol::Encodable;
 use kafka_protocol::records::Compression;
 
@@ -234,6 +238,90 @@ fn produce_advertised_from_v0_and_old_versions_refused() {
     };
     assert_eq!(kafka, (Some(0), true), "Kafka");
     assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+/// What a DescribeQuorum answer shows once ids are reduced to how they relate: per
+/// partition (topic, index, error, whether the leader is a voter, voters, observers,
+/// whether every voter has an endpoint in `nodes`), and the high watermark apart.
+type QuorumSummary = (i16, Vec<(String, i32, i16, bool, usize, usize, bool)>);
+
+fn describe_quorum(addr: SocketAddr, topic: &str, partitions: &[i32]) -> (QuorumSummary, i64) {
+    let mut client = RawClient::connect(addr).expect("connect");
+    let request = DescribeQuorumRequest::default().with_topics(vec![
+        describe_quorum_request::TopicData::default()
+            .with_topic_name(topic_name(topic))
+            .with_partitions(
+                partitions
+                    .iter()
+                    .map(|p| {
+                        describe_quorum_request::PartitionData::default().with_partition_index(*p)
+                    })
+                    .collect(),
+            ),
+    ]);
+    let response = client.request(2, &request).expect("DescribeQuorum");
+    let node_ids: Vec<i32> = response.nodes.iter().map(|n| n.node_id.0).collect();
+    let mut high_watermark = None;
+    let partitions = response
+        .topics
+        .iter()
+        .flat_map(|t| t.partitions.iter().map(move |p| (t, p)))
+        .map(|(t, p)| {
+            let voters: Vec<i32> = p.current_voters.iter().map(|v| v.replica_id.0).collect();
+            high_watermark.get_or_insert(p.high_watermark);
+            (
+                t.topic_name.0.to_string(),
+                p.partition_index,
+                p.error_code,
+                voters.contains(&p.leader_id.0),
+                voters.len(),
+                p.observers.len(),
+                voters.iter().all(|v| node_ids.contains(v)),
+            )
+        })
+        .collect();
+    (
+        (response.error_code, partitions),
+        high_watermark.unwrap_or(i64::MIN),
+    )
+}
+
+/// DescribeQuorum of the metadata log: one voter (Kafka's one combined node, Floe's one
+/// agent) leading, no observers, its endpoint listed; any other partition is
+/// UNKNOWN_TOPIC_OR_PARTITION. The high watermark is an intended difference: Kafka's
+/// metadata log has offsets, Floe's is the metadata store's own and answers -1.
+#[test]
+fn describe_quorum_of_the_metadata_log() {
+    let Some((kafka, floe)) = both("describe_quorum_of_the_metadata_log", |addr| {
+        (
+            describe_quorum(addr, "__cluster_metadata", &[0]),
+            describe_quorum(addr, "__cluster_metadata", &[1]).0,
+            describe_quorum(addr, "no-such-log", &[0]).0,
+        )
+    }) else {
+        return;
+    };
+    let log = "__cluster_metadata".to_string();
+    assert_eq!(
+        kafka.0.0,
+        (
+            code::NONE,
+            vec![(log.clone(), 0, code::NONE, true, 1, 0, true)]
+        ),
+        "Kafka"
+    );
+    assert!(kafka.0.1 > 0, "Kafka's high watermark {}", kafka.0.1);
+    assert_eq!(floe.0.1, -1, "Floe's high watermark");
+    assert_eq!(
+        kafka.1.1,
+        vec![(log, 1, code::UNKNOWN_TOPIC_OR_PARTITION, false, 0, 0, true)],
+        "Kafka, another partition"
+    );
+    assert_eq!(
+        (&floe.0.0, &floe.1, &floe.2),
+        (&kafka.0.0, &kafka.1, &kafka.2),
+        "Floe (left) against Kafka (right)"
+    );
 }
 
 #[test]

@@ -12,9 +12,8 @@ use kafka_protocol::protocol::VersionRange;
 /// FindCoordinator is also what tells librdkafka that the broker takes LZ4.
 /// The classic group protocol is served; KIP-848's ConsumerGroupHeartbeat
 /// is not. The admin APIs of a leaderless log (elections, reassignments,
-/// log dirs) are served with the ranges a Kafka 4.x broker advertises
-/// (`docs/compatibility.md` says what each answers); DescribeQuorum is not,
-/// having no quorum to describe.
+/// log dirs, the metadata quorum) are served with the ranges a Kafka 4.x
+/// broker advertises (`docs/compatibility.md` says what each answers).
 const IMPLEMENTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::Produce, 3, 12),
     (ApiKey::Fetch, 4, 12),
@@ -38,6 +37,7 @@ const IMPLEMENTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::CreatePartitions, 0, 3),
     (ApiKey::DeleteRecords, 0, 2),
     (ApiKey::DescribeCluster, 0, 2),
+    (ApiKey::DescribeQuorum, 0, 2),
     (ApiKey::OffsetForLeaderEpoch, 2, 4),
     (ApiKey::ElectLeaders, 0, 2),
     (ApiKey::DescribeProducers, 0, 0),
