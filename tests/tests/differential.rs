@@ -34,11 +34,13 @@ use floe_tests::groups::RawGroupClient;
 use floe_tests::raw::{self, RawClient, topic_name};
 use floe_tests::records::{self, TestRecord};
 use floe_tests::unique_topic;
+use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::{
-    ApiKey, DescribeQuorumRequest, GroupId, OffsetFetchRequest, describe_quorum_request,
+    ApiKey, DescribeConfigsRequest, DescribeQuorumRequest, GroupId, OffsetFetchRequest,
+    describe_quorum_request,
 };
-use kafka_protocol::protocol::Encodable;
+use kafka_protocol::protocol::{Encodable, StrBytes};
 use kafka_protocol::records::Compression;
 
 #[test]
@@ -320,6 +322,123 @@ fn describe_quorum_of_the_metadata_log() {
     assert_eq!(
         (&floe.0.0, &floe.1, &floe.2),
         (&kafka.0.0, &kafka.1, &kafka.2),
+        "Floe (left) against Kafka (right)"
+    );
+}
+
+/// One described config: name, value, source, type, synonyms (name, value, source).
+type ConfigSummary = (
+    String,
+    Option<String>,
+    i8,
+    i8,
+    Vec<(String, Option<String>, i8)>,
+);
+
+/// DescribeConfigs v4 (synonyms) of one resource: its error code and configs sorted by
+/// name, and the configs' read-only flags apart.
+fn describe_resource(
+    addr: SocketAddr,
+    kind: i8,
+    name: &str,
+) -> (i16, Vec<ConfigSummary>, Vec<bool>) {
+    let mut client = RawClient::connect(addr).expect("connect");
+    let request = DescribeConfigsRequest::default()
+        .with_resources(vec![
+            DescribeConfigsResource::default()
+                .with_resource_type(kind)
+                .with_resource_name(s(name)),
+        ])
+        .with_include_synonyms(true);
+    let response = client.request(4, &request).expect("DescribeConfigs");
+    let result = response.results.first().expect("a result");
+    let mut configs: Vec<(ConfigSummary, bool)> = result
+        .configs
+        .iter()
+        .map(|c| {
+            let text = |v: &Option<StrBytes>| v.as_ref().map(|v| v.to_string());
+            (
+                (
+                    c.name.to_string(),
+                    text(&c.value),
+                    c.config_source,
+                    c.config_type,
+                    c.synonyms
+                        .iter()
+                        .map(|y| (y.name.to_string(), text(&y.value), y.source))
+                        .collect(),
+                ),
+                c.read_only,
+            )
+        })
+        .collect();
+    configs.sort_by(|a, b| a.0.0.cmp(&b.0.0));
+    let (configs, read_only) = configs.into_iter().unzip();
+    (result.error_code, configs, read_only)
+}
+
+/// DescribeConfigs of a GROUP and of a CLIENT_METRICS resource: Kafka lists, for any
+/// name, KIP-848's consumer, share and streams group configs at their defaults (each
+/// with the broker config it defaults to as synonym) and a subscription's fields;
+/// Floe lists the same names, values, sources, types and synonyms. Read-only is an
+/// intended difference: Floe serves none of those protocols, so it reports them
+/// read-only where Kafka lets them be altered.
+#[test]
+fn describe_configs_of_groups_and_client_metrics() {
+    const GROUP: i8 = 32;
+    const CLIENT_METRICS: i8 = 16;
+    const TOPIC: i8 = 2;
+    let Some((kafka, floe)) = both("describe_configs_of_groups_and_client_metrics", |addr| {
+        let topic = unique_topic("describe-all");
+        create(addr, &topic, 1);
+        // The requests carry an empty key list, which asks for every config.
+        (
+            describe_resource(addr, GROUP, "some-group"),
+            describe_resource(addr, CLIENT_METRICS, "some-subscription"),
+            describe_resource(addr, TOPIC, &topic).1.len(),
+        )
+    }) else {
+        return;
+    };
+    assert!(
+        kafka.2 > 20 && floe.2 > 20,
+        "topic configs: {} {}",
+        kafka.2,
+        floe.2
+    );
+    assert_eq!(kafka.0.0, code::NONE, "Kafka, group");
+    assert_eq!(
+        kafka.0.1.len(),
+        21,
+        "Kafka's group configs: {:?}",
+        kafka.0.1
+    );
+    assert!(
+        kafka
+            .0
+            .1
+            .iter()
+            .any(|c| c.0 == "consumer.session.timeout.ms" && c.1.as_deref() == Some("45000")),
+        "{:?}",
+        kafka.0.1
+    );
+    assert_eq!(
+        kafka.1.1.len(),
+        3,
+        "Kafka's client-metrics configs: {:?}",
+        kafka.1.1
+    );
+    assert!(
+        kafka.0.2.iter().chain(&kafka.1.2).all(|ro| !ro),
+        "Kafka: alterable"
+    );
+    assert!(
+        floe.0.2.iter().chain(&floe.1.2).all(|ro| *ro),
+        "Floe: read-only"
+    );
+    assert_eq!(
+        (&floe.0.0, &floe.0.1, &floe.1.0, &floe.1.1),
+        (&kafka.0.0, &kafka.0.1, &kafka.1.0, &kafka.1.1),
         "Floe (left) against Kafka (right)"
     );
 }
