@@ -10,6 +10,7 @@
 
 mod broker;
 mod describe;
+mod group;
 mod topic;
 mod validate;
 
@@ -21,6 +22,7 @@ pub use describe::{
     DescribedConfig, Synonym, describe_broker, describe_broker_defaults, describe_topic,
     topic_value,
 };
+pub use group::{describe_client_metrics, describe_group};
 pub use topic::{TOPIC_CONFIGS, TopicKey, topic_key};
 pub use validate::{ConfigError, validate_topic_config, validate_topic_value};
 

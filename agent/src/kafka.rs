@@ -19,6 +19,7 @@ mod delete_records;
 mod describe_cluster;
 mod describe_configs;
 mod describe_producers;
+mod describe_quorum;
 mod describe_topic_partitions;
 mod elect_leaders;
 mod fetch;

@@ -10,4 +10,4 @@ mod pending;
 
 pub use commit::{COMMIT_ATTEMPT_TIMEOUT, CommitRetry};
 pub use flusher::{FlushSettings, Flusher};
-pub use pending::{AppendOutcome, AppendTime, FlushError, Producer, retention_timestamp};
+pub use pending::{AppendOutcome, AppendTime, Appended, FlushError, Producer, retention_timestamp};

@@ -45,10 +45,10 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
 use crate::{
-    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
-    GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, PartitionLag,
-    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
-    SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
+    AgentRecord, CommitNotifications, CommittedOffset, CommittedSegment, DeletedRecords,
+    GroupListing, GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic,
+    PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained,
+    RetentionPolicy, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
 };
 
 /// The schema, applied at connect. Concurrent agents may connect at once:
@@ -256,12 +256,15 @@ impl MetadataStore for PostgresStore {
         .await
     }
 
-    async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {
+    async fn commit_segment_reporting(&self, commit: &SegmentCommit) -> Result<CommittedSegment> {
         let committed = commit::commit_segment(&self.commit_pool, commit).await?;
         if committed.notify {
             self.notifier.committed(commit.segment_id);
         }
-        Ok(committed.outcomes)
+        Ok(CommittedSegment {
+            outcomes: committed.outcomes,
+            log_start_offsets: committed.log_start_offsets,
+        })
     }
 
     async fn partition_offsets(

@@ -40,10 +40,10 @@ use sqlx::{Sqlite, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::{
-    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
-    GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, PartitionLag,
-    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
-    SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
+    AgentRecord, CommitNotifications, CommittedOffset, CommittedSegment, DeletedRecords,
+    GroupListing, GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic,
+    PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained,
+    RetentionPolicy, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
 };
 
 /// The schema, applied at connect.
@@ -207,7 +207,7 @@ impl MetadataStore for SqliteStore {
         broker_configs::replace(self, config).await
     }
 
-    async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {
+    async fn commit_segment_reporting(&self, commit: &SegmentCommit) -> Result<CommittedSegment> {
         commit::commit_segment(self, commit).await
     }
 

@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 
 use crate::{
-    AgentRecord, BatchOutcome, CommittedOffset, DeletedRecords, GroupListing, GroupState, IndexRow,
-    JobFence, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState, Pruned,
-    Result, Retained, RetentionPolicy, SegmentCommit, SegmentId, Topic, TopicId,
-    UnreferencedSegment,
+    AgentRecord, BatchOutcome, CommittedOffset, CommittedSegment, DeletedRecords, GroupListing,
+    GroupState, IndexRow, JobFence, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity,
+    ProducerState, Pruned, Result, Retained, RetentionPolicy, SegmentCommit, SegmentId, Topic,
+    TopicId, UnreferencedSegment,
 };
 
 /// The metadata store. Every implementation passes the same contract suite
@@ -101,7 +101,16 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// Idempotent by `segment_id`: committing a segment that is already
     /// committed changes nothing and returns the outcomes of the first
     /// commit.
-    async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>>;
+    async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {
+        Ok(self.commit_segment_reporting(commit).await?.outcomes)
+    }
+
+    /// [`MetadataStore::commit_segment`], answering with each entry's
+    /// partition log start offset too, read in the same round trip (the
+    /// flusher's form: Produce reports the log start). A retry of a
+    /// committed segment answers the stored outcomes and the log starts as
+    /// they are now.
+    async fn commit_segment_reporting(&self, commit: &SegmentCommit) -> Result<CommittedSegment>;
 
     /// The bounds of a partition, or `None` if it does not exist.
     async fn partition_offsets(

@@ -89,6 +89,18 @@ pub struct SegmentCommit {
     pub entries: Vec<CommitEntry>,
 }
 
+/// What a segment commit answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedSegment {
+    /// One outcome per batch, per entry, in the order of the commit.
+    pub outcomes: Vec<Vec<BatchOutcome>>,
+    /// One per entry: the partition's log start offset as the commit found
+    /// it (read in the same round trip), -1 for a partition that no longer
+    /// exists. Produce v5+ answers it, as Kafka answers the log start of the
+    /// partition it appended to.
+    pub log_start_offsets: Vec<i64>,
+}
+
 /// What became of one batch of a commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchOutcome {

@@ -70,6 +70,7 @@ macro_rules! contract_suite {
                 commit::invalid_commit_changes_nothing,
                 commit::bad_batch_is_refused_alone,
                 commit::empty_commit_is_recorded,
+                commit::commit_reports_each_log_start,
                 idempotence::duplicate_keeps_its_first_offset,
                 idempotence::last_five_batches_are_remembered,
                 idempotence::sequence_gap_is_out_of_order,

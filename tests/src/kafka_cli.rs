@@ -39,6 +39,8 @@ pub mod tools {
     pub const GET_OFFSETS: &str = "org.apache.kafka.tools.GetOffsetShell";
     /// `kafka-producer-perf-test.sh`.
     pub const PRODUCER_PERF: &str = "org.apache.kafka.tools.ProducerPerformance";
+    /// `kafka-metadata-quorum.sh`.
+    pub const METADATA_QUORUM: &str = "org.apache.kafka.tools.MetadataQuorumCommand";
     /// `kafka-consumer-perf-test.sh`.
     pub const CONSUMER_PERF: &str = "org.apache.kafka.tools.ConsumerPerformance";
     /// `kafka-storage.sh` (formats a KRaft log directory).

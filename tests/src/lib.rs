@@ -14,6 +14,7 @@ pub mod binary;
 pub mod clients;
 pub mod cluster;
 pub mod dev_cluster;
+pub mod differential;
 pub mod fault_proxy;
 pub mod groups;
 pub mod http;

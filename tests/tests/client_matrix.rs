@@ -14,6 +14,8 @@
 //! Set `FLOE_MATRIX_CLIENTS=confluent,kcat,...` to run only some clients. Without
 //! `FLOE_KAFKA_CLASSPATH` (set by `scripts/test.sh`) the test prints why and returns.
 
+#[path = "client_matrix/kcat_scenario.rs"]
+mod kcat_scenario;
 #[path = "client_matrix/rdkafka_scenario.rs"]
 mod rdkafka_scenario;
 
@@ -48,7 +50,8 @@ struct Client {
     name: &'static str,
     /// The codec of each of the five batches (all five, unless the client lacks some).
     codecs: &'static [&'static str],
-    /// Steps it cannot do at all (see `docs/compatibility.md`).
+    /// Steps it cannot do at all, not applicable rather than failed (see
+    /// `docs/compatibility.md`).
     skipped: &'static [&'static str],
     /// How it runs against `bootstrap` on `topic`.
     runner: Runner,
@@ -125,6 +128,12 @@ const CLIENTS: &[Client] = &[
         codecs: ALL_CODECS,
         skipped: &[],
         runner: Runner::Program(|b, t| clients::go_command("sarama", b, t)),
+    },
+    Client {
+        name: "kcat",
+        codecs: ALL_CODECS,
+        skipped: kcat_scenario::NOT_APPLICABLE,
+        runner: Runner::InProcess(kcat_scenario::run),
     },
     Client {
         name: "rdkafka",

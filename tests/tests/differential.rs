@@ -19,131 +19,29 @@
 //!   OFFSET_OUT_OF_RANGE: Kafka sends -1, Floe the real bounds so a client can apply
 //!   its reset policy without another round trip (clients ignore both on errors).
 //!
+//! The shared helpers are in `tests/src/differential.rs`.
+//!
 //! Without `FLOE_KAFKA_CLASSPATH` (set by `scripts/test.sh`) every test prints why and
 //! returns.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use floe_tests::differential::{
+    OFFSET_FETCH, both, code, create, create_code, describe_group, join_summary, join_with,
+    produce_ok, s, two_member_rebalance,
+};
 use floe_tests::groups::RawGroupClient;
 use floe_tests::raw::{self, RawClient, topic_name};
 use floe_tests::records::{self, TestRecord};
-use floe_tests::{Agent, kafka_ref, unique_topic};
-use kafka_protocol::messages::create_topics_request::CreatableTopic;
-use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
+use floe_tests::unique_topic;
+use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::{
-    CreateTopicsRequest, DescribeGroupsRequest, GroupId, JoinGroupRequest, JoinGroupResponse,
-    OffsetFetchRequest,
+    ApiKey, DescribeConfigsRequest, DescribeQuorumRequest, GroupId, OffsetFetchRequest,
+    describe_quorum_request,
 };
-use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::protocol::{Encodable, StrBytes};
 use kafka_protocol::records::Compression;
-
-/// Kafka error codes the scenarios check on Kafka's side.
-mod code {
-    pub const NONE: i16 = 0;
-    pub const OFFSET_OUT_OF_RANGE: i16 = 1;
-    pub const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
-    pub const INVALID_TOPIC_EXCEPTION: i16 = 17;
-    pub const INVALID_REQUIRED_ACKS: i16 = 21;
-    pub const ILLEGAL_GENERATION: i16 = 22;
-    pub const UNKNOWN_MEMBER_ID: i16 = 25;
-    pub const REBALANCE_IN_PROGRESS: i16 = 27;
-    pub const TOPIC_ALREADY_EXISTS: i16 = 36;
-    pub const INVALID_PARTITIONS: i16 = 37;
-    pub const INVALID_REPLICATION_FACTOR: i16 = 38;
-    pub const MEMBER_ID_REQUIRED: i16 = 79;
-}
-
-/// DescribeGroups v5 (authorized operations, no per-group error for unknown groups).
-const DESCRIBE_GROUPS: i16 = 5;
-/// OffsetFetch v7 (one group, require-stable flag).
-const OFFSET_FETCH: i16 = 7;
-
-fn s(text: &str) -> StrBytes {
-    StrBytes::from_string(text.to_string())
-}
-
-/// Runs `scenario` against Apache Kafka and against a fresh Floe agent; returns both
-/// answers, `None` when Kafka is not available (the test was skipped).
-fn both<T>(test: &str, scenario: impl Fn(SocketAddr) -> T) -> Option<(T, T)> {
-    let kafka = kafka_ref::shared(test)?;
-    let agent = Agent::builder()
-        .auto_create(false)
-        .partitions(4)
-        .start()
-        .expect("start agent");
-    let reference = scenario(kafka.addr());
-    let floe = scenario(agent.kafka_addr());
-    Some((reference, floe))
-}
-
-/// Creates `topic` with `partitions` and replication factor 1; fails unless it worked.
-/// Then waits until Metadata shows a leader for every partition: Kafka answers
-/// CreateTopics before its broker has applied the new partitions (a Produce right
-/// after it gets NOT_LEADER_OR_FOLLOWER), Floe once they exist.
-fn create(addr: SocketAddr, topic: &str, partitions: i32) {
-    let mut client = RawClient::connect(addr).expect("connect");
-    let code = client
-        .create_topic(topic, partitions)
-        .expect("CreateTopics");
-    assert_eq!(code, code::NONE, "creating {topic}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let metadata = client.metadata(Some(&[topic]), false).expect("Metadata");
-        let ready = metadata.topics.first().is_some_and(|t| {
-            t.error_code == code::NONE
-                && t.partitions.len() == partitions as usize
-                && t.partitions.iter().all(|p| p.leader_id.0 >= 0)
-        });
-        // Kafka's metadata cache knows the leader a moment before its replica manager
-        // leads the partition; ListOffsets answers once it does.
-        let led = ready
-            && (0..partitions).all(|p| {
-                client
-                    .list_offsets(topic, p, -1)
-                    .is_ok_and(|answer| answer.error_code == code::NONE)
-            });
-        if led {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{topic} has no leaders: {metadata:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Produces one batch to `partition` and fails unless it was stored.
-fn produce_ok(client: &mut RawClient, topic: &str, partition: i32, batch: Bytes) -> i64 {
-    let response = client
-        .produce_one(topic, partition, batch)
-        .expect("Produce");
-    assert_eq!(
-        response.error_code,
-        code::NONE,
-        "Produce to {topic}/{partition}"
-    );
-    response.base_offset
-}
-
-/// CreateTopics of one topic with `partitions` and `replication`; its error code.
-fn create_code(client: &mut RawClient, name: &str, partitions: i32, replication: i16) -> i16 {
-    let request = CreateTopicsRequest::default()
-        .with_topics(vec![
-            CreatableTopic::default()
-                .with_name(topic_name(name))
-                .with_num_partitions(partitions)
-                .with_replication_factor(replication),
-        ])
-        .with_timeout_ms(10_000);
-    let response = client
-        .request(raw::versions::CREATE_TOPICS, &request)
-        .expect("CreateTopics");
-    response.topics.first().expect("a topic result").error_code
-}
 
 #[test]
 fn unknown_topic_errors() {
@@ -289,22 +187,260 @@ fn offsets_after_produce() {
     assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
 }
 
-/// Produce v5+ reports the partition's log start offset.
+/// Produce v5+ reports the partition's log start offset: 0 on a fresh partition, the
+/// new start after DeleteRecords moved it.
 #[test]
-#[ignore = "floe differs: Produce answers log_start_offset -1, Kafka the partition's log start offset (0 here); the flusher reports only the base offset"]
 fn produce_reports_log_start_offset() {
     let Some((kafka, floe)) = both("produce_reports_log_start_offset", |addr| {
         let topic = unique_topic("log-start");
         create(addr, &topic, 1);
         let mut client = RawClient::connect(addr).expect("connect");
-        let batch = records::simple_batch(&["a", "b"], 1_000).expect("batch");
-        let response = client.produce_one(&topic, 0, batch).expect("Produce");
-        (response.error_code, response.log_start_offset)
+        let mut answers = Vec::new();
+        for (round, values) in [["a", "b"], ["c", "d"]].iter().enumerate() {
+            if round == 1 {
+                let moved = client.delete_records(&topic, 0, 1).expect("DeleteRecords");
+                assert_eq!(moved, (code::NONE, 1), "DeleteRecords");
+            }
+            let batch = records::simple_batch(values, 1_000).expect("batch");
+            let response = client.produce_one(&topic, 0, batch).expect("Produce");
+            answers.push((
+                response.error_code,
+                response.base_offset,
+                response.log_start_offset,
+            ));
+        }
+        answers
     }) else {
         return;
     };
-    assert_eq!(kafka, (code::NONE, 0));
+    assert_eq!(kafka, vec![(code::NONE, 0, 0), (code::NONE, 2, 1)]);
     assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+/// Produce is advertised from v0 (librdkafka before 2.8 compresses with gzip and snappy
+/// only then: KAFKA-18659) but v0–2 are refused: the connection closes.
+#[test]
+fn produce_advertised_from_v0_and_old_versions_refused() {
+    let Some((kafka, floe)) = both("produce_advertised_from_v0", |addr| {
+        let mut client = RawClient::connect(addr).expect("connect");
+        let advertised = client.api_versions(3).expect("ApiVersions");
+        let lowest = advertised
+            .api_keys
+            .iter()
+            .find(|k| k.api_key == ApiKey::Produce as i16)
+            .map(|k| k.min_version);
+        let mut frame = bytes::BytesMut::new();
+        raw::header(ApiKey::Produce as i16, 2, client.next_correlation_id())
+            .encode(&mut frame, 1)
+            .expect("encode header");
+        client.send_frame(&frame).expect("send");
+        (lowest, client.expect_closed().is_ok())
+    }) else {
+        return;
+    };
+    assert_eq!(kafka, (Some(0), true), "Kafka");
+    assert_eq!(floe, kafka, "Floe (left) against Kafka (right)");
+}
+
+/// What a DescribeQuorum answer shows once ids are reduced to how they relate: per
+/// partition (topic, index, error, whether the leader is a voter, voters, observers,
+/// whether every voter has an endpoint in `nodes`), and the high watermark apart.
+type QuorumSummary = (i16, Vec<(String, i32, i16, bool, usize, usize, bool)>);
+
+fn describe_quorum(addr: SocketAddr, topic: &str, partitions: &[i32]) -> (QuorumSummary, i64) {
+    let mut client = RawClient::connect(addr).expect("connect");
+    let request = DescribeQuorumRequest::default().with_topics(vec![
+        describe_quorum_request::TopicData::default()
+            .with_topic_name(topic_name(topic))
+            .with_partitions(
+                partitions
+                    .iter()
+                    .map(|p| {
+                        describe_quorum_request::PartitionData::default().with_partition_index(*p)
+                    })
+                    .collect(),
+            ),
+    ]);
+    let response = client.request(2, &request).expect("DescribeQuorum");
+    let node_ids: Vec<i32> = response.nodes.iter().map(|n| n.node_id.0).collect();
+    let mut high_watermark = None;
+    let partitions = response
+        .topics
+        .iter()
+        .flat_map(|t| t.partitions.iter().map(move |p| (t, p)))
+        .map(|(t, p)| {
+            let voters: Vec<i32> = p.current_voters.iter().map(|v| v.replica_id.0).collect();
+            high_watermark.get_or_insert(p.high_watermark);
+            (
+                t.topic_name.0.to_string(),
+                p.partition_index,
+                p.error_code,
+                voters.contains(&p.leader_id.0),
+                voters.len(),
+                p.observers.len(),
+                voters.iter().all(|v| node_ids.contains(v)),
+            )
+        })
+        .collect();
+    (
+        (response.error_code, partitions),
+        high_watermark.unwrap_or(i64::MIN),
+    )
+}
+
+/// DescribeQuorum of the metadata log: one voter (Kafka's one combined node, Floe's one
+/// agent) leading, no observers, its endpoint listed; any other partition is
+/// UNKNOWN_TOPIC_OR_PARTITION. The high watermark is an intended difference: Kafka's
+/// metadata log has offsets, Floe's is the metadata store's own and answers -1.
+#[test]
+fn describe_quorum_of_the_metadata_log() {
+    let Some((kafka, floe)) = both("describe_quorum_of_the_metadata_log", |addr| {
+        (
+            describe_quorum(addr, "__cluster_metadata", &[0]),
+            describe_quorum(addr, "__cluster_metadata", &[1]).0,
+            describe_quorum(addr, "no-such-log", &[0]).0,
+        )
+    }) else {
+        return;
+    };
+    let log = "__cluster_metadata".to_string();
+    assert_eq!(
+        kafka.0.0,
+        (
+            code::NONE,
+            vec![(log.clone(), 0, code::NONE, true, 1, 0, true)]
+        ),
+        "Kafka"
+    );
+    assert!(kafka.0.1 > 0, "Kafka's high watermark {}", kafka.0.1);
+    assert_eq!(floe.0.1, -1, "Floe's high watermark");
+    assert_eq!(
+        kafka.1.1,
+        vec![(log, 1, code::UNKNOWN_TOPIC_OR_PARTITION, false, 0, 0, true)],
+        "Kafka, another partition"
+    );
+    assert_eq!(
+        (&floe.0.0, &floe.1, &floe.2),
+        (&kafka.0.0, &kafka.1, &kafka.2),
+        "Floe (left) against Kafka (right)"
+    );
+}
+
+/// One described config: name, value, source, type, synonyms (name, value, source).
+type ConfigSummary = (
+    String,
+    Option<String>,
+    i8,
+    i8,
+    Vec<(String, Option<String>, i8)>,
+);
+
+/// DescribeConfigs v4 (synonyms) of one resource: its error code and configs sorted by
+/// name, and the configs' read-only flags apart.
+fn describe_resource(
+    addr: SocketAddr,
+    kind: i8,
+    name: &str,
+) -> (i16, Vec<ConfigSummary>, Vec<bool>) {
+    let mut client = RawClient::connect(addr).expect("connect");
+    let request = DescribeConfigsRequest::default()
+        .with_resources(vec![
+            DescribeConfigsResource::default()
+                .with_resource_type(kind)
+                .with_resource_name(s(name)),
+        ])
+        .with_include_synonyms(true);
+    let response = client.request(4, &request).expect("DescribeConfigs");
+    let result = response.results.first().expect("a result");
+    let mut configs: Vec<(ConfigSummary, bool)> = result
+        .configs
+        .iter()
+        .map(|c| {
+            let text = |v: &Option<StrBytes>| v.as_ref().map(|v| v.to_string());
+            (
+                (
+                    c.name.to_string(),
+                    text(&c.value),
+                    c.config_source,
+                    c.config_type,
+                    c.synonyms
+                        .iter()
+                        .map(|y| (y.name.to_string(), text(&y.value), y.source))
+                        .collect(),
+                ),
+                c.read_only,
+            )
+        })
+        .collect();
+    configs.sort_by(|a, b| a.0.0.cmp(&b.0.0));
+    let (configs, read_only) = configs.into_iter().unzip();
+    (result.error_code, configs, read_only)
+}
+
+/// DescribeConfigs of a GROUP and of a CLIENT_METRICS resource: Kafka lists, for any
+/// name, KIP-848's consumer, share and streams group configs at their defaults (each
+/// with the broker config it defaults to as synonym) and a subscription's fields;
+/// Floe lists the same names, values, sources, types and synonyms. Read-only is an
+/// intended difference: Floe serves none of those protocols, so it reports them
+/// read-only where Kafka lets them be altered.
+#[test]
+fn describe_configs_of_groups_and_client_metrics() {
+    const GROUP: i8 = 32;
+    const CLIENT_METRICS: i8 = 16;
+    const TOPIC: i8 = 2;
+    let Some((kafka, floe)) = both("describe_configs_of_groups_and_client_metrics", |addr| {
+        let topic = unique_topic("describe-all");
+        create(addr, &topic, 1);
+        // The requests carry an empty key list, which asks for every config.
+        (
+            describe_resource(addr, GROUP, "some-group"),
+            describe_resource(addr, CLIENT_METRICS, "some-subscription"),
+            describe_resource(addr, TOPIC, &topic).1.len(),
+        )
+    }) else {
+        return;
+    };
+    assert!(
+        kafka.2 > 20 && floe.2 > 20,
+        "topic configs: {} {}",
+        kafka.2,
+        floe.2
+    );
+    assert_eq!(kafka.0.0, code::NONE, "Kafka, group");
+    assert_eq!(
+        kafka.0.1.len(),
+        21,
+        "Kafka's group configs: {:?}",
+        kafka.0.1
+    );
+    assert!(
+        kafka
+            .0
+            .1
+            .iter()
+            .any(|c| c.0 == "consumer.session.timeout.ms" && c.1.as_deref() == Some("45000")),
+        "{:?}",
+        kafka.0.1
+    );
+    assert_eq!(
+        kafka.1.1.len(),
+        3,
+        "Kafka's client-metrics configs: {:?}",
+        kafka.1.1
+    );
+    assert!(
+        kafka.0.2.iter().chain(&kafka.1.2).all(|ro| !ro),
+        "Kafka: alterable"
+    );
+    assert!(
+        floe.0.2.iter().chain(&floe.1.2).all(|ro| *ro),
+        "Floe: read-only"
+    );
+    assert_eq!(
+        (&floe.0.0, &floe.0.1, &floe.1.0, &floe.1.1),
+        (&kafka.0.0, &kafka.0.1, &kafka.1.0, &kafka.1.1),
+        "Floe (left) against Kafka (right)"
+    );
 }
 
 #[test]
@@ -459,196 +595,6 @@ fn create_topics_replication_factor_above_broker_count() {
         code::NONE,
         "Floe accepts any positive replication factor"
     );
-}
-
-/// What a group answer shows once member ids are reduced to whether there was one.
-fn join_summary(response: &JoinGroupResponse) -> (i16, i32, String, bool, bool, usize) {
-    (
-        response.error_code,
-        response.generation_id,
-        response
-            .protocol_name
-            .as_ref()
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
-        !response.member_id.is_empty(),
-        response.leader == response.member_id,
-        response.members.len(),
-    )
-}
-
-/// A JoinGroup of `group` offering `protocols` (each with its name as metadata).
-fn join_with(group: &str, member_id: &str, protocols: &[&str]) -> JoinGroupRequest {
-    JoinGroupRequest::default()
-        .with_group_id(GroupId(s(group)))
-        .with_session_timeout_ms(30_000)
-        .with_rebalance_timeout_ms(30_000)
-        .with_member_id(s(member_id))
-        .with_protocol_type(s("consumer"))
-        .with_protocols(
-            protocols
-                .iter()
-                .map(|name| {
-                    JoinGroupRequestProtocol::default()
-                        .with_name(s(name))
-                        .with_metadata(Bytes::from(format!("meta-{name}")))
-                })
-                .collect(),
-        )
-}
-
-/// Two members join one group with overlapping protocol lists; the group picks the one
-/// protocol both support, the leader hands out assignments, both get theirs.
-fn two_member_rebalance(addr: SocketAddr, first: &[&str], second: &[&str]) -> Vec<String> {
-    let group = unique_topic("diff-group");
-    let mut m1 = RawGroupClient::connect(addr, &group).expect("connect m1");
-    let mut m2 = RawGroupClient::connect(addr, &group).expect("connect m2");
-    let v = floe_tests::groups::versions::JOIN_GROUP;
-    let mut log = Vec::new();
-
-    let request = join_with(&group, "", first);
-    let j = m1.client.request(v, &request).expect("join m1");
-    log.push(format!("m1 first join: {:?}", join_summary(&j)));
-    let m1_id = j.member_id.to_string();
-    let request = join_with(&group, &m1_id, first);
-    let j1 = m1.client.request(v, &request).expect("join m1 again");
-    log.push(format!("m1 join: {:?}", join_summary(&j1)));
-    let sync = m1
-        .sync(
-            j1.generation_id,
-            &m1_id,
-            vec![(m1_id.clone(), Bytes::from_static(b"all"))],
-        )
-        .expect("sync m1");
-    log.push(format!(
-        "m1 sync: {} {:?}",
-        sync.error_code, sync.assignment
-    ));
-
-    let request = join_with(&group, "", second);
-    let j = m2.client.request(v, &request).expect("join m2");
-    log.push(format!("m2 first join: {:?}", join_summary(&j)));
-    let m2_id = j.member_id.to_string();
-    let request = join_with(&group, &m2_id, second);
-    let pending = m2.client.send_request(v, &request).expect("send join m2");
-
-    wait_for_state(addr, &group, "PreparingRebalance");
-    let code = m1.heartbeat(j1.generation_id, &m1_id).expect("heartbeat");
-    log.push(format!("m1 heartbeat during rebalance: {code}"));
-    let request = join_with(&group, &m1_id, first);
-    let j1 = m1.client.request(v, &request).expect("rejoin m1");
-    let j2 = m2
-        .client
-        .receive_response::<JoinGroupRequest>(pending, v)
-        .expect("join m2 answer");
-    log.push(format!("m1 rejoin: {:?}", join_summary(&j1)));
-    log.push(format!("m2 join: {:?}", join_summary(&j2)));
-    let leader_members: Vec<String> = j1
-        .members
-        .iter()
-        .map(|m| format!("{:?}", m.metadata))
-        .collect();
-    log.push(format!("metadata seen by the leader: {leader_members:?}"));
-
-    let generation = j1.generation_id;
-    let pending = m2
-        .client
-        .send_request(
-            floe_tests::groups::versions::SYNC_GROUP,
-            &kafka_protocol::messages::SyncGroupRequest::default()
-                .with_group_id(GroupId(s(&group)))
-                .with_generation_id(generation)
-                .with_member_id(s(&m2_id)),
-        )
-        .expect("send sync m2");
-    let s1 = m1
-        .sync(
-            generation,
-            &m1_id,
-            vec![
-                (m1_id.clone(), Bytes::from_static(b"for-m1")),
-                (m2_id.clone(), Bytes::from_static(b"for-m2")),
-            ],
-        )
-        .expect("sync m1");
-    let s2 = m2
-        .client
-        .receive_response::<kafka_protocol::messages::SyncGroupRequest>(
-            pending,
-            floe_tests::groups::versions::SYNC_GROUP,
-        )
-        .expect("sync m2 answer");
-    log.push(format!(
-        "syncs: {} {:?} {:?} / {} {:?} {:?}",
-        s1.error_code,
-        s1.protocol_name,
-        s1.assignment,
-        s2.error_code,
-        s2.protocol_name,
-        s2.assignment
-    ));
-
-    // Heartbeats: current generation, a stale one, an unknown member.
-    log.push(format!(
-        "heartbeats: {} {} {}",
-        m1.heartbeat(generation, &m1_id).expect("heartbeat"),
-        m1.heartbeat(generation - 1, &m1_id).expect("heartbeat"),
-        m1.heartbeat(generation, "no-such-member")
-            .expect("heartbeat"),
-    ));
-    log.push(describe_group(addr, &group));
-    log
-}
-
-/// Waits until DescribeGroups shows `group` in `state`.
-fn wait_for_state(addr: SocketAddr, group: &str, state: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut client = RawClient::connect(addr).expect("connect");
-    loop {
-        let request = DescribeGroupsRequest::default().with_groups(vec![GroupId(s(group))]);
-        let response = client
-            .request(DESCRIBE_GROUPS, &request)
-            .expect("DescribeGroups");
-        let now = response
-            .groups
-            .first()
-            .map(|g| g.group_state.to_string())
-            .unwrap_or_default();
-        if now == state {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "group {group} is {now:?}, never {state:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// DescribeGroups of one group, member ids left out.
-fn describe_group(addr: SocketAddr, group: &str) -> String {
-    let mut client = RawClient::connect(addr).expect("connect");
-    let request = DescribeGroupsRequest::default().with_groups(vec![GroupId(s(group))]);
-    let response = client
-        .request(DESCRIBE_GROUPS, &request)
-        .expect("DescribeGroups");
-    let g = response.groups.first().expect("a group");
-    let mut members: Vec<String> = g
-        .members
-        .iter()
-        .map(|m| {
-            format!(
-                "{}:{:?}:{:?}",
-                m.client_id, m.member_metadata, m.member_assignment
-            )
-        })
-        .collect();
-    // Kafka lists members in no particular order.
-    members.sort();
-    format!(
-        "describe: error {} state {:?} protocol type {:?} protocol {:?} members {members:?}",
-        g.error_code, g.group_state, g.protocol_type, g.protocol_data
-    )
 }
 
 #[test]

@@ -502,6 +502,33 @@ fn add_partitions(kafka: &KafkaTools, bootstrap: &str) {
     assert_eq!(get_offsets(kafka, b, &topic, "-1"), vec![0; 5]);
 }
 
+/// `kafka-metadata-quorum.sh describe --status`: a leader that is one of the voters,
+/// no observers. (Kafka's high watermark counts its metadata records; Floe's is -1,
+/// its metadata log being the store's own: `docs/compatibility.md`.)
+fn metadata_quorum(kafka: &KafkaTools, bootstrap: &str) {
+    let out = run(
+        kafka,
+        tools::METADATA_QUORUM,
+        &["--bootstrap-server", bootstrap, "describe", "--status"],
+    );
+    let field = |name: &str| {
+        out.lines()
+            .find_map(|line| line.strip_prefix(&format!("{name}:")).map(str::trim))
+            .unwrap_or_else(|| panic!("no {name} in\n{out}"))
+            .to_string()
+    };
+    let leader: i32 = field("LeaderId").parse().expect("a numeric LeaderId");
+    let voters = field("CurrentVoters");
+    assert!(
+        voters.contains(&format!("\"id\": {leader},"))
+            || voters.contains(&format!("\"id\":{leader},")),
+        "leader {leader} among the voters {voters}\n{out}"
+    );
+    assert_eq!(field("CurrentObservers"), "[]", "{out}");
+    field("HighWatermark");
+    field("ClusterId");
+}
+
 /// Runs `scenario` against the Apache Kafka broker shared by this binary.
 fn on_kafka(test: &str, scenario: fn(&KafkaTools, &str)) {
     let Some(broker) = kafka_ref::shared(test) else {
@@ -570,4 +597,14 @@ fn kafka_add_partitions_reference() {
 #[test]
 fn floe_add_partitions() {
     on_floe("floe_add_partitions", add_partitions);
+}
+
+#[test]
+fn kafka_metadata_quorum_reference() {
+    on_kafka("kafka_metadata_quorum_reference", metadata_quorum);
+}
+
+#[test]
+fn floe_metadata_quorum() {
+    on_floe("floe_metadata_quorum", metadata_quorum);
 }

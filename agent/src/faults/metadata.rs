@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use floe_metadata::{
-    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
-    GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, PartitionLag,
-    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
-    SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
+    AgentRecord, CommitNotifications, CommittedOffset, CommittedSegment, DeletedRecords,
+    GroupListing, GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic,
+    PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained,
+    RetentionPolicy, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
 };
 
 use super::{Fault, Faults, injected};
@@ -38,7 +38,7 @@ impl FaultyMetadataStore {
 
 #[async_trait]
 impl MetadataStore for FaultyMetadataStore {
-    async fn commit_segment(&self, commit: &SegmentCommit) -> Result<Vec<Vec<BatchOutcome>>> {
+    async fn commit_segment_reporting(&self, commit: &SegmentCommit) -> Result<CommittedSegment> {
         self.faults.delay().await;
         if self.faults.strikes(Fault::CommitError) {
             return Err(MetadataError::connection_lost(injected(Fault::CommitError)));
@@ -47,11 +47,11 @@ impl MetadataStore for FaultyMetadataStore {
             // A stalled connection: nothing is applied, no answer comes.
             std::future::pending::<()>().await;
         }
-        let outcomes = self.inner.commit_segment(commit).await?;
+        let committed = self.inner.commit_segment_reporting(commit).await?;
         if self.faults.strikes(Fault::CommitLost) {
             return Err(MetadataError::connection_lost(injected(Fault::CommitLost)));
         }
-        Ok(outcomes)
+        Ok(committed)
     }
 
     async fn create_topic(&self, topic: NewTopic) -> Result<Topic> {

@@ -9,7 +9,7 @@ use super::versions;
 /// version we do not serve (it is then encoded as v0, which every client
 /// can read, and the client retries with a version from the list).
 pub fn response(unsupported: bool) -> ApiVersionsResponse {
-    let api_keys = versions::all()
+    let api_keys = versions::advertised()
         .map(|(key, range)| {
             ApiVersion::default()
                 .with_api_key(key as i16)

@@ -156,6 +156,9 @@ pub fn decode_served_body(frame: &RequestFrame) -> Result<(), CodecError> {
         ApiKey::DescribeCluster => {
             decode_body::<kafka_protocol::messages::DescribeClusterRequest>(frame).map(drop)
         }
+        ApiKey::DescribeQuorum => {
+            decode_body::<kafka_protocol::messages::DescribeQuorumRequest>(frame).map(drop)
+        }
         ApiKey::DescribeTopicPartitions => {
             decode_body::<kafka_protocol::messages::DescribeTopicPartitionsRequest>(frame).map(drop)
         }

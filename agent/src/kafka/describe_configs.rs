@@ -1,6 +1,7 @@
-//! DescribeConfigs: the configs of topics and of this broker, as Kafka's
-//! `ConfigHelper` answers them (value, source, read-only, synonyms when
-//! asked, type and documentation from v3).
+//! DescribeConfigs: the configs of topics, of this broker, of groups and of
+//! client-metrics subscriptions, as Kafka's `ConfigHelper` answers them
+//! (value, source, read-only, synonyms when asked, type and documentation
+//! from v3).
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
@@ -12,7 +13,8 @@ use kafka_protocol::protocol::StrBytes;
 
 use super::error_codes;
 use crate::configs::{
-    DescribedConfig, describe_broker, describe_broker_defaults, describe_topic, resource_type,
+    DescribedConfig, describe_broker, describe_broker_defaults, describe_client_metrics,
+    describe_group, describe_topic, resource_type,
 };
 use crate::context::AgentContext;
 
@@ -87,6 +89,9 @@ async fn describe_one(
             }
             describe_broker(&ctx.broker_configs, node_id)
         }
+        // Kafka describes any group and any subscription name.
+        resource_type::GROUP => describe_group(),
+        resource_type::CLIENT_METRICS => describe_client_metrics(),
         other => {
             return fail(
                 ResponseError::InvalidRequest,
@@ -94,7 +99,11 @@ async fn describe_one(
             );
         }
     };
-    let wanted = resource.configuration_keys.as_ref();
+    // A null or empty list asks for every config, as in Kafka.
+    let wanted = resource
+        .configuration_keys
+        .as_ref()
+        .filter(|keys| !keys.is_empty());
     let configs = configs
         .into_iter()
         .filter(|c| wanted.is_none_or(|keys| keys.iter().any(|k| k.as_str() == c.name)))
@@ -107,8 +116,6 @@ async fn describe_one(
 fn type_name(id: i8) -> String {
     match id {
         resource_type::BROKER_LOGGER => "BROKER_LOGGER".to_string(),
-        resource_type::CLIENT_METRICS => "CLIENT_METRICS".to_string(),
-        resource_type::GROUP => "GROUP".to_string(),
         other => format!("UNKNOWN ({other})"),
     }
 }

@@ -17,10 +17,10 @@ use tracing::{Instrument, debug, info_span};
 use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
 use super::{
     admin_topics, alter_configs, api_versions, create_partitions, delete_records, describe_cluster,
-    describe_configs, describe_producers, describe_topic_partitions, elect_leaders, fetch,
-    fetch_frame, find_coordinator, groups, incremental_alter_configs, init_producer_id,
-    list_config_resources, list_offsets, log_dirs, metadata, offset_for_leader_epoch,
-    partition_reassignments, produce, versions,
+    describe_configs, describe_producers, describe_quorum, describe_topic_partitions,
+    elect_leaders, fetch, fetch_frame, find_coordinator, groups, incremental_alter_configs,
+    init_producer_id, list_config_resources, list_offsets, log_dirs, metadata,
+    offset_for_leader_epoch, partition_reassignments, produce, versions,
 };
 use crate::context::AgentContext;
 
@@ -159,6 +159,10 @@ pub async fn admit(
         ApiKey::DescribeCluster => {
             let body = codec::decode_body(&req)?;
             ready(&req, version, describe_cluster::handle(ctx, body))
+        }
+        ApiKey::DescribeQuorum => {
+            let body = codec::decode_body(&req)?;
+            ready(&req, version, describe_quorum::handle(ctx, body))
         }
         ApiKey::OffsetForLeaderEpoch => {
             let body = codec::decode_body(&req)?;
@@ -336,6 +340,7 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::CreatePartitions => "CreatePartitions",
         ApiKey::DeleteRecords => "DeleteRecords",
         ApiKey::DescribeCluster => "DescribeCluster",
+        ApiKey::DescribeQuorum => "DescribeQuorum",
         ApiKey::OffsetForLeaderEpoch => "OffsetForLeaderEpoch",
         ApiKey::ElectLeaders => "ElectLeaders",
         ApiKey::DescribeProducers => "DescribeProducers",

@@ -187,7 +187,7 @@ pub async fn admit(
                     Admitted::Waiting(index, rx, append_time) => {
                         log_append_time = append_time;
                         let outcome = match tokio::time::timeout(wait, rx).await {
-                            Ok(Ok(Ok(base))) => Ok(base),
+                            Ok(Ok(Ok(appended))) => Ok(appended),
                             Ok(Ok(Err(e))) => Err(error_codes::for_flush(&e)),
                             // The flusher dropped the answer (it stopped):
                             // the commit may have happened.
@@ -199,8 +199,9 @@ pub async fn admit(
                 };
                 let resp = PartitionProduceResponse::default().with_index(index);
                 out.push(match result {
-                    Ok(base) => resp
-                        .with_base_offset(base)
+                    Ok(appended) => resp
+                        .with_base_offset(appended.base_offset)
+                        .with_log_start_offset(appended.log_start_offset)
                         .with_log_append_time_ms(log_append_time.unwrap_or(-1)),
                     Err(code) => {
                         if code == ResponseError::UnknownTopicOrPartition.code() {

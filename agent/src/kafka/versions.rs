@@ -12,9 +12,8 @@ use kafka_protocol::protocol::VersionRange;
 /// FindCoordinator is also what tells librdkafka that the broker takes LZ4.
 /// The classic group protocol is served; KIP-848's ConsumerGroupHeartbeat
 /// is not. The admin APIs of a leaderless log (elections, reassignments,
-/// log dirs) are served with the ranges a Kafka 4.x broker advertises
-/// (`docs/compatibility.md` says what each answers); DescribeQuorum is not,
-/// having no quorum to describe.
+/// log dirs, the metadata quorum) are served with the ranges a Kafka 4.x
+/// broker advertises (`docs/compatibility.md` says what each answers).
 const IMPLEMENTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::Produce, 3, 12),
     (ApiKey::Fetch, 4, 12),
@@ -38,6 +37,7 @@ const IMPLEMENTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::CreatePartitions, 0, 3),
     (ApiKey::DeleteRecords, 0, 2),
     (ApiKey::DescribeCluster, 0, 2),
+    (ApiKey::DescribeQuorum, 0, 2),
     (ApiKey::OffsetForLeaderEpoch, 2, 4),
     (ApiKey::ElectLeaders, 0, 2),
     (ApiKey::DescribeProducers, 0, 0),
@@ -64,11 +64,35 @@ pub fn is_supported(api: ApiKey, version: i16) -> bool {
     supported(api).is_some_and(|r| r.min <= version && version <= r.max)
 }
 
-/// Every served API with its version range, for ApiVersions.
+/// Every served API with its version range.
 pub fn all() -> impl Iterator<Item = (ApiKey, VersionRange)> {
     IMPLEMENTED
         .iter()
         .filter_map(|&(k, _, _)| supported(k).map(|r| (k, r)))
+}
+
+/// The lowest Produce version advertised: 0, below the lowest served (3), as
+/// a Kafka 4.x broker does (KAFKA-18659). librdkafka before 2.8 compresses
+/// with gzip or snappy only if the broker lists Produce v0 (lz4 and zstd it
+/// checks otherwise): told "3", it sends those batches uncompressed, without
+/// a word to the application. Clients pick the highest version both sides
+/// have, so none sends v0–2; a request that does is refused like any
+/// version not served (the connection closes), as Kafka refuses it.
+const PRODUCE_ADVERTISED_MIN: i16 = 0;
+
+/// Every served API with the version range ApiVersions advertises: the
+/// served range, except Produce ([`PRODUCE_ADVERTISED_MIN`]).
+pub fn advertised() -> impl Iterator<Item = (ApiKey, VersionRange)> {
+    all().map(|(api, range)| match api {
+        ApiKey::Produce => (
+            api,
+            VersionRange {
+                min: PRODUCE_ADVERTISED_MIN,
+                max: range.max,
+            },
+        ),
+        _ => (api, range),
+    })
 }
 
 #[cfg(test)]
@@ -85,5 +109,19 @@ mod tests {
         assert!(!is_supported(ApiKey::Produce, 13));
         assert!(is_supported(ApiKey::JoinGroup, 0));
         assert!(!is_supported(ApiKey::ConsumerGroupHeartbeat, 0));
+    }
+
+    #[test]
+    fn produce_is_advertised_from_v0_but_served_from_v3() {
+        let produce = advertised().find(|(api, _)| *api == ApiKey::Produce);
+        assert_eq!(produce.map(|(_, r)| (r.min, r.max)), Some((0, 12)));
+        assert!(!is_supported(ApiKey::Produce, 2));
+        assert!(is_supported(ApiKey::Produce, 3));
+        // Every other API is advertised exactly as served.
+        assert!(
+            advertised()
+                .zip(all())
+                .all(|((api, shown), (_, served))| api == ApiKey::Produce || shown == served)
+        );
     }
 }

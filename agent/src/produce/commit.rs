@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use floe_metadata::{BatchOutcome, MetadataStore, SegmentCommit};
+use floe_metadata::{CommittedSegment, MetadataStore, SegmentCommit};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
@@ -37,8 +37,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// What became of a commit.
 #[derive(Debug)]
 pub(super) enum CommitResult {
-    /// Committed: one outcome per batch, per entry.
-    Committed(Vec<Vec<BatchOutcome>>),
+    /// Committed: one outcome per batch, per entry, and each entry's log
+    /// start offset.
+    Committed(CommittedSegment),
     /// The store refused it for good and wrote nothing.
     Refused(String),
     /// Still unknown when the retry window closed (or shutdown's bound
@@ -64,18 +65,22 @@ pub(super) async fn commit_until_known(
     let mut attempt = 1u32;
     loop {
         let attempt_started = Instant::now();
-        let error =
-            match tokio::time::timeout(retry.attempt_timeout, store.commit_segment(commit)).await {
-                Ok(Ok(outcomes)) => {
-                    metrics
-                        .commit_seconds
-                        .observe(attempt_started.elapsed().as_secs_f64());
-                    return CommitResult::Committed(outcomes);
-                }
-                Ok(Err(e)) if e.is_definitive() => return CommitResult::Refused(e.to_string()),
-                Ok(Err(e)) => e.to_string(),
-                Err(_) => format!("no answer within {:?}", retry.attempt_timeout),
-            };
+        let error = match tokio::time::timeout(
+            retry.attempt_timeout,
+            store.commit_segment_reporting(commit),
+        )
+        .await
+        {
+            Ok(Ok(committed)) => {
+                metrics
+                    .commit_seconds
+                    .observe(attempt_started.elapsed().as_secs_f64());
+                return CommitResult::Committed(committed);
+            }
+            Ok(Err(e)) if e.is_definitive() => return CommitResult::Refused(e.to_string()),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("no answer within {:?}", retry.attempt_timeout),
+        };
         let now = Instant::now();
         if shutdown.is_cancelled() && shutdown_seen.is_none() {
             shutdown_seen = Some(now);

@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use floe_metadata::{BatchEntry, BatchOutcome, CommitEntry, MetadataStore, SegmentCommit};
+use floe_metadata::{
+    BatchEntry, BatchOutcome, CommitEntry, CommittedSegment, MetadataStore, SegmentCommit,
+};
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -21,7 +23,9 @@ use uuid::Uuid;
 
 use super::commit::{CommitResult, CommitRetry, commit_until_known};
 use super::ordering::FailedSequences;
-use super::pending::{FlushError, PendingSegment, Producer, SealedBatch, SealedSegment, Shared};
+use super::pending::{
+    Appended, FlushError, PendingSegment, Producer, SealedBatch, SealedSegment, Shared,
+};
 use crate::fetch::{LEADER_EPOCH, SegmentCache, Watermarks};
 use crate::metrics::Metrics;
 use crate::segment::batch::patch_offsets;
@@ -341,7 +345,7 @@ async fn commit(
             )
             .await
             {
-                CommitResult::Committed(outcomes) => Ok(spread(outcomes, &admitted)),
+                CommitResult::Committed(committed) => Ok(spread(committed, &admitted)),
                 CommitResult::Refused(e) => {
                     Err(FlushError::Storage(format!("commit refused: {e}")))
                 }
@@ -355,10 +359,12 @@ async fn commit(
     };
     let committed = outcome.is_ok();
     match &outcome {
-        Ok(outcomes) => {
+        Ok(spread) => {
             // Cached before the wake-up below, so tailing reads never miss.
-            deps.cache
-                .insert_segment(&key, served_form(data, &entries, &batches, outcomes));
+            deps.cache.insert_segment(
+                &key,
+                served_form(data, &entries, &batches, &spread.outcomes),
+            );
             deps.metrics.flushes.inc();
             deps.metrics.flush_bytes.observe(size as f64);
             deps.metrics
@@ -378,10 +384,10 @@ async fn commit(
             }
         }
     }
-    if let Ok(outcomes) = &outcome {
+    if let Ok(spread) = &outcome {
         let moved = entries
             .iter()
-            .zip(outcomes)
+            .zip(&spread.outcomes)
             .filter_map(|(entry, outcomes)| {
                 outcomes
                     .iter()
@@ -456,41 +462,65 @@ fn commit_entry(
     })
 }
 
+/// A commit's answer laid over every batch of the segment.
+#[derive(Debug)]
+struct Spread {
+    /// One per batch, per partition of the file: `None` for a batch held
+    /// back from the commit.
+    outcomes: Vec<Vec<Option<BatchOutcome>>>,
+    /// One per partition of the file: its log start offset (-1 when
+    /// nothing of it was committed).
+    log_start_offsets: Vec<i64>,
+}
+
 /// The store's outcomes, one per committed batch, spread back over every
 /// batch of the segment: `None` for a batch held back from the commit.
-fn spread(
-    outcomes: Vec<Vec<BatchOutcome>>,
-    admitted: &[Vec<bool>],
-) -> Vec<Vec<Option<BatchOutcome>>> {
-    let mut committed = outcomes.into_iter();
-    admitted
-        .iter()
-        .map(|admitted| {
-            let mut entry = if admitted.iter().any(|a| *a) {
-                committed.next().unwrap_or_default().into_iter()
-            } else {
-                Vec::new().into_iter()
-            };
+fn spread(committed: CommittedSegment, admitted: &[Vec<bool>]) -> Spread {
+    let mut outcomes = committed.outcomes.into_iter();
+    let mut log_starts = committed.log_start_offsets.into_iter();
+    let mut spread = Spread {
+        outcomes: Vec::with_capacity(admitted.len()),
+        log_start_offsets: Vec::with_capacity(admitted.len()),
+    };
+    for admitted in admitted {
+        let (mut entry, log_start) = if admitted.iter().any(|a| *a) {
+            (
+                outcomes.next().unwrap_or_default().into_iter(),
+                log_starts.next().unwrap_or(-1),
+            )
+        } else {
+            (Vec::new().into_iter(), -1)
+        };
+        spread.outcomes.push(
             admitted
                 .iter()
                 .map(|a| if *a { entry.next() } else { None })
-                .collect()
-        })
-        .collect()
+                .collect(),
+        );
+        spread.log_start_offsets.push(log_start);
+    }
+    spread
 }
 
-/// Sends every waiting producer its base offset or the flush's error.
-fn answer(
-    batches: Vec<Vec<SealedBatch>>,
-    outcome: Result<Vec<Vec<Option<BatchOutcome>>>, FlushError>,
-) {
+/// Sends every waiting producer its base offset and the partition's log
+/// start, or the flush's error.
+fn answer(batches: Vec<Vec<SealedBatch>>, outcome: Result<Spread, FlushError>) {
     for (i, partition_batches) in batches.into_iter().enumerate() {
         for (j, batch) in partition_batches.into_iter().enumerate() {
             let result = match &outcome {
                 Err(e) => Err(e.clone()),
-                Ok(outcomes) => match outcomes.get(i).and_then(|o| o.get(j)).copied().flatten() {
+                Ok(spread) => match spread
+                    .outcomes
+                    .get(i)
+                    .and_then(|o| o.get(j))
+                    .copied()
+                    .flatten()
+                {
                     Some(BatchOutcome::Appended { base_offset })
-                    | Some(BatchOutcome::Duplicate { base_offset }) => Ok(base_offset),
+                    | Some(BatchOutcome::Duplicate { base_offset }) => Ok(Appended {
+                        base_offset,
+                        log_start_offset: spread.log_start_offsets.get(i).copied().unwrap_or(-1),
+                    }),
                     Some(BatchOutcome::UnknownPartition) => Err(FlushError::UnknownPartition),
                     Some(BatchOutcome::OutOfOrderSequence) => Err(FlushError::OutOfOrderSequence),
                     Some(BatchOutcome::InvalidProducerEpoch) => {

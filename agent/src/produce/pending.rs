@@ -44,8 +44,18 @@ pub enum FlushError {
     InvalidRecord,
 }
 
-/// The base offset given to an appended set of batches, or why not.
-pub type AppendOutcome = Result<i64, FlushError>;
+/// Where an appended batch went in its partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// The offset given to the batch's first record.
+    pub base_offset: i64,
+    /// The partition's log start offset as the commit found it (Produce
+    /// v5+ reports it, as Kafka does).
+    pub log_start_offset: i64,
+}
+
+/// Where an appended batch went, or why it was not stored.
+pub type AppendOutcome = Result<Appended, FlushError>;
 
 /// When a batch is appended, and how far ahead of that its timestamps may
 /// be (the topic's `message.timestamp.after.max.ms`): what the index keeps

@@ -7,6 +7,15 @@ use crate::convert::to_i64;
 use crate::outcomes::{OutcomeArrays, regroup};
 use crate::{BatchOutcome, MetadataError, Result, SegmentCommit, TopicId, validate};
 
+/// The row `commit_segment.sql` answers: the outcomes, and the log start of
+/// each entry's partition.
+#[derive(Debug, sqlx::FromRow)]
+struct CommitRow {
+    #[sqlx(flatten)]
+    stored: OutcomeArrays,
+    log_start_offsets: Vec<i64>,
+}
+
 const COMMIT_SEGMENT: &str = include_str!("../../queries/postgres/commit_segment.sql");
 
 /// The batches of a commit as the function's parallel arrays.
@@ -22,6 +31,9 @@ struct BatchArrays {
     producer_ids: Vec<Option<i64>>,
     producer_epochs: Vec<i16>,
     base_sequences: Vec<i32>,
+    /// One per entry: its topic and partition, for the log starts.
+    entry_topic_ids: Vec<TopicId>,
+    entry_partitions: Vec<i32>,
 }
 
 impl BatchArrays {
@@ -35,6 +47,8 @@ impl BatchArrays {
                     commit.segment_id
                 ))
             })?;
+            arrays.entry_topic_ids.push(entry.topic_id);
+            arrays.entry_partitions.push(entry.partition);
             for batch in &entry.batches {
                 arrays.entry_indexes.push(entry_index);
                 arrays.topic_ids.push(entry.topic_id);
@@ -67,6 +81,8 @@ impl BatchArrays {
 pub(super) struct Committed {
     /// One outcome per batch, per entry.
     pub(super) outcomes: Vec<Vec<BatchOutcome>>,
+    /// One per entry: its partition's log start offset (-1: gone).
+    pub(super) log_start_offsets: Vec<i64>,
     /// Whether listeners should be woken: the segment may have been
     /// committed by this call and something was appended.
     pub(super) notify: bool,
@@ -80,7 +96,7 @@ pub(super) async fn commit_segment(pool: &PgPool, commit: &SegmentCommit) -> Res
     let arrays = BatchArrays::new(commit)?;
     // One attempt, no retry here: the flusher is the one layer that retries
     // a commit (keyed by its segment id) until its outcome is known.
-    let stored: OutcomeArrays = sqlx::query_as(COMMIT_SEGMENT)
+    let row: CommitRow = sqlx::query_as(COMMIT_SEGMENT)
         .bind(commit.segment_id)
         .bind(&commit.object_key)
         .bind(size)
@@ -94,8 +110,21 @@ pub(super) async fn commit_segment(pool: &PgPool, commit: &SegmentCommit) -> Res
         .bind(&arrays.producer_ids)
         .bind(&arrays.producer_epochs)
         .bind(&arrays.base_sequences)
+        .bind(&arrays.entry_topic_ids)
+        .bind(&arrays.entry_partitions)
         .fetch_one(pool)
         .await?;
+    let CommitRow {
+        stored,
+        log_start_offsets,
+    } = row;
+    if log_start_offsets.len() != commit.entries.len() {
+        return Err(MetadataError::Corrupt(format!(
+            "commit answered {} log starts for {} entries",
+            log_start_offsets.len(),
+            commit.entries.len()
+        )));
+    }
     let fresh = stored.committed;
     let outcomes = regroup(stored.into_rows()?, commit)?;
     // A retry finds the segment committed and notifies nobody: when the
@@ -112,5 +141,9 @@ pub(super) async fn commit_segment(pool: &PgPool, commit: &SegmentCommit) -> Res
         fresh,
         "committed segment"
     );
-    Ok(Committed { outcomes, notify })
+    Ok(Committed {
+        outcomes,
+        log_start_offsets,
+        notify,
+    })
 }

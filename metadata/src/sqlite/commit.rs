@@ -10,7 +10,9 @@ use super::SqliteStore;
 use crate::convert::{stored_epoch, to_i64};
 use crate::outcomes::{StoredOutcome, regroup, to_stored};
 use crate::sequencer::{ProducerHistory, StoredBatch, plan_entry};
-use crate::{BatchOutcome, CommitEntry, MetadataError, Result, SegmentCommit, validate};
+use crate::{
+    BatchOutcome, CommitEntry, CommittedSegment, MetadataError, Result, SegmentCommit, validate,
+};
 
 const SEGMENT_INSERT: &str = include_str!("../../queries/sqlite/segment_insert.sql");
 const SEGMENT_OUTCOMES: &str = include_str!("../../queries/sqlite/segment_outcomes.sql");
@@ -19,6 +21,7 @@ const SEGMENT_OUTCOME_INSERT: &str =
 const PARTITION_NEXT_OFFSET: &str = include_str!("../../queries/sqlite/partition_next_offset.sql");
 const PARTITION_SET_NEXT_OFFSET: &str =
     include_str!("../../queries/sqlite/partition_set_next_offset.sql");
+const PARTITION_LOG_START: &str = include_str!("../../queries/sqlite/partition_log_start.sql");
 const INDEX_ROW_INSERT: &str = include_str!("../../queries/sqlite/index_row_insert.sql");
 const PRODUCER_BATCHES_GET: &str = include_str!("../../queries/sqlite/producer_batches_get.sql");
 const PRODUCER_BATCHES_CLEAR: &str =
@@ -26,11 +29,12 @@ const PRODUCER_BATCHES_CLEAR: &str =
 const PRODUCER_BATCH_INSERT: &str = include_str!("../../queries/sqlite/producer_batch_insert.sql");
 
 /// Commits `commit` in one transaction, or returns the outcomes of its
-/// earlier commit if its segment id is already committed.
+/// earlier commit if its segment id is already committed; with each entry's
+/// partition log start either way.
 pub(super) async fn commit_segment(
     store: &SqliteStore,
     commit: &SegmentCommit,
-) -> Result<Vec<Vec<BatchOutcome>>> {
+) -> Result<CommittedSegment> {
     validate::segment_commit(commit)?;
     let size = to_i64(commit.size, "segment size")?;
 
@@ -49,16 +53,30 @@ pub(super) async fn commit_segment(
             .bind(commit.segment_id)
             .fetch_all(&mut *write.tx)
             .await?;
+        let mut log_start_offsets = Vec::with_capacity(commit.entries.len());
+        for entry in &commit.entries {
+            let start: Option<i64> = sqlx::query_scalar(PARTITION_LOG_START)
+                .bind(entry.topic_id)
+                .bind(entry.partition)
+                .fetch_optional(&mut *write.tx)
+                .await?;
+            log_start_offsets.push(start.unwrap_or(-1));
+        }
         write.tx.rollback().await?;
         tracing::debug!(segment = %commit.segment_id, "segment already committed");
-        return regroup(stored, commit);
+        return Ok(CommittedSegment {
+            outcomes: regroup(stored, commit)?,
+            log_start_offsets,
+        });
     }
 
     let mut outcomes = Vec::with_capacity(commit.entries.len());
+    let mut log_start_offsets = Vec::with_capacity(commit.entries.len());
     for (entry_index, entry) in commit.entries.iter().enumerate() {
-        let entry_outcomes = commit_entry(&mut write.tx, commit, entry).await?;
+        let (entry_outcomes, log_start) = commit_entry(&mut write.tx, commit, entry).await?;
         record_outcomes(&mut write.tx, commit, entry_index, &entry_outcomes).await?;
         outcomes.push(entry_outcomes);
+        log_start_offsets.push(log_start);
     }
     write.commit().await?;
     tracing::debug!(
@@ -67,21 +85,25 @@ pub(super) async fn commit_segment(
         partitions = commit.entries.len(),
         "committed segment"
     );
-    Ok(outcomes)
+    Ok(CommittedSegment {
+        outcomes,
+        log_start_offsets,
+    })
 }
 
-/// Checks, sequences and indexes the batches of one entry.
+/// Checks, sequences and indexes the batches of one entry; returns their
+/// outcomes and the partition's log start offset (-1: gone).
 async fn commit_entry(
     conn: &mut SqliteConnection,
     commit: &SegmentCommit,
     entry: &CommitEntry,
-) -> Result<Vec<BatchOutcome>> {
-    let next_offset: Option<i64> = sqlx::query_scalar(PARTITION_NEXT_OFFSET)
+) -> Result<(Vec<BatchOutcome>, i64)> {
+    let bounds: Option<(i64, i64)> = sqlx::query_as(PARTITION_NEXT_OFFSET)
         .bind(entry.topic_id)
         .bind(entry.partition)
         .fetch_optional(&mut *conn)
         .await?;
-    let Some(next_offset) = next_offset else {
+    let Some((next_offset, log_start)) = bounds else {
         tracing::info!(
             segment = %commit.segment_id,
             topic_id = %entry.topic_id,
@@ -90,7 +112,7 @@ async fn commit_entry(
         );
         // Refused batches are refused whatever their partition, as the
         // Postgres function does.
-        return Ok(entry
+        let outcomes = entry
             .batches
             .iter()
             .map(|batch| {
@@ -100,7 +122,8 @@ async fn commit_entry(
                     BatchOutcome::InvalidRecord
                 }
             })
-            .collect());
+            .collect();
+        return Ok((outcomes, -1));
     };
 
     let producers: BTreeSet<i64> = entry
@@ -142,7 +165,7 @@ async fn commit_entry(
             save_history(conn, entry, *producer_id, history).await?;
         }
     }
-    Ok(plan.outcomes)
+    Ok((plan.outcomes, log_start))
 }
 
 /// The stored history of a producer on the entry's partition, if any.

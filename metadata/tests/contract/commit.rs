@@ -322,3 +322,42 @@ pub async fn empty_commit_is_recorded(backend: &dyn Backend) -> anyhow::Result<(
     assert_eq!(high_watermark(&*store, topic.id, 0).await?, 0);
     Ok(())
 }
+
+/// A commit answers each entry's log start offset, as Produce reports it: 0
+/// for a fresh partition, the start DeleteRecords moved it to, -1 for a
+/// partition that is gone; a retry answers the start as it is now.
+pub async fn commit_reports_each_log_start(backend: &dyn Backend) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    let kept = create(&*store, "kept", 2).await?;
+    let doomed = create(&*store, "doomed", 1).await?;
+
+    let first = segment(vec![entry(kept.id, 0, 10, 100), entry(kept.id, 1, 2, 100)]);
+    let answer = store.commit_segment_reporting(&first).await?;
+    assert_eq!(answer.outcomes, each([appended(0), appended(0)]));
+    assert_eq!(answer.log_start_offsets, vec![0, 0]);
+
+    store.delete_records(kept.id, 0, 4).await?;
+    store.delete_topic(doomed.id).await?;
+    let second = segment(vec![
+        entry(kept.id, 0, 1, 200),
+        entry(kept.id, 1, 1, 200),
+        entry(doomed.id, 0, 1, 200),
+    ]);
+    let answer = store.commit_segment_reporting(&second).await?;
+    assert_eq!(
+        answer.outcomes,
+        vec![
+            vec![appended(10)],
+            vec![appended(2)],
+            vec![BatchOutcome::UnknownPartition],
+        ]
+    );
+    assert_eq!(answer.log_start_offsets, vec![4, 0, -1]);
+
+    // A retry: the stored outcomes, the log starts of now.
+    store.delete_records(kept.id, 1, 3).await?;
+    let again = store.commit_segment_reporting(&second).await?;
+    assert_eq!(again.outcomes, answer.outcomes);
+    assert_eq!(again.log_start_offsets, vec![4, 3, -1]);
+    Ok(())
+}

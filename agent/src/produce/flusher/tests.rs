@@ -64,6 +64,11 @@ async fn rig(spec: FaultSpec, window: Duration) -> Rig {
     }
 }
 
+/// The base offset of an append, or its error.
+fn base(outcome: AppendOutcome) -> Result<i64, FlushError> {
+    outcome.map(|appended| appended.base_offset)
+}
+
 fn two_records(ts: i64) -> Bytes {
     batch(&["a", "b"], ts, Compression::None)
 }
@@ -123,8 +128,31 @@ async fn failed_put_fails_its_producers_and_commits_nothing() {
     assert!(matches!(failed, Err(FlushError::Storage(_))), "{failed:?}");
     assert_eq!(rig.high_watermark().await, 0);
     // The failure was the flush's alone: the next one commits.
-    assert_eq!(rig.produce(2).await.await.unwrap(), Ok(0));
+    assert_eq!(base(rig.produce(2).await.await.unwrap()), Ok(0));
     assert_eq!(rig.high_watermark().await, 2);
+    rig.flusher.shutdown().await;
+}
+
+#[tokio::test]
+async fn producers_hear_the_log_start_the_commit_found() {
+    let rig = rig(FaultSpec::default(), Duration::from_secs(60)).await;
+    let first = rig.produce(0).await.await.unwrap();
+    assert_eq!(
+        first,
+        Ok(Appended {
+            base_offset: 0,
+            log_start_offset: 0
+        })
+    );
+    rig.store.delete_records(rig.topic, 0, 1).await.unwrap();
+    let second = rig.produce(0).await.await.unwrap();
+    assert_eq!(
+        second,
+        Ok(Appended {
+            base_offset: 2,
+            log_start_offset: 1
+        })
+    );
     rig.flusher.shutdown().await;
 }
 
@@ -133,7 +161,7 @@ async fn failed_commits_are_retried_until_they_succeed() {
     let rig = rig(FaultSpec::default(), Duration::from_secs(60)).await;
     rig.faults.force(Fault::CommitError, 2);
     rig.faults.force(Fault::CommitHang, 1);
-    assert_eq!(rig.produce(0).await.await.unwrap(), Ok(0));
+    assert_eq!(base(rig.produce(0).await.await.unwrap()), Ok(0));
     assert_eq!(rig.high_watermark().await, 2);
     assert_eq!(rig.metrics.commit_retries.get(), 3);
     rig.flusher.shutdown().await;
@@ -143,8 +171,8 @@ async fn failed_commits_are_retried_until_they_succeed() {
 async fn a_commit_whose_answer_was_lost_is_committed_once() {
     let rig = rig(FaultSpec::default(), Duration::from_secs(60)).await;
     rig.faults.force(Fault::CommitLost, 2);
-    assert_eq!(rig.produce(0).await.await.unwrap(), Ok(0));
-    assert_eq!(rig.produce(0).await.await.unwrap(), Ok(2));
+    assert_eq!(base(rig.produce(0).await.await.unwrap()), Ok(0));
+    assert_eq!(base(rig.produce(0).await.await.unwrap()), Ok(2));
     // Each segment was committed by its first attempt; the retries found
     // it committed and answered the same offsets, appending nothing.
     assert_eq!(rig.high_watermark().await, 4);
@@ -168,7 +196,7 @@ async fn a_commit_still_unknown_is_never_reported_as_failed() {
 #[tokio::test]
 async fn flushes_sealed_behind_a_failed_one_fail_rather_than_commit_ahead() {
     let rig = rig(FaultSpec::default(), Duration::ZERO).await;
-    assert_eq!(rig.produce(0).await.await.unwrap(), Ok(0));
+    assert_eq!(base(rig.produce(0).await.await.unwrap()), Ok(0));
     // Two more segments sealed while uploads are held back; the first of
     // them fails to commit.
     rig.faults.pause_puts(true);
@@ -182,7 +210,7 @@ async fn flushes_sealed_behind_a_failed_one_fail_rather_than_commit_ahead() {
     // Neither was committed (the fault struck before the store), and a
     // segment sealed after the failure commits next to the first one.
     assert_eq!(rig.high_watermark().await, 2);
-    assert_eq!(rig.produce(6).await.await.unwrap(), Ok(2));
+    assert_eq!(base(rig.produce(6).await.await.unwrap()), Ok(2));
     assert_eq!(rig.high_watermark().await, 4);
     rig.flusher.shutdown().await;
 }
@@ -196,7 +224,7 @@ async fn flushes_sealed_behind_a_failed_one_fail_rather_than_commit_ahead() {
 #[tokio::test]
 async fn a_batch_behind_a_failed_one_of_its_producer_fails_with_it() {
     let rig = rig(FaultSpec::default(), Duration::from_secs(60)).await;
-    assert_eq!(rig.produce_idempotent(0).await.await.unwrap(), Ok(0));
+    assert_eq!(base(rig.produce_idempotent(0).await.await.unwrap()), Ok(0));
     rig.faults.pause_puts(true);
     rig.faults.force(Fault::PutError, 1);
     let first = rig.produce_idempotent(2).await;
@@ -211,8 +239,8 @@ async fn a_batch_behind_a_failed_one_of_its_producer_fails_with_it() {
     );
     assert_eq!(rig.high_watermark().await, 2);
     // The retries, in order.
-    assert_eq!(rig.produce_idempotent(2).await.await.unwrap(), Ok(2));
-    assert_eq!(rig.produce_idempotent(4).await.await.unwrap(), Ok(4));
+    assert_eq!(base(rig.produce_idempotent(2).await.await.unwrap()), Ok(2));
+    assert_eq!(base(rig.produce_idempotent(4).await.await.unwrap()), Ok(4));
     assert_eq!(rig.high_watermark().await, 6);
     rig.flusher.shutdown().await;
 }
@@ -226,7 +254,7 @@ async fn a_slow_store_keeps_every_answer_in_order() {
         waiting.push(rig.produce(i * 2).await);
     }
     for (i, rx) in waiting.into_iter().enumerate() {
-        assert_eq!(rx.await.unwrap(), Ok(i as i64 * 2));
+        assert_eq!(base(rx.await.unwrap()), Ok(i as i64 * 2));
     }
     assert_eq!(rig.high_watermark().await, 40);
     rig.flusher.shutdown().await;
