@@ -18,6 +18,7 @@
 mod agents;
 mod broker_configs;
 mod commit;
+mod compaction;
 mod create_partitions;
 mod delete_records;
 mod groups;
@@ -43,7 +44,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
 use crate::{
-    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
+    AgentRecord, CompactionCandidate, CompactionSwap, SegmentRow, SwapOutcome, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
     GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
     ProducerIdentity, ProducerState, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
     UnreferencedSegment,
@@ -415,6 +416,23 @@ impl MetadataStore for PostgresStore {
         limit: u32,
     ) -> Result<Vec<UnreferencedSegment>> {
         segments::unreferenced(&self.pool, grace, limit).await
+    }
+
+    async fn compaction_candidates(
+        &self,
+        level: i32,
+        max_size: u64,
+        limit: u32,
+    ) -> Result<Vec<CompactionCandidate>> {
+        compaction::candidates(&self.pool, level, max_size, limit).await
+    }
+
+    async fn segment_rows(&self, segments: &[SegmentId], limit: u32) -> Result<Vec<SegmentRow>> {
+        compaction::segment_rows(&self.pool, segments, limit).await
+    }
+
+    async fn swap_compacted(&self, swap: &CompactionSwap) -> Result<SwapOutcome> {
+        compaction::swap(&self.pool, swap).await
     }
 
     async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64> {

@@ -11,6 +11,7 @@
 mod agents;
 mod broker_configs;
 mod commit;
+mod compaction;
 mod create_partitions;
 mod delete_records;
 mod groups;
@@ -38,7 +39,7 @@ use sqlx::{Sqlite, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::{
-    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
+    AgentRecord, CompactionCandidate, CompactionSwap, SegmentRow, SwapOutcome, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
     GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
     ProducerIdentity, ProducerState, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
     UnreferencedSegment,
@@ -350,6 +351,23 @@ impl MetadataStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<UnreferencedSegment>> {
         segments::unreferenced(self, grace, limit).await
+    }
+
+    async fn compaction_candidates(
+        &self,
+        level: i32,
+        max_size: u64,
+        limit: u32,
+    ) -> Result<Vec<CompactionCandidate>> {
+        compaction::candidates(self, level, max_size, limit).await
+    }
+
+    async fn segment_rows(&self, segments: &[SegmentId], limit: u32) -> Result<Vec<SegmentRow>> {
+        compaction::segment_rows(self, segments, limit).await
+    }
+
+    async fn swap_compacted(&self, swap: &CompactionSwap) -> Result<SwapOutcome> {
+        compaction::swap(self, swap).await
     }
 
     async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64> {

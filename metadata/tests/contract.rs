@@ -18,6 +18,8 @@ mod agents;
 mod backends;
 #[path = "contract/commit.rs"]
 mod commit;
+#[path = "contract/compaction.rs"]
+mod compaction;
 #[path = "contract/concurrency.rs"]
 mod concurrency;
 #[path = "contract/groups.rs"]
@@ -110,6 +112,9 @@ macro_rules! contract_suite {
                 segments::unreferenced_segments_are_found_and_forgotten,
                 segments::retention_expires_rows_from_the_start_only,
                 lifetimes::prune_forgets_old_outcomes_and_quiet_producers,
+                compaction::compaction_swaps_rows_and_retires_inputs,
+                compaction::compaction_swap_skips_partitions_whose_rows_changed,
+                compaction::compaction_swap_that_loses_offsets_is_invalid,
             );
         }
     };

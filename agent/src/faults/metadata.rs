@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use floe_metadata::{
-    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
+    AgentRecord, CompactionCandidate, CompactionSwap, SegmentRow, SwapOutcome, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
     GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
     ProducerIdentity, ProducerState, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
     UnreferencedSegment,
@@ -302,6 +302,28 @@ impl MetadataStore for FaultyMetadataStore {
     ) -> Result<Vec<UnreferencedSegment>> {
         self.faults.delay().await;
         self.inner.unreferenced_segments(grace, limit).await
+    }
+
+    async fn compaction_candidates(
+        &self,
+        level: i32,
+        max_size: u64,
+        limit: u32,
+    ) -> Result<Vec<CompactionCandidate>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.compaction_candidates(level, max_size, limit).await
+    }
+
+    async fn segment_rows(&self, segments: &[SegmentId], limit: u32) -> Result<Vec<SegmentRow>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.segment_rows(segments, limit).await
+    }
+
+    async fn swap_compacted(&self, swap: &CompactionSwap) -> Result<SwapOutcome> {
+        self.faults.delay().await;
+        self.inner.swap_compacted(swap).await
     }
 
     async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64> {
