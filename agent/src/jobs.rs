@@ -8,6 +8,7 @@
 
 pub mod broker_configs;
 pub mod collector;
+pub mod compaction;
 pub mod group_lag;
 pub mod periodic;
 pub mod prune;

@@ -28,6 +28,7 @@ use crate::groups::{Coordinator, GroupSettings};
 use crate::http::{self, HttpState};
 use crate::jobs::broker_configs;
 use crate::jobs::collector::{self, CollectorSettings};
+use crate::jobs::compaction::{self, CompactionSettings};
 use crate::jobs::group_lag::export_lag;
 use crate::jobs::prune::{self, PruneSettings};
 use crate::jobs::retention::{self, RetentionSettings};
@@ -142,7 +143,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
             config.default_partitions,
         ),
         producer,
-        reader: LogReader::new(store.clone(), storage.clone(), cache),
+        reader: LogReader::new(store.clone(), storage.clone(), cache)
+            .with_max_row_age(Duration::from_millis(config.segment_gc_grace_ms / 2)),
         groups,
         store,
         metrics: metrics.clone(),
@@ -182,11 +184,21 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let background_stop = CancellationToken::new();
     let collector_task = tokio::spawn(collector::run(
         ctx.store.clone(),
-        storage,
+        storage.clone(),
         metrics.clone(),
         CollectorSettings {
             interval: Duration::from_millis(config.segment_gc_interval_ms),
             grace: Duration::from_millis(config.segment_gc_grace_ms),
+        },
+        background_stop.clone(),
+    ));
+    let compaction_task = tokio::spawn(compaction::run(
+        ctx.store.clone(),
+        storage,
+        metrics.clone(),
+        CompactionSettings {
+            interval: Duration::from_millis(config.compaction_interval_ms),
+            target_bytes: config.compaction_target_bytes,
         },
         background_stop.clone(),
     ));
@@ -263,6 +275,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     background_stop.cancel();
     let _ = lag_task.await;
     let _ = collector_task.await;
+    let _ = compaction_task.await;
     let _ = retention_task.await;
     let _ = broker_configs_task.await;
     let _ = prune_task.await;

@@ -44,9 +44,10 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
 use crate::{
-    AgentRecord, CompactionCandidate, CompactionSwap, SegmentRow, SwapOutcome, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
-    GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerIdentity, ProducerState, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
+    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, CompactionCandidate,
+    CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, MetadataError,
+    MetadataStore, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState,
+    Pruned, Result, SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId,
     UnreferencedSegment,
 };
 

@@ -39,9 +39,10 @@ use sqlx::{Sqlite, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::{
-    AgentRecord, CompactionCandidate, CompactionSwap, SegmentRow, SwapOutcome, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
-    GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerIdentity, ProducerState, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
+    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, CompactionCandidate,
+    CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, MetadataError,
+    MetadataStore, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState,
+    Pruned, Result, SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId,
     UnreferencedSegment,
 };
 

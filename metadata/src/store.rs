@@ -3,9 +3,10 @@
 use async_trait::async_trait;
 
 use crate::{
-    AgentRecord, CompactionCandidate, CompactionSwap, SegmentRow, SwapOutcome, BatchOutcome, CommittedOffset, DeletedRecords, GroupListing, GroupState, IndexRow,
-    NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result,
-    SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
+    AgentRecord, BatchOutcome, CommittedOffset, CompactionCandidate, CompactionSwap,
+    DeletedRecords, GroupListing, GroupState, IndexRow, NewTopic, PartitionLag, PartitionOffsets,
+    ProducerIdentity, ProducerState, Pruned, Result, SegmentCommit, SegmentId, SegmentRow,
+    SwapOutcome, Topic, TopicId, UnreferencedSegment,
 };
 
 /// The metadata store. Every implementation passes the same contract suite

@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use floe_metadata::{
-    AgentRecord, CompactionCandidate, CompactionSwap, SegmentRow, SwapOutcome, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
-    GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerIdentity, ProducerState, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
+    AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, CompactionCandidate,
+    CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, MetadataError,
+    MetadataStore, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState,
+    Pruned, Result, SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId,
     UnreferencedSegment,
 };
 
@@ -312,7 +313,9 @@ impl MetadataStore for FaultyMetadataStore {
     ) -> Result<Vec<CompactionCandidate>> {
         self.faults.delay().await;
         self.read_fault()?;
-        self.inner.compaction_candidates(level, max_size, limit).await
+        self.inner
+            .compaction_candidates(level, max_size, limit)
+            .await
     }
 
     async fn segment_rows(&self, segments: &[SegmentId], limit: u32) -> Result<Vec<SegmentRow>> {

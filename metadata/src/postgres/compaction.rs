@@ -59,18 +59,20 @@ pub(super) async fn segment_rows(
         .fetch_all(pool)
         .await?;
     rows.into_iter()
-        .map(|(topic_id, partition, base, last, segment_id, at, len, ts)| {
-            Ok(SegmentRow {
-                topic_id,
-                partition,
-                base_offset: base,
-                last_offset: last,
-                segment_id,
-                byte_offset: stored_u64(at, "byte offset")?,
-                byte_len: stored_u64(len, "byte length")?,
-                max_timestamp: ts,
-            })
-        })
+        .map(
+            |(topic_id, partition, base, last, segment_id, at, len, ts)| {
+                Ok(SegmentRow {
+                    topic_id,
+                    partition,
+                    base_offset: base,
+                    last_offset: last,
+                    segment_id,
+                    byte_offset: stored_u64(at, "byte offset")?,
+                    byte_len: stored_u64(len, "byte length")?,
+                    max_timestamp: ts,
+                })
+            },
+        )
         .collect()
 }
 
@@ -144,7 +146,12 @@ pub(super) async fn swap(pool: &PgPool, swap: &CompactionSwap) -> Result<SwapOut
         .bind(swap.segment_id)
         .bind(byte_values(added.iter().map(|(_, n)| n.byte_offset))?)
         .bind(byte_values(added.iter().map(|(_, n)| n.byte_len))?)
-        .bind(added.iter().map(|(_, n)| n.max_timestamp).collect::<Vec<_>>())
+        .bind(
+            added
+                .iter()
+                .map(|(_, n)| n.max_timestamp)
+                .collect::<Vec<_>>(),
+        )
         .execute(&mut *tx)
         .await?
         .rows_affected();

@@ -62,9 +62,8 @@ pub(super) async fn segment_rows(
         .map(|(topic, partition, base, last, segment, at, len, ts)| {
             Ok(SegmentRow {
                 topic_id: stored_uuid(&topic, "topic id")?,
-                partition: i32::try_from(partition).map_err(|_| {
-                    crate::MetadataError::Corrupt(format!("partition {partition}"))
-                })?,
+                partition: i32::try_from(partition)
+                    .map_err(|_| crate::MetadataError::Corrupt(format!("partition {partition}")))?,
                 base_offset: base,
                 last_offset: last,
                 segment_id: stored_uuid(&segment, "segment id")?,

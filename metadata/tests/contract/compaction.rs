@@ -65,9 +65,7 @@ fn swap_of(rows: &[SegmentRow], inputs: &[SegmentId]) -> CompactionSwap {
     }
 }
 
-pub async fn compaction_swaps_rows_and_retires_inputs(
-    backend: &dyn Backend,
-) -> anyhow::Result<()> {
+pub async fn compaction_swaps_rows_and_retires_inputs(backend: &dyn Backend) -> anyhow::Result<()> {
     let store = backend.open().await?;
     let topic = create(&*store, "small", 2).await?;
     let mut inputs = Vec::new();
@@ -84,9 +82,22 @@ pub async fn compaction_swaps_rows_and_retires_inputs(
     let found: Vec<SegmentId> = candidates.iter().map(|c| c.id).collect();
     assert_eq!(found, inputs, "oldest first");
     assert!(candidates.iter().all(|c| c.level == 0 && c.size > 0));
-    assert_eq!(store.compaction_candidates(0, 1, 10).await?, vec![], "size bound");
-    assert_eq!(store.compaction_candidates(1, u64::MAX >> 1, 10).await?, vec![]);
-    assert_eq!(store.compaction_candidates(0, u64::MAX >> 1, 2).await?.len(), 2);
+    assert_eq!(
+        store.compaction_candidates(0, 1, 10).await?,
+        vec![],
+        "size bound"
+    );
+    assert_eq!(
+        store.compaction_candidates(1, u64::MAX >> 1, 10).await?,
+        vec![]
+    );
+    assert_eq!(
+        store
+            .compaction_candidates(0, u64::MAX >> 1, 2)
+            .await?
+            .len(),
+        2
+    );
 
     let rows = store.segment_rows(&inputs, 100).await?;
     assert_eq!(rows.len(), 6);
@@ -106,18 +117,27 @@ pub async fn compaction_swaps_rows_and_retires_inputs(
         assert_eq!(now[0].segment_id, swap.segment_id);
         assert_eq!(now[0].object_key, swap.object_key);
         assert_eq!(now[0].max_timestamp, max_ts);
-        assert_eq!(high_watermark(&*store, topic.id, partition).await?, last + 1);
+        assert_eq!(
+            high_watermark(&*store, topic.id, partition).await?,
+            last + 1
+        );
         let by_time = store
             .first_row_with_timestamp_at_least(topic.id, partition, max_ts, 0)
             .await?;
         assert_eq!(by_time.map(|r| r.segment_id), Some(swap.segment_id));
     }
     let p0 = &swap.partitions[0].new[0];
-    assert_eq!(all_rows(&*store, topic.id, 0).await?[0].byte_len, p0.byte_len);
+    assert_eq!(
+        all_rows(&*store, topic.id, 0).await?[0].byte_len,
+        p0.byte_len
+    );
 
     // The inputs are done: no longer candidates, found by the collector
     // once its grace passes. The new segment is a level-1 candidate.
-    assert_eq!(store.compaction_candidates(0, u64::MAX >> 1, 10).await?, vec![]);
+    assert_eq!(
+        store.compaction_candidates(0, u64::MAX >> 1, 10).await?,
+        vec![]
+    );
     let level1 = store.compaction_candidates(1, u64::MAX >> 1, 10).await?;
     assert_eq!(level1.len(), 1);
     assert_eq!((level1[0].id, level1[0].level), (swap.segment_id, 1));
@@ -144,7 +164,10 @@ pub async fn compaction_swaps_rows_and_retires_inputs(
     store
         .commit_segment(&segment(vec![entry(topic.id, 0, 1, 300)]))
         .await?;
-    assert_eq!(row_ranges(&*store, topic.id, 0).await?, vec![(0, 5), (6, 6)]);
+    assert_eq!(
+        row_ranges(&*store, topic.id, 0).await?,
+        vec![(0, 5), (6, 6)]
+    );
     Ok(())
 }
 
@@ -170,7 +193,11 @@ pub async fn compaction_swap_skips_partitions_whose_rows_changed(
     assert_eq!(outcome.swapped, vec![(topic.id, 0)]);
     assert_eq!(outcome.skipped, vec![(topic.id, 1)]);
     assert_eq!(row_ranges(&*store, topic.id, 0).await?, vec![(0, 3)]);
-    assert_eq!(ranges_from(&*store, topic.id, 1, 2).await?, before, "nothing resurrected");
+    assert_eq!(
+        ranges_from(&*store, topic.id, 1, 2).await?,
+        before,
+        "nothing resurrected"
+    );
     let p1 = store.index_rows(topic.id, 1, 2, 10).await?;
     assert_eq!(p1[0].segment_id, inputs[1], "still the old segment");
     // The input still holding partition 1's row stays a candidate; the
@@ -199,7 +226,11 @@ pub async fn compaction_swap_skips_partitions_whose_rows_changed(
         .into_iter()
         .map(|c| c.id)
         .collect();
-    assert_eq!(level1, vec![swap.segment_id], "the refused segment is not recorded");
+    assert_eq!(
+        level1,
+        vec![swap.segment_id],
+        "the refused segment is not recorded"
+    );
 
     // A topic deleted under a compaction: its rows are not brought back.
     let doomed = create(&*store, "doomed", 1).await?;
@@ -232,7 +263,10 @@ pub async fn compaction_swap_that_loses_offsets_is_invalid(
         matches!(refused, Err(MetadataError::Invalid(_))),
         "{refused:?}"
     );
-    assert_eq!(row_ranges(&*store, topic.id, 0).await?, vec![(0, 1), (2, 3)]);
+    assert_eq!(
+        row_ranges(&*store, topic.id, 0).await?,
+        vec![(0, 1), (2, 3)]
+    );
     check_unchanged(&*store, &inputs).await
 }
 
@@ -250,5 +284,8 @@ async fn ranges_from(
     from: i64,
 ) -> anyhow::Result<Vec<(i64, i64)>> {
     let rows = store.index_rows(topic, partition, from, 64).await?;
-    Ok(rows.iter().map(|r| (r.base_offset, r.last_offset)).collect())
+    Ok(rows
+        .iter()
+        .map(|r| (r.base_offset, r.last_offset))
+        .collect())
 }
