@@ -30,8 +30,8 @@ pub use sqlite::SqliteStore;
 pub use store::{CommitNotifications, FORGET_AGENTS_AFTER, MetadataStore, StoreEvent};
 pub use types::{
     AgentRecord, BatchEntry, BatchOutcome, CommitEntry, CommittedOffset, DeletedRecords,
-    GroupListing, GroupMember, GroupState, IndexRow, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerBatch, ProducerIdentity, ProducerState, Pruned, SegmentCommit, SegmentId, Topic,
-    TopicId, UnreferencedSegment,
+    GroupListing, GroupMember, GroupState, IndexRow, JobFence, NewTopic, PartitionLag,
+    PartitionOffsets, ProducerBatch, ProducerIdentity, ProducerState, Pruned, Retained,
+    RetentionPolicy, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
 };
 pub use validate::topic_name as validate_topic_name;

@@ -23,6 +23,7 @@ mod create_partitions;
 mod delete_records;
 mod groups;
 mod index;
+pub(crate) mod leases;
 mod notifications;
 mod partition_admin;
 mod producers;
@@ -45,10 +46,10 @@ use sqlx::{Connection, PgPool};
 
 use crate::{
     AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, CompactionCandidate,
-    CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, MetadataError,
+    CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, MetadataError,
     MetadataStore, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState,
-    Pruned, Result, SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId,
-    UnreferencedSegment,
+    Pruned, Result, Retained, RetentionPolicy, SegmentCommit, SegmentId, SegmentRow, SwapOutcome,
+    Topic, TopicId, UnreferencedSegment,
 };
 
 /// The schema, applied at connect. Concurrent agents may connect at once:
@@ -406,9 +407,10 @@ impl MetadataStore for PostgresStore {
         &self,
         topic: TopicId,
         partition: i32,
-        older_than_ms: i64,
-    ) -> Result<Option<i64>> {
-        retention::apply(&self.pool, topic, partition, older_than_ms).await
+        policy: &RetentionPolicy,
+        fence: &JobFence,
+    ) -> Result<Option<Retained>> {
+        retention::apply(&self.pool, topic, partition, policy, fence).await
     }
 
     async fn unreferenced_segments(
@@ -432,12 +434,12 @@ impl MetadataStore for PostgresStore {
         compaction::segment_rows(&self.pool, segments, limit).await
     }
 
-    async fn swap_compacted(&self, swap: &CompactionSwap) -> Result<SwapOutcome> {
-        compaction::swap(&self.pool, swap).await
+    async fn swap_compacted(&self, swap: &CompactionSwap, fence: &JobFence) -> Result<SwapOutcome> {
+        compaction::swap(&self.pool, swap, fence).await
     }
 
-    async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64> {
-        segments::forget(&self.pool, ids).await
+    async fn forget_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<u64> {
+        segments::forget(&self.pool, ids, fence).await
     }
 
     async fn prune(
@@ -445,8 +447,22 @@ impl MetadataStore for PostgresStore {
         outcomes_after: Duration,
         producers_after: Duration,
         limit: u32,
+        fence: &JobFence,
     ) -> Result<Pruned> {
-        prune::prune(&self.pool, outcomes_after, producers_after, limit).await
+        prune::prune(&self.pool, outcomes_after, producers_after, limit, fence).await
+    }
+
+    async fn acquire_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Option<JobFence>> {
+        leases::acquire(&self.pool, job, holder, ttl).await
+    }
+
+    async fn release_lease(&self, fence: &JobFence) -> Result<()> {
+        leases::release(&self.pool, fence).await
     }
 
     async fn group_lag(&self, group_id: &str) -> Result<Vec<PartitionLag>> {

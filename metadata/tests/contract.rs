@@ -28,6 +28,8 @@ mod groups;
 mod idempotence;
 #[path = "contract/index.rs"]
 mod index;
+#[path = "contract/leases.rs"]
+mod leases;
 #[path = "contract/lifetimes.rs"]
 mod lifetimes;
 #[path = "contract/notifications.rs"]
@@ -36,6 +38,8 @@ mod notifications;
 mod persistence;
 #[path = "contract/producers.rs"]
 mod producers;
+#[path = "contract/retention.rs"]
+mod retention;
 #[path = "contract/segments.rs"]
 mod segments;
 #[path = "contract/support.rs"]
@@ -112,9 +116,14 @@ macro_rules! contract_suite {
                 segments::unreferenced_segments_are_found_and_forgotten,
                 segments::retention_expires_rows_from_the_start_only,
                 lifetimes::prune_forgets_old_outcomes_and_quiet_producers,
+                leases::leases_are_exclusive_renewed_and_taken_over,
+                leases::a_lapsed_lease_fences_its_old_holder,
+                retention::size_retention_keeps_at_least_the_limit,
+                retention::retention_deletes_at_most_max_rows_per_call,
                 compaction::compaction_swaps_rows_and_retires_inputs,
                 compaction::compaction_swap_skips_partitions_whose_rows_changed,
                 compaction::compaction_swap_that_loses_offsets_is_invalid,
+                compaction::compaction_swap_without_the_lease_writes_nothing,
             );
         }
     };

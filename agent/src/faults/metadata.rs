@@ -8,10 +8,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use floe_metadata::{
     AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, CompactionCandidate,
-    CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, MetadataError,
+    CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, MetadataError,
     MetadataStore, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState,
-    Pruned, Result, SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId,
-    UnreferencedSegment,
+    Pruned, Result, Retained, RetentionPolicy, SegmentCommit, SegmentId, SegmentRow, SwapOutcome,
+    Topic, TopicId, UnreferencedSegment,
 };
 
 use super::{Fault, Faults, injected};
@@ -288,11 +288,12 @@ impl MetadataStore for FaultyMetadataStore {
         &self,
         topic: TopicId,
         partition: i32,
-        older_than_ms: i64,
-    ) -> Result<Option<i64>> {
+        policy: &RetentionPolicy,
+        fence: &JobFence,
+    ) -> Result<Option<Retained>> {
         self.faults.delay().await;
         self.inner
-            .apply_retention(topic, partition, older_than_ms)
+            .apply_retention(topic, partition, policy, fence)
             .await
     }
 
@@ -324,14 +325,14 @@ impl MetadataStore for FaultyMetadataStore {
         self.inner.segment_rows(segments, limit).await
     }
 
-    async fn swap_compacted(&self, swap: &CompactionSwap) -> Result<SwapOutcome> {
+    async fn swap_compacted(&self, swap: &CompactionSwap, fence: &JobFence) -> Result<SwapOutcome> {
         self.faults.delay().await;
-        self.inner.swap_compacted(swap).await
+        self.inner.swap_compacted(swap, fence).await
     }
 
-    async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64> {
+    async fn forget_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<u64> {
         self.faults.delay().await;
-        self.inner.forget_segments(ids).await
+        self.inner.forget_segments(ids, fence).await
     }
 
     async fn prune(
@@ -339,11 +340,27 @@ impl MetadataStore for FaultyMetadataStore {
         outcomes_after: std::time::Duration,
         producers_after: std::time::Duration,
         limit: u32,
+        fence: &JobFence,
     ) -> Result<Pruned> {
         self.faults.delay().await;
         self.inner
-            .prune(outcomes_after, producers_after, limit)
+            .prune(outcomes_after, producers_after, limit, fence)
             .await
+    }
+
+    async fn acquire_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<Option<JobFence>> {
+        self.faults.delay().await;
+        self.inner.acquire_lease(job, holder, ttl).await
+    }
+
+    async fn release_lease(&self, fence: &JobFence) -> Result<()> {
+        self.faults.delay().await;
+        self.inner.release_lease(fence).await
     }
 
     async fn group_lag(&self, group_id: &str) -> Result<Vec<PartitionLag>> {

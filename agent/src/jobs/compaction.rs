@@ -21,15 +21,14 @@ pub mod plan;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
-use floe_metadata::{CompactionCandidate, CompactionSwap, MetadataStore, SegmentId};
+use floe_metadata::{CompactionCandidate, CompactionSwap, JobFence, MetadataStore, SegmentId};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 use uuid::Uuid;
 
-use super::periodic;
+use super::leased::PassReport;
 use crate::error::{AgentError, Result};
 use crate::metrics::Metrics;
 use crate::segment::reader::read_footer;
@@ -42,159 +41,137 @@ const MAX_ROWS: u32 = 100_000;
 /// target's worth of bytes).
 const MAX_STEPS: usize = 16;
 
-/// How compaction runs.
-#[derive(Debug, Clone, Copy)]
-pub struct CompactionSettings {
-    /// Time between passes.
-    pub interval: Duration,
+/// What compaction needs, cloned into each pass. One agent at a time runs
+/// it, under the `compaction` lease (`leased.rs`); every swap carries the
+/// lease's fence.
+#[derive(Debug, Clone)]
+pub struct Compaction {
+    /// Where the index rows are.
+    pub store: Arc<dyn MetadataStore>,
+    /// Where the segments are.
+    pub storage: ObjectStorage,
+    /// Where compaction's work is counted.
+    pub metrics: Arc<Metrics>,
     /// Largest segment written (`compaction_target_bytes`).
     pub target_bytes: u64,
 }
 
-/// What one pass did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PassReport {
-    /// Input segments merged.
-    pub done: u64,
-    /// Candidates of the levels looked at still waiting (at least).
-    pub backlog: u64,
-}
-
-/// Runs passes every `settings.interval` until `stop`.
-pub async fn run(
-    store: Arc<dyn MetadataStore>,
-    storage: ObjectStorage,
-    metrics: Arc<Metrics>,
-    settings: CompactionSettings,
-    stop: CancellationToken,
-) {
-    let mut ticks = periodic::Ticks::new(settings.interval);
-    while ticks.next(&stop).await {
-        let run = pass(&*store, &storage, &metrics, settings.target_bytes, &stop);
-        periodic::pass("compaction", run).await;
-    }
-}
-
-/// One bounded pass: merges level by level, lowest first, until no level
-/// has a merge worth making, [`MAX_STEPS`] merges were made, or `stop`.
-pub async fn pass(
-    store: &dyn MetadataStore,
-    storage: &ObjectStorage,
-    metrics: &Metrics,
-    target: u64,
-    stop: &CancellationToken,
-) -> Result<PassReport> {
-    let mut report = PassReport::default();
-    let mut steps = 0;
-    for level in 0..plan::LEVELS - 1 {
-        loop {
-            if stop.is_cancelled() || steps == MAX_STEPS {
-                return Ok(report);
+impl Compaction {
+    /// One bounded pass: merges level by level, lowest first, until no
+    /// level has a merge worth making, [`MAX_STEPS`] merges were made, or
+    /// `stop`. Reports the input segments merged and the candidates seen
+    /// still waiting.
+    pub async fn pass(self, fence: JobFence, stop: CancellationToken) -> Result<PassReport> {
+        let mut report = PassReport::default();
+        let mut steps = 0;
+        for level in 0..plan::LEVELS - 1 {
+            loop {
+                if stop.is_cancelled() || steps == MAX_STEPS {
+                    return Ok(report);
+                }
+                let candidates = self
+                    .store
+                    .compaction_candidates(level, self.target_bytes / 2, plan::MAX_INPUTS)
+                    .await?;
+                let picked = plan::pick_inputs(&candidates, self.target_bytes);
+                if picked.is_empty() {
+                    break;
+                }
+                steps += 1;
+                report.done += self.step(picked, &fence).await?;
+                report.backlog = (candidates.len() - picked.len()) as u64;
             }
-            let candidates = store
-                .compaction_candidates(level, target / 2, plan::MAX_INPUTS)
-                .await?;
-            let picked = plan::pick_inputs(&candidates, target);
-            if picked.is_empty() {
-                break;
+        }
+        Ok(report)
+    }
+
+    /// Merges `picked` (or its oldest part, if their rows are too many) into
+    /// one new segment and swaps it in. Returns how many inputs were merged.
+    async fn step(&self, mut picked: &[CompactionCandidate], fence: &JobFence) -> Result<u64> {
+        let (store, storage, metrics) = (&*self.store, &self.storage, &*self.metrics);
+        let target = self.target_bytes;
+        let rows = loop {
+            let ids: Vec<SegmentId> = picked.iter().map(|c| c.id).collect();
+            let rows = store.segment_rows(&ids, MAX_ROWS).await?;
+            if (rows.len() as u64) < u64::from(MAX_ROWS) {
+                break rows;
             }
-            steps += 1;
-            report.done += step(store, storage, metrics, picked, target).await?;
-            report.backlog = (candidates.len() - picked.len()) as u64;
+            if picked.len() < 2 {
+                return Err(AgentError::Corrupt(format!(
+                    "segment {} has {MAX_ROWS} index rows or more",
+                    picked[0].id
+                )));
+            }
+            picked = &picked[..picked.len() / 2];
+        };
+        let layout = plan::lay_out(&rows, plan::MAX_ROW_BYTES.min(target));
+        if layout.is_empty() {
+            return Ok(0); // their rows went since the candidates were listed
         }
-    }
-    Ok(report)
-}
 
-/// Merges `picked` (or its oldest part, if their rows are too many) into
-/// one new segment and swaps it in. Returns how many inputs were merged.
-async fn step(
-    store: &dyn MetadataStore,
-    storage: &ObjectStorage,
-    metrics: &Metrics,
-    mut picked: &[CompactionCandidate],
-    target: u64,
-) -> Result<u64> {
-    let rows = loop {
-        let ids: Vec<SegmentId> = picked.iter().map(|c| c.id).collect();
-        let rows = store.segment_rows(&ids, MAX_ROWS).await?;
-        if (rows.len() as u64) < u64::from(MAX_ROWS) {
-            break rows;
+        let mut inputs: HashMap<SegmentId, Bytes> = HashMap::with_capacity(picked.len());
+        for c in picked {
+            let key = SegmentKey::from_stored(c.object_key.clone());
+            let file = storage.get_range(&key, 0..c.size).await?;
+            read_footer(&file)?;
+            inputs.insert(c.id, file);
         }
-        if picked.len() < 2 {
-            return Err(AgentError::Corrupt(format!(
-                "segment {} has {MAX_ROWS} index rows or more",
-                picked[0].id
-            )));
-        }
-        picked = &picked[..picked.len() / 2];
-    };
-    let layout = plan::lay_out(&rows, plan::MAX_ROW_BYTES.min(target));
-    if layout.is_empty() {
-        return Ok(0); // their rows went since the candidates were listed
-    }
+        let live_bytes: u64 = rows.iter().map(|r| r.byte_len).sum();
+        let merged = tokio::task::spawn_blocking(move || {
+            merge::merge(&layout, &inputs).map(|m| (m, layout))
+        })
+        .await
+        .map_err(|e| AgentError::Corrupt(format!("merge failed: {e}")))?
+        .map_err(|e| AgentError::Corrupt(e.to_string()))?;
+        let (segment, layout) = merged;
 
-    let mut inputs: HashMap<SegmentId, Bytes> = HashMap::with_capacity(picked.len());
-    for c in picked {
-        let key = SegmentKey::from_stored(c.object_key.clone());
-        let file = storage.get_range(&key, 0..c.size).await?;
-        read_footer(&file)?;
-        inputs.insert(c.id, file);
-    }
-    let live_bytes: u64 = rows.iter().map(|r| r.byte_len).sum();
-    let merged =
-        tokio::task::spawn_blocking(move || merge::merge(&layout, &inputs).map(|m| (m, layout)))
-            .await
-            .map_err(|e| AgentError::Corrupt(format!("merge failed: {e}")))?
-            .map_err(|e| AgentError::Corrupt(e.to_string()))?;
-    let (segment, layout) = merged;
-
-    let id = Uuid::now_v7();
-    let key = SegmentKey::for_segment(id);
-    let size = segment.data.len() as u64;
-    storage.put_segment(&key, segment.data).await?;
-    let (level, compactable) = plan::output_level(picked, size, target);
-    let swap = CompactionSwap {
-        segment_id: id,
-        object_key: key.as_str().to_string(),
-        size,
-        level,
-        compactable,
-        inputs: picked.iter().map(|c| c.id).collect(),
-        partitions: layout,
-    };
-    // An error here leaves the outcome unknown: the new object stays, for
-    // the orphan sweep if the swap did not happen.
-    let outcome = store.swap_compacted(&swap).await?;
-    let skipped = outcome.skipped.len() as u64;
-    metrics.compaction.skipped_partitions.inc_by(skipped);
-    if !outcome.committed() {
-        warn!(segment = %id, "every partition changed during the merge; dropping it");
-        if let Err(e) = storage.delete_segment(&key).await {
-            warn!(key = %key, error = %e, "cannot delete an unused compacted segment");
+        let id = Uuid::now_v7();
+        let key = SegmentKey::for_segment(id);
+        let size = segment.data.len() as u64;
+        storage.put_segment(&key, segment.data).await?;
+        let (level, compactable) = plan::output_level(picked, size, target);
+        let swap = CompactionSwap {
+            segment_id: id,
+            object_key: key.as_str().to_string(),
+            size,
+            level,
+            compactable,
+            inputs: picked.iter().map(|c| c.id).collect(),
+            partitions: layout,
+        };
+        // An error here leaves the outcome unknown: the new object stays, for
+        // the orphan sweep if the swap did not happen.
+        let outcome = store.swap_compacted(&swap, fence).await?;
+        let skipped = outcome.skipped.len() as u64;
+        metrics.compaction.skipped_partitions.inc_by(skipped);
+        if !outcome.committed() {
+            warn!(segment = %id, "every partition changed during the merge; dropping it");
+            if let Err(e) = storage.delete_segment(&key).await {
+                warn!(key = %key, error = %e, "cannot delete an unused compacted segment");
+            }
+            return Ok(0);
         }
-        return Ok(0);
+        metrics.compaction.input_bytes.inc_by(live_bytes);
+        metrics.compaction.output_bytes.inc_by(size);
+        metrics
+            .compaction
+            .input_segments
+            .inc_by(picked.len() as u64);
+        metrics.compaction.output_segments.inc();
+        metrics.compaction.rows_removed.inc_by(outcome.rows_removed);
+        metrics.compaction.rows_added.inc_by(outcome.rows_added);
+        info!(
+            segment = %id,
+            level,
+            inputs = picked.len(),
+            bytes = size,
+            rows_removed = outcome.rows_removed,
+            rows_added = outcome.rows_added,
+            skipped_partitions = skipped,
+            "compacted segments"
+        );
+        Ok(picked.len() as u64)
     }
-    metrics.compaction.input_bytes.inc_by(live_bytes);
-    metrics.compaction.output_bytes.inc_by(size);
-    metrics
-        .compaction
-        .input_segments
-        .inc_by(picked.len() as u64);
-    metrics.compaction.output_segments.inc();
-    metrics.compaction.rows_removed.inc_by(outcome.rows_removed);
-    metrics.compaction.rows_added.inc_by(outcome.rows_added);
-    info!(
-        segment = %id,
-        level,
-        inputs = picked.len(),
-        bytes = size,
-        rows_removed = outcome.rows_removed,
-        rows_added = outcome.rows_added,
-        skipped_partitions = skipped,
-        "compacted segments"
-    );
-    Ok(picked.len() as u64)
 }
 
 #[cfg(test)]

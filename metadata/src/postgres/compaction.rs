@@ -8,7 +8,8 @@ use sqlx::PgPool;
 use crate::compaction::validate_swap;
 use crate::convert::{stored_u64, to_i64};
 use crate::{
-    CompactionCandidate, CompactionSwap, Result, SegmentId, SegmentRow, SwapOutcome, TopicId,
+    CompactionCandidate, CompactionSwap, JobFence, Result, SegmentId, SegmentRow, SwapOutcome,
+    TopicId,
 };
 
 const CANDIDATES: &str = include_str!("../../queries/postgres/compaction_candidates.sql");
@@ -77,9 +78,14 @@ pub(super) async fn segment_rows(
 }
 
 /// See [`crate::MetadataStore::swap_compacted`].
-pub(super) async fn swap(pool: &PgPool, swap: &CompactionSwap) -> Result<SwapOutcome> {
+pub(super) async fn swap(
+    pool: &PgPool,
+    swap: &CompactionSwap,
+    fence: &JobFence,
+) -> Result<SwapOutcome> {
     validate_swap(swap)?;
     let mut tx = pool.begin().await?;
+    super::leases::check_fence(&mut tx, fence).await?;
     let topics: Vec<TopicId> = swap.partitions.iter().map(|p| p.topic_id).collect();
     let numbers: Vec<i32> = swap.partitions.iter().map(|p| p.partition).collect();
     sqlx::query(LOCK)

@@ -6,7 +6,9 @@ use super::SqliteStore;
 use super::params::ids_json;
 use crate::compaction::validate_swap;
 use crate::convert::{stored_u64, stored_uuid, to_i64};
-use crate::{CompactionCandidate, CompactionSwap, Result, SegmentId, SegmentRow, SwapOutcome};
+use crate::{
+    CompactionCandidate, CompactionSwap, JobFence, Result, SegmentId, SegmentRow, SwapOutcome,
+};
 
 const CANDIDATES: &str = include_str!("../../queries/sqlite/compaction_candidates.sql");
 const SEGMENT_ROWS: &str = include_str!("../../queries/sqlite/compaction_segment_rows.sql");
@@ -76,9 +78,14 @@ pub(super) async fn segment_rows(
 }
 
 /// See [`crate::MetadataStore::swap_compacted`].
-pub(super) async fn swap(store: &SqliteStore, swap: &CompactionSwap) -> Result<SwapOutcome> {
+pub(super) async fn swap(
+    store: &SqliteStore,
+    swap: &CompactionSwap,
+    fence: &JobFence,
+) -> Result<SwapOutcome> {
     validate_swap(swap)?;
     let mut write = store.begin_write().await?;
+    super::leases::check_fence(&mut write.tx, fence).await?;
     let mut outcome = SwapOutcome::default();
     let mut swapped = Vec::new();
     for p in &swap.partitions {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use floe_metadata::{
-    CompactedRow, CompactionSwap, MetadataError, MetadataStore, PartitionSwap, SegmentId,
+    CompactedRow, CompactionSwap, JobFence, MetadataError, MetadataStore, PartitionSwap, SegmentId,
     SegmentRow, UnreferencedSegment,
 };
 
@@ -14,6 +14,14 @@ use crate::support::{all_rows, create, entry, high_watermark, row_ranges, segmen
 
 /// Longer than the stores' clock resolution, so a zero grace has passed.
 const TICK: Duration = Duration::from_millis(20);
+
+/// The compaction lease, taken for a test.
+async fn lease(store: &dyn MetadataStore) -> anyhow::Result<JobFence> {
+    store
+        .acquire_lease("compaction", "test", Duration::from_secs(60))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the compaction lease is free"))
+}
 
 /// A swap of `rows` (as `segment_rows` returns them: by partition and
 /// offset) into a new segment holding each partition's bytes back to back,
@@ -67,6 +75,7 @@ fn swap_of(rows: &[SegmentRow], inputs: &[SegmentId]) -> CompactionSwap {
 
 pub async fn compaction_swaps_rows_and_retires_inputs(backend: &dyn Backend) -> anyhow::Result<()> {
     let store = backend.open().await?;
+    let fence = lease(&*store).await?;
     let topic = create(&*store, "small", 2).await?;
     let mut inputs = Vec::new();
     for i in 0..3 {
@@ -103,7 +112,7 @@ pub async fn compaction_swaps_rows_and_retires_inputs(backend: &dyn Backend) -> 
     assert_eq!(rows.len(), 6);
     assert_eq!(store.segment_rows(&inputs, 4).await?.len(), 4, "limit");
     let swap = swap_of(&rows, &inputs);
-    let outcome = store.swap_compacted(&swap).await?;
+    let outcome = store.swap_compacted(&swap, &fence).await?;
     assert_eq!(outcome.swapped, vec![(topic.id, 0), (topic.id, 1)]);
     assert!(outcome.skipped.is_empty());
     assert_eq!((outcome.rows_removed, outcome.rows_added), (6, 2));
@@ -175,6 +184,7 @@ pub async fn compaction_swap_skips_partitions_whose_rows_changed(
     backend: &dyn Backend,
 ) -> anyhow::Result<()> {
     let store = backend.open().await?;
+    let fence = lease(&*store).await?;
     let topic = create(&*store, "racing", 2).await?;
     let mut inputs = Vec::new();
     for _ in 0..2 {
@@ -189,7 +199,7 @@ pub async fn compaction_swap_skips_partitions_whose_rows_changed(
     store.delete_records(topic.id, 1, 2).await?;
     let before = ranges_from(&*store, topic.id, 1, 2).await?;
     assert_eq!(before, vec![(2, 3)]);
-    let outcome = store.swap_compacted(&swap).await?;
+    let outcome = store.swap_compacted(&swap, &fence).await?;
     assert_eq!(outcome.swapped, vec![(topic.id, 0)]);
     assert_eq!(outcome.skipped, vec![(topic.id, 1)]);
     assert_eq!(row_ranges(&*store, topic.id, 0).await?, vec![(0, 3)]);
@@ -216,7 +226,7 @@ pub async fn compaction_swap_skips_partitions_whose_rows_changed(
         segment_id: uuid::Uuid::new_v4(),
         ..swap.clone()
     };
-    let outcome = store.swap_compacted(&again).await?;
+    let outcome = store.swap_compacted(&again, &fence).await?;
     assert!(!outcome.committed());
     assert_eq!(outcome.skipped.len(), 2);
     assert_eq!(row_ranges(&*store, topic.id, 0).await?, vec![(0, 3)]);
@@ -239,7 +249,7 @@ pub async fn compaction_swap_skips_partitions_whose_rows_changed(
     let rows = store.segment_rows(&[s.segment_id], 100).await?;
     let swap = swap_of(&rows, &[s.segment_id]);
     store.delete_topic(doomed.id).await?;
-    assert!(!store.swap_compacted(&swap).await?.committed());
+    assert!(!store.swap_compacted(&swap, &fence).await?.committed());
     assert_eq!(store.partition_offsets(doomed.id, 0).await?, None);
     Ok(())
 }
@@ -248,6 +258,7 @@ pub async fn compaction_swap_that_loses_offsets_is_invalid(
     backend: &dyn Backend,
 ) -> anyhow::Result<()> {
     let store = backend.open().await?;
+    let fence = lease(&*store).await?;
     let topic = create(&*store, "strict", 1).await?;
     let mut inputs = Vec::new();
     for _ in 0..2 {
@@ -258,7 +269,7 @@ pub async fn compaction_swap_that_loses_offsets_is_invalid(
     let rows = store.segment_rows(&inputs, 100).await?;
     let mut swap = swap_of(&rows, &inputs);
     swap.partitions[0].new[0].last_offset -= 1;
-    let refused = store.swap_compacted(&swap).await;
+    let refused = store.swap_compacted(&swap, &fence).await;
     assert!(
         matches!(refused, Err(MetadataError::Invalid(_))),
         "{refused:?}"
@@ -268,6 +279,48 @@ pub async fn compaction_swap_that_loses_offsets_is_invalid(
         vec![(0, 1), (2, 3)]
     );
     check_unchanged(&*store, &inputs).await
+}
+
+pub async fn compaction_swap_without_the_lease_writes_nothing(
+    backend: &dyn Backend,
+) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    let other = backend.open().await?;
+    let old = lease(&*store).await?;
+    let topic = create(&*store, "fenced", 1).await?;
+    let mut inputs = Vec::new();
+    for _ in 0..2 {
+        let s = segment(vec![entry(topic.id, 0, 2, 1)]);
+        store.commit_segment(&s).await?;
+        inputs.push(s.segment_id);
+    }
+    let rows = store.segment_rows(&inputs, 100).await?;
+    let swap = swap_of(&rows, &inputs);
+    // Another agent takes the lease over (this one's was released, as when
+    // it paused past its lease): the old holder's swap is refused whole.
+    store.release_lease(&old).await?;
+    let new = other
+        .acquire_lease("compaction", "other", Duration::from_secs(60))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("released, so free"))?;
+    let refused = store.swap_compacted(&swap, &old).await;
+    assert!(
+        matches!(refused, Err(MetadataError::LeaseLost(ref job)) if job == "compaction"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        row_ranges(&*store, topic.id, 0).await?,
+        vec![(0, 1), (2, 3)]
+    );
+    check_unchanged(&*store, &inputs).await?;
+    assert_eq!(
+        store.compaction_candidates(1, u64::MAX >> 1, 10).await?,
+        vec![]
+    );
+    // The holder's swap goes through.
+    assert!(other.swap_compacted(&swap, &new).await?.committed());
+    assert_eq!(row_ranges(&*store, topic.id, 0).await?, vec![(0, 3)]);
+    Ok(())
 }
 
 async fn check_unchanged(store: &dyn MetadataStore, inputs: &[SegmentId]) -> anyhow::Result<()> {

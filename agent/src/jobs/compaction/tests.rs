@@ -118,6 +118,24 @@ impl Log {
         out
     }
 
+    /// One compaction pass with a target of `target` bytes, under the
+    /// compaction lease.
+    async fn compact(&self, target: u64) -> PassReport {
+        let fence = self
+            .store
+            .acquire_lease("compaction", "test", Duration::from_secs(60))
+            .await
+            .expect("lease")
+            .expect("free");
+        let job = Compaction {
+            store: self.store.clone(),
+            storage: self.storage.clone(),
+            metrics: self.metrics.clone(),
+            target_bytes: target,
+        };
+        job.pass(fence, CancellationToken::new()).await.expect("pass")
+    }
+
     async fn row_count(&self) -> usize {
         self.store
             .index_rows(self.topic, 0, 0, 10_000)
@@ -139,10 +157,7 @@ async fn a_pass_merges_small_segments_and_readers_see_the_same_log() {
         "the lookup finds a record inside a batch"
     );
 
-    let stop = CancellationToken::new();
-    let report = pass(&*log.store, &log.storage, &log.metrics, 1 << 20, &stop)
-        .await
-        .expect("pass");
+    let report = log.compact(1 << 20).await;
     assert_eq!(report.done, 20);
     // One row in one level-1 segment; same bytes, offsets and timestamps.
     assert_eq!(log.row_count().await, 1);
@@ -168,9 +183,7 @@ async fn a_pass_merges_small_segments_and_readers_see_the_same_log() {
         .await
         .expect("unreferenced");
     assert_eq!(unreferenced.len(), 20);
-    let again = pass(&*log.store, &log.storage, &log.metrics, 1 << 20, &stop)
-        .await
-        .expect("pass");
+    let again = log.compact(1 << 20).await;
     assert_eq!(again.done, 0);
 }
 
@@ -187,19 +200,14 @@ async fn rows_are_cut_at_the_target_and_few_segments_wait() {
     // A target of four segments: three merges of four, each cut in rows of
     // at most the target.
     let target = one_segment * 4;
-    let stop = CancellationToken::new();
-    let report = pass(&*log.store, &log.storage, &log.metrics, target, &stop)
-        .await
-        .expect("pass");
+    let report = log.compact(target).await;
     assert_eq!(report.done, 12);
     assert_eq!(log.row_count().await, 3);
     assert_eq!(log.read_all().await, before);
 
     // Fewer than FANOUT small segments below half the target are left alone.
     let few = write_log(3, 1).await;
-    let report = pass(&*few.store, &few.storage, &few.metrics, 1 << 20, &stop)
-        .await
-        .expect("pass");
+    let report = few.compact(1 << 20).await;
     assert_eq!(report.done, 0);
     assert_eq!(few.row_count().await, 3);
 }
