@@ -67,7 +67,7 @@ fn batch(n: usize, count: usize) -> Bytes {
             }
         })
         .collect();
-    let compression = if n % 3 == 0 {
+    let compression = if n.is_multiple_of(3) {
         Compression::Lz4
     } else {
         Compression::None

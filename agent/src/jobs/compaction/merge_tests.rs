@@ -24,7 +24,7 @@ fn flushed(parts: &[(i32, Vec<Bytes>, i64)]) -> (Uuid, Bytes, Vec<SegmentRow>) {
             topic_id: TOPIC,
             partition: *partition,
             batches: batches.clone(),
-            offset_count: batches.iter().map(|b| offsets(b)).sum(),
+            offset_count: batches.iter().map(offsets).sum(),
             max_timestamp: 0,
         })
         .collect();

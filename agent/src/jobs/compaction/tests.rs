@@ -133,7 +133,9 @@ impl Log {
             metrics: self.metrics.clone(),
             target_bytes: target,
         };
-        job.pass(fence, CancellationToken::new()).await.expect("pass")
+        job.pass(fence, CancellationToken::new())
+            .await
+            .expect("pass")
     }
 
     async fn row_count(&self) -> usize {
