@@ -23,7 +23,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use floe_metadata::{CompactionCandidate, CompactionSwap, JobFence, MetadataStore, SegmentId};
+use floe_metadata::{
+    CompactionCandidate, CompactionSwap, JobFence, MetadataError, MetadataStore, SegmentId,
+};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 use uuid::Uuid;
@@ -139,16 +141,22 @@ impl Compaction {
             inputs: picked.iter().map(|c| c.id).collect(),
             partitions: layout,
         };
-        // An error here leaves the outcome unknown: the new object stays, for
-        // the orphan sweep if the swap did not happen.
-        let outcome = store.swap_compacted(&swap, fence).await?;
+        let outcome = match store.swap_compacted(&swap, fence).await {
+            Ok(outcome) => outcome,
+            Err(lost @ MetadataError::LeaseLost(_)) => {
+                // Refused before writing anything: nothing points at it.
+                drop_unused(storage, &key).await;
+                return Err(lost.into());
+            }
+            // Any other error leaves the outcome unknown: the new object
+            // stays, for the orphan sweep if the swap did not happen.
+            Err(e) => return Err(e.into()),
+        };
         let skipped = outcome.skipped.len() as u64;
         metrics.compaction.skipped_partitions.inc_by(skipped);
         if !outcome.committed() {
             warn!(segment = %id, "every partition changed during the merge; dropping it");
-            if let Err(e) = storage.delete_segment(&key).await {
-                warn!(key = %key, error = %e, "cannot delete an unused compacted segment");
-            }
+            drop_unused(storage, &key).await;
             return Ok(0);
         }
         metrics.compaction.input_bytes.inc_by(live_bytes);
@@ -171,6 +179,14 @@ impl Compaction {
             "compacted segments"
         );
         Ok(picked.len() as u64)
+    }
+}
+
+/// Deletes a compacted segment no swap committed (a failure is only
+/// logged: the orphan sweep finds it later).
+async fn drop_unused(storage: &ObjectStorage, key: &SegmentKey) {
+    if let Err(e) = storage.delete_segment(key).await {
+        warn!(key = %key, error = %e, "cannot delete an unused compacted segment");
     }
 }
 

@@ -16,6 +16,7 @@ use crate::test_support::batch;
 
 struct Log {
     topic: TopicId,
+    objects: Arc<InMemory>,
     store: Arc<dyn MetadataStore>,
     storage: ObjectStorage,
     metrics: Arc<Metrics>,
@@ -26,7 +27,8 @@ struct Log {
 async fn write_log(flushes: usize, batches: usize) -> Log {
     let (store, topic) = crate::test_support::store_with_topic().await;
     let metrics = Arc::new(Metrics::new().expect("metrics"));
-    let storage = ObjectStorage::new(Arc::new(InMemory::new()), metrics.clone());
+    let objects = Arc::new(InMemory::new());
+    let storage = ObjectStorage::new(objects.clone(), metrics.clone());
     let one = batch(&["a", "b", "c"], 0, Compression::None).len();
     let settings = FlushSettings {
         interval: Duration::from_secs(3600),
@@ -68,6 +70,7 @@ async fn write_log(flushes: usize, batches: usize) -> Log {
     flusher.shutdown().await;
     Log {
         topic,
+        objects,
         store,
         storage,
         metrics,
@@ -136,6 +139,13 @@ impl Log {
         job.pass(fence, CancellationToken::new())
             .await
             .expect("pass")
+    }
+
+    async fn object_count(&self) -> usize {
+        use futures::TryStreamExt;
+        use object_store::ObjectStore;
+        let listed: Vec<_> = self.objects.list(None).try_collect().await.expect("list");
+        listed.len()
     }
 
     async fn row_count(&self) -> usize {
@@ -212,4 +222,43 @@ async fn rows_are_cut_at_the_target_and_few_segments_wait() {
     let report = few.compact(1 << 20).await;
     assert_eq!(report.done, 0);
     assert_eq!(few.row_count().await, 3);
+}
+
+#[tokio::test]
+async fn a_pass_that_lost_its_lease_changes_nothing_and_leaves_no_object() {
+    let log = write_log(10, 2).await;
+    let before = log.read_all().await;
+    assert_eq!(log.object_count().await, 10);
+    let old = log
+        .store
+        .acquire_lease("compaction", "paused", Duration::from_secs(60))
+        .await
+        .expect("lease")
+        .expect("free");
+    // Another agent takes the lease over while this one is about to swap.
+    log.store.release_lease(&old).await.expect("release");
+    let _new = log
+        .store
+        .acquire_lease("compaction", "other", Duration::from_secs(60))
+        .await
+        .expect("lease")
+        .expect("free again");
+    let job = Compaction {
+        store: log.store.clone(),
+        storage: log.storage.clone(),
+        metrics: log.metrics.clone(),
+        target_bytes: 1 << 20,
+    };
+    let refused = job.pass(old, CancellationToken::new()).await;
+    assert!(
+        matches!(
+            refused,
+            Err(AgentError::Metadata(MetadataError::LeaseLost(_)))
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(log.row_count().await, 10, "no row swapped");
+    assert_eq!(log.object_count().await, 10, "the merged file was deleted");
+    assert_eq!(log.read_all().await, before);
+    assert_eq!(log.metrics.compaction.output_segments.get(), 0);
 }
