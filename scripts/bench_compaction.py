@@ -12,8 +12,8 @@ CPU-second, from one run.
 3. The agent is stopped and started again on the same store and bucket with
    compaction every 200 ms. Once `floe_compaction_input_bytes_total` stops
    moving, the index is counted again, and the agent's CPU seconds over the
-   compaction (`process_cpu_seconds_total`, read from /metrics before and
-   after) give the throughput: live bytes read by compaction (every level)
+   compaction (`floe_process_cpu_seconds_total`, read from /metrics before
+   and at its last progress) give the throughput: live bytes read by compaction (every level)
    per CPU-second. The idle agent's own CPU is included, so it is a floor.
 
     cargo build --release -p floe-agent
@@ -34,9 +34,12 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_targets import ROOT, Moto, Postgres, free_port, wait_http  # noqa: E402
+from bench_targets import ROOT, Moto, Postgres, free_port, peak_rss_mib, wait_http  # noqa: E402
 
 GIB = 2**30
+CPU = "floe_process_cpu_seconds_total"
+# Seconds without compaction progress that mean it is done.
+QUIET = 10
 
 
 def metrics(http):
@@ -44,7 +47,7 @@ def metrics(http):
         text = r.read().decode()
     values = {}
     for line in text.splitlines():
-        m = re.match(r"^(floe_[a-z_]+|process_cpu_seconds_total)(\{[^}]*\})? ([0-9.e+-]+)$", line)
+        m = re.match(r"^(floe_[a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$", line)
         if m and not m.group(2):
             values[m.group(1)] = float(m.group(3))
     return values
@@ -124,16 +127,21 @@ def main():
         try:
             start = metrics(http)
             began = time.time()
-            last, still = None, 0
-            while still < 10:  # two seconds without progress: done
+            # Done once compaction has moved bytes and then nothing more for
+            # QUIET seconds; CPU and time are taken at its last progress.
+            last, last_change, at_last = 0, time.time(), start
+            while True:
                 time.sleep(0.2)
                 now = metrics(http)
                 moved = now.get("floe_compaction_input_bytes_total", 0)
-                still = still + 1 if moved == last else 0
-                last = moved
+                if moved != last:
+                    last, last_change, at_last = moved, time.time(), now
+                elif moved > 0 and time.time() - last_change > QUIET:
+                    break
                 if time.time() - began > 600:
                     raise RuntimeError("compaction did not settle within 10 minutes")
-            cpu = now["process_cpu_seconds_total"] - start["process_cpu_seconds_total"]
+            now = at_last
+            cpu = now[CPU] - start[CPU]
             mib = (now.get("floe_compaction_input_bytes_total", 0)
                    - start.get("floe_compaction_input_bytes_total", 0)) / 2**20
             result["compaction"] = {
@@ -145,8 +153,9 @@ def main():
                 "rows_removed": now.get("floe_compaction_rows_removed_total", 0),
                 "rows_added": now.get("floe_compaction_rows_added_total", 0),
                 "agent_cpu_seconds": cpu,
-                "wall_seconds": time.time() - began - 2.0,
+                "wall_seconds": last_change - began,
                 "mib_per_cpu_second": mib / cpu if cpu > 0 else None,
+                "agent_peak_rss_mib": peak_rss_mib(agent.pid),
             }
         finally:
             agent.terminate()
@@ -169,7 +178,8 @@ def main():
     print()
     print(f"compaction: {fmt(c['input_mib'], 1)} MiB read (all levels) into "
           f"{fmt(c['output_mib'], 1)} MiB, {fmt(c['agent_cpu_seconds'], 2)} agent CPU-s, "
-          f"{fmt(c['mib_per_cpu_second'])} MiB per agent CPU-s; goal <= 256 index rows/GiB: "
+          f"{fmt(c['mib_per_cpu_second'])} MiB per agent CPU-s, agent peak RSS "
+          f"{fmt(c['agent_peak_rss_mib'])} MiB; goal <= 256 index rows/GiB: "
           f"{'met' if (a['index_rows_per_gib'] or 0) <= 256 else 'NOT met'}")
     print(json.dumps(result))
 
