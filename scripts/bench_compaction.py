@@ -99,7 +99,12 @@ def main():
     opts = parser.parse_args()
     target_dir = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
     floe = opts.floe or f"{target_dir}/release/floe"
-    pg, moto = Postgres(), Moto()
+    pg = Postgres()
+    try:
+        moto = Moto()
+    except BaseException:
+        pg.stop()
+        raise
     data = tempfile.mkdtemp(prefix="floe-bench-compaction-")
     prefix = f"compaction-{time.time_ns()}"
     kafka, http = free_port(), free_port()
