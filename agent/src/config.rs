@@ -13,6 +13,12 @@ use crate::segment::batch::TimestampLimits;
 /// Most fetch sessions an agent may be told to keep: each holds up to a
 /// request's worth of partitions, and the eviction choice scans them all.
 const MAX_FETCH_SESSION_SLOTS: usize = 100_000;
+/// Smallest `compaction_target_bytes`: below it a merged segment saves
+/// little and costs a rewrite.
+const MIN_COMPACTION_TARGET_BYTES: u64 = 64 * 1024;
+/// Largest `compaction_target_bytes`: a pass holds its inputs and its
+/// output in memory, about twice the target.
+const MAX_COMPACTION_TARGET_BYTES: u64 = 1 << 30;
 
 /// Everything `floe serve` can be told. Field names are the TOML keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,6 +112,12 @@ pub struct Config {
     /// plus the store's statement timeout), which would otherwise commit a
     /// forgotten segment again.
     pub segment_gc_grace_ms: u64,
+    /// How often the compaction job looks for small segments to merge
+    /// into large ones (one agent at a time runs it).
+    pub compaction_interval_ms: u64,
+    /// Largest segment compaction writes: small segments are merged until
+    /// their live bytes reach it.
+    pub compaction_target_bytes: u64,
     /// How long the flusher retries a commit whose outcome is unknown (a
     /// lost connection, a timeout) before its producers are answered
     /// REQUEST_TIMED_OUT. Later flushes wait behind it, so producers slow
@@ -205,6 +217,8 @@ impl Default for Config {
             segment_gc_interval_ms: 60_000,
             orphan_sweep_interval_ms: 300_000,
             segment_gc_grace_ms: 3_600_000,
+            compaction_interval_ms: 60_000,
+            compaction_target_bytes: 64 * 1024 * 1024,
             commit_retry_window_ms: 300_000,
             producer_id_expiration_ms: 86_400_000,
             producer_id_expiration_check_interval_ms: 600_000,
@@ -338,6 +352,14 @@ impl Config {
         if self.segment_gc_interval_ms == 0 || self.orphan_sweep_interval_ms == 0 {
             return fail("segment_gc_interval_ms and orphan_sweep_interval_ms must be positive");
         }
+        if self.compaction_interval_ms == 0 {
+            return fail("compaction_interval_ms must be positive");
+        }
+        if !(MIN_COMPACTION_TARGET_BYTES..=MAX_COMPACTION_TARGET_BYTES)
+            .contains(&self.compaction_target_bytes)
+        {
+            return fail("compaction_target_bytes must be between 64 KiB and 1 GiB");
+        }
         if self.retention_check_interval_ms == 0 {
             return fail("retention_check_interval_ms must be positive");
         }
@@ -441,6 +463,27 @@ mod tests {
             ..s3
         };
         assert_eq!(set.effective_flush_interval_ms(), 250);
+    }
+
+    #[test]
+    fn compaction_settings_are_bounded() {
+        let c: Config =
+            toml::from_str("compaction_interval_ms = 500\ncompaction_target_bytes = 65536")
+                .unwrap();
+        assert_eq!(
+            (c.compaction_interval_ms, c.compaction_target_bytes),
+            (500, 65536)
+        );
+        assert!(c.validate().is_ok());
+        assert_eq!(Config::default().compaction_target_bytes, 64 << 20);
+        for (interval, target) in [(0, 1 << 20), (1, 65535), (1, (1 << 30) + 1)] {
+            let bad = Config {
+                compaction_interval_ms: interval,
+                compaction_target_bytes: target,
+                ..Config::default()
+            };
+            assert!(bad.validate().is_err(), "{interval} {target}");
+        }
     }
 
     #[test]

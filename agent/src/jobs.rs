@@ -9,6 +9,7 @@
 
 pub mod broker_configs;
 pub mod collector;
+pub mod compaction;
 pub mod group_lag;
 pub mod leased;
 pub mod orphan_sweep;

@@ -153,6 +153,12 @@ struct ServeArgs {
     /// timeout), which would otherwise commit a forgotten segment again
     #[arg(long, env = "FLOE_SEGMENT_GC_GRACE_MS")]
     segment_gc_grace_ms: Option<u64>,
+    /// How often the compaction job looks for small segments to merge into large ones
+    #[arg(long, env = "FLOE_COMPACTION_INTERVAL_MS")]
+    compaction_interval_ms: Option<u64>,
+    /// Largest segment compaction writes (64 KiB to 1 GiB)
+    #[arg(long, env = "FLOE_COMPACTION_TARGET_BYTES")]
+    compaction_target_bytes: Option<u64>,
     /// How long the flusher retries a commit whose outcome is unknown (a lost connection, a
     /// timeout) before its producers are answered REQUEST_TIMED_OUT
     #[arg(long, env = "FLOE_COMMIT_RETRY_WINDOW_MS")]
@@ -258,6 +264,8 @@ impl ServeArgs {
             segment_gc_interval_ms,
             orphan_sweep_interval_ms,
             segment_gc_grace_ms,
+            compaction_interval_ms,
+            compaction_target_bytes,
             commit_retry_window_ms,
             producer_id_expiration_ms,
             producer_id_expiration_check_interval_ms,

@@ -95,6 +95,10 @@ pub struct Metrics {
     pub groups: IntGaugeVec,
     /// Segment objects deleted by the collector (no index row left).
     pub segments_collected: IntCounter,
+    /// Compaction's work, each a counter: `input_bytes`, `output_bytes`,
+    /// `input_segments`, `output_segments`, `rows_removed`, `rows_added`,
+    /// `skipped_partitions`. See [`CompactionMetrics`].
+    pub compaction: CompactionMetrics,
     /// Passes of background jobs, by job and outcome (`ok`, `error`,
     /// `lease_lost`; a tick that found the lease held elsewhere or the
     /// next pass not due yet is `not_due`).
@@ -116,6 +120,26 @@ pub struct Metrics {
     pub cpu_seconds: Counter,
     /// Resident memory of the agent process. Refreshed at each scrape.
     pub resident_bytes: IntGauge,
+}
+
+/// Compaction's counters (`floe_compaction_*`): bytes and segments in and
+/// out, index rows before and after.
+#[derive(Debug, Clone)]
+pub struct CompactionMetrics {
+    /// Live bytes read from the merged segments.
+    pub input_bytes: IntCounter,
+    /// Bytes of the segments written and swapped in.
+    pub output_bytes: IntCounter,
+    /// Segments merged.
+    pub input_segments: IntCounter,
+    /// Segments written and swapped in.
+    pub output_segments: IntCounter,
+    /// Index rows replaced.
+    pub rows_removed: IntCounter,
+    /// Index rows written in their place.
+    pub rows_added: IntCounter,
+    /// Partitions left unswapped because their rows changed meanwhile.
+    pub skipped_partitions: IntCounter,
 }
 
 fn latency_buckets() -> Vec<f64> {
@@ -282,6 +306,36 @@ impl Metrics {
                 "segments_collected_total",
                 "Segment objects deleted because no index row points at them",
             )?,
+            compaction: CompactionMetrics {
+                input_bytes: counter(
+                    "compaction_input_bytes_total",
+                    "Live bytes compaction read from small segments",
+                )?,
+                output_bytes: counter(
+                    "compaction_output_bytes_total",
+                    "Bytes of the segments compaction wrote and swapped in",
+                )?,
+                input_segments: counter(
+                    "compaction_input_segments_total",
+                    "Small segments compaction merged",
+                )?,
+                output_segments: counter(
+                    "compaction_output_segments_total",
+                    "Segments compaction wrote and swapped in",
+                )?,
+                rows_removed: counter(
+                    "compaction_rows_removed_total",
+                    "Index rows compaction replaced",
+                )?,
+                rows_added: counter(
+                    "compaction_rows_added_total",
+                    "Index rows compaction wrote in their place",
+                )?,
+                skipped_partitions: counter(
+                    "compaction_skipped_partitions_total",
+                    "Partitions a swap left as they were because their rows changed meanwhile",
+                )?,
+            },
             job_runs: counter_vec(
                 "job_runs_total",
                 "Passes of background jobs, by job and outcome",

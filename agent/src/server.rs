@@ -28,6 +28,7 @@ use crate::groups::{Coordinator, GroupSettings};
 use crate::http::{self, HttpState};
 use crate::jobs::broker_configs;
 use crate::jobs::collector::Collector;
+use crate::jobs::compaction::Compaction;
 use crate::jobs::group_lag::export_lag;
 use crate::jobs::leased::JobRunner;
 use crate::jobs::orphan_sweep::OrphanSweep;
@@ -144,7 +145,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
             config.default_partitions,
         ),
         producer,
-        reader: LogReader::new(store.clone(), storage.clone(), cache),
+        reader: LogReader::new(store.clone(), storage.clone(), cache)
+            .with_max_row_age(Duration::from_millis(config.segment_gc_grace_ms / 2)),
         groups,
         store,
         metrics: metrics.clone(),
@@ -201,13 +203,24 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     );
     let sweep = OrphanSweep::new(
         ctx.store.clone(),
-        storage,
+        storage.clone(),
         Duration::from_millis(config.segment_gc_grace_ms),
     );
     let sweep_task = jobs.spawn(
         "orphan_sweep",
         Duration::from_millis(config.orphan_sweep_interval_ms),
         move |fence, stop| sweep.clone().pass(fence, stop),
+    );
+    let compaction = Compaction {
+        store: ctx.store.clone(),
+        storage,
+        metrics: metrics.clone(),
+        target_bytes: config.compaction_target_bytes,
+    };
+    let compaction_task = jobs.spawn(
+        "compaction",
+        Duration::from_millis(config.compaction_interval_ms),
+        move |fence, stop| compaction.clone().pass(fence, stop),
     );
     let (store, broker) = (ctx.store.clone(), ctx.broker_configs.clone());
     let retention_task = jobs.spawn(
@@ -288,6 +301,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let _ = lag_task.await;
     let _ = collector_task.await;
     let _ = sweep_task.await;
+    let _ = compaction_task.await;
     let _ = retention_task.await;
     let _ = broker_configs_task.await;
     let _ = prune_task.await;

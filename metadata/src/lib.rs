@@ -6,6 +6,7 @@
 //! [`MetadataStore`], has one implementation per database; [`open`] picks one
 //! from a URL.
 
+mod compaction;
 mod convert;
 mod error;
 mod groups;
@@ -18,6 +19,10 @@ mod store;
 mod types;
 mod validate;
 
+pub use compaction::{
+    CompactedRow, CompactionCandidate, CompactionSwap, MAX_SWAP_INPUTS, MAX_SWAP_PARTITIONS,
+    MAX_SWAP_ROWS, PartitionSwap, SegmentRow, SwapOutcome,
+};
 pub use error::{MetadataError, Result};
 pub use postgres::{PostgresStore, STATEMENT_TIMEOUT};
 pub use resolve::open;

@@ -18,6 +18,7 @@
 mod agents;
 mod broker_configs;
 mod commit;
+mod compaction;
 mod create_partitions;
 mod delete_records;
 mod groups;
@@ -45,10 +46,11 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
 use crate::{
-    AgentRecord, CommitNotifications, CommittedOffset, CommittedSegment, DeletedRecords,
-    GroupListing, GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic,
-    PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained,
-    RetentionPolicy, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
+    AgentRecord, CommitNotifications, CommittedOffset, CommittedSegment, CompactionCandidate,
+    CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, MetadataError,
+    MetadataStore, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState,
+    Pruned, Result, Retained, RetentionPolicy, SegmentCommit, SegmentId, SegmentRow, SwapOutcome,
+    Topic, TopicId, UnreferencedSegment,
 };
 
 /// The schema, applied at connect. Concurrent agents may connect at once:
@@ -425,6 +427,23 @@ impl MetadataStore for PostgresStore {
 
     async fn sweep_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<Vec<SegmentId>> {
         sweep::sweep(&self.pool, ids, fence).await
+    }
+
+    async fn compaction_candidates(
+        &self,
+        level: i32,
+        max_size: u64,
+        limit: u32,
+    ) -> Result<Vec<CompactionCandidate>> {
+        compaction::candidates(&self.pool, level, max_size, limit).await
+    }
+
+    async fn segment_rows(&self, segments: &[SegmentId], limit: u32) -> Result<Vec<SegmentRow>> {
+        compaction::segment_rows(&self.pool, segments, limit).await
+    }
+
+    async fn swap_compacted(&self, swap: &CompactionSwap, fence: &JobFence) -> Result<SwapOutcome> {
+        compaction::swap(&self.pool, swap, fence).await
     }
 
     async fn forget_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<u64> {

@@ -11,6 +11,7 @@
 mod agents;
 mod broker_configs;
 mod commit;
+mod compaction;
 mod create_partitions;
 mod delete_records;
 mod groups;
@@ -40,10 +41,11 @@ use sqlx::{Sqlite, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::{
-    AgentRecord, CommitNotifications, CommittedOffset, CommittedSegment, DeletedRecords,
-    GroupListing, GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic,
-    PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained,
-    RetentionPolicy, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
+    AgentRecord, CommitNotifications, CommittedOffset, CommittedSegment, CompactionCandidate,
+    CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, MetadataError,
+    MetadataStore, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState,
+    Pruned, Result, Retained, RetentionPolicy, SegmentCommit, SegmentId, SegmentRow, SwapOutcome,
+    Topic, TopicId, UnreferencedSegment,
 };
 
 /// The schema, applied at connect.
@@ -357,6 +359,23 @@ impl MetadataStore for SqliteStore {
 
     async fn sweep_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<Vec<SegmentId>> {
         sweep::sweep(self, ids, fence).await
+    }
+
+    async fn compaction_candidates(
+        &self,
+        level: i32,
+        max_size: u64,
+        limit: u32,
+    ) -> Result<Vec<CompactionCandidate>> {
+        compaction::candidates(self, level, max_size, limit).await
+    }
+
+    async fn segment_rows(&self, segments: &[SegmentId], limit: u32) -> Result<Vec<SegmentRow>> {
+        compaction::segment_rows(self, segments, limit).await
+    }
+
+    async fn swap_compacted(&self, swap: &CompactionSwap, fence: &JobFence) -> Result<SwapOutcome> {
+        compaction::swap(self, swap, fence).await
     }
 
     async fn forget_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<u64> {

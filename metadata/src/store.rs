@@ -3,10 +3,11 @@
 use async_trait::async_trait;
 
 use crate::{
-    AgentRecord, BatchOutcome, CommittedOffset, CommittedSegment, DeletedRecords, GroupListing,
-    GroupState, IndexRow, JobFence, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity,
-    ProducerState, Pruned, Result, Retained, RetentionPolicy, SegmentCommit, SegmentId, Topic,
-    TopicId, UnreferencedSegment,
+    AgentRecord, BatchOutcome, CommittedOffset, CommittedSegment, CompactionCandidate,
+    CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, NewTopic,
+    PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained,
+    RetentionPolicy, SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId,
+    UnreferencedSegment,
 };
 
 /// The metadata store. Every implementation passes the same contract suite
@@ -289,6 +290,38 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         grace: std::time::Duration,
         limit: u32,
     ) -> Result<Vec<UnreferencedSegment>>;
+
+    /// Segments compaction may merge: compactable segments of `level`
+    /// smaller than `max_size` bytes that index rows still point at, oldest
+    /// commit first, at most `limit`. Served by a partial index over the
+    /// compactable segments only.
+    async fn compaction_candidates(
+        &self,
+        level: i32,
+        max_size: u64,
+        limit: u32,
+    ) -> Result<Vec<CompactionCandidate>>;
+
+    /// The index rows pointing at `segments`, ordered by (topic id,
+    /// partition, base offset), at most `limit`.
+    async fn segment_rows(&self, segments: &[SegmentId], limit: u32) -> Result<Vec<SegmentRow>>;
+
+    /// Swaps the rows a compaction merged for the rows of its new segment,
+    /// in one transaction that holds the touched partitions' locks (as a
+    /// commit and retention do). A partition is swapped only if every one
+    /// of its old rows is still stored exactly as given; otherwise it is
+    /// skipped and keeps its rows (retention, DeleteRecords, a topic
+    /// deletion or another compaction changed it): no row is ever lost or
+    /// brought back, no offset moves. If any partition is swapped, the new
+    /// segment is recorded with its level, and the inputs no row points at
+    /// any more stop being compactable and become candidates of the segment
+    /// collector (their objects go after its grace). If none is, nothing is
+    /// written and the caller deletes the new object. A swap whose new rows
+    /// do not cover exactly its old rows' offsets and bytes is
+    /// [`crate::MetadataError::Invalid`]. Fenced: fails with
+    /// [`crate::MetadataError::LeaseLost`], writing nothing, unless `fence`
+    /// still holds the `compaction` lease.
+    async fn swap_compacted(&self, swap: &CompactionSwap, fence: &JobFence) -> Result<SwapOutcome>;
 
     /// Forgets segments whose objects were deleted (their rows and stored
     /// outcomes); one an index row points at is kept (and found again when

@@ -18,6 +18,8 @@ mod agents;
 mod backends;
 #[path = "contract/commit.rs"]
 mod commit;
+#[path = "contract/compaction.rs"]
+mod compaction;
 #[path = "contract/concurrency.rs"]
 mod concurrency;
 #[path = "contract/groups.rs"]
@@ -120,6 +122,10 @@ macro_rules! contract_suite {
                 leases::a_lapsed_lease_fences_its_old_holder,
                 retention::size_retention_keeps_at_least_the_limit,
                 retention::retention_deletes_at_most_max_rows_per_call,
+                compaction::compaction_swaps_rows_and_retires_inputs,
+                compaction::compaction_swap_skips_partitions_whose_rows_changed,
+                compaction::compaction_swap_that_loses_offsets_is_invalid,
+                compaction::compaction_swap_without_the_lease_writes_nothing,
             );
         }
     };

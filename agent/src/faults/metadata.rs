@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use floe_metadata::{
-    AgentRecord, CommitNotifications, CommittedOffset, CommittedSegment, DeletedRecords,
-    GroupListing, GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic,
-    PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained,
-    RetentionPolicy, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
+    AgentRecord, CommitNotifications, CommittedOffset, CommittedSegment, CompactionCandidate,
+    CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, MetadataError,
+    MetadataStore, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState,
+    Pruned, Result, Retained, RetentionPolicy, SegmentCommit, SegmentId, SegmentRow, SwapOutcome,
+    Topic, TopicId, UnreferencedSegment,
 };
 
 use super::{Fault, Faults, injected};
@@ -308,6 +309,30 @@ impl MetadataStore for FaultyMetadataStore {
     async fn sweep_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<Vec<SegmentId>> {
         self.faults.delay().await;
         self.inner.sweep_segments(ids, fence).await
+    }
+
+    async fn compaction_candidates(
+        &self,
+        level: i32,
+        max_size: u64,
+        limit: u32,
+    ) -> Result<Vec<CompactionCandidate>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner
+            .compaction_candidates(level, max_size, limit)
+            .await
+    }
+
+    async fn segment_rows(&self, segments: &[SegmentId], limit: u32) -> Result<Vec<SegmentRow>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.segment_rows(segments, limit).await
+    }
+
+    async fn swap_compacted(&self, swap: &CompactionSwap, fence: &JobFence) -> Result<SwapOutcome> {
+        self.faults.delay().await;
+        self.inner.swap_compacted(swap, fence).await
     }
 
     async fn forget_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<u64> {

@@ -7,6 +7,7 @@
 
 use std::ops::Range;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use floe_metadata::{IndexRow, MetadataStore, PartitionOffsets, TopicId};
@@ -25,6 +26,9 @@ const ROWS_PER_QUERY: u32 = 32;
 /// whose own timestamps reach the one asked for (see
 /// [`LogReader::offset_for_timestamp`]).
 const MAX_ROWS_SEARCHED: usize = 64;
+/// How old index rows may get before they are read again, unless told
+/// (half the default `segment_gc_grace_ms`).
+const DEFAULT_MAX_ROW_AGE: Duration = Duration::from_secs(30 * 60);
 /// The leader epoch written into served batches; Floe has no leader
 /// elections, every partition is always at epoch 0.
 pub const LEADER_EPOCH: i32 = 0;
@@ -42,11 +46,19 @@ pub struct PartitionRead {
 }
 
 /// The read side of the log, shared by Fetch and ListOffsets.
+///
+/// Index rows are the one thing read from the store that compaction can
+/// replace; the replaced segment's object lives `segment_gc_grace_ms`
+/// after the swap. A reader keeps no rows between calls, and within a call
+/// it reads rows again once they are [`LogReader::with_max_row_age`] old
+/// (half the grace on an agent), so it never asks for an object that may
+/// be gone.
 #[derive(Debug, Clone)]
 pub struct LogReader {
     store: Arc<dyn MetadataStore>,
     storage: ObjectStorage,
     cache: Arc<SegmentCache>,
+    max_row_age: Duration,
 }
 
 impl LogReader {
@@ -60,7 +72,15 @@ impl LogReader {
             store,
             storage,
             cache,
+            max_row_age: DEFAULT_MAX_ROW_AGE,
         }
+    }
+
+    /// Index rows older than `age` are read again before their bytes are:
+    /// half of `segment_gc_grace_ms`, so a row's object is still there.
+    pub fn with_max_row_age(mut self, age: Duration) -> Self {
+        self.max_row_age = age;
+        self
     }
 
     /// The bounds of many partitions in one store round trip, in the order
@@ -122,6 +142,7 @@ impl LogReader {
                 .store
                 .index_rows(topic, partition, next, ROWS_PER_QUERY)
                 .await?;
+            let read_at = Instant::now();
             if rows.is_empty() {
                 // Nothing at all from here although the bounds promised
                 // records: retention moved the log start past `next` since
@@ -138,7 +159,13 @@ impl LogReader {
                 }
                 break;
             }
-            for row in &rows {
+            for (i, row) in rows.iter().enumerate() {
+                // Rows this old may point at a compacted segment whose
+                // object is about to go: read them again from `next` (the
+                // first row of a query is always used, so reads progress).
+                if i > 0 && read_at.elapsed() > self.max_row_age {
+                    continue 'rows;
+                }
                 // Rows committed after the watermark was read are left for
                 // the next fetch: no record is served above the high
                 // watermark reported with it.

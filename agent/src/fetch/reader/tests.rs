@@ -166,6 +166,22 @@ async fn warm_and_cold_reads_serve_the_same_patched_batches() {
 }
 
 #[tokio::test]
+async fn rows_older_than_the_bound_are_read_again_and_nothing_is_skipped() {
+    let log = write_log(5, 2).await;
+    let fresh = read_from(&log.reader(&log.warm), log.topic, 0, usize::MAX, true)
+        .await
+        .unwrap();
+    // Every row but the first of each query is too old at once: the reader
+    // asks the store again for each, and still serves the whole log.
+    let stale = log.reader(&log.warm).with_max_row_age(Duration::ZERO);
+    let again = read_from(&stale, log.topic, 0, usize::MAX, true)
+        .await
+        .unwrap();
+    assert_eq!(offsets(&again).0, (0..20).collect::<Vec<_>>());
+    assert_eq!(again.records, fresh.records);
+}
+
+#[tokio::test]
 async fn pieces_are_slices_of_the_cache() {
     let log = write_log(1, 4).await;
     let read = read_from(&log.reader(&log.warm), log.topic, 0, usize::MAX, true)
