@@ -51,6 +51,9 @@ struct Produced {
     timestamp: i64,
 }
 
+/// What the group read: (offset, value) per partition, in order.
+type Read = BTreeMap<i32, Vec<(i64, String)>>;
+
 /// Segment objects under the agent's local object store.
 fn segment_files(dir: &Path) -> usize {
     fn count(dir: &Path) -> usize {
@@ -169,7 +172,7 @@ fn a_week_of_traffic_keeps_objects_and_index_bounded_and_loses_nothing() {
         })
     };
 
-    let consumed: Arc<Mutex<BTreeMap<i32, Vec<(i64, String)>>>> = Arc::default();
+    let consumed: Arc<Mutex<Read>> = Arc::default();
     let consumer_done = Arc::new(AtomicBool::new(false));
     let consumer = {
         let (done, consumed, topic, bootstrap) = (
