@@ -95,6 +95,15 @@ pub struct Metrics {
     pub groups: IntGaugeVec,
     /// Segment objects deleted by the collector (no index row left).
     pub segments_collected: IntCounter,
+    /// Record bytes (keys, values, headers) written to the archive tier.
+    pub archived_bytes: IntCounter,
+    /// Records written to the archive tier.
+    pub archived_records: IntCounter,
+    /// Parquet files written to the archive tier.
+    pub archived_files: IntCounter,
+    /// Bytes of Parquet read from the archive tier to serve Fetch and
+    /// ListOffsets (footers and row groups).
+    pub archive_read_bytes: IntCounter,
     /// CPU time of the agent process (user + system), to the clock tick:
     /// CPU per byte is a cost. Refreshed at each scrape.
     pub cpu_seconds: Counter,
@@ -265,6 +274,22 @@ impl Metrics {
             segments_collected: counter(
                 "segments_collected_total",
                 "Segment objects deleted because no index row points at them",
+            )?,
+            archived_bytes: counter(
+                "archived_bytes_total",
+                "Record bytes written to the Parquet archive",
+            )?,
+            archived_records: counter(
+                "archived_records_total",
+                "Records written to the Parquet archive",
+            )?,
+            archived_files: counter(
+                "archived_files_total",
+                "Parquet files written to the archive",
+            )?,
+            archive_read_bytes: counter(
+                "archive_read_bytes_total",
+                "Parquet bytes read from the archive to serve fetches",
             )?,
             cpu_seconds: {
                 let c = Counter::new(
