@@ -6,6 +6,7 @@
 //! [`MetadataStore`], has one implementation per database; [`open`] picks one
 //! from a URL.
 
+mod archive;
 mod convert;
 mod error;
 mod groups;
@@ -18,6 +19,9 @@ mod store;
 mod types;
 mod validate;
 
+pub use archive::{
+    ArchiveCommit, ArchiveManifest, ArchiveOutcome, ArchivedFile, ArchivedRowGroup,
+};
 pub use error::{MetadataError, Result};
 pub use postgres::{PostgresStore, STATEMENT_TIMEOUT};
 pub use resolve::open;

@@ -12,6 +12,8 @@
 
 #[path = "contract/admin.rs"]
 mod admin;
+#[path = "contract/archive.rs"]
+mod archive;
 #[path = "contract/agents.rs"]
 mod agents;
 #[path = "contract/backends.rs"]
@@ -110,6 +112,7 @@ macro_rules! contract_suite {
                 segments::unreferenced_segments_are_found_and_forgotten,
                 segments::retention_expires_rows_from_the_start_only,
                 lifetimes::prune_forgets_old_outcomes_and_quiet_producers,
+                archive::archive_passes_swap_rows_and_record_snapshots,
             );
         }
     };

@@ -1,0 +1,3 @@
+-- ?1 file id, ?2 object key, ?3 size: the Parquet file as a segment, so the
+-- collector deletes it once no index row points at it (retention).
+INSERT INTO segments (id, object_key, size) VALUES (?1, ?2, ?3)
