@@ -29,7 +29,7 @@ fn table_is_sorted_unique_and_defaults_are_valid() {
             key.name
         );
     }
-    assert_eq!(TOPIC_CONFIGS.len(), 33);
+    assert_eq!(TOPIC_CONFIGS.len(), 36);
 }
 
 #[test]
