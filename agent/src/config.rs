@@ -143,6 +143,10 @@ pub struct Config {
     /// keeps every record (Kafka's broker default is 7 days; Floe keeps
     /// data until told otherwise).
     pub default_retention_ms: i64,
+    /// Size retention of topics without a `retention.bytes` of their own,
+    /// per partition; negative keeps every record (Kafka's
+    /// `log.retention.bytes`, whose default is -1 too).
+    pub default_retention_bytes: i64,
     /// Largest age of a CreateTime timestamp accepted from producers, for
     /// topics without a `message.timestamp.before.max.ms` of their own
     /// (Kafka's `log.message.timestamp.before.max.ms`; 4.x default: no
@@ -220,6 +224,7 @@ impl Default for Config {
             archive_after_ms: 604_800_000,
             archive_drop_segments: false,
             default_retention_ms: -1,
+            default_retention_bytes: -1,
             message_timestamp_before_max_ms: TimestampLimits::default().before_max_ms,
             message_timestamp_after_max_ms: TimestampLimits::default().after_max_ms,
             group_min_session_timeout_ms: 6_000,

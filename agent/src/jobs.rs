@@ -1,14 +1,16 @@
-//! Background work, each job a pass every interval until the agent stops
-//! (`periodic.rs`), bounded and visible in `/metrics`: the segment
-//! collector, time-based retention, the pruning of metadata that is kept
-//! only for a while, and the consumer-lag metrics of the groups this agent
-//! coordinates. Any number of agents may run each job at once:
-//! collection and pruning are idempotent, and retention handles only the
-//! partitions rendezvous hashing gives this agent.
+//! Background work, each job a bounded pass every interval until the agent
+//! stops, visible in `/metrics`. The jobs that work on the whole cluster's
+//! data run under a lease in the metadata store, one agent at a time, and
+//! every write they make is fenced by it (`leased.rs`): the segment
+//! collector, retention by time and size, and the pruning of metadata kept
+//! only for a while. Each agent runs its own local ones on plain ticks
+//! (`periodic.rs`): the consumer-lag metrics of the groups it coordinates
+//! and the re-reading of dynamic broker configs.
 
 pub mod broker_configs;
 pub mod collector;
 pub mod group_lag;
+pub mod leased;
 pub mod periodic;
 pub mod prune;
 pub mod retention;

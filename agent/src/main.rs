@@ -186,6 +186,10 @@ struct ServeArgs {
     /// (Kafka's broker default is 7 days; Floe keeps data until told otherwise)
     #[arg(long, env = "FLOE_DEFAULT_RETENTION_MS")]
     default_retention_ms: Option<i64>,
+    /// Size retention per partition of topics without a `retention.bytes` of their own;
+    /// negative keeps every record (Kafka's `log.retention.bytes`) [default: -1]
+    #[arg(long, env = "FLOE_DEFAULT_RETENTION_BYTES")]
+    default_retention_bytes: Option<i64>,
     /// Largest age of a producer's CreateTime timestamp, for topics without
     /// a message.timestamp.before.max.ms [default: 9223372036854775807, no limit].
     #[arg(long, env = "FLOE_MESSAGE_TIMESTAMP_BEFORE_MAX_MS")]
@@ -269,6 +273,7 @@ impl ServeArgs {
             archive_after_ms,
             archive_drop_segments,
             default_retention_ms,
+            default_retention_bytes,
             message_timestamp_before_max_ms,
             message_timestamp_after_max_ms,
             group_min_session_timeout_ms,

@@ -5,7 +5,7 @@
 //! bill), how well the cache works, and how far consumer groups lag.
 
 use prometheus::{
-    Counter, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    Counter, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder, exponential_buckets,
 };
 
@@ -104,6 +104,22 @@ pub struct Metrics {
     /// Bytes of Parquet read from the archive tier to serve Fetch and
     /// ListOffsets (footers and row groups).
     pub archive_read_bytes: IntCounter,
+    /// Passes of background jobs, by job and outcome (`ok`, `error`,
+    /// `lease_lost`; a tick while another agent holds the lease is
+    /// `not_holder`).
+    pub job_runs: IntCounterVec,
+    /// When each job last finished a pass on this agent, in seconds since
+    /// the epoch.
+    pub job_last_run: GaugeVec,
+    /// How long each job's last pass took, in seconds.
+    pub job_last_duration: GaugeVec,
+    /// Work each job found left at the end of its last pass (partitions,
+    /// segments, rows: the job's own unit).
+    pub job_backlog: IntGaugeVec,
+    /// Items each job handled, in the job's own unit.
+    pub job_items: IntCounterVec,
+    /// Whether this agent holds each job's lease (1) or not (0).
+    pub job_lease_held: IntGaugeVec,
     /// CPU time of the agent process (user + system), to the clock tick:
     /// CPU per byte is a cost. Refreshed at each scrape.
     pub cpu_seconds: Counter,
@@ -290,6 +306,48 @@ impl Metrics {
             archive_read_bytes: counter(
                 "archive_read_bytes_total",
                 "Parquet bytes read from the archive to serve fetches",
+            )?,
+            job_runs: counter_vec(
+                "job_runs_total",
+                "Passes of background jobs, by job and outcome",
+                &["job", "outcome"],
+            )?,
+            job_last_run: {
+                let g = GaugeVec::new(
+                    Opts::new(
+                        "job_last_run_timestamp_seconds",
+                        "When each background job last finished a pass here",
+                    ),
+                    &["job"],
+                )?;
+                registry.register(Box::new(g.clone()))?;
+                g
+            },
+            job_last_duration: {
+                let g = GaugeVec::new(
+                    Opts::new(
+                        "job_last_duration_seconds",
+                        "How long each background job's last pass took",
+                    ),
+                    &["job"],
+                )?;
+                registry.register(Box::new(g.clone()))?;
+                g
+            },
+            job_backlog: gauge_vec(
+                "job_backlog",
+                "Work each background job left for its next pass",
+                &["job"],
+            )?,
+            job_items: counter_vec(
+                "job_items_total",
+                "Items background jobs handled, in each job's unit",
+                &["job"],
+            )?,
+            job_lease_held: gauge_vec(
+                "job_lease_held",
+                "Whether this agent holds each background job's lease",
+                &["job"],
             )?,
             cpu_seconds: {
                 let c = Counter::new(

@@ -27,10 +27,11 @@ use crate::fetch::{LogReader, SegmentCache, Watermarks};
 use crate::groups::{Coordinator, GroupSettings};
 use crate::http::{self, HttpState};
 use crate::jobs::broker_configs;
-use crate::jobs::collector::{self, CollectorSettings};
+use crate::jobs::collector::Collector;
 use crate::jobs::group_lag::export_lag;
-use crate::jobs::prune::{self, PruneSettings};
-use crate::jobs::retention::{self, RetentionSettings};
+use crate::jobs::leased::JobRunner;
+use crate::jobs::prune::Prune;
+use crate::jobs::retention;
 use crate::kafka::limits::{AcceptBackoff, ConnectionLimits, ConnectionSettings};
 use crate::kafka::memory_pool::MemoryPool;
 use crate::kafka::serve_connection;
@@ -180,42 +181,54 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         wake_stop.clone(),
     ));
     let background_stop = CancellationToken::new();
-    let collector_task = tokio::spawn(collector::run(
+    let jobs = JobRunner::new(
         ctx.store.clone(),
-        storage,
         metrics.clone(),
-        CollectorSettings {
-            interval: Duration::from_millis(config.segment_gc_interval_ms),
-            grace: Duration::from_millis(config.segment_gc_grace_ms),
-        },
+        ctx.registry.me().node_id,
         background_stop.clone(),
-    ));
-    let retention_task = tokio::spawn(retention::run(
-        ctx.store.clone(),
-        ctx.registry.clone(),
-        ctx.broker_configs.clone(),
-        RetentionSettings {
-            interval: Duration::from_millis(config.retention_check_interval_ms),
-            now_ms: wall_clock::now_ms,
+    );
+    let collector = Collector {
+        store: ctx.store.clone(),
+        storage,
+        metrics: metrics.clone(),
+        grace: Duration::from_millis(config.segment_gc_grace_ms),
+    };
+    let collector_task = jobs.spawn(
+        "collector",
+        Duration::from_millis(config.segment_gc_interval_ms),
+        move |fence, stop| collector.clone().pass(fence, stop),
+    );
+    let (store, broker) = (ctx.store.clone(), ctx.broker_configs.clone());
+    let retention_task = jobs.spawn(
+        "retention",
+        Duration::from_millis(config.retention_check_interval_ms),
+        move |fence, stop| {
+            retention::pass(
+                store.clone(),
+                broker.clone(),
+                wall_clock::now_ms,
+                fence,
+                stop,
+            )
         },
-        background_stop.clone(),
-    ));
+    );
     let broker_configs_task = tokio::spawn(broker_configs::run(
         ctx.store.clone(),
         ctx.broker_configs.clone(),
         Duration::from_millis(config.heartbeat_interval_ms),
         background_stop.clone(),
     ));
-    let prune_task = tokio::spawn(prune::run(
-        ctx.store.clone(),
-        metrics.clone(),
-        PruneSettings {
-            interval: Duration::from_millis(config.producer_id_expiration_check_interval_ms),
-            outcomes_after: Duration::from_millis(config.segment_gc_grace_ms),
-            producers_after: Duration::from_millis(config.producer_id_expiration_ms),
-        },
-        background_stop.clone(),
-    ));
+    let prune = Prune {
+        store: ctx.store.clone(),
+        metrics: metrics.clone(),
+        outcomes_after: Duration::from_millis(config.segment_gc_grace_ms),
+        producers_after: Duration::from_millis(config.producer_id_expiration_ms),
+    };
+    let prune_task = jobs.spawn(
+        "prune",
+        Duration::from_millis(config.producer_id_expiration_check_interval_ms),
+        move |fence, stop| prune.clone().pass(fence, stop),
+    );
     let lag_stop = CancellationToken::new();
     let lag_task = tokio::spawn(export_lag(
         ctx.clone(),

@@ -32,6 +32,10 @@ pub enum MetadataError {
     /// Applying the schema migrations failed.
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// A background job's write was refused: its fence no longer holds the
+    /// job's lease (it lapsed or another agent took it over).
+    #[error("lease of job {0} lost")]
+    LeaseLost(String),
     /// A stored value could not be decoded (a bug or a corrupted database).
     #[error("corrupt metadata: {0}")]
     Corrupt(String),
@@ -60,6 +64,7 @@ impl MetadataError {
             | MetadataError::PartitionsNotIncreased { .. }
             | MetadataError::Invalid(_)
             | MetadataError::UnsupportedUrl(_)
+            | MetadataError::LeaseLost(_)
             | MetadataError::Corrupt(_) => true,
             MetadataError::Migration(_) => false,
             MetadataError::Database(error) => error.as_database_error().is_some_and(|e| {

@@ -19,9 +19,7 @@ mod store;
 mod types;
 mod validate;
 
-pub use archive::{
-    ArchiveCommit, ArchiveManifest, ArchiveOutcome, ArchivedFile, ArchivedRowGroup,
-};
+pub use archive::{ArchiveCommit, ArchiveManifest, ArchiveOutcome, ArchivedFile, ArchivedRowGroup};
 pub use error::{MetadataError, Result};
 pub use postgres::{PostgresStore, STATEMENT_TIMEOUT};
 pub use resolve::open;
@@ -29,8 +27,8 @@ pub use sqlite::SqliteStore;
 pub use store::{CommitNotifications, FORGET_AGENTS_AFTER, MetadataStore, StoreEvent};
 pub use types::{
     AgentRecord, BatchEntry, BatchOutcome, CommitEntry, CommittedOffset, DeletedRecords,
-    GroupListing, GroupMember, GroupState, IndexRow, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerBatch, ProducerIdentity, ProducerState, Pruned, SegmentCommit, SegmentId, Topic,
-    TopicId, UnreferencedSegment,
+    GroupListing, GroupMember, GroupState, IndexRow, JobFence, NewTopic, PartitionLag,
+    PartitionOffsets, ProducerBatch, ProducerIdentity, ProducerState, Pruned, Retained,
+    RetentionPolicy, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
 };
 pub use validate::topic_name as validate_topic_name;

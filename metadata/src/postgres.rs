@@ -23,6 +23,7 @@ mod create_partitions;
 mod delete_records;
 mod groups;
 mod index;
+pub(crate) mod leases;
 mod notifications;
 mod partition_admin;
 mod producers;
@@ -45,9 +46,9 @@ use sqlx::{Connection, PgPool};
 
 use crate::{
     AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
-    GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerIdentity, ProducerState, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
-    UnreferencedSegment,
+    GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, PartitionLag,
+    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
+    SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
 };
 
 /// The schema, applied at connect. Concurrent agents may connect at once:
@@ -404,8 +405,9 @@ impl MetadataStore for PostgresStore {
     async fn commit_archive(
         &self,
         commit: &crate::ArchiveCommit,
+        fence: &JobFence,
     ) -> Result<crate::ArchiveOutcome> {
-        archive::commit(&self.pool, commit).await
+        archive::commit(&self.pool, commit, fence).await
     }
 
     async fn archive_progress(&self, topic: TopicId) -> Result<Vec<(i32, i64)>> {
@@ -420,9 +422,10 @@ impl MetadataStore for PostgresStore {
         &self,
         topic: TopicId,
         partition: i32,
-        older_than_ms: i64,
-    ) -> Result<Option<i64>> {
-        retention::apply(&self.pool, topic, partition, older_than_ms).await
+        policy: &RetentionPolicy,
+        fence: &JobFence,
+    ) -> Result<Option<Retained>> {
+        retention::apply(&self.pool, topic, partition, policy, fence).await
     }
 
     async fn unreferenced_segments(
@@ -433,8 +436,8 @@ impl MetadataStore for PostgresStore {
         segments::unreferenced(&self.pool, grace, limit).await
     }
 
-    async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64> {
-        segments::forget(&self.pool, ids).await
+    async fn forget_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<u64> {
+        segments::forget(&self.pool, ids, fence).await
     }
 
     async fn prune(
@@ -442,8 +445,22 @@ impl MetadataStore for PostgresStore {
         outcomes_after: Duration,
         producers_after: Duration,
         limit: u32,
+        fence: &JobFence,
     ) -> Result<Pruned> {
-        prune::prune(&self.pool, outcomes_after, producers_after, limit).await
+        prune::prune(&self.pool, outcomes_after, producers_after, limit, fence).await
+    }
+
+    async fn acquire_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Option<JobFence>> {
+        leases::acquire(&self.pool, job, holder, ttl).await
+    }
+
+    async fn release_lease(&self, fence: &JobFence) -> Result<()> {
+        leases::release(&self.pool, fence).await
     }
 
     async fn group_lag(&self, group_id: &str) -> Result<Vec<PartitionLag>> {

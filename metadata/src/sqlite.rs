@@ -16,6 +16,7 @@ mod create_partitions;
 mod delete_records;
 mod groups;
 mod index;
+pub(crate) mod leases;
 mod params;
 mod partition_admin;
 mod producers;
@@ -40,9 +41,9 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::{
     AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
-    GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerIdentity, ProducerState, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
-    UnreferencedSegment,
+    GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, PartitionLag,
+    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
+    SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
 };
 
 /// The schema, applied at connect.
@@ -339,8 +340,9 @@ impl MetadataStore for SqliteStore {
     async fn commit_archive(
         &self,
         commit: &crate::ArchiveCommit,
+        fence: &JobFence,
     ) -> Result<crate::ArchiveOutcome> {
-        archive::commit(self, commit).await
+        archive::commit(self, commit, fence).await
     }
 
     async fn archive_progress(&self, topic: TopicId) -> Result<Vec<(i32, i64)>> {
@@ -355,9 +357,10 @@ impl MetadataStore for SqliteStore {
         &self,
         topic: TopicId,
         partition: i32,
-        older_than_ms: i64,
-    ) -> Result<Option<i64>> {
-        retention::apply(self, topic, partition, older_than_ms).await
+        policy: &RetentionPolicy,
+        fence: &JobFence,
+    ) -> Result<Option<Retained>> {
+        retention::apply(self, topic, partition, policy, fence).await
     }
 
     async fn unreferenced_segments(
@@ -368,8 +371,8 @@ impl MetadataStore for SqliteStore {
         segments::unreferenced(self, grace, limit).await
     }
 
-    async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64> {
-        segments::forget(self, ids).await
+    async fn forget_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<u64> {
+        segments::forget(self, ids, fence).await
     }
 
     async fn prune(
@@ -377,8 +380,22 @@ impl MetadataStore for SqliteStore {
         outcomes_after: Duration,
         producers_after: Duration,
         limit: u32,
+        fence: &JobFence,
     ) -> Result<Pruned> {
-        prune::prune(self, outcomes_after, producers_after, limit).await
+        prune::prune(self, outcomes_after, producers_after, limit, fence).await
+    }
+
+    async fn acquire_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Option<JobFence>> {
+        leases::acquire(self, job, holder, ttl).await
+    }
+
+    async fn release_lease(&self, fence: &JobFence) -> Result<()> {
+        leases::release(self, fence).await
     }
 
     async fn group_lag(&self, group_id: &str) -> Result<Vec<PartitionLag>> {

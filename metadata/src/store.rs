@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 
 use crate::{
-    AgentRecord, ArchiveCommit, ArchiveManifest, ArchiveOutcome, BatchOutcome, CommittedOffset, DeletedRecords, GroupListing, GroupState, IndexRow,
-    NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result,
+    AgentRecord, ArchiveCommit, ArchiveManifest, ArchiveOutcome, BatchOutcome, CommittedOffset,
+    DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, NewTopic, PartitionLag,
+    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
     SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
 };
 
@@ -250,19 +251,20 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         partitions: Option<&[(TopicId, i32)]>,
     ) -> Result<Vec<CommittedOffset>>;
 
-    /// Time-based retention of one partition: deletes the index rows from
-    /// the log start whose records are all older than `older_than_ms` (ms
-    /// since the epoch, by record timestamp), up to the first row that is
-    /// not, advances the log start offset past them (to the high watermark
-    /// if every row expired) and makes their segments candidates of the
-    /// segment collector. Returns the log start offset, `None` for an
-    /// unknown partition.
+    /// Retention of one partition, by time and by size: deletes the index
+    /// rows from the log start up to the first row `policy` keeps (at most
+    /// `policy.max_rows` of them), advances the log start offset past them
+    /// (to the high watermark if every row went) and makes their segments
+    /// candidates of the segment collector. `None` for an unknown
+    /// partition. A write of the retention job: refused unless `fence`
+    /// holds its lease.
     async fn apply_retention(
         &self,
         topic: TopicId,
         partition: i32,
-        older_than_ms: i64,
-    ) -> Result<Option<i64>>;
+        policy: &RetentionPolicy,
+        fence: &JobFence,
+    ) -> Result<Option<Retained>>;
 
     /// Segments of deleted topics (or of expired rows) that no index row
     /// points at any more, committed and made candidates more than `grace`
@@ -282,7 +284,8 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// Forgets segments whose objects were deleted (their rows and stored
     /// outcomes); one an index row points at is kept (and found again when
     /// its other topics are deleted). Returns how many were forgotten.
-    async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64>;
+    /// Refused unless `fence` holds the collector's lease.
+    async fn forget_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<u64>;
 
     /// Forgets, in a bounded pass, what the store keeps only for a while:
     /// the stored outcomes of segments committed more than `outcomes_after`
@@ -291,12 +294,30 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// partition is older than `producers_after` (Kafka's
     /// `producer.id.expiration.ms`; such a producer, heard of again, starts
     /// afresh). At most `limit` segments and `limit` producer-partitions.
+    /// Refused unless `fence` holds the prune job's lease.
     async fn prune(
         &self,
         outcomes_after: std::time::Duration,
         producers_after: std::time::Duration,
         limit: u32,
+        fence: &JobFence,
     ) -> Result<Pruned>;
+
+    /// Takes the lease of the background job `job` for `holder` (an id
+    /// unique to one agent process) for `ttl`, or renews it if `holder`
+    /// holds it. `None` while another holder's lease runs. The token of the
+    /// fence stays the same across renewals and grows whenever the lease
+    /// changes hands or lapses. Times are the database's clock.
+    async fn acquire_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<Option<JobFence>>;
+
+    /// Ends the lease `fence` holds, so another agent may take the job at
+    /// once (a graceful stop). Nothing happens if it was lost already.
+    async fn release_lease(&self, fence: &JobFence) -> Result<()>;
 
     /// A group's committed offsets with their partitions' high watermarks,
     /// read in one statement, ordered by topic name and partition: what a
@@ -321,8 +342,13 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// group's bytes in the Parquet file), the file is recorded as a
     /// segment, and the old rows' segments become candidates of the
     /// collector. A range that no longer matches the log records nothing
-    /// ([`ArchiveOutcome::Conflict`]).
-    async fn commit_archive(&self, commit: &ArchiveCommit) -> Result<ArchiveOutcome>;
+    /// ([`ArchiveOutcome::Conflict`]). A write of the archive job: refused
+    /// unless `fence` holds its lease.
+    async fn commit_archive(
+        &self,
+        commit: &ArchiveCommit,
+        fence: &JobFence,
+    ) -> Result<ArchiveOutcome>;
 
     /// Per partition of a topic with archived ranges, the offset after
     /// its last one, by partition.

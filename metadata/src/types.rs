@@ -267,6 +267,45 @@ pub struct UnreferencedSegment {
     pub object_key: String,
 }
 
+/// Proof that a background job holds its lease (see
+/// [`crate::MetadataStore::acquire_lease`]). Every write the job makes
+/// carries it, and the store refuses the write with
+/// [`crate::MetadataError::LeaseLost`] unless this token still holds the
+/// lease, checked in the write's own transaction: an agent that lost the
+/// lease (paused, cut off, slow) never writes after another took over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobFence {
+    /// The job's name, the lease's key.
+    pub job: String,
+    /// Grows whenever the lease changes hands or lapses.
+    pub token: i64,
+}
+
+/// What [`crate::MetadataStore::apply_retention`] removes from a partition:
+/// the index rows from the log start up to the first one either limit
+/// keeps, and never more than `max_rows` of them in one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionPolicy {
+    /// Rows all of whose records are older than this (ms since the epoch)
+    /// go (`retention.ms`); `None` keeps them.
+    pub older_than_ms: Option<i64>,
+    /// Rows go, oldest first, while the rows after them hold at least this
+    /// many bytes (`retention.bytes`); `None` keeps them.
+    pub max_bytes: Option<i64>,
+    /// Most rows one call deletes, so a large backlog goes over several
+    /// short transactions.
+    pub max_rows: u32,
+}
+
+/// What one [`crate::MetadataStore::apply_retention`] call did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retained {
+    /// The partition's log start offset after the call.
+    pub log_start_offset: i64,
+    /// Index rows deleted.
+    pub rows_deleted: u64,
+}
+
 /// What one [`crate::MetadataStore::prune`] call deleted, in rows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pruned {

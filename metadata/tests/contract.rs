@@ -12,10 +12,10 @@
 
 #[path = "contract/admin.rs"]
 mod admin;
-#[path = "contract/archive.rs"]
-mod archive;
 #[path = "contract/agents.rs"]
 mod agents;
+#[path = "contract/archive.rs"]
+mod archive;
 #[path = "contract/backends.rs"]
 mod backends;
 #[path = "contract/commit.rs"]
@@ -28,6 +28,8 @@ mod groups;
 mod idempotence;
 #[path = "contract/index.rs"]
 mod index;
+#[path = "contract/leases.rs"]
+mod leases;
 #[path = "contract/lifetimes.rs"]
 mod lifetimes;
 #[path = "contract/notifications.rs"]
@@ -36,6 +38,8 @@ mod notifications;
 mod persistence;
 #[path = "contract/producers.rs"]
 mod producers;
+#[path = "contract/retention.rs"]
+mod retention;
 #[path = "contract/segments.rs"]
 mod segments;
 #[path = "contract/support.rs"]
@@ -113,6 +117,10 @@ macro_rules! contract_suite {
                 segments::retention_expires_rows_from_the_start_only,
                 lifetimes::prune_forgets_old_outcomes_and_quiet_producers,
                 archive::archive_passes_swap_rows_and_record_snapshots,
+                leases::leases_are_exclusive_renewed_and_taken_over,
+                leases::a_lapsed_lease_fences_its_old_holder,
+                retention::size_retention_keeps_at_least_the_limit,
+                retention::retention_deletes_at_most_max_rows_per_call,
             );
         }
     };

@@ -261,6 +261,39 @@ impl RawClient {
         self.create_topic_request(versions::CREATE_TOPICS, name, partitions, configs)
     }
 
+    /// IncrementalAlterConfigs (v1) of one config of one resource
+    /// (`resource_type` 2 is a topic, 4 a broker): SET to `value`, or
+    /// DELETE with `None`. Returns the resource's error code.
+    pub fn alter_config(
+        &mut self,
+        resource_type: i8,
+        resource: &str,
+        name: &str,
+        value: Option<&str>,
+    ) -> Result<i16> {
+        use kafka_protocol::messages::IncrementalAlterConfigsRequest;
+        use kafka_protocol::messages::incremental_alter_configs_request::{
+            AlterConfigsResource, AlterableConfig,
+        };
+        let request = IncrementalAlterConfigsRequest::default().with_resources(vec![
+            AlterConfigsResource::default()
+                .with_resource_type(resource_type)
+                .with_resource_name(StrBytes::from_string(resource.to_string()))
+                .with_configs(vec![
+                    AlterableConfig::default()
+                        .with_name(StrBytes::from_string(name.to_string()))
+                        .with_config_operation(if value.is_some() { 0 } else { 1 })
+                        .with_value(value.map(|v| StrBytes::from_string(v.to_string()))),
+                ]),
+        ]);
+        let response = self.request(1, &request)?;
+        response
+            .responses
+            .first()
+            .map(|r| r.error_code)
+            .context("no resource in the IncrementalAlterConfigs response")
+    }
+
     fn create_topic_request(
         &mut self,
         version: i16,

@@ -61,19 +61,9 @@ fn alter(
     name: &str,
     value: Option<&str>,
 ) -> i16 {
-    let req = IncrementalAlterConfigsRequest::default().with_resources(vec![
-        AlterConfigsResource::default()
-            .with_resource_type(resource_type)
-            .with_resource_name(StrBytes::from_string(resource.to_string()))
-            .with_configs(vec![
-                AlterableConfig::default()
-                    .with_name(StrBytes::from_string(name.to_string()))
-                    .with_config_operation(if value.is_some() { 0 } else { 1 })
-                    .with_value(value.map(|v| StrBytes::from_string(v.to_string()))),
-            ]),
-    ]);
-    let resp = client.request(1, &req).expect("incremental alter configs");
-    resp.responses[0].error_code
+    client
+        .alter_config(resource_type, resource, name, value)
+        .expect("incremental alter configs")
 }
 
 fn set_topic_config(client: &mut RawClient, topic: &str, name: &str, value: &str) -> i16 {

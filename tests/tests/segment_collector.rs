@@ -174,6 +174,55 @@ fn records_past_their_retention_go_with_their_segments() {
 }
 
 #[test]
+fn records_past_the_size_retention_go_with_their_segments() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 2,500 bytes per partition by default (`log.retention.bytes`); the
+    // second topic keeps everything with its own retention.bytes.
+    let agent = agent(
+        dir.path(),
+        "retention_check_interval_ms = 100\ndefault_retention_bytes = 2500\n",
+    );
+    let (topic, forever) = (unique_topic("sized"), unique_topic("unsized"));
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    assert_eq!(client.create_topic(&topic, 1).expect("create"), 0);
+    assert_eq!(
+        client
+            .create_topic_with_config(&forever, 1, &[("retention.bytes", "-1")])
+            .expect("create"),
+        0
+    );
+    // Five batches of one 1,000-byte record each (about 1,070 bytes a
+    // batch), each its own segment. Retention keeps the newest rows while
+    // what is left stays at least 2,500 bytes: the last three.
+    let payloads: Vec<String> = (0..5).map(|i| format!("{i}").repeat(1_000)).collect();
+    for value in &payloads {
+        produce(&mut client, &topic, &[value]);
+    }
+    produce(&mut client, &forever, &[&payloads[0]]);
+    produce(&mut client, &forever, &[&payloads[1]]);
+    produce(&mut client, &forever, &[&payloads[2]]);
+    wait_for_segment_files(&agent, 6);
+
+    let earliest = client.list_offsets(&topic, 0, -2).expect("list offsets");
+    assert_eq!(earliest.offset, 2, "the two oldest batches went");
+    let kept = client.fetch(&topic, 0, 2, 0).expect("fetch at 2");
+    assert_eq!(
+        values(&records::decode(kept.records.as_ref()).expect("decode")),
+        payloads[2..].to_vec()
+    );
+    let (all, _) = client.fetch_all(&forever, 0, 3).expect("fetch forever");
+    assert_eq!(values(&all).len(), 3, "retention.bytes=-1 keeps everything");
+
+    // Lowered on the topic itself, it applies at the next pass.
+    let altered = client
+        .alter_config(2, &topic, "retention.bytes", Some("1000"))
+        .expect("alter");
+    assert_eq!(altered, 0);
+    wait_for_segment_files(&agent, 4);
+    assert_eq!(client.list_offsets(&topic, 0, -2).expect("list").offset, 4);
+}
+
+#[test]
 fn deleted_records_go_with_their_segments() {
     let dir = tempfile::tempdir().expect("tempdir");
     let agent = agent(dir.path(), "");

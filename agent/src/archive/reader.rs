@@ -18,9 +18,9 @@ use parquet::arrow::arrow_reader::{
 use parquet::file::metadata::{FooterTail, ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::reader::{ChunkReader, Length};
 
+use super::ArchiveError;
 use super::encode::BatchEncoder;
 use super::writer::row_group_range;
-use super::ArchiveError;
 use crate::error::{AgentError, Result};
 use crate::storage::{ObjectStorage, SegmentKey};
 
@@ -49,7 +49,10 @@ pub async fn read_metadata(storage: &ObjectStorage, key: &SegmentKey) -> Result<
         .metadata_length() as u64;
     let needed = metadata_len + FOOTER_LEN as u64;
     if needed > size {
-        return Err(inconsistent(format!("metadata of {metadata_len} bytes in a file of {size}")).into());
+        return Err(inconsistent(format!(
+            "metadata of {metadata_len} bytes in a file of {size}"
+        ))
+        .into());
     }
     let metadata = if needed <= tail.len() as u64 {
         let start = tail.len() - needed as usize;
@@ -161,4 +164,3 @@ impl ChunkReader for RowGroupBytes {
         self.slice(start, length)
     }
 }
-

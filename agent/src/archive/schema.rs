@@ -40,10 +40,8 @@ pub mod ids {
 }
 
 fn field(name: &str, data_type: DataType, nullable: bool, id: i32) -> Field {
-    Field::new(name, data_type, nullable).with_metadata(HashMap::from([(
-        FIELD_ID_KEY.to_string(),
-        id.to_string(),
-    )]))
+    Field::new(name, data_type, nullable)
+        .with_metadata(HashMap::from([(FIELD_ID_KEY.to_string(), id.to_string())]))
 }
 
 /// The fields of one header: `key` and `value`.
@@ -69,7 +67,12 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         field("partition", DataType::Int32, false, ids::PARTITION),
         field("offset", DataType::Int64, false, ids::OFFSET),
         field("timestamp", DataType::Int64, false, ids::TIMESTAMP),
-        field("timestamp_type", DataType::Int32, false, ids::TIMESTAMP_TYPE),
+        field(
+            "timestamp_type",
+            DataType::Int32,
+            false,
+            ids::TIMESTAMP_TYPE,
+        ),
         field("key", DataType::Binary, true, ids::KEY),
         field("value", DataType::Binary, true, ids::VALUE),
         field(
@@ -88,9 +91,7 @@ pub fn arrow_schema() -> SchemaRef {
 
 /// The same schema as Iceberg table metadata writes it (schema id 0).
 pub fn iceberg_schema() -> serde_json::Value {
-    let column = |id: i32, name: &str, required: bool, ty: serde_json::Value| {
-        serde_json::json!({"id": id, "name": name, "required": required, "type": ty})
-    };
+    let column = |id: i32, name: &str, required: bool, ty: serde_json::Value| serde_json::json!({"id": id, "name": name, "required": required, "type": ty});
     serde_json::json!({
         "type": "struct",
         "schema-id": 0,

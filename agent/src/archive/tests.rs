@@ -17,7 +17,11 @@ fn sample(n: i64) -> Vec<ArchivedRecord> {
         .map(|i| ArchivedRecord {
             partition: 3,
             offset: 100 + i,
-            timestamp: if i % 7 == 6 { 5_000 } else { 1_000 + i * 3 - (i % 4) },
+            timestamp: if i % 7 == 6 {
+                5_000
+            } else {
+                1_000 + i * 3 - (i % 4)
+            },
             timestamp_type: if i % 7 == 6 {
                 TimestampType::LogAppendTime
             } else {
@@ -84,7 +88,11 @@ fn records_round_trip_through_parquet_row_groups() {
         writer.push(r).expect("push");
     }
     let file = writer.finish().expect("finish");
-    assert!(file.row_groups.len() > 3, "small row groups: {}", file.row_groups.len());
+    assert!(
+        file.row_groups.len() > 3,
+        "small row groups: {}",
+        file.row_groups.len()
+    );
     assert_eq!(file.records(), 500);
     let metadata = ParquetMetaDataReader::new()
         .parse_and_finish(&file.bytes)
@@ -92,7 +100,10 @@ fn records_round_trip_through_parquet_row_groups() {
     let mut back = Vec::new();
     let mut expected_base = 100;
     for (i, group) in file.row_groups.iter().enumerate() {
-        assert_eq!(group.base_offset, expected_base, "row groups are contiguous");
+        assert_eq!(
+            group.base_offset, expected_base,
+            "row groups are contiguous"
+        );
         expected_base = group.last_offset + 1;
         let start = group.byte_offset as usize;
         let data = file.bytes.slice(start..start + group.byte_len as usize);
@@ -139,7 +150,15 @@ fn schema_field_ids_are_stable() {
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     assert_eq!(
         names,
-        ["partition", "offset", "timestamp", "timestamp_type", "key", "value", "headers"]
+        [
+            "partition",
+            "offset",
+            "timestamp",
+            "timestamp_type",
+            "key",
+            "value",
+            "headers"
+        ]
     );
     assert_eq!(
         (0..7).map(id).collect::<Vec<_>>(),

@@ -41,6 +41,7 @@ pub const DYNAMIC_CONFIGS: &[TopicKey] = &[
         ConfigType::Long,
         Validator::AtLeast(0),
     ),
+    dynamic("log.retention.bytes", ConfigType::Long, Validator::Any),
     dynamic("log.retention.ms", ConfigType::Long, Validator::AtLeast(-1)),
     dynamic("message.max.bytes", ConfigType::Int, Validator::AtLeast(0)),
 ];
@@ -210,10 +211,16 @@ impl BrokerConfigs {
             "Retention of topics without a retention.ms; -1 keeps every record (Floe's default)."
         );
         setting!(
+            "log.retention.bytes",
+            Long,
+            default_retention_bytes,
+            "Size retention per partition of topics without a retention.bytes; -1 keeps every record."
+        );
+        setting!(
             "log.retention.check.interval.ms",
             Long,
             retention_check_interval_ms,
-            "How often time-based retention runs."
+            "How often retention (by time and by size) runs."
         );
         setting!(
             "log.message.timestamp.before.max.ms",

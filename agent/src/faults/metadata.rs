@@ -8,9 +8,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use floe_metadata::{
     AgentRecord, BatchOutcome, CommitNotifications, CommittedOffset, DeletedRecords, GroupListing,
-    GroupState, IndexRow, MetadataError, MetadataStore, NewTopic, PartitionLag, PartitionOffsets,
-    ProducerIdentity, ProducerState, Pruned, Result, SegmentCommit, SegmentId, Topic, TopicId,
-    UnreferencedSegment,
+    GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, PartitionLag,
+    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
+    SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
 };
 
 use super::{Fault, Faults, injected};
@@ -286,9 +286,10 @@ impl MetadataStore for FaultyMetadataStore {
     async fn commit_archive(
         &self,
         commit: &floe_metadata::ArchiveCommit,
+        fence: &floe_metadata::JobFence,
     ) -> Result<floe_metadata::ArchiveOutcome> {
         self.faults.delay().await;
-        self.inner.commit_archive(commit).await
+        self.inner.commit_archive(commit, fence).await
     }
 
     async fn archive_progress(&self, topic: TopicId) -> Result<Vec<(i32, i64)>> {
@@ -310,11 +311,12 @@ impl MetadataStore for FaultyMetadataStore {
         &self,
         topic: TopicId,
         partition: i32,
-        older_than_ms: i64,
-    ) -> Result<Option<i64>> {
+        policy: &RetentionPolicy,
+        fence: &JobFence,
+    ) -> Result<Option<Retained>> {
         self.faults.delay().await;
         self.inner
-            .apply_retention(topic, partition, older_than_ms)
+            .apply_retention(topic, partition, policy, fence)
             .await
     }
 
@@ -327,9 +329,9 @@ impl MetadataStore for FaultyMetadataStore {
         self.inner.unreferenced_segments(grace, limit).await
     }
 
-    async fn forget_segments(&self, ids: &[SegmentId]) -> Result<u64> {
+    async fn forget_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<u64> {
         self.faults.delay().await;
-        self.inner.forget_segments(ids).await
+        self.inner.forget_segments(ids, fence).await
     }
 
     async fn prune(
@@ -337,11 +339,27 @@ impl MetadataStore for FaultyMetadataStore {
         outcomes_after: std::time::Duration,
         producers_after: std::time::Duration,
         limit: u32,
+        fence: &JobFence,
     ) -> Result<Pruned> {
         self.faults.delay().await;
         self.inner
-            .prune(outcomes_after, producers_after, limit)
+            .prune(outcomes_after, producers_after, limit, fence)
             .await
+    }
+
+    async fn acquire_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<Option<JobFence>> {
+        self.faults.delay().await;
+        self.inner.acquire_lease(job, holder, ttl).await
+    }
+
+    async fn release_lease(&self, fence: &JobFence) -> Result<()> {
+        self.faults.delay().await;
+        self.inner.release_lease(fence).await
     }
 
     async fn group_lag(&self, group_id: &str) -> Result<Vec<PartitionLag>> {

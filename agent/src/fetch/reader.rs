@@ -13,8 +13,8 @@ use floe_metadata::{IndexRow, MetadataStore, PartitionOffsets, TopicId};
 use tracing::warn;
 
 use super::SegmentCache;
-use crate::archive::reader::read_row_group;
 use super::timestamp::{MAX_SCAN_BYTES, TimestampHit, find_record};
+use crate::archive::reader::read_row_group;
 use crate::error::{AgentError, Result};
 use crate::segment::batch::{BatchHeader, BatchIter, patch_run};
 use crate::storage::{ObjectStorage, SegmentKey};

@@ -1,6 +1,8 @@
 //! Background jobs that run a pass every interval until the agent stops:
-//! the segment collector, retention, the consumer-lag metrics. A failed pass is logged and tried
-//! again at the next tick; a late tick is not made up for.
+//! the consumer-lag metrics and the re-reading of broker configs (the
+//! cluster-wide jobs tick here too, under their leases: `leased.rs`). A
+//! failed pass is logged and tried again at the next tick; a late tick is
+//! not made up for.
 
 use std::fmt::Display;
 use std::time::Duration;

@@ -4,16 +4,17 @@
 //! the state of idempotent producers silent for `producer_id_expiration_ms`
 //! (Kafka's `producer.id.expiration.ms`).
 //!
-//! Any number of agents may run it at once: each statement deletes what is
-//! old at that moment, and deleting twice deletes nothing more.
+//! One agent at a time runs it, under the `prune` lease (`leased.rs`);
+//! were two to run at once nothing would break: each statement deletes
+//! what is old at that moment, and deleting twice deletes nothing more.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use floe_metadata::{MetadataStore, Pruned};
+use floe_metadata::{JobFence, MetadataStore, Pruned};
 use tokio_util::sync::CancellationToken;
 
-use super::periodic;
+use super::leased::PassReport;
 use crate::metrics::Metrics;
 
 /// Segments and producer-partitions forgotten per store call.
@@ -22,12 +23,13 @@ const BATCH: u32 = 1_000;
 /// several passes rather than in one long one.
 const MAX_CALLS_PER_PASS: usize = 100;
 
-/// When and what the job forgets.
-#[derive(Debug, Clone, Copy)]
-pub struct PruneSettings {
-    /// Time between passes (Kafka's
-    /// `producer.id.expiration.check.interval.ms`).
-    pub interval: Duration,
+/// What the prune job forgets, and when.
+#[derive(Debug, Clone)]
+pub struct Prune {
+    /// Where it is forgotten.
+    pub store: Arc<dyn MetadataStore>,
+    /// Where forgotten rows are counted.
+    pub metrics: Arc<Metrics>,
     /// Age of a commit after which its stored outcomes go: the segment
     /// collector's grace, which outlasts every retry of a commit.
     pub outcomes_after: Duration,
@@ -35,55 +37,50 @@ pub struct PruneSettings {
     pub producers_after: Duration,
 }
 
-/// Runs passes every `settings.interval` until `stop`.
-pub async fn run(
-    store: Arc<dyn MetadataStore>,
-    metrics: Arc<Metrics>,
-    settings: PruneSettings,
-    stop: CancellationToken,
-) {
-    let mut ticks = periodic::Ticks::new(settings.interval);
-    while ticks.next(&stop).await {
-        periodic::pass("prune metadata", prune(&*store, &metrics, settings, &stop)).await;
-    }
-}
-
-/// One pass: prunes a batch at a time until nothing old is left, the pass
-/// has made [`MAX_CALLS_PER_PASS`] calls, or `stop`.
-async fn prune(
-    store: &dyn MetadataStore,
-    metrics: &Metrics,
-    settings: PruneSettings,
-    stop: &CancellationToken,
-) -> floe_metadata::Result<Pruned> {
-    let mut total = Pruned::default();
-    for _ in 0..MAX_CALLS_PER_PASS {
-        if stop.is_cancelled() {
-            break;
+impl Prune {
+    /// One pass: prunes a batch at a time until nothing old is left, the
+    /// pass has made [`MAX_CALLS_PER_PASS`] calls, or `stop`. Reports the
+    /// rows forgotten, and a batch as backlog when it stopped early.
+    pub async fn pass(
+        self,
+        fence: JobFence,
+        stop: CancellationToken,
+    ) -> crate::error::Result<PassReport> {
+        let mut total = Pruned::default();
+        let mut caught_up = false;
+        for _ in 0..MAX_CALLS_PER_PASS {
+            if stop.is_cancelled() {
+                break;
+            }
+            let pruned = self
+                .store
+                .prune(self.outcomes_after, self.producers_after, BATCH, &fence)
+                .await?;
+            self.metrics
+                .metadata_pruned
+                .with_label_values(&["commit_outcomes"])
+                .inc_by(pruned.outcomes);
+            self.metrics
+                .metadata_pruned
+                .with_label_values(&["producer_batches"])
+                .inc_by(pruned.producer_batches);
+            total.outcomes += pruned.outcomes;
+            total.producer_batches += pruned.producer_batches;
+            if pruned.outcomes < u64::from(BATCH) && pruned.producer_batches < u64::from(BATCH) {
+                caught_up = true;
+                break;
+            }
         }
-        let pruned = store
-            .prune(settings.outcomes_after, settings.producers_after, BATCH)
-            .await?;
-        metrics
-            .metadata_pruned
-            .with_label_values(&["commit_outcomes"])
-            .inc_by(pruned.outcomes);
-        metrics
-            .metadata_pruned
-            .with_label_values(&["producer_batches"])
-            .inc_by(pruned.producer_batches);
-        total.outcomes += pruned.outcomes;
-        total.producer_batches += pruned.producer_batches;
-        if pruned == Pruned::default() {
-            break;
+        if total != Pruned::default() {
+            tracing::info!(
+                outcomes = total.outcomes,
+                producer_batches = total.producer_batches,
+                "pruned metadata"
+            );
         }
+        Ok(PassReport {
+            done: total.outcomes + total.producer_batches,
+            backlog: if caught_up { 0 } else { u64::from(BATCH) },
+        })
     }
-    if total != Pruned::default() {
-        tracing::info!(
-            outcomes = total.outcomes,
-            producer_batches = total.producer_batches,
-            "pruned metadata"
-        );
-    }
-    Ok(total)
 }

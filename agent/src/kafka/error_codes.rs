@@ -38,9 +38,10 @@ pub fn for_metadata(err: &MetadataError) -> i16 {
         MetadataError::Database(_) | MetadataError::Migration(_) => {
             ResponseError::KafkaStorageError
         }
-        MetadataError::UnsupportedUrl(_) | MetadataError::Corrupt(_) => {
-            ResponseError::UnknownServerError
-        }
+        // Only background jobs make fenced writes; no request should see it.
+        MetadataError::UnsupportedUrl(_)
+        | MetadataError::Corrupt(_)
+        | MetadataError::LeaseLost(_) => ResponseError::UnknownServerError,
     };
     e.code()
 }

@@ -5,7 +5,8 @@
 use sqlx::{PgConnection, PgPool};
 
 use crate::{
-    ArchiveCommit, ArchiveManifest, ArchiveOutcome, ArchivedFile, MetadataError, Result, TopicId,
+    ArchiveCommit, ArchiveManifest, ArchiveOutcome, ArchivedFile, JobFence, MetadataError, Result,
+    TopicId,
 };
 
 const TOPIC_LOCK: &str = include_str!("../../queries/postgres/archive_topic_lock.sql");
@@ -26,8 +27,13 @@ fn signed(value: u64, what: &str) -> Result<i64> {
 }
 
 /// See [`crate::MetadataStore::commit_archive`].
-pub(super) async fn commit(pool: &PgPool, commit: &ArchiveCommit) -> Result<ArchiveOutcome> {
+pub(super) async fn commit(
+    pool: &PgPool,
+    commit: &ArchiveCommit,
+    fence: &JobFence,
+) -> Result<ArchiveOutcome> {
     let mut tx = pool.begin().await?;
+    super::leases::check_fence(&mut *tx, fence).await?;
     let topic = commit.topic_id;
     let exists: Option<i32> = sqlx::query_scalar(TOPIC_LOCK)
         .bind(topic)

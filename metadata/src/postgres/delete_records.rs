@@ -27,7 +27,9 @@ pub(super) async fn delete(
     let Some(start) = crate::validate::delete_records_target(before_offset, high_watermark) else {
         return Ok(DeletedRecords::OutOfRange { high_watermark });
     };
-    let start = super::retention::advance_log_start(&mut tx, topic, partition, start).await?;
+    let start = super::retention::advance_log_start(&mut tx, topic, partition, start)
+        .await?
+        .0;
     tx.commit().await?;
     Ok(DeletedRecords::LogStart(start))
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 
 use crate::convert::age_micros;
-use crate::{Result, SegmentId, UnreferencedSegment};
+use crate::{JobFence, Result, SegmentId, UnreferencedSegment};
 
 const UNREFERENCED: &str = include_str!("../../queries/postgres/segments_unreferenced.sql");
 const FORGET_OUTCOMES: &str = include_str!("../../queries/postgres/segment_outcomes_forget.sql");
@@ -32,8 +32,9 @@ pub(super) async fn unreferenced(
 }
 
 /// See [`crate::MetadataStore::forget_segments`].
-pub(super) async fn forget(pool: &PgPool, ids: &[SegmentId]) -> Result<u64> {
+pub(super) async fn forget(pool: &PgPool, ids: &[SegmentId], fence: &JobFence) -> Result<u64> {
     let mut tx = pool.begin().await?;
+    super::leases::check_fence(&mut tx, fence).await?;
     sqlx::query(FORGET_OUTCOMES)
         .bind(ids)
         .execute(&mut *tx)

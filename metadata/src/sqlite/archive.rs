@@ -6,7 +6,8 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use super::SqliteStore;
 use crate::{
-    ArchiveCommit, ArchiveManifest, ArchiveOutcome, ArchivedFile, MetadataError, Result, TopicId,
+    ArchiveCommit, ArchiveManifest, ArchiveOutcome, ArchivedFile, JobFence, MetadataError, Result,
+    TopicId,
 };
 
 const TOPIC_LOCK: &str = include_str!("../../queries/sqlite/archive_topic_lock.sql");
@@ -27,9 +28,14 @@ fn signed(value: u64, what: &str) -> Result<i64> {
 }
 
 /// See [`crate::MetadataStore::commit_archive`].
-pub(super) async fn commit(store: &SqliteStore, commit: &ArchiveCommit) -> Result<ArchiveOutcome> {
+pub(super) async fn commit(
+    store: &SqliteStore,
+    commit: &ArchiveCommit,
+    fence: &JobFence,
+) -> Result<ArchiveOutcome> {
     let mut write = store.begin_write().await?;
     let tx = &mut write.tx;
+    super::leases::check_fence(&mut **tx, fence).await?;
     let topic = commit.topic_id;
     let exists: Option<i32> = sqlx::query_scalar(TOPIC_LOCK)
         .bind(topic)
@@ -91,7 +97,11 @@ pub(super) async fn commit(store: &SqliteStore, commit: &ArchiveCommit) -> Resul
 
 /// Replaces the index rows of `file`'s range by one per row group, if
 /// they cover it exactly and the log start is not past its start.
-async fn swap_rows(conn: &mut SqliteConnection, topic: TopicId, file: &ArchivedFile) -> Result<bool> {
+async fn swap_rows(
+    conn: &mut SqliteConnection,
+    topic: TopicId,
+    file: &ArchivedFile,
+) -> Result<bool> {
     let (first, last) = (file.base_offset, file.last_offset);
     let Some(log_start): Option<i64> = sqlx::query_scalar(PARTITION_LOCK)
         .bind(topic)

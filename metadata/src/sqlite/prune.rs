@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::SqliteStore;
 use crate::convert::age_millis;
-use crate::{Pruned, Result};
+use crate::{JobFence, Pruned, Result};
 
 const OUTCOMES: &str = include_str!("../../queries/sqlite/segment_outcomes_prune.sql");
 const PRODUCERS: &str = include_str!("../../queries/sqlite/producers_expire.sql");
@@ -16,8 +16,10 @@ pub(super) async fn prune(
     outcomes_after: Duration,
     producers_after: Duration,
     limit: u32,
+    fence: &JobFence,
 ) -> Result<Pruned> {
     let mut write = store.begin_write().await?;
+    super::leases::check_fence(&mut write.tx, fence).await?;
     let outcomes = sqlx::query(OUTCOMES)
         .bind(age_millis(outcomes_after))
         .bind(i64::from(limit))

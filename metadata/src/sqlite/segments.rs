@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::SqliteStore;
 use super::params::ids_json;
 use crate::convert::{age_millis, stored_uuid};
-use crate::{Result, SegmentId, UnreferencedSegment};
+use crate::{JobFence, Result, SegmentId, UnreferencedSegment};
 
 const UNREFERENCED: &str = include_str!("../../queries/sqlite/segments_unreferenced.sql");
 const FORGET_OUTCOMES: &str = include_str!("../../queries/sqlite/segment_outcomes_forget.sql");
@@ -36,9 +36,14 @@ pub(super) async fn unreferenced(
 }
 
 /// See [`crate::MetadataStore::forget_segments`].
-pub(super) async fn forget(store: &SqliteStore, ids: &[SegmentId]) -> Result<u64> {
+pub(super) async fn forget(
+    store: &SqliteStore,
+    ids: &[SegmentId],
+    fence: &JobFence,
+) -> Result<u64> {
     let ids = ids_json(ids)?;
     let mut write = store.begin_write().await?;
+    super::leases::check_fence(&mut write.tx, fence).await?;
     sqlx::query(FORGET_OUTCOMES)
         .bind(&ids)
         .execute(&mut *write.tx)

@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use floe_metadata::{
-    ArchiveCommit, ArchiveOutcome, ArchivedFile, ArchivedRowGroup, UnreferencedSegment,
+    ArchiveCommit, ArchiveOutcome, ArchivedFile, ArchivedRowGroup, JobFence, MetadataError,
+    RetentionPolicy, UnreferencedSegment,
 };
 
 use crate::backends::Backend;
@@ -61,20 +62,39 @@ pub async fn archive_passes_swap_rows_and_record_snapshots(
         store.commit_segment(s).await?;
     }
     assert!(store.archive_progress(t.id).await?.is_empty());
+    let fence = store
+        .acquire_lease("archive", "contract", Duration::from_secs(60))
+        .await?
+        .expect("a free lease");
+
+    // A writer whose lease moved on writes nothing.
+    let stale = JobFence {
+        job: fence.job.clone(),
+        token: fence.token + 1,
+    };
+    let refused = pass(t.id, vec![file(1, 0, 2, &[(0, 2)])], false);
+    assert!(matches!(
+        store.commit_archive(&refused, &stale).await,
+        Err(MetadataError::LeaseLost(_))
+    ));
+    assert!(store.archive_progress(t.id).await?.is_empty());
 
     // Without dropping segments: recorded, index untouched.
     let first = pass(t.id, vec![file(1, 0, 2, &[(0, 2)])], false);
     assert_eq!(
-        store.commit_archive(&first).await?,
+        store.commit_archive(&first, &fence).await?,
         ArchiveOutcome::Committed { sequence_number: 1 }
     );
     assert_eq!(store.archive_progress(t.id).await?, vec![(1, 3)]);
-    assert_eq!(store.index_rows(t.id, 1, 0, 10).await?[0].object_key, a.object_key);
+    assert_eq!(
+        store.index_rows(t.id, 1, 0, 10).await?[0].object_key,
+        a.object_key
+    );
 
     // A range that does not start where the partition's archive ends.
     let overlap = pass(t.id, vec![file(1, 2, 2, &[(2, 2)])], false);
     assert_eq!(
-        store.commit_archive(&overlap).await?,
+        store.commit_archive(&overlap, &fence).await?,
         ArchiveOutcome::Conflict { partition: 1 }
     );
 
@@ -82,16 +102,22 @@ pub async fn archive_passes_swap_rows_and_record_snapshots(
     // recorded.
     let cut = pass(t.id, vec![file(0, 0, 3, &[(0, 3)])], true);
     assert_eq!(
-        store.commit_archive(&cut).await?,
+        store.commit_archive(&cut, &fence).await?,
         ArchiveOutcome::Conflict { partition: 0 }
     );
-    assert!(store.archive_progress(t.id).await?.iter().all(|(p, _)| *p != 0));
+    assert!(
+        store
+            .archive_progress(t.id)
+            .await?
+            .iter()
+            .all(|(p, _)| *p != 0)
+    );
 
     // Rows 0-4 of partition 0 become two row-group rows of the file.
     let archived = file(0, 0, 4, &[(0, 2), (3, 4)]);
     let second = pass(t.id, vec![archived.clone()], true);
     assert_eq!(
-        store.commit_archive(&second).await?,
+        store.commit_archive(&second, &fence).await?,
         ArchiveOutcome::Committed { sequence_number: 2 }
     );
     let rows = store.index_rows(t.id, 0, 0, 10).await?;
@@ -115,7 +141,10 @@ pub async fn archive_passes_swap_rows_and_record_snapshots(
             (3, 4, archived.object_key.as_str(), 1_004, 1_000, 40),
         ]
     );
-    assert_eq!((rows[2].base_offset, rows[2].object_key.as_str()), (5, c.object_key.as_str()));
+    assert_eq!(
+        (rows[2].base_offset, rows[2].object_key.as_str()),
+        (5, c.object_key.as_str())
+    );
     assert_eq!(rows[0].segment_id, archived.file_id);
     assert_eq!(store.archive_progress(t.id).await?, vec![(0, 5), (1, 3)]);
     // Segment b lost its only row; a still holds partition 1's.
@@ -130,7 +159,17 @@ pub async fn archive_passes_swap_rows_and_record_snapshots(
 
     // Retention past an archived row group makes the file a candidate
     // once its last row is gone.
-    assert_eq!(store.apply_retention(t.id, 0, 50).await?, Some(5));
+    let retention = store
+        .acquire_lease("retention", "contract", Duration::from_secs(60))
+        .await?
+        .expect("a free lease");
+    let policy = RetentionPolicy {
+        older_than_ms: Some(50),
+        max_bytes: None,
+        max_rows: 100,
+    };
+    let retained = store.apply_retention(t.id, 0, &policy, &retention).await?;
+    assert_eq!(retained.map(|r| r.log_start_offset), Some(5));
     tokio::time::sleep(Duration::from_millis(20)).await;
     let found = store.unreferenced_segments(Duration::ZERO, 10).await?;
     assert!(found.iter().any(|s| s.id == archived.file_id), "{found:?}");
@@ -138,7 +177,7 @@ pub async fn archive_passes_swap_rows_and_record_snapshots(
     // A range at the log start still commits.
     let late = pass(t.id, vec![file(0, 5, 5, &[(5, 5)])], true);
     assert_eq!(
-        store.commit_archive(&late).await?,
+        store.commit_archive(&late, &fence).await?,
         ArchiveOutcome::Committed { sequence_number: 3 },
         "5 is still in the log"
     );
@@ -146,7 +185,12 @@ pub async fn archive_passes_swap_rows_and_record_snapshots(
     assert_eq!(
         manifests
             .iter()
-            .map(|m| (m.sequence_number, m.added_files, m.added_rows, m.manifest_length))
+            .map(|m| (
+                m.sequence_number,
+                m.added_files,
+                m.added_rows,
+                m.manifest_length
+            ))
             .collect::<Vec<_>>(),
         vec![(1, 1, 3, 321), (2, 1, 5, 321), (3, 1, 1, 321)]
     );
@@ -154,7 +198,9 @@ pub async fn archive_passes_swap_rows_and_record_snapshots(
 
     store.delete_topic(t.id).await?;
     assert_eq!(
-        store.commit_archive(&pass(t.id, vec![], false)).await?,
+        store
+            .commit_archive(&pass(t.id, vec![], false), &fence)
+            .await?,
         ArchiveOutcome::UnknownTopic
     );
     Ok(())

@@ -6,7 +6,7 @@ use std::time::Duration;
 use floe_metadata::{BatchOutcome, Pruned};
 
 use crate::backends::Backend;
-use crate::support::{appended, create, each, entry, idempotent, one_entry, segment};
+use crate::support::{appended, create, each, entry, idempotent, lease, one_entry, segment};
 
 /// Longer than the stores' clock resolution, so a zero age has passed.
 const TICK: Duration = Duration::from_millis(20);
@@ -16,6 +16,7 @@ pub async fn prune_forgets_old_outcomes_and_quiet_producers(
     backend: &dyn Backend,
 ) -> anyhow::Result<()> {
     let store = backend.open().await?;
+    let fence = lease(&*store, "prune").await?;
     let t = create(&*store, "p", 1).await?;
     let plain = segment(vec![entry(t.id, 0, 2, 10)]);
     assert_eq!(store.commit_segment(&plain).await?, each([appended(0)]));
@@ -23,7 +24,10 @@ pub async fn prune_forgets_old_outcomes_and_quiet_producers(
     assert_eq!(store.commit_segment(&first).await?, each([appended(2)]));
 
     // Nothing is old enough yet.
-    assert_eq!(store.prune(HOUR, HOUR, 100).await?, Pruned::default());
+    assert_eq!(
+        store.prune(HOUR, HOUR, 100, &fence).await?,
+        Pruned::default()
+    );
     // A gap in producer 7's sequence is refused while it is remembered.
     let gap = one_entry(t.id, 0, vec![idempotent(7, 0, 9, 1)]);
     assert_eq!(
@@ -33,7 +37,7 @@ pub async fn prune_forgets_old_outcomes_and_quiet_producers(
 
     tokio::time::sleep(TICK).await;
     // Outcomes first: both segments' (and the refused one's) go, producers stay.
-    let pruned = store.prune(Duration::ZERO, HOUR, 100).await?;
+    let pruned = store.prune(Duration::ZERO, HOUR, 100, &fence).await?;
     assert!(pruned.outcomes >= 3, "{pruned:?}");
     assert_eq!(pruned.producer_batches, 0);
     assert_eq!(
@@ -45,7 +49,7 @@ pub async fn prune_forgets_old_outcomes_and_quiet_producers(
     );
 
     // Then the quiet producer: forgotten, it may start anywhere again.
-    let pruned = store.prune(HOUR, Duration::ZERO, 100).await?;
+    let pruned = store.prune(HOUR, Duration::ZERO, 100, &fence).await?;
     assert_eq!(pruned.outcomes, 0);
     assert!(pruned.producer_batches >= 1, "{pruned:?}");
     let fresh = one_entry(t.id, 0, vec![idempotent(7, 0, 9, 1)]);
@@ -61,7 +65,7 @@ pub async fn prune_forgets_old_outcomes_and_quiet_producers(
         store.commit_segment(s).await?;
     }
     tokio::time::sleep(TICK).await;
-    let one = store.prune(Duration::ZERO, HOUR, 1).await?;
+    let one = store.prune(Duration::ZERO, HOUR, 1, &fence).await?;
     assert_eq!(one.outcomes, 1, "{one:?}");
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use floe_metadata::UnreferencedSegment;
 
 use crate::backends::Backend;
-use crate::support::{create, entry, high_watermark, segment};
+use crate::support::{create, entry, high_watermark, lease, retain_by_time, segment};
 
 /// Longer than the stores' clock resolution, so a zero grace has passed.
 const TICK: Duration = Duration::from_millis(20);
@@ -16,6 +16,7 @@ pub async fn unreferenced_segments_are_found_and_forgotten(
     backend: &dyn Backend,
 ) -> anyhow::Result<()> {
     let store = backend.open().await?;
+    let fence = lease(&*store, "collector").await?;
     let kept = create(&*store, "kept", 1).await?;
     let doomed = create(&*store, "doomed", 2).await?;
     let shared = segment(vec![entry(kept.id, 0, 1, 1), entry(doomed.id, 0, 1, 1)]);
@@ -58,12 +59,16 @@ pub async fn unreferenced_segments_are_found_and_forgotten(
 
     // Forgetting keeps what is still referenced.
     let asked = [alone.segment_id, shared.segment_id, later.segment_id];
-    assert_eq!(store.forget_segments(&asked).await?, 2);
+    assert_eq!(store.forget_segments(&asked, &fence).await?, 2);
     assert_eq!(
         store.unreferenced_segments(Duration::ZERO, 100).await?,
         vec![]
     );
-    assert_eq!(store.forget_segments(&asked).await?, 0, "already forgotten");
+    assert_eq!(
+        store.forget_segments(&asked, &fence).await?,
+        0,
+        "already forgotten"
+    );
     assert_eq!(high_watermark(&*store, kept.id, 0).await?, 1);
     // The shared segment still answers a retried commit as the first time.
     assert_eq!(store.commit_segment(&shared).await?.len(), 2);
@@ -76,7 +81,10 @@ pub async fn unreferenced_segments_are_found_and_forgotten(
         store.unreferenced_segments(Duration::ZERO, 100).await?,
         vec![unreferenced(&shared)]
     );
-    assert_eq!(store.forget_segments(&[shared.segment_id]).await?, 1);
+    assert_eq!(
+        store.forget_segments(&[shared.segment_id], &fence).await?,
+        1
+    );
     assert_eq!(
         store.unreferenced_segments(Duration::ZERO, 100).await?,
         vec![]
@@ -103,7 +111,7 @@ pub async fn retention_expires_rows_from_the_start_only(
             high_watermark: hw,
         })
     };
-    assert_eq!(store.apply_retention(t.id, 0, 150).await?, Some(2));
+    assert_eq!(retain_by_time(&*store, t.id, 0, 150).await?, Some(2));
     assert_eq!(store.partition_offsets(t.id, 0).await?, bounds(2, 6));
     let rows = store.index_rows(t.id, 0, 2, 10).await?;
     assert_eq!(
@@ -116,12 +124,12 @@ pub async fn retention_expires_rows_from_the_start_only(
     assert!(store.index_rows(t.id, 0, 0, 10).await?.is_empty());
     assert!(store.index_rows(t.id, 0, 1, 10).await?.is_empty());
     assert_eq!(
-        store.apply_retention(t.id, 0, 150).await?,
+        retain_by_time(&*store, t.id, 0, 150).await?,
         Some(2),
         "idempotent"
     );
     assert_eq!(
-        store.apply_retention(t.id, 0, 10).await?,
+        retain_by_time(&*store, t.id, 0, 10).await?,
         Some(2),
         "never back"
     );
@@ -136,7 +144,7 @@ pub async fn retention_expires_rows_from_the_start_only(
     );
 
     // Everything expired: the log starts at the high watermark, empty.
-    assert_eq!(store.apply_retention(t.id, 0, 1_000).await?, Some(6));
+    assert_eq!(retain_by_time(&*store, t.id, 0, 1_000).await?, Some(6));
     assert_eq!(store.partition_offsets(t.id, 0).await?, bounds(6, 6));
     assert!(store.index_rows(t.id, 0, 2, 10).await?.is_empty());
     // New records land after it.
@@ -146,10 +154,10 @@ pub async fn retention_expires_rows_from_the_start_only(
     assert_eq!(store.partition_offsets(t.id, 0).await?, bounds(6, 7));
 
     assert_eq!(
-        store.apply_retention(t.id, 1, 1_000).await?,
+        retain_by_time(&*store, t.id, 1, 1_000).await?,
         Some(0),
         "empty"
     );
-    assert_eq!(store.apply_retention(t.id, 9, 1_000).await?, None);
+    assert_eq!(retain_by_time(&*store, t.id, 9, 1_000).await?, None);
     Ok(())
 }

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use floe_metadata::{
-    BatchEntry, BatchOutcome, CommitEntry, IndexRow, MetadataStore, NewTopic, ProducerBatch,
-    SegmentCommit, Topic, TopicId,
+    BatchEntry, BatchOutcome, CommitEntry, IndexRow, JobFence, MetadataStore, NewTopic,
+    ProducerBatch, RetentionPolicy, SegmentCommit, Topic, TopicId,
 };
 
 /// Bytes each offset takes in the made-up segments.
@@ -12,6 +12,39 @@ pub const BYTES_PER_OFFSET: u64 = 100;
 
 /// Bytes before the first batch of a made-up segment (its header).
 pub const HEADER_BYTES: u64 = 64;
+
+/// Takes the lease of `job` for a holder of its own, failing the test if
+/// another holds it: the fence the job-only writes need.
+pub async fn lease(store: &dyn MetadataStore, job: &str) -> anyhow::Result<JobFence> {
+    store
+        .acquire_lease(
+            job,
+            &format!("test-{job}"),
+            std::time::Duration::from_secs(60),
+        )
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("lease of {job} is held"))
+}
+
+/// Time retention of one partition (rows whose records are all older than
+/// `older_than_ms` go), under a lease of the test's: the log start after it.
+pub async fn retain_by_time(
+    store: &dyn MetadataStore,
+    topic: TopicId,
+    partition: i32,
+    older_than_ms: i64,
+) -> anyhow::Result<Option<i64>> {
+    let policy = RetentionPolicy {
+        older_than_ms: Some(older_than_ms),
+        max_bytes: None,
+        max_rows: 1_000,
+    };
+    let fence = lease(store, "retention").await?;
+    let retained = store
+        .apply_retention(topic, partition, &policy, &fence)
+        .await?;
+    Ok(retained.map(|r| r.log_start_offset))
+}
 
 /// A topic to create, without config overrides.
 pub fn new_topic(name: &str, partitions: i32) -> NewTopic {

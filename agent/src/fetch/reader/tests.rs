@@ -240,8 +240,23 @@ async fn a_read_racing_retention_is_out_of_range_not_later_data() {
     let stale = reader.bounds_many(&[(log.topic, 0)]).await.unwrap()[0].unwrap();
     assert_eq!(stale.log_start_offset, 0);
     // Retention expires the first two rows after the fetch read the bounds.
-    let start = log.store.apply_retention(log.topic, 0, 8).await.unwrap();
-    assert_eq!(start, Some(8));
+    let fence = log
+        .store
+        .acquire_lease("retention", "test", std::time::Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    let policy = floe_metadata::RetentionPolicy {
+        older_than_ms: Some(8),
+        max_bytes: None,
+        max_rows: 100,
+    };
+    let retained = log
+        .store
+        .apply_retention(log.topic, 0, &policy, &fence)
+        .await
+        .unwrap();
+    assert_eq!(retained.map(|r| r.log_start_offset), Some(8));
     let read = reader.read(log.topic, 0, stale, 4, 1 << 20, true).await;
     assert!(
         matches!(read, Err(AgentError::OffsetOutOfRange)),
