@@ -12,10 +12,12 @@
 //! `jobs/archive.rs`; the layout is described in `docs/operations.md`.
 
 pub mod avro;
+pub mod decode;
 pub mod encode;
 pub mod iceberg;
 pub mod reader;
 pub mod schema;
+pub mod table;
 pub mod writer;
 
 #[cfg(test)]

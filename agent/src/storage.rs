@@ -81,6 +81,18 @@ impl fmt::Display for SegmentKey {
     }
 }
 
+/// The root of the object store named by `url` as an absolute URI, the
+/// prefix of the locations Iceberg metadata gives its files: `file://` with
+/// the folder made absolute, `s3://BUCKET/PREFIX` as given.
+pub fn root_uri(url: &str) -> Result<String> {
+    if let Some(path) = url.strip_prefix("file://") {
+        let absolute = std::fs::canonicalize(path)
+            .map_err(|e| AgentError::Config(format!("cannot resolve object folder {path}: {e}")))?;
+        return Ok(format!("file://{}", absolute.display()));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
 /// Opens the object store named by `url`:
 /// - `file://PATH`: a local folder, created if missing, with fsync on every
 ///   write so an acknowledged record survives a power cut;
