@@ -33,7 +33,7 @@ pub(super) async fn commit(
     fence: &JobFence,
 ) -> Result<ArchiveOutcome> {
     let mut tx = pool.begin().await?;
-    super::leases::check_fence(&mut *tx, fence).await?;
+    super::leases::check_fence(&mut tx, fence).await?;
     let topic = commit.topic_id;
     let exists: Option<i32> = sqlx::query_scalar(TOPIC_LOCK)
         .bind(topic)

@@ -35,7 +35,7 @@ pub(super) async fn commit(
 ) -> Result<ArchiveOutcome> {
     let mut write = store.begin_write().await?;
     let tx = &mut write.tx;
-    super::leases::check_fence(&mut **tx, fence).await?;
+    super::leases::check_fence(tx, fence).await?;
     let topic = commit.topic_id;
     let exists: Option<i32> = sqlx::query_scalar(TOPIC_LOCK)
         .bind(topic)
