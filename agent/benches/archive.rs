@@ -29,7 +29,14 @@ const RECORDS: i64 = 160_000;
 /// Records per produced batch (librdkafka fills ~1 MB batches).
 const PER_BATCH: i64 = 500;
 const ACTIONS: [&str; 8] = [
-    "view", "click", "add_to_cart", "checkout", "search", "login", "logout", "share",
+    "view",
+    "click",
+    "add_to_cart",
+    "checkout",
+    "search",
+    "login",
+    "logout",
+    "share",
 ];
 const WORDS: [&str; 12] = [
     "alpha", "bravo", "delta", "echo", "kilo", "lima", "mike", "oscar", "papa", "romeo", "tango",
