@@ -27,6 +27,10 @@ CRAMJAM_VERSION="2.14.0"
 LZ4_VERSION="4.4.5"
 ZSTANDARD_VERSION="0.25.0"
 PYTHON_SNAPPY_VERSION="0.7.3"
+# The archive tier's readers (tests/python/archive.py).
+DUCKDB_VERSION="2.0.0"
+PYICEBERG_VERSION="0.12.0"
+PYARROW_VERSION="26.0.1"
 # moto's S3 server stands in for S3 in the multi-agent tests.
 MOTO_VERSION="5.2.5"
 # The infra checks (setup_infra): versions with wheels for CPython 3.11, and the
@@ -68,6 +72,7 @@ setup_venv() {
     local stamp="$venv/.floe-requirements"
     local want="confluent-kafka==$CONFLUENT_KAFKA_VERSION kafka-python==$KAFKA_PYTHON_VERSION moto[server]==$MOTO_VERSION"
     want="$want aiokafka==$AIOKAFKA_VERSION cramjam==$CRAMJAM_VERSION lz4==$LZ4_VERSION zstandard==$ZSTANDARD_VERSION python-snappy==$PYTHON_SNAPPY_VERSION"
+    want="$want duckdb==$DUCKDB_VERSION pyiceberg==$PYICEBERG_VERSION pyarrow==$PYARROW_VERSION"
     if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         return 0
     fi

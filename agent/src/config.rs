@@ -142,6 +142,19 @@ pub struct Config {
     /// How often time-based retention runs (Kafka's
     /// `log.retention.check.interval.ms`).
     pub retention_check_interval_ms: u64,
+    /// How often the archive job (one agent at a time, under a lease)
+    /// looks for ranges of topics with `floe.archive.enabled=true` older
+    /// than their `floe.archive.after.ms`, and archives them to Parquet.
+    pub archive_interval_ms: u64,
+    /// Whether topics without a `floe.archive.enabled` of their own are
+    /// archived (broker config `floe.archive.enabled`).
+    pub archive_enabled: bool,
+    /// Age of records archived, for topics without a
+    /// `floe.archive.after.ms` of their own (7 days).
+    pub archive_after_ms: i64,
+    /// Whether archived ranges drop their segments, for topics without a
+    /// `floe.archive.drop.segments` of their own.
+    pub archive_drop_segments: bool,
     /// Retention of topics without a `retention.ms` of their own; negative
     /// keeps every record (Kafka's broker default is 7 days; Floe keeps
     /// data until told otherwise).
@@ -225,6 +238,10 @@ impl Default for Config {
             shutdown_drain_ms: 1_000,
             fault_injection: None,
             retention_check_interval_ms: 300_000,
+            archive_interval_ms: 60_000,
+            archive_enabled: false,
+            archive_after_ms: 604_800_000,
+            archive_drop_segments: false,
             default_retention_ms: -1,
             default_retention_bytes: -1,
             message_timestamp_before_max_ms: TimestampLimits::default().before_max_ms,
@@ -362,6 +379,12 @@ impl Config {
         }
         if self.retention_check_interval_ms == 0 {
             return fail("retention_check_interval_ms must be positive");
+        }
+        if self.archive_interval_ms == 0 {
+            return fail("archive_interval_ms must be positive");
+        }
+        if self.archive_after_ms < 0 {
+            return fail("archive_after_ms must not be negative");
         }
         if self.producer_id_expiration_check_interval_ms == 0 {
             return fail("producer_id_expiration_check_interval_ms must be positive");

@@ -35,6 +35,9 @@ pub enum AgentError {
     /// The agent is shutting down and takes no new work.
     #[error("agent is shutting down")]
     ShuttingDown,
+    /// The archive tier could not be written or read.
+    #[error(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
     /// A configuration value is wrong.
     #[error("configuration: {0}")]
     Config(String),

@@ -5,6 +5,7 @@
 //! and [`segment`] write, [`fetch`] reads, [`groups`] coordinates consumer
 //! groups, [`cluster`] describes topics.
 
+pub mod archive;
 pub mod cluster;
 pub mod config;
 pub mod configs;

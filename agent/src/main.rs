@@ -182,6 +182,20 @@ struct ServeArgs {
     /// How often time-based retention runs (Kafka's `log.retention.check.interval.ms`)
     #[arg(long, env = "FLOE_RETENTION_CHECK_INTERVAL_MS")]
     retention_check_interval_ms: Option<u64>,
+    /// How often the archive job looks for ranges of topics with `floe.archive.enabled=true`
+    /// older than their `floe.archive.after.ms` and writes them to Parquet
+    #[arg(long, env = "FLOE_ARCHIVE_INTERVAL_MS")]
+    archive_interval_ms: Option<u64>,
+    /// Archive topics without a `floe.archive.enabled` of their own (broker default)
+    #[arg(long, env = "FLOE_ARCHIVE_ENABLED", action = clap::ArgAction::Set)]
+    archive_enabled: Option<bool>,
+    /// Age of records archived, for topics without a `floe.archive.after.ms` of their own
+    #[arg(long, env = "FLOE_ARCHIVE_AFTER_MS")]
+    archive_after_ms: Option<i64>,
+    /// Drop the segments of archived ranges, for topics without a
+    /// `floe.archive.drop.segments` of their own
+    #[arg(long, env = "FLOE_ARCHIVE_DROP_SEGMENTS", action = clap::ArgAction::Set)]
+    archive_drop_segments: Option<bool>,
     /// Retention of topics without a `retention.ms` of their own; negative keeps every record
     /// (Kafka's broker default is 7 days; Floe keeps data until told otherwise)
     #[arg(long, env = "FLOE_DEFAULT_RETENTION_MS")]
@@ -271,6 +285,10 @@ impl ServeArgs {
             producer_id_expiration_check_interval_ms,
             shutdown_drain_ms,
             retention_check_interval_ms,
+            archive_interval_ms,
+            archive_enabled,
+            archive_after_ms,
+            archive_drop_segments,
             default_retention_ms,
             default_retention_bytes,
             message_timestamp_before_max_ms,

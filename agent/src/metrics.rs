@@ -99,6 +99,15 @@ pub struct Metrics {
     /// `input_segments`, `output_segments`, `rows_removed`, `rows_added`,
     /// `skipped_partitions`. See [`CompactionMetrics`].
     pub compaction: CompactionMetrics,
+    /// Record bytes (keys, values, headers) written to the archive tier.
+    pub archived_bytes: IntCounter,
+    /// Records written to the archive tier.
+    pub archived_records: IntCounter,
+    /// Parquet files written to the archive tier.
+    pub archived_files: IntCounter,
+    /// Bytes of Parquet read from the archive tier to serve Fetch and
+    /// ListOffsets (footers and row groups).
+    pub archive_read_bytes: IntCounter,
     /// Passes of background jobs, by job and outcome (`ok`, `error`,
     /// `lease_lost`; a tick that found the lease held elsewhere or the
     /// next pass not due yet is `not_due`).
@@ -336,6 +345,22 @@ impl Metrics {
                     "Partitions a swap left as they were because their rows changed meanwhile",
                 )?,
             },
+            archived_bytes: counter(
+                "archived_bytes_total",
+                "Record bytes written to the Parquet archive",
+            )?,
+            archived_records: counter(
+                "archived_records_total",
+                "Records written to the Parquet archive",
+            )?,
+            archived_files: counter(
+                "archived_files_total",
+                "Parquet files written to the archive",
+            )?,
+            archive_read_bytes: counter(
+                "archive_read_bytes_total",
+                "Parquet bytes read from the archive to serve fetches",
+            )?,
             job_runs: counter_vec(
                 "job_runs_total",
                 "Passes of background jobs, by job and outcome",

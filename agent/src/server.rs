@@ -26,6 +26,7 @@ use crate::fetch::session::{FetchSessions, MIN_PARTITION_WIRE_BYTES, SessionMetr
 use crate::fetch::{LogReader, SegmentCache, Watermarks};
 use crate::groups::{Coordinator, GroupSettings};
 use crate::http::{self, HttpState};
+use crate::jobs::archive::{self, Archiver};
 use crate::jobs::broker_configs;
 use crate::jobs::collector::Collector;
 use crate::jobs::compaction::Compaction;
@@ -39,7 +40,7 @@ use crate::kafka::memory_pool::MemoryPool;
 use crate::kafka::serve_connection;
 use crate::metrics::Metrics;
 use crate::produce::{COMMIT_ATTEMPT_TIMEOUT, CommitRetry, FlushSettings, Flusher};
-use crate::storage::{ObjectStorage, open_object_store};
+use crate::storage::{ObjectStorage, open_object_store, root_uri};
 use crate::wall_clock;
 
 /// How long connections get to send their last responses at shutdown.
@@ -190,6 +191,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         ctx.registry.me().node_id,
         background_stop.clone(),
     );
+    let archive_storage = storage.clone();
     let collector = Collector {
         store: ctx.store.clone(),
         storage: storage.clone(),
@@ -253,6 +255,19 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         Duration::from_millis(config.producer_id_expiration_check_interval_ms),
         move |fence, stop| prune.clone().pass(fence, stop),
     );
+    let archiver = Archiver {
+        store: ctx.store.clone(),
+        storage: archive_storage,
+        metrics: metrics.clone(),
+        broker: ctx.broker_configs.clone(),
+        root_uri: root_uri(&config.object_store_url())?,
+        now_ms: wall_clock::now_ms,
+    };
+    let archive_task = jobs.spawn(
+        archive::JOB,
+        Duration::from_millis(config.archive_interval_ms),
+        move |fence, stop| archiver.clone().pass(fence, stop),
+    );
     let lag_stop = CancellationToken::new();
     let lag_task = tokio::spawn(export_lag(
         ctx.clone(),
@@ -305,6 +320,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let _ = retention_task.await;
     let _ = broker_configs_task.await;
     let _ = prune_task.await;
+    let _ = archive_task.await;
     // Waiting JoinGroup and SyncGroup requests are answered now, so
     // connections can drain.
     ctx.groups.shutdown().await;

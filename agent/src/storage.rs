@@ -40,6 +40,27 @@ impl SegmentKey {
         Self(key)
     }
 
+    /// The key of an archive Parquet file of `topic`:
+    /// `archive/<topic>/data/<partition>-<base offset>-<last offset>-<id>.parquet`
+    /// (offsets zero-padded, so a listing sorts by partition and offset).
+    pub fn for_archive_file(topic: &str, partition: i32, base: i64, last: i64, id: Uuid) -> Self {
+        Self(format!(
+            "{}data/{partition:05}-{base:020}-{last:020}-{id}.parquet",
+            archive_root(topic)
+        ))
+    }
+
+    /// A key under the Iceberg metadata folder of `topic`'s archive.
+    pub fn for_archive_metadata(topic: &str, file: &str) -> Self {
+        Self(format!("{}metadata/{file}", archive_root(topic)))
+    }
+
+    /// Whether the key names a Parquet file of the archive (whose index
+    /// rows point at row groups, not at batches).
+    pub fn is_archive(&self) -> bool {
+        self.0.starts_with(ARCHIVE_PREFIX) && self.0.ends_with(".parquet")
+    }
+
     /// The key as text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -61,10 +82,31 @@ impl SegmentKey {
     }
 }
 
+/// Where the archive tier lies in the object store.
+pub const ARCHIVE_PREFIX: &str = "archive/";
+
+/// The folder of `topic`'s archive: `archive/<topic>/` (its Iceberg table
+/// location).
+pub fn archive_root(topic: &str) -> String {
+    format!("{ARCHIVE_PREFIX}{topic}/")
+}
+
 impl fmt::Display for SegmentKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// The root of the object store named by `url` as an absolute URI, the
+/// prefix of the locations Iceberg metadata gives its files: `file://` with
+/// the folder made absolute, `s3://BUCKET/PREFIX` as given.
+pub fn root_uri(url: &str) -> Result<String> {
+    if let Some(path) = url.strip_prefix("file://") {
+        let absolute = std::fs::canonicalize(path)
+            .map_err(|e| AgentError::Config(format!("cannot resolve object folder {path}: {e}")))?;
+        return Ok(format!("file://{}", absolute.display()));
+    }
+    Ok(url.trim_end_matches('/').to_string())
 }
 
 /// Opens the object store named by `url`:
@@ -188,6 +230,9 @@ impl ObjectStorage {
             .get_range(&Path::from(key.as_str()), range)
             .await?;
         self.record("get_range", data.len(), started);
+        if key.is_archive() {
+            self.metrics.archive_read_bytes.inc_by(data.len() as u64);
+        }
         Ok(data)
     }
 
@@ -210,6 +255,37 @@ impl ObjectStorage {
                 Ok((key, meta.last_modified.timestamp_millis()))
             })
             .boxed()
+    }
+
+    /// Reads the last `len` bytes of an object (all of it if shorter), and
+    /// the object's size: a Parquet footer in one request.
+    pub async fn get_suffix(&self, key: &SegmentKey, len: u64) -> Result<(Bytes, u64)> {
+        let started = Instant::now();
+        let options = object_store::GetOptions {
+            range: Some(object_store::GetRange::Suffix(len)),
+            ..Default::default()
+        };
+        let result = self
+            .store
+            .get_opts(&Path::from(key.as_str()), options)
+            .await?;
+        let size = result.meta.size;
+        let data = result.bytes().await?;
+        self.record("get_range", data.len(), started);
+        self.metrics.archive_read_bytes.inc_by(data.len() as u64);
+        Ok((data, size))
+    }
+
+    /// Whether an object exists (a HEAD request).
+    pub async fn exists(&self, key: &SegmentKey) -> Result<bool> {
+        let started = Instant::now();
+        let found = match self.store.head(&Path::from(key.as_str())).await {
+            Ok(_) => true,
+            Err(object_store::Error::NotFound { .. }) => false,
+            Err(e) => return Err(e.into()),
+        };
+        self.record("head", 0, started);
+        Ok(found)
     }
 
     /// Deletes a segment file; one already gone counts as deleted, so two

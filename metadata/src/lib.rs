@@ -6,6 +6,7 @@
 //! [`MetadataStore`], has one implementation per database; [`open`] picks one
 //! from a URL.
 
+mod archive;
 mod compaction;
 mod convert;
 mod error;
@@ -19,6 +20,7 @@ mod store;
 mod types;
 mod validate;
 
+pub use archive::{ArchiveCommit, ArchiveManifest, ArchiveOutcome, ArchivedFile, ArchivedRowGroup};
 pub use compaction::{
     CompactedRow, CompactionCandidate, CompactionSwap, MAX_SWAP_INPUTS, MAX_SWAP_PARTITIONS,
     MAX_SWAP_ROWS, PartitionSwap, SegmentRow, SwapOutcome,

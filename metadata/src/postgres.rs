@@ -16,6 +16,7 @@
 //! (`postgres/notifications.rs`).
 
 mod agents;
+mod archive;
 mod broker_configs;
 mod commit;
 mod compaction;
@@ -405,6 +406,22 @@ impl MetadataStore for PostgresStore {
         partitions: Option<&[(TopicId, i32)]>,
     ) -> Result<Vec<CommittedOffset>> {
         groups::fetch_offsets(&self.pool, group_id, partitions).await
+    }
+
+    async fn commit_archive(
+        &self,
+        commit: &crate::ArchiveCommit,
+        fence: &JobFence,
+    ) -> Result<crate::ArchiveOutcome> {
+        archive::commit(&self.pool, commit, fence).await
+    }
+
+    async fn archive_progress(&self, topic: TopicId) -> Result<Vec<(i32, i64)>> {
+        archive::progress(&self.pool, topic).await
+    }
+
+    async fn archive_manifests(&self, topic: TopicId) -> Result<Vec<crate::ArchiveManifest>> {
+        archive::manifests(&self.pool, topic).await
     }
 
     async fn apply_retention(

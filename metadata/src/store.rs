@@ -3,11 +3,11 @@
 use async_trait::async_trait;
 
 use crate::{
-    AgentRecord, BatchOutcome, CommittedOffset, CommittedSegment, CompactionCandidate,
-    CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, NewTopic,
-    PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained,
-    RetentionPolicy, SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId,
-    UnreferencedSegment,
+    AgentRecord, ArchiveCommit, ArchiveManifest, ArchiveOutcome, BatchOutcome, CommittedOffset,
+    CommittedSegment, CompactionCandidate, CompactionSwap, DeletedRecords, GroupListing,
+    GroupState, IndexRow, JobFence, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity,
+    ProducerState, Pruned, Result, Retained, RetentionPolicy, SegmentCommit, SegmentId, SegmentRow,
+    SwapOutcome, Topic, TopicId, UnreferencedSegment,
 };
 
 /// The metadata store. Every implementation passes the same contract suite
@@ -387,6 +387,29 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// A stored state without members and without any offsets is removed
     /// too. Returns how many groups were removed.
     async fn expire_groups(&self, older_than_ms: i64) -> Result<u64>;
+
+    /// Records an archive pass over a topic in one transaction: its
+    /// files, as ranges of their partitions, and its Iceberg snapshot (the
+    /// next sequence number of the topic). With `drop_segments`, each
+    /// range's index rows, which must cover it exactly, are replaced by
+    /// one row per row group of its file (`byte_offset`/`byte_len` the row
+    /// group's bytes in the Parquet file), the file is recorded as a
+    /// segment, and the old rows' segments become candidates of the
+    /// collector. A range that no longer matches the log records nothing
+    /// ([`ArchiveOutcome::Conflict`]). A write of the archive job: refused
+    /// unless `fence` holds its lease.
+    async fn commit_archive(
+        &self,
+        commit: &ArchiveCommit,
+        fence: &JobFence,
+    ) -> Result<ArchiveOutcome>;
+
+    /// Per partition of a topic with archived ranges, the offset after
+    /// its last one, by partition.
+    async fn archive_progress(&self, topic: TopicId) -> Result<Vec<(i32, i64)>>;
+
+    /// The Iceberg snapshots of a topic's archive, oldest first.
+    async fn archive_manifests(&self, topic: TopicId) -> Result<Vec<ArchiveManifest>>;
 }
 
 /// See [`MetadataStore::commit_notifications`].

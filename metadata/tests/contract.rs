@@ -14,6 +14,8 @@
 mod admin;
 #[path = "contract/agents.rs"]
 mod agents;
+#[path = "contract/archive.rs"]
+mod archive;
 #[path = "contract/backends.rs"]
 mod backends;
 #[path = "contract/commit.rs"]
@@ -118,6 +120,7 @@ macro_rules! contract_suite {
                 segments::retention_expires_rows_from_the_start_only,
                 segments::sweep_finds_unknown_segments_and_unreferenced_commits,
                 lifetimes::prune_forgets_old_outcomes_and_quiet_producers,
+                archive::archive_passes_swap_rows_and_record_snapshots,
                 leases::leases_are_exclusive_renewed_and_taken_over,
                 leases::a_lapsed_lease_fences_its_old_holder,
                 retention::size_retention_keeps_at_least_the_limit,

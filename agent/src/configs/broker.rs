@@ -21,6 +21,17 @@ use crate::config::Config;
 /// is used, on every request or job pass, so a change needs no restart.
 pub const DYNAMIC_CONFIGS: &[TopicKey] = &[
     dynamic(
+        "floe.archive.after.ms",
+        ConfigType::Long,
+        Validator::AtLeast(0),
+    ),
+    dynamic(
+        "floe.archive.drop.segments",
+        ConfigType::Boolean,
+        Validator::Any,
+    ),
+    dynamic("floe.archive.enabled", ConfigType::Boolean, Validator::Any),
+    dynamic(
         "log.message.timestamp.after.max.ms",
         ConfigType::Long,
         Validator::AtLeast(0),
@@ -259,6 +270,30 @@ impl BrokerConfigs {
             Int,
             max_inflight_flushes,
             "Segments uploaded at once."
+        );
+        setting!(
+            "floe.archive.enabled",
+            Boolean,
+            archive_enabled,
+            "Archive topics without a floe.archive.enabled of their own to Parquet."
+        );
+        setting!(
+            "floe.archive.after.ms",
+            Long,
+            archive_after_ms,
+            "Age of records archived, for topics without a floe.archive.after.ms."
+        );
+        setting!(
+            "floe.archive.drop.segments",
+            Boolean,
+            archive_drop_segments,
+            "Drop archived segments, for topics without a floe.archive.drop.segments."
+        );
+        setting!(
+            "floe.archive.interval.ms",
+            Long,
+            archive_interval_ms,
+            "How often the archive job looks for ranges to archive."
         );
         setting!(
             "floe.cache.bytes",

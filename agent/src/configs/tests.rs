@@ -29,7 +29,7 @@ fn table_is_sorted_unique_and_defaults_are_valid() {
             key.name
         );
     }
-    assert_eq!(TOPIC_CONFIGS.len(), 33);
+    assert_eq!(TOPIC_CONFIGS.len(), 36);
 }
 
 #[test]
@@ -262,4 +262,45 @@ fn topic_value_agrees_with_describe() {
         );
     }
     assert_eq!(topic_value("made.up", &overrides, &broker), None);
+}
+
+#[test]
+fn archive_configs_come_from_the_topic_then_the_broker_defaults() {
+    let config = Config {
+        archive_after_ms: 3_600_000,
+        ..Config::default()
+    };
+    let broker = BrokerConfigs::new(&config);
+    broker.set_dynamic(BTreeMap::from([(
+        "floe.archive.enabled".to_string(),
+        "true".to_string(),
+    )]));
+    let overrides =
+        BTreeMap::from([("floe.archive.drop.segments".to_string(), "true".to_string())]);
+    let described = describe_topic(&overrides, &broker);
+    let by_name = |n: &str| described.iter().find(|c| c.name == n).unwrap();
+    let seen = |n: &str| (by_name(n).value.clone(), by_name(n).source);
+    assert_eq!(
+        seen("floe.archive.enabled"),
+        (Some("true".into()), ConfigSource::DynamicDefaultBroker)
+    );
+    assert_eq!(
+        seen("floe.archive.after.ms"),
+        (Some("3600000".into()), ConfigSource::StaticBroker)
+    );
+    assert_eq!(
+        seen("floe.archive.drop.segments"),
+        (Some("true".into()), ConfigSource::Topic)
+    );
+    let after = by_name("floe.archive.after.ms");
+    assert_eq!(
+        after.synonyms.last().map(|s| s.value.as_deref()),
+        Some(Some("604800000"))
+    );
+    assert!(validate_topic_value("floe.archive.after.ms", "-1").is_err());
+    assert!(validate_topic_value("floe.archive.enabled", "maybe").is_err());
+    assert_eq!(
+        validate_dynamic("floe.archive.after.ms", "60000").as_deref(),
+        Ok("60000")
+    );
 }

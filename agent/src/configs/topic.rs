@@ -1,4 +1,5 @@
-//! Every topic config of Apache Kafka 4.x (its `LogConfig`): name, type,
+//! Every topic config of Apache Kafka 4.x (its `LogConfig`), and Floe's own
+//! `floe.archive.*` configs of the archive tier: name, type,
 //! Kafka's default, validator, the broker config that supplies the default
 //! (Kafka's `ServerTopicConfigSynonyms`), and a one-line documentation.
 //! What Floe does with each is in `docs/compatibility.md`.
@@ -103,6 +104,30 @@ pub const TOPIC_CONFIGS: &[TopicKey] = &[
         AtLeast(0),
         Some("log.segment.delete.delay.ms"),
         "The time to wait before deleting a file from the filesystem.",
+    ),
+    key(
+        "floe.archive.after.ms",
+        Long,
+        "604800000",
+        AtLeast(0),
+        Some("floe.archive.after.ms"),
+        "Floe: records older than this (by timestamp) are archived to Parquet once floe.archive.enabled is true.",
+    ),
+    key(
+        "floe.archive.drop.segments",
+        Boolean,
+        "false",
+        Any,
+        Some("floe.archive.drop.segments"),
+        "Floe: once a range is archived, its segment files are dropped and Fetch serves it from the Parquet archive.",
+    ),
+    key(
+        "floe.archive.enabled",
+        Boolean,
+        "false",
+        Any,
+        Some("floe.archive.enabled"),
+        "Floe: whether old ranges of the topic are archived as Parquet with Iceberg metadata.",
     ),
     key(
         "flush.messages",

@@ -284,6 +284,30 @@ impl MetadataStore for FaultyMetadataStore {
         self.inner.fetch_offsets(group_id, partitions).await
     }
 
+    async fn commit_archive(
+        &self,
+        commit: &floe_metadata::ArchiveCommit,
+        fence: &floe_metadata::JobFence,
+    ) -> Result<floe_metadata::ArchiveOutcome> {
+        self.faults.delay().await;
+        self.inner.commit_archive(commit, fence).await
+    }
+
+    async fn archive_progress(&self, topic: TopicId) -> Result<Vec<(i32, i64)>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.archive_progress(topic).await
+    }
+
+    async fn archive_manifests(
+        &self,
+        topic: TopicId,
+    ) -> Result<Vec<floe_metadata::ArchiveManifest>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.archive_manifests(topic).await
+    }
+
     async fn apply_retention(
         &self,
         topic: TopicId,

@@ -15,6 +15,7 @@ use tracing::warn;
 
 use super::SegmentCache;
 use super::timestamp::{MAX_SCAN_BYTES, TimestampHit, find_record};
+use crate::archive::reader::read_row_group;
 use crate::error::{AgentError, Result};
 use crate::segment::batch::{BatchHeader, BatchIter, patch_run};
 use crate::storage::{ObjectStorage, SegmentKey};
@@ -92,12 +93,20 @@ impl LogReader {
         Ok(self.store.partitions_offsets(partitions).await?)
     }
 
-    /// The row's batches as served: with their real base offsets.
+    /// The row's batches as served: with their real base offsets. A row
+    /// of the archive tier (its key a Parquet file) is one row group,
+    /// read by ranged GETs and encoded as batches (`archive/reader.rs`).
     async fn row_bytes(&self, row: &IndexRow) -> Result<Bytes> {
         let key = SegmentKey::from_stored(row.object_key.clone());
         let range: Range<u64> = row.byte_offset..row.byte_offset + row.byte_len;
         if let Some(hit) = self.cache.get(&key, range.clone()) {
             return Ok(hit);
+        }
+        if key.is_archive() {
+            // The archive tier: the row is one row group of a Parquet file,
+            // encoded again as batches that already carry their offsets.
+            let data = read_row_group(&self.storage, &key, range.clone()).await?;
+            return Ok(self.cache.insert_range(&key, range, data));
         }
         let fetched = self.storage.get_range(&key, range.clone()).await?;
         // The object store's buffer is usually ours alone: patched in place.

@@ -20,6 +20,7 @@ pub fn for_agent(err: &AgentError) -> i16 {
         AgentError::ObjectStore(_)
         | AgentError::Segment(_)
         | AgentError::Corrupt(_)
+        | AgentError::Archive(_)
         | AgentError::FlushFailed(_) => ResponseError::KafkaStorageError,
         AgentError::Config(_) => ResponseError::UnknownServerError,
     };

@@ -68,6 +68,21 @@ pub struct RecordHead {
     pub offset_delta: i32,
 }
 
+/// One record with all its fields, as [`Records::next_record`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedRecord {
+    /// `timestampDelta`, from the batch's base timestamp.
+    pub timestamp_delta: i64,
+    /// `offsetDelta`, from the batch's base offset.
+    pub offset_delta: i32,
+    /// The key; `None` is a null key.
+    pub key: Option<Vec<u8>>,
+    /// The value; `None` is a null value (a tombstone).
+    pub value: Option<Vec<u8>>,
+    /// The headers in order (keys may repeat); a value may be null.
+    pub headers: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
 /// What [`check_records`] holds every record of a produced batch to.
 #[derive(Debug, Clone)]
 pub struct RecordChecks {
@@ -179,6 +194,14 @@ impl<'a> Records<'a> {
         self.read_head(true).map_err(|e| from_io(e, self.limit))
     }
 
+    /// The next record with every field read out (what the archive
+    /// stores). Fields are read as their bytes arrive, never allocated by
+    /// the length a record claims, and all of it counts against the
+    /// batch's budget of decompressed bytes.
+    pub fn next_record(&mut self) -> Result<DecodedRecord, ScanError> {
+        self.read_record().map_err(|e| from_io(e, self.limit))
+    }
+
     /// Ends the reading: nothing may follow the last record.
     pub fn finish(mut self) -> Result<(), ScanError> {
         let more = self.r.fill_buf().map_err(|e| from_io(e, self.limit))?;
@@ -237,6 +260,65 @@ impl<'a> Records<'a> {
             timestamp_delta,
             offset_delta,
         })
+    }
+
+    fn read_record(&mut self) -> io::Result<DecodedRecord> {
+        let length = self.varint(5)?.0;
+        let length = u64::try_from(length).map_err(|_| invalid("negative record length"))?;
+        let mut used = 1u64;
+        self.byte()?; // attributes: unused by Kafka
+        let (timestamp_delta, n) = self.varint(10)?;
+        used += n;
+        let (offset_delta, n) = self.varint(5)?;
+        used += n;
+        let offset_delta =
+            i32::try_from(offset_delta).map_err(|_| invalid("record offset delta overflows"))?;
+        let key = self.read_field(length, &mut used)?;
+        let value = self.read_field(length, &mut used)?;
+        let (count, n) = self.varint(5)?;
+        used += n;
+        if count < 0 {
+            return Err(invalid("negative record header count"));
+        }
+        let mut headers = Vec::new();
+        for _ in 0..count {
+            let key = self
+                .read_field(length, &mut used)?
+                .ok_or_else(|| invalid("null header key"))?;
+            let value = self.read_field(length, &mut used)?;
+            headers.push((key, value));
+        }
+        if used != length {
+            return Err(invalid("record length does not match its fields"));
+        }
+        Ok(DecodedRecord {
+            timestamp_delta,
+            offset_delta,
+            key,
+            value,
+            headers,
+        })
+    }
+
+    /// Reads a varint length (-1: null) and that many bytes, within a
+    /// record of `length` bytes of which `used` are read (and updated).
+    fn read_field(&mut self, length: u64, used: &mut u64) -> io::Result<Option<Vec<u8>>> {
+        let (size, n) = self.varint(5)?;
+        *used += n;
+        if size == -1 {
+            return Ok(None);
+        }
+        let size = u64::try_from(size).map_err(|_| invalid("negative field length"))?;
+        if *used + size > length {
+            return Err(invalid("record field runs past the record"));
+        }
+        let mut field = Vec::new();
+        (&mut self.r).take(size).read_to_end(&mut field)?;
+        if (field.len() as u64) < size {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        *used += size;
+        Ok(Some(field))
     }
 
     /// Reads a varint length and skips that many bytes, within a record of
