@@ -152,7 +152,7 @@ pub async fn archive_passes_swap_rows_and_record_snapshots(
     );
     assert_eq!(rows[0].segment_id, archived.file_id);
     // Its rows point at Parquet row groups: never a compaction input.
-    let candidates = store.compaction_candidates(0, u64::MAX, 100).await?;
+    let candidates = store.compaction_candidates(0, i64::MAX as u64, 100).await?;
     assert!(
         candidates.iter().all(|c| c.id != archived.file_id),
         "{candidates:?}"
