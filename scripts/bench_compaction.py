@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Measures compaction (docs/benchmarks.md, "Compaction"): objects and index
-rows per GiB before and after, and compaction throughput in MiB per agent
-CPU-second, from one run.
+"""Measures the lifecycle of one log (docs/benchmarks.md, "Compaction" and
+"Archive tier"), from one run: objects and index rows per GiB before and
+after compaction and compaction throughput in MiB per agent CPU-second;
+then archive throughput per agent CPU-second, Parquet bytes as a fraction of
+the segment bytes they replace, and fetch throughput from the archive tier.
 
 1. An agent on a durable Postgres and moto's S3 server, flushing every
    10 ms with compaction off (an interval of a day), takes `floe bench
@@ -15,6 +17,15 @@ CPU-second, from one run.
    compaction (`floe_process_cpu_seconds_total`, read from /metrics before
    and at its last progress) give the throughput: live bytes read by compaction (every level)
    per CPU-second. The idle agent's own CPU is included, so it is a floor.
+4. The agent starts again with every range archived at once
+   (`--archive-after-ms 0`) and the segments dropped: once
+   `floe_archived_bytes_total` stops moving, the agent's CPU over the
+   archival gives the stored batch bytes archived per CPU-second, and the
+   Parquet files' sizes (`archive_files`) over the batch bytes they replace
+   give the fraction.
+5. The agent starts once more (a cold cache) and `floe bench consume` reads
+   the topic from the beginning, every byte from Parquet row groups: MB/s
+   and MiB served per agent CPU-second.
 
     cargo build --release -p floe-agent
     scripts/bench_compaction.py                     # 30 s at 10 MB/s, 4 partitions
@@ -77,6 +88,31 @@ def count_index(pg):
     }
 
 
+def psql(pg, query):
+    """One number from Postgres."""
+    out = subprocess.run(["psql", pg.url, "-Atc", query], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    return int(out)
+
+
+def settle(http, counter):
+    """Waits until `counter` has moved and then stood still for QUIET seconds:
+    the metrics at the start and at its last progress, and the seconds between."""
+    start = metrics(http)
+    began = time.time()
+    last, last_change, at_last = 0, time.time(), start
+    while True:
+        time.sleep(0.2)
+        now = metrics(http)
+        moved = now.get(counter, 0)
+        if moved != last:
+            last, last_change, at_last = moved, time.time(), now
+        elif moved > 0 and time.time() - last_change > QUIET:
+            return start, at_last, last_change - began
+        if time.time() - began > 600:
+            raise RuntimeError(f"{counter} did not settle within 10 minutes")
+
+
 def start_agent(floe, pg, moto, prefix, data, kafka, http, extra):
     env = dict(os.environ)
     env.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1",
@@ -130,22 +166,9 @@ def main():
                             ["--compaction-interval-ms", "200",
                              "--compaction-target-bytes", str(opts.target_bytes)])
         try:
-            start = metrics(http)
-            began = time.time()
             # Done once compaction has moved bytes and then nothing more for
             # QUIET seconds; CPU and time are taken at its last progress.
-            last, last_change, at_last = 0, time.time(), start
-            while True:
-                time.sleep(0.2)
-                now = metrics(http)
-                moved = now.get("floe_compaction_input_bytes_total", 0)
-                if moved != last:
-                    last, last_change, at_last = moved, time.time(), now
-                elif moved > 0 and time.time() - last_change > QUIET:
-                    break
-                if time.time() - began > 600:
-                    raise RuntimeError("compaction did not settle within 10 minutes")
-            now = at_last
+            start, now, seconds = settle(http, "floe_compaction_input_bytes_total")
             cpu = now[CPU] - start[CPU]
             mib = (now.get("floe_compaction_input_bytes_total", 0)
                    - start.get("floe_compaction_input_bytes_total", 0)) / 2**20
@@ -158,7 +181,7 @@ def main():
                 "rows_removed": now.get("floe_compaction_rows_removed_total", 0),
                 "rows_added": now.get("floe_compaction_rows_added_total", 0),
                 "agent_cpu_seconds": cpu,
-                "wall_seconds": last_change - began,
+                "wall_seconds": seconds,
                 "mib_per_cpu_second": mib / cpu if cpu > 0 else None,
                 "agent_peak_rss_mib": peak_rss_mib(agent.pid),
             }
@@ -167,6 +190,56 @@ def main():
             agent.wait()
         result["after"] = count_index(pg)
         print(f"after: {result['after']}", file=sys.stderr)
+
+        agent = start_agent(floe, pg, moto, prefix, data, kafka, http,
+                            ["--compaction-interval-ms", str(86_400_000),
+                             "--archive-interval-ms", "200", "--archive-enabled", "true",
+                             "--archive-after-ms", "0", "--archive-drop-segments", "true"])
+        try:
+            start, now, seconds = settle(http, "floe_archived_bytes_total")
+            cpu = now[CPU] - start[CPU]
+            batch_mib = result["after"]["record_bytes"] / 2**20
+            parquet = psql(pg, "SELECT coalesce(sum(size), 0) FROM archive_files")
+            result["archive"] = {
+                "batch_mib": batch_mib,
+                "record_mib": (now.get("floe_archived_bytes_total", 0)
+                               - start.get("floe_archived_bytes_total", 0)) / 2**20,
+                "files": now.get("floe_archived_files_total", 0),
+                "parquet_mib": parquet / 2**20,
+                "parquet_fraction": parquet / result["after"]["record_bytes"],
+                "agent_cpu_seconds": cpu,
+                "wall_seconds": seconds,
+                "mib_per_cpu_second": batch_mib / cpu if cpu > 0 else None,
+            }
+        finally:
+            agent.terminate()
+            agent.wait()
+        result["archived"] = count_index(pg)
+        print(f"archived: {result['archived']}", file=sys.stderr)
+
+        agent = start_agent(floe, pg, moto, prefix, data, kafka, http,
+                            ["--compaction-interval-ms", str(86_400_000)])
+        try:
+            start = metrics(http)
+            bench = [floe, "bench", "consume", "--bootstrap", f"127.0.0.1:{kafka}", "--topic",
+                     "lifecycle", "--partitions", str(opts.partitions), "--json"]
+            out = subprocess.run(bench, check=True, capture_output=True, text=True).stdout
+            consumed = json.loads(out.strip().splitlines()[-1])
+            now = metrics(http)
+            cpu = now[CPU] - start[CPU]
+            served = (now.get("floe_fetch_bytes_total", 0)
+                      - start.get("floe_fetch_bytes_total", 0)) / 2**20
+            result["archive_fetch"] = {
+                "mb_per_sec": consumed["mb_per_sec"],
+                "served_mib": served,
+                "parquet_read_mib": (now.get("floe_archive_read_bytes_total", 0)
+                                     - start.get("floe_archive_read_bytes_total", 0)) / 2**20,
+                "agent_cpu_seconds": cpu,
+                "mib_per_cpu_second": served / cpu if cpu > 0 else None,
+            }
+        finally:
+            agent.terminate()
+            agent.wait()
     finally:
         pg.stop()
         moto.stop()
@@ -186,6 +259,15 @@ def main():
           f"{fmt(c['mib_per_cpu_second'])} MiB per agent CPU-s, agent peak RSS "
           f"{fmt(c['agent_peak_rss_mib'])} MiB; goal <= 256 index rows/GiB: "
           f"{'met' if (a['index_rows_per_gib'] or 0) <= 256 else 'NOT met'}")
+    ar, af = result["archive"], result["archive_fetch"]
+    print(f"archive: {fmt(ar['batch_mib'], 1)} MiB of stored batches into "
+          f"{fmt(ar['files'])} Parquet files of {fmt(ar['parquet_mib'], 1)} MiB "
+          f"({fmt(ar['parquet_fraction'], 2)} of the segment bytes), "
+          f"{fmt(ar['agent_cpu_seconds'], 2)} agent CPU-s, "
+          f"{fmt(ar['mib_per_cpu_second'], 1)} MiB per agent CPU-s")
+    print(f"fetch from the archive tier: {fmt(af['mb_per_sec'], 1)} MB/s, "
+          f"{fmt(af['served_mib'], 1)} MiB served from {fmt(af['parquet_read_mib'], 1)} MiB "
+          f"of Parquet, {fmt(af['mib_per_cpu_second'])} MiB per agent CPU-s")
     print(json.dumps(result))
 
 

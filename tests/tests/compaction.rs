@@ -1,7 +1,8 @@
 //! Compaction end to end: three agents on Postgres and S3 (moto), flushing
 //! tiny segments, compacting every 300 ms into segments of at most 64 KiB
-//! while a producer keeps writing to agent 0 and consumers on agents 1 and
-//! 2 read the whole log again and again. No read may fail; every batch must
+//! while a producer keeps writing to agent 0, DeleteRecords moves partition
+//! 0's log start every second, and consumers on agents 1 and 2 read the
+//! whole log (from its start) again and again. No read may fail; every batch must
 //! come back byte for byte as it was produced (keys, values, headers,
 //! timestamps, compression), at the offset its Produce was answered with,
 //! once. Afterwards the index holds fewer rows, the old objects go once the
@@ -120,17 +121,45 @@ fn split(data: &Bytes) -> Result<Vec<(i64, Bytes)>> {
     Ok(out)
 }
 
-/// Reads every batch of one partition through `client` up to `end`.
+/// Batches of one partition, each with its base offset.
+type Batches = Vec<(i64, Bytes)>;
+
+/// The offset after the last batch of `batches`.
+fn end_of(batches: &[(i64, Bytes)]) -> Result<Option<i64>> {
+    let Some((at, last)) = batches.last() else {
+        return Ok(None);
+    };
+    Ok(Some(
+        at + i64::from(i32::from_be_bytes(last[23..27].try_into()?)) + 1,
+    ))
+}
+
+/// The batches at or after `start` (DeleteRecords cuts at batch bounds here).
+fn kept(batches: &[(i64, Bytes)], start: i64) -> Vec<(i64, Bytes)> {
+    batches
+        .iter()
+        .filter(|(at, _)| *at >= start)
+        .cloned()
+        .collect()
+}
+
+/// Reads every batch of one partition through `client` from the partition's
+/// log start up to `end`; `None` when the log start moved past the read
+/// (OFFSET_OUT_OF_RANGE: DeleteRecords ran meanwhile), with the start read.
 fn read_partition(
     client: &mut RawClient,
     topic: &str,
     partition: i32,
     end: i64,
-) -> Result<Vec<(i64, Bytes)>> {
+) -> Result<(i64, Option<Batches>)> {
+    let start = client.list_offsets(topic, partition, -2)?.offset;
     let mut out: Vec<(i64, Bytes)> = Vec::new();
-    let mut next = 0;
+    let mut next = start;
     while next < end {
         let data = client.fetch(topic, partition, next, 100)?;
+        if data.error_code == 1 {
+            return Ok((start, None));
+        }
         if data.error_code != 0 {
             bail!(
                 "fetch {topic}/{partition} at {next}: error {}",
@@ -156,7 +185,7 @@ fn read_partition(
             out.push((base, bytes));
         }
     }
-    Ok(out)
+    Ok((start, Some(out)))
 }
 
 /// Checks what a consumer read of a partition against what was produced:
@@ -271,16 +300,16 @@ fn compaction_under_load_loses_nothing_and_shrinks_the_index() {
                         .map_err(|_| anyhow::anyhow!("poisoned"))?
                         .clone();
                     for (partition, batches) in &snapshot {
-                        let Some((last_at, last)) = batches.last() else {
+                        let Some(end) = end_of(batches)? else {
                             continue;
                         };
-                        let end =
-                            last_at + i64::from(i32::from_be_bytes(last[23..27].try_into()?)) + 1;
-                        let read = read_partition(&mut client, &topic, *partition, end)
+                        let (start, read) = read_partition(&mut client, &topic, *partition, end)
                             .with_context(|| format!("consumer on agent {i}"))?;
-                        check(&read, batches, *partition)
+                        // The log start moved under the read: read again.
+                        let Some(read) = read else { continue };
+                        check(&read, &kept(batches, start), *partition)
                             .with_context(|| format!("consumer on agent {i}"))?;
-                        reads.fetch_add(batches.len(), Ordering::AcqRel);
+                        reads.fetch_add(read.len(), Ordering::AcqRel);
                     }
                 }
                 Ok(())
@@ -288,9 +317,43 @@ fn compaction_under_load_loses_nothing_and_shrinks_the_index() {
         })
         .collect();
 
+    // DeleteRecords on partition 0 every second, through agent 0, racing the
+    // readers and the swaps: the log start moves to a third of what was
+    // produced there.
+    let deleter = {
+        let (addr, topic, stop, produced) = (
+            cluster.agent(0).kafka_addr(),
+            topic.clone(),
+            stop.clone(),
+            produced.clone(),
+        );
+        thread::spawn(move || -> Result<usize> {
+            let mut client = RawClient::connect(addr)?;
+            let mut deletions = 0;
+            while !stop.load(Ordering::Acquire) {
+                thread::sleep(Duration::from_secs(1));
+                let cut = {
+                    let produced = produced.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+                    let batches = produced.get(&0).map(Vec::as_slice).unwrap_or_default();
+                    batches.get(batches.len() / 3).map(|(at, _)| *at)
+                };
+                if let Some(cut) = cut.filter(|cut| *cut > 0) {
+                    let (code, _) = client.delete_records(&topic, 0, cut)?;
+                    if code != 0 {
+                        bail!("DeleteRecords before {cut}: error {code}");
+                    }
+                    deletions += 1;
+                }
+            }
+            Ok(deletions)
+        })
+    };
+
     thread::sleep(PRODUCE_FOR);
     stop.store(true, Ordering::Release);
     producer.join().expect("producer thread").expect("producer");
+    let deletions = deleter.join().expect("deleter thread").expect("deleter");
+    assert!(deletions > 0, "DeleteRecords raced the readers");
     for c in consumers {
         c.join()
             .expect("consumer thread")
@@ -314,7 +377,7 @@ fn compaction_under_load_loses_nothing_and_shrinks_the_index() {
         reads.load(Ordering::Acquire)
     );
     assert!(
-        reads.load(Ordering::Acquire) >= 2 * batches,
+        reads.load(Ordering::Acquire) >= batches,
         "consumers read the log again and again"
     );
     assert!(compacted > 0.0, "compaction ran while consumers read");
@@ -340,16 +403,17 @@ fn compaction_under_load_loses_nothing_and_shrinks_the_index() {
     // The whole log still reads the same through every agent.
     for i in 0..3 {
         let mut client = RawClient::connect(cluster.agent(i).kafka_addr()).expect("connect");
-        for (partition, want) in &produced {
-            let (last_at, last) = want.last().expect("a batch");
-            let end = last_at
-                + i64::from(i32::from_be_bytes(
-                    last[23..27].try_into().expect("4 bytes"),
-                ))
-                + 1;
-            let read = read_partition(&mut client, &topic, *partition, end).expect("read after");
+        for (partition, all) in &produced {
+            let end = end_of(all).expect("batches").expect("a batch");
+            let (start, read) =
+                read_partition(&mut client, &topic, *partition, end).expect("read after");
+            let read = read.expect("no deletion now");
+            if *partition == 0 {
+                assert!(start > 0, "DeleteRecords moved partition 0's log start");
+            }
+            let want = kept(all, start);
             assert_eq!(read.len(), want.len(), "agent {i} partition {partition}");
-            check(&read, want, *partition).expect("same log after compaction");
+            check(&read, &want, *partition).expect("same log after compaction");
             // By timestamp: each batch's second record is found exactly.
             for (at, b) in want.iter().step_by(7) {
                 let records = i32::from_be_bytes(b[57..61].try_into().expect("4 bytes"));
@@ -387,14 +451,11 @@ fn compaction_under_load_loses_nothing_and_shrinks_the_index() {
     );
     // And what is left still reads the same.
     let mut client = RawClient::connect(cluster.agent(1).kafka_addr()).expect("connect");
-    for (partition, want) in &produced {
-        let (last_at, last) = want.last().expect("a batch");
-        let end = last_at
-            + i64::from(i32::from_be_bytes(
-                last[23..27].try_into().expect("4 bytes"),
-            ))
-            + 1;
-        let read = read_partition(&mut client, &topic, *partition, end).expect("read at the end");
-        check(&read, want, *partition).expect("same log after collection");
+    for (partition, all) in &produced {
+        let end = end_of(all).expect("batches").expect("a batch");
+        let (start, read) =
+            read_partition(&mut client, &topic, *partition, end).expect("read at the end");
+        let read = read.expect("no deletion now");
+        check(&read, &kept(all, start), *partition).expect("same log after collection");
     }
 }
