@@ -178,6 +178,27 @@ impl Agent {
         self.root().join("data")
     }
 
+    /// Segment objects (`*.seg`) in the agent's embedded object store
+    /// (`<data dir>/objects/segments`).
+    pub fn segment_files(&self) -> usize {
+        fn count(dir: &Path) -> usize {
+            std::fs::read_dir(dir).map_or(0, |entries| {
+                entries
+                    .flatten()
+                    .map(|e| {
+                        let path = e.path();
+                        if path.is_dir() {
+                            count(&path)
+                        } else {
+                            usize::from(path.extension().is_some_and(|x| x == "seg"))
+                        }
+                    })
+                    .sum()
+            })
+        }
+        count(&self.data_dir().join("objects/segments"))
+    }
+
     /// The agent's working directory (must stay empty).
     pub fn cwd(&self) -> PathBuf {
         self.root().join("cwd")

@@ -10,7 +10,6 @@
 //! exactly once, in order.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -53,26 +52,6 @@ struct Produced {
 
 /// What the group read: (offset, value) per partition, in order.
 type Read = BTreeMap<i32, Vec<(i64, String)>>;
-
-/// Segment objects under the agent's local object store.
-fn segment_files(dir: &Path) -> usize {
-    fn count(dir: &Path) -> usize {
-        std::fs::read_dir(dir).map_or(0, |entries| {
-            entries
-                .flatten()
-                .map(|e| {
-                    let path = e.path();
-                    if path.is_dir() {
-                        count(&path)
-                    } else {
-                        usize::from(path.extension().is_some_and(|x| x == "seg"))
-                    }
-                })
-                .sum()
-        })
-    }
-    count(&dir.join("objects/segments"))
-}
 
 /// Index rows of the topic, read from the agent's SQLite file beside it.
 async fn index_rows(store: &dyn floe_metadata::MetadataStore, topic: &str) -> usize {
@@ -222,7 +201,7 @@ fn a_week_of_traffic_keeps_objects_and_index_bounded_and_loses_nothing() {
         thread::sleep(hours(6));
         let day = started.elapsed().as_secs_f64() / hours(24).as_secs_f64();
         let rows = runtime.block_on(index_rows(&*store, &topic));
-        samples.push((day, segment_files(&agent.data_dir()), rows));
+        samples.push((day, agent.segment_files(), rows));
     }
     stop.store(true, Ordering::SeqCst);
     producer.join().expect("producer");

@@ -15,26 +15,6 @@ use kafka_protocol::messages::delete_records_request::{
     DeleteRecordsPartition, DeleteRecordsTopic,
 };
 
-/// Segment files under the local object store of `agent`.
-fn segment_files(agent: &Agent) -> usize {
-    fn count(dir: &Path) -> usize {
-        std::fs::read_dir(dir).map_or(0, |entries| {
-            entries
-                .flatten()
-                .map(|e| {
-                    let path = e.path();
-                    if path.is_dir() {
-                        count(&path)
-                    } else {
-                        usize::from(path.extension().is_some_and(|x| x == "seg"))
-                    }
-                })
-                .sum()
-        })
-    }
-    count(&agent.data_dir().join("objects/segments"))
-}
-
 fn produce(client: &mut RawClient, topic: &str, values: &[&str]) {
     produce_at(client, topic, values, 1_700_000_000_000);
 }
@@ -69,11 +49,11 @@ fn agent(dir: &Path, extra: &str) -> Agent {
 /// Waits until the agent holds `files` segment files.
 fn wait_for_segment_files(agent: &Agent, files: usize) {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while segment_files(agent) != files {
+    while agent.segment_files() != files {
         assert!(
             Instant::now() < deadline,
             "{} segment files, expected {files}\n{}",
-            segment_files(agent),
+            agent.segment_files(),
             agent.log()
         );
         std::thread::sleep(Duration::from_millis(50));
@@ -93,7 +73,7 @@ fn deleting_a_topic_deletes_the_segments_only_it_used() {
     produce(&mut client, &doomed, &["d1", "d2"]);
     produce(&mut client, &kept, &["k1"]);
     produce(&mut client, &doomed, &["d3"]);
-    assert_eq!(segment_files(&agent), 3);
+    assert_eq!(agent.segment_files(), 3);
 
     assert_eq!(client.delete_topic_at(6, &doomed).expect("delete"), 0);
     wait_for_segment_files(&agent, 1);
@@ -112,7 +92,7 @@ fn deleting_a_topic_deletes_the_segments_only_it_used() {
     assert_eq!(values(&read), vec!["k1"]);
     // Nothing else goes: the last segment is still in use.
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(segment_files(&agent), 1);
+    assert_eq!(agent.segment_files(), 1);
 }
 
 #[test]
@@ -280,7 +260,7 @@ fn a_crash_between_put_and_commit_leaves_an_orphan_that_the_sweep_deletes() {
     let bounds = client.list_offsets(&topic, 0, -1).expect("list offsets");
     assert_eq!(bounds.offset, 1, "the lost record was never committed");
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(segment_files(&agent), 1, "the committed segment stays");
+    assert_eq!(agent.segment_files(), 1, "the committed segment stays");
 }
 
 #[test]
