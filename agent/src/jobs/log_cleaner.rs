@@ -103,6 +103,19 @@ struct Due {
     partition: CleanerPartition,
 }
 
+/// A stretch of a partition's rows, filtered, to swap in.
+#[derive(Debug)]
+struct Stretch<'a> {
+    /// The rows it replaces.
+    rows: &'a [&'a IndexRow],
+    /// The batches kept, each with the max timestamp of its old row.
+    kept: Vec<(KeptBatch, i64)>,
+    /// Where the dirty section starts after this clean.
+    cleaned_offset: i64,
+    /// The progress to record (with the last stretch of a clean).
+    progress: Option<CleanerProgress>,
+}
+
 /// Why a partition's clean stopped without error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cleaned {
@@ -262,10 +275,13 @@ impl LogCleaner {
                     .or((stats.tombstones_waiting > 0)
                         .then(|| (map_end, now.saturating_add(config.delete_retention_ms)))),
             });
-            if !self
-                .swap(topic, p, stretch, kept, map_end, record, fence)
-                .await?
-            {
+            let cleaned = Stretch {
+                rows: stretch,
+                kept,
+                cleaned_offset: map_end,
+                progress: record,
+            };
+            if !self.swap(topic, p, cleaned, fence).await? {
                 debug!(topic = %topic.name, partition = p.partition, "rows changed during the clean; next pass");
                 return Ok(Cleaned::Skipped);
             }
@@ -294,13 +310,10 @@ impl LogCleaner {
         &self,
         topic: &Topic,
         p: &CleanerPartition,
-        stretch: &[&IndexRow],
-        kept: Vec<(KeptBatch, i64)>,
-        cleaned_offset: i64,
-        progress: Option<CleanerProgress>,
+        stretch: Stretch<'_>,
         fence: &JobFence,
     ) -> Result<bool> {
-        let (new, segment) = lay_out(topic, p.partition, kept, cleaned_offset);
+        let (new, segment) = lay_out(topic, p.partition, stretch.kept, stretch.cleaned_offset);
         let segment = match segment {
             Some(data) => {
                 let id = Uuid::now_v7();
@@ -321,6 +334,7 @@ impl LogCleaner {
             partition: p.partition,
             segment,
             old: stretch
+                .rows
                 .iter()
                 .map(|r| SegmentRow {
                     topic_id: topic.id,
@@ -334,7 +348,7 @@ impl LogCleaner {
                 })
                 .collect(),
             new,
-            progress,
+            progress: stretch.progress,
         };
         let drop_new = async |swap: &CleanSwap| {
             if let Some(s) = &swap.segment {
