@@ -3,7 +3,8 @@
 //! `log_cleaner` lease, `leased.rs`) weighs every partition of the
 //! compacted topics by its dirty ratio (bytes written since its last clean
 //! over all its bytes), and cleans the dirtiest of those due, one at a
-//! time, at most [`MAX_PARTITIONS_PER_PASS`]. A partition is due when its
+//! time, at most [`MAX_PARTITIONS_PER_PASS`] (and at most 16 looked at). A
+//! partition is due when its
 //! dirty ratio reaches `min.cleanable.dirty.ratio`, when a dirty record is
 //! older than `max.compaction.lag.ms`, or when tombstones' retention ended.
 //!
@@ -66,7 +67,11 @@ use crate::segment::{PartitionBatches, encode_segment};
 use crate::storage::{ObjectStorage, SegmentKey};
 
 /// Partitions one pass cleans at most; the others are its backlog.
-pub const MAX_PARTITIONS_PER_PASS: usize = 4;
+pub const MAX_PARTITIONS_PER_PASS: u64 = 4;
+/// Partitions one pass looks at most: one with nothing to clean yet (its
+/// dirty records too young, rows of the archive tier) costs a read of its
+/// rows, and must not keep the others waiting.
+const MAX_ATTEMPTS_PER_PASS: usize = 16;
 /// Input bytes one swap covers at most: the memory of a stretch being
 /// cleaned is about this plus its output.
 pub const CHUNK_BYTES: u64 = 64 << 20;
@@ -154,7 +159,10 @@ impl LogCleaner {
         due.sort_by(|a, b| b.ratio.total_cmp(&a.ratio));
         let mut report = PassReport::default();
         for (i, d) in due.iter().enumerate() {
-            if stop.is_cancelled() || i == MAX_PARTITIONS_PER_PASS {
+            if stop.is_cancelled()
+                || report.done == MAX_PARTITIONS_PER_PASS
+                || i == MAX_ATTEMPTS_PER_PASS
+            {
                 report.backlog = (due.len() - i) as u64;
                 break;
             }
