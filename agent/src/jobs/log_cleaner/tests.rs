@@ -375,3 +375,50 @@ async fn a_small_map_cleans_over_several_passes() {
         f.shutdown().await;
     }
 }
+
+/// Segment compaction and the cleaner take turns on one partition: merged
+/// rows get cleaned, and the flushes after a clean merge beside cleaned
+/// rows (whose runs have gaps between them); a consumer reads the latest
+/// record of each key throughout.
+#[tokio::test]
+async fn segment_compaction_and_cleaning_take_turns() {
+    let mut log = start(&[
+        ("cleanup.policy", "compact"),
+        ("min.cleanable.dirty.ratio", "0.01"),
+    ])
+    .await;
+    let merge = async |log: &Log| {
+        let fence = log
+            .store
+            .acquire_lease("compaction", "test", Duration::from_secs(60), Duration::ZERO)
+            .await
+            .expect("lease")
+            .expect("free");
+        let job = crate::jobs::compaction::Compaction {
+            store: log.store.clone(),
+            storage: log.storage.clone(),
+            metrics: log.metrics.clone(),
+            target_bytes: 64 << 10,
+        };
+        let report = job.pass(fence.clone(), CancellationToken::new()).await.expect("merge");
+        log.store.release_lease(&fence, true).await.expect("release");
+        report
+    };
+    for round in 0..3 {
+        // Small flushes: one per produce call.
+        for part in 0..10 {
+            let records = updates(30, 1, &format!("r{round}p{part}"));
+            log.produce(&records, 3).await;
+        }
+        let merged = merge(&log).await;
+        assert!(merged.done > 0, "round {round}: small segments merged");
+        // 300 records a round; a clean leaves one per key (30).
+        let before_clean = if round == 0 { 300 } else { 330 };
+        assert_eq!(log.consume(0).await.len(), before_clean);
+        assert_eq!(log.clean().await.done, 1, "round {round}");
+        assert_eq!(log.consume(0).await, log.expected(0), "round {round}");
+    }
+    if let Some(f) = log.flusher.take() {
+        f.shutdown().await;
+    }
+}
