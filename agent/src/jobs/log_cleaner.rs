@@ -252,6 +252,11 @@ impl LogCleaner {
         let rules_below = progress.tombstones_removable_below;
         let targets: Vec<&IndexRow> = rows.iter().filter(|r| r.base_offset < map_end).collect();
         let chunks = chunk(&targets);
+        if chunks.is_empty() {
+            // Nothing may be cleaned yet (every row too young): the
+            // tombstone horizon waits with the rest.
+            return Ok(Cleaned::Skipped);
+        }
         let mut stats = FilterStats::default();
         for (i, stretch) in chunks.iter().enumerate() {
             let mut kept: Vec<(KeptBatch, i64)> = Vec::new();
