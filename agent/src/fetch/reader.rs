@@ -139,6 +139,7 @@ impl LogReader {
         let PartitionOffsets {
             log_start_offset,
             high_watermark,
+            ..
         } = bounds;
         if offset < log_start_offset || offset > high_watermark {
             return Err(AgentError::OffsetOutOfRange);

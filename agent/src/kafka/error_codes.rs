@@ -54,9 +54,8 @@ pub fn for_batch(err: &BatchError) -> i16 {
         BatchError::UnsupportedMagic(_) | BatchError::Invalid(_) => ResponseError::InvalidRecord,
         BatchError::InvalidProducerEpoch { .. } => ResponseError::InvalidProducerEpoch,
         // What Kafka's log answers a transactional batch no ongoing
-        // transaction covers (its KIP-890 verification found none): Floe
-        // has no transaction coordinator, so no transaction is ever
-        // ongoing.
+        // transaction covers (its KIP-890 verification found none); one
+        // without a producer id can be in none.
         BatchError::Transactional => ResponseError::InvalidTxnState,
         BatchError::LogAppendTime | BatchError::TimestampOutOfRange { .. } => {
             ResponseError::InvalidTimestamp
@@ -83,6 +82,7 @@ pub fn for_flush(err: &FlushError) -> i16 {
         FlushError::InvalidProducerEpoch => ResponseError::InvalidProducerEpoch,
         FlushError::OutcomeUnknown => ResponseError::RequestTimedOut,
         FlushError::InvalidRecord => ResponseError::InvalidRecord,
+        FlushError::InvalidTxnState => ResponseError::InvalidTxnState,
     };
     e.code()
 }
