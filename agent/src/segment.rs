@@ -3,6 +3,7 @@
 //! the write and read paths share.
 
 pub mod batch;
+pub mod control;
 pub mod format;
 pub mod reader;
 pub mod records;

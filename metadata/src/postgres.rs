@@ -536,7 +536,7 @@ impl MetadataStore for PostgresStore {
         partitions: &[(TopicId, i32)],
         groups: &[String],
         now_ms: i64,
-    ) -> Result<std::result::Result<(), TxnRefusal>> {
+    ) -> Result<std::result::Result<bool, TxnRefusal>> {
         transactions::add_to_transaction(
             &self.pool,
             transactional_id,

@@ -462,7 +462,7 @@ impl MetadataStore for SqliteStore {
         partitions: &[(TopicId, i32)],
         groups: &[String],
         now_ms: i64,
-    ) -> Result<std::result::Result<(), TxnRefusal>> {
+    ) -> Result<std::result::Result<bool, TxnRefusal>> {
         transactions::add_to_transaction(
             self,
             transactional_id,

@@ -436,8 +436,9 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// opening the producer's transaction on it, which the commit of its
     /// transactional batches requires) and `groups` to the producer's
     /// transaction, which is Ongoing afterwards (started at `now_ms` unless
-    /// it already was). Refused, writing nothing, unless the id maps to
-    /// `producer_id` at `epoch` with no markers in flight.
+    /// it already was). Answers whether this call opened the transaction.
+    /// Refused, writing nothing, unless the id maps to `producer_id` at
+    /// `epoch` with no markers in flight.
     async fn add_to_transaction(
         &self,
         transactional_id: &str,
@@ -446,7 +447,7 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         partitions: &[(TopicId, i32)],
         groups: &[String],
         now_ms: i64,
-    ) -> Result<std::result::Result<(), TxnRefusal>>;
+    ) -> Result<std::result::Result<bool, TxnRefusal>>;
 
     /// TxnOffsetCommit: stores offsets of `group_id` pending in the
     /// producer's open transaction (applied to the group's committed

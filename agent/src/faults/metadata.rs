@@ -441,7 +441,7 @@ impl MetadataStore for FaultyMetadataStore {
         partitions: &[(TopicId, i32)],
         groups: &[String],
         now_ms: i64,
-    ) -> Result<std::result::Result<(), TxnRefusal>> {
+    ) -> Result<std::result::Result<bool, TxnRefusal>> {
         self.faults.delay().await;
         self.inner
             .add_to_transaction(

@@ -109,3 +109,28 @@ pub fn for_group(err: GroupError) -> i16 {
     };
     e.code()
 }
+
+/// The Kafka error code for a refused transactional request. Requests of
+/// versions that predate PRODUCER_FENCED (KIP-588) get
+/// INVALID_PRODUCER_EPOCH instead, as Kafka answers them: `fenced_known`
+/// says whether the request's version knows it.
+pub fn for_txn(err: &crate::txn::TxnError, fenced_known: bool) -> i16 {
+    use crate::txn::TxnError;
+    let e = match err {
+        TxnError::InvalidProducerIdMapping => ResponseError::InvalidProducerIdMapping,
+        TxnError::ProducerFenced if fenced_known => ResponseError::ProducerFenced,
+        TxnError::ProducerFenced => ResponseError::InvalidProducerEpoch,
+        TxnError::ConcurrentTransactions => ResponseError::ConcurrentTransactions,
+        TxnError::InvalidTxnState => ResponseError::InvalidTxnState,
+        TxnError::InvalidTransactionTimeout => ResponseError::InvalidTransactionTimeout,
+        TxnError::InvalidRequest => ResponseError::InvalidRequest,
+        // Transactional clients retry on this one, after looking for
+        // their coordinator again.
+        TxnError::Store(MetadataError::Database(_)) => ResponseError::CoordinatorNotAvailable,
+        TxnError::Store(e) => return for_metadata(e),
+        // The transaction stays prepared; the client looks for its
+        // coordinator again and retries, which finishes it.
+        TxnError::Markers(_) => ResponseError::CoordinatorNotAvailable,
+    };
+    e.code()
+}

@@ -264,24 +264,63 @@ impl Producer {
         self.push(topic_id, partition, batch, facts).await
     }
 
-    /// Appends a transaction marker (a control batch the coordinator
-    /// built, `marker` saying whose transaction it ends and how) to the
-    /// pending segment, like any batch: it gets its offset at the commit.
-    pub async fn append_marker(
+    /// Appends the markers ending one transaction (control batches the
+    /// coordinator built; each [`BatchTxn::Marker`] says whose transaction
+    /// and how) to the pending segment in one step, so they land in one
+    /// segment and one commit, where they get their offsets like any batch.
+    /// One receiver per marker, in order.
+    pub async fn append_markers(
         &self,
-        topic_id: Uuid,
-        partition: i32,
-        batch: Bytes,
-        marker: BatchTxn,
+        markers: Vec<(Uuid, i32, Bytes, BatchTxn)>,
         now_ms: i64,
-    ) -> Result<oneshot::Receiver<AppendOutcome>, FlushError> {
-        let facts = BatchFacts {
-            offset_count: 1,
-            max_timestamp: now_ms,
-            producer: None,
-            txn: marker,
-        };
-        self.push(topic_id, partition, batch, facts).await
+    ) -> Result<Vec<oneshot::Receiver<AppendOutcome>>, FlushError> {
+        let s = &self.shared;
+        let len: usize = markers.iter().map(|(_, _, batch, _)| batch.len()).sum();
+        let want = len.clamp(1, s.budget_total) as u32;
+        let permit = s
+            .budget
+            .clone()
+            .acquire_many_owned(want)
+            .await
+            .map_err(|_| FlushError::ShuttingDown)?;
+        let mut replies = Vec::with_capacity(markers.len());
+        let mut pending = s.pending.lock().map_err(|_| FlushError::ShuttingDown)?;
+        if s.closed.load(Ordering::Acquire) {
+            return Err(FlushError::ShuttingDown);
+        }
+        for (topic_id, partition, batch, txn) in markers {
+            let (tx, rx) = oneshot::channel();
+            pending
+                .partitions
+                .entry((topic_id, partition))
+                .or_default()
+                .push(PendingBatch {
+                    data: batch,
+                    offset_count: 1,
+                    max_timestamp: now_ms,
+                    producer: None,
+                    txn,
+                    reply: tx,
+                });
+            replies.push(rx);
+        }
+        let was_empty = pending.first_append.is_none();
+        if was_empty {
+            pending.first_append = Some(Instant::now());
+        }
+        let before = pending.bytes;
+        pending.bytes += len;
+        match &mut pending.permit {
+            Some(held) => held.merge(permit),
+            None => pending.permit = Some(permit),
+        }
+        let crossed = before < s.flush_bytes && pending.bytes >= s.flush_bytes;
+        drop(pending);
+        s.metrics.pending_bytes.add(len as i64);
+        if was_empty || crossed {
+            s.wake.notify_one();
+        }
+        Ok(replies)
     }
 
     async fn push(

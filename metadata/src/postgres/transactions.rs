@@ -49,7 +49,7 @@ pub(super) async fn add_to_transaction(
     partitions: &[(TopicId, i32)],
     groups: &[String],
     now_ms: i64,
-) -> Result<std::result::Result<(), Refusal>> {
+) -> Result<std::result::Result<bool, Refusal>> {
     let mut tx = begin_locked(pool, id).await?;
     let answer = add(&mut tx, id, producer_id, epoch, partitions, groups, now_ms).await?;
     if answer.is_ok() {

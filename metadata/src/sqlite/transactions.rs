@@ -31,7 +31,7 @@ pub(super) async fn add_to_transaction(
     partitions: &[(TopicId, i32)],
     groups: &[String],
     now_ms: i64,
-) -> Result<std::result::Result<(), Refusal>> {
+) -> Result<std::result::Result<bool, Refusal>> {
     let mut write = store.begin_write().await?;
     let answer = add(
         &mut write.tx,

@@ -177,11 +177,12 @@ macro_rules! txn_ops {
             partitions: &[(TopicId, i32)],
             groups: &[String],
             now_ms: i64,
-        ) -> Result<std::result::Result<(), TxnRefusal>> {
+        ) -> Result<std::result::Result<bool, TxnRefusal>> {
             let record = load(conn, id).await?;
             if let Err(refusal) = check_member(record.as_ref(), producer_id, epoch) {
                 return Ok(Err(refusal));
             }
+            let opened = record.is_none_or(|r| r.state != TxnState::Ongoing);
             for (topic, partition) in partitions {
                 sqlx::query(q::ADD_PARTITION)
                     .bind(id)
@@ -209,7 +210,7 @@ macro_rules! txn_ops {
                 .bind(now_ms)
                 .execute(&mut *conn)
                 .await?;
-            Ok(Ok(()))
+            Ok(Ok(opened))
         }
 
         /// Stores offsets of a group added to the open transaction.

@@ -24,7 +24,7 @@ const PATIENCE: Duration = Duration::from_secs(10);
 fn bounds(start: i64, high_watermark: i64) -> Option<PartitionOffsets> {
     Some(PartitionOffsets {
         log_start_offset: start,
-        high_watermark: high_watermark,
+        high_watermark,
         last_stable_offset: high_watermark,
         last_aborted_offset: -1,
     })

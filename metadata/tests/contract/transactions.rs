@@ -188,7 +188,8 @@ pub async fn transaction_state_changes_are_compare_and_set(
         Err(TxnRefusal::UnknownProducer)
     );
     assert_eq!(add(1, p.producer_id).await?, Err(TxnRefusal::Fenced));
-    assert_eq!(add(0, p.producer_id).await?, Ok(()));
+    assert_eq!(add(0, p.producer_id).await?, Ok(true));
+    assert_eq!(add(0, p.producer_id).await?, Ok(false), "already open");
     let record = s.transaction("txn-b").await?.expect("stored");
     assert_eq!(record.state, TxnState::Ongoing);
     assert_eq!(record.started_ms, 5_000);
