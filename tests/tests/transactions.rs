@@ -4,6 +4,7 @@
 //! by a newer InitProducerId, a transaction aborted by the agent past its
 //! timeout, and Kafka's error codes for requests in the wrong state.
 
+use floe_tests::cluster::Cluster;
 use floe_tests::raw::{RawClient, produce_request, topic_name, versions};
 use floe_tests::records::{self, Idempotence, TestRecord};
 use floe_tests::{Agent, python, unique_topic};
@@ -449,7 +450,7 @@ fn committed(c: &mut RawClient, group: &str, topic: &str, require_stable: bool) 
     (p.committed_offset, p.error_code)
 }
 
-/// A transactional batch of `values` from `sequence` to partition `partition`.
+/// A transactional batch of `values`, sequence 0, to partition `partition`.
 fn produce_txn(
     c: &mut RawClient,
     topic: &str,
@@ -457,6 +458,21 @@ fn produce_txn(
     pid: i64,
     epoch: i16,
     partition: i32,
+    values: &[&str],
+) -> i16 {
+    produce_txn_at(c, topic, txn, pid, epoch, partition, 0, values)
+}
+
+/// A transactional batch of `values` from `sequence` to `partition`.
+#[allow(clippy::too_many_arguments)]
+fn produce_txn_at(
+    c: &mut RawClient,
+    topic: &str,
+    txn: &str,
+    pid: i64,
+    epoch: i16,
+    partition: i32,
+    sequence: i32,
     values: &[&str],
 ) -> i16 {
     let now = i64::try_from(
@@ -474,7 +490,7 @@ fn produce_txn(
         Idempotence {
             producer_id: pid,
             producer_epoch: epoch,
-            base_sequence: 0,
+            base_sequence: sequence,
         },
     )
     .expect("batch");
@@ -532,4 +548,100 @@ fn latest(c: &mut RawClient, topic: &str, isolation: i8) -> i64 {
         )
         .expect("ListOffsets");
     resp.topics[0].partitions[0].offset
+}
+
+/// Two agents on Postgres: the agent FindCoordinator names for a
+/// transactional id is killed mid-transaction, and the other carries on
+/// from the store. One transaction is committed through the survivor; a
+/// second, left open, is aborted by a new InitProducerId there (its epoch
+/// bumped, so the producer of the dead agent's session is fenced). Only
+/// the committed records reach read_committed.
+#[test]
+fn transactions_survive_their_coordinator_being_killed() {
+    let mut cluster = Cluster::builder("txn-kill")
+        .agents(2)
+        .partitions(1)
+        .start()
+        .expect("start cluster");
+    let topic = unique_topic("txn-kill");
+    let mut first = RawClient::connect(cluster.agent(0).kafka_addr()).expect("connect");
+    assert_eq!(first.create_topic(&topic, 1).expect("create"), NONE);
+
+    let coordinator_of = |client: &mut RawClient, txn: &str| -> usize {
+        let found: FindCoordinatorResponse = client
+            .request(
+                3,
+                &FindCoordinatorRequest::default()
+                    .with_key_type(1)
+                    .with_key(StrBytes::from_string(txn.into())),
+            )
+            .expect("FindCoordinator");
+        assert_eq!(found.error_code, NONE);
+        usize::from(found.port != i32::from(cluster.agent(0).kafka_addr().port()))
+    };
+    // A transactional id whose coordinator is agent 1 (the one killed), so
+    // the survivor is the agent the test started with.
+    let txn = (0..100)
+        .map(|i| format!("kill-txn-{i}"))
+        .find(|txn| coordinator_of(&mut first, txn) == 1)
+        .expect("some transactional id hashes to agent 1");
+    let mut doomed = RawClient::connect(cluster.agent(1).kafka_addr()).expect("connect");
+    let (code, pid, epoch) = init(&mut doomed, 4, &txn, 60_000);
+    assert_eq!((code, epoch), (NONE, 0));
+    assert_eq!(
+        add(&mut doomed, 3, &txn, pid, 0, &topic, &[0]),
+        vec![(0, NONE)]
+    );
+    assert_eq!(
+        produce_txn(&mut doomed, &topic, &txn, pid, 0, 0, &["a", "b"]),
+        NONE
+    );
+
+    cluster
+        .agent_mut(1)
+        .kill()
+        .expect("SIGKILL the coordinator");
+
+    // The survivor commits it.
+    assert_eq!(end(&mut first, 3, &txn, pid, 0, true), NONE);
+    let committed = fetch(&mut first, &topic, 0, 1);
+    assert_eq!(
+        (committed.high_watermark, committed.last_stable_offset),
+        (3, 3)
+    );
+    // Offsets 0 and 1; the commit marker at 2 is no record.
+    let values: Vec<_> = records::decode(committed.records.as_ref())
+        .expect("decode")
+        .into_iter()
+        .filter(|r| r.offset < 2)
+        .filter_map(|r| r.value)
+        .collect();
+    assert_eq!(values, vec![&b"a"[..], &b"b"[..]]);
+
+    // A second transaction left open; a new incarnation aborts it.
+    assert_eq!(
+        add(&mut first, 3, &txn, pid, 0, &topic, &[0]),
+        vec![(0, NONE)]
+    );
+    // Sequences go on from the committed batch's (0 and 1).
+    assert_eq!(
+        produce_txn_at(&mut first, &topic, &txn, pid, 0, 0, 2, &["lost"]),
+        NONE
+    );
+    let (code, again, epoch) = init(&mut first, 4, &txn, 60_000);
+    assert_eq!(
+        (code, again, epoch),
+        (NONE, pid, 2),
+        "aborted at epoch 1, then bumped"
+    );
+    assert_eq!(end(&mut first, 3, &txn, pid, 0, true), PRODUCER_FENCED);
+    let after = fetch(&mut first, &topic, 0, 1);
+    assert_eq!((after.high_watermark, after.last_stable_offset), (5, 5));
+    let aborted: Vec<(i64, i64)> = after
+        .aborted_transactions
+        .unwrap_or_default()
+        .iter()
+        .map(|a| (a.producer_id.0, a.first_offset))
+        .collect();
+    assert_eq!(aborted, vec![(pid, 3)], "the open transaction was aborted");
 }
