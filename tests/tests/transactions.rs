@@ -5,6 +5,7 @@
 //! timeout, and Kafka's error codes for requests in the wrong state.
 
 use floe_tests::cluster::Cluster;
+use floe_tests::differential;
 use floe_tests::raw::{RawClient, produce_request, topic_name, versions};
 use floe_tests::records::{self, Idempotence, TestRecord};
 use floe_tests::{Agent, python, unique_topic};
@@ -645,3 +646,91 @@ fn transactions_survive_their_coordinator_being_killed() {
         .collect();
     assert_eq!(aborted, vec![(pid, 3)], "the open transaction was aborted");
 }
+
+/// The same requests in wrong states against Apache Kafka 4.x and Floe:
+/// the error codes of EndTxn and AddPartitionsToTxn must be Kafka's.
+/// Skipped (with a note) without `FLOE_KAFKA_CLASSPATH`.
+#[test]
+fn wrong_state_codes_match_kafka() {
+    let Some((kafka, floe)) = differential::both("txn_wrong_state_codes", |addr| {
+        let topic = unique_topic("txn-diff");
+        differential::create(addr, &topic, 4);
+        let mut c = RawClient::connect(addr).expect("connect");
+        let txn = unique_topic("diff-txn");
+        // Kafka loads its transaction log on first use: retry while it does.
+        let retry = |c: &mut RawClient, call: &dyn Fn(&mut RawClient) -> (i16, i64, i16)| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            loop {
+                let answer = call(c);
+                if !RETRIABLE.contains(&answer.0) || std::time::Instant::now() > deadline {
+                    return answer;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        };
+        // FindCoordinator makes Kafka create its transaction log.
+        let find = |c: &mut RawClient| {
+            let found: FindCoordinatorResponse = c
+                .request(
+                    3,
+                    &FindCoordinatorRequest::default()
+                        .with_key_type(1)
+                        .with_key(StrBytes::from_string(txn.clone())),
+                )
+                .expect("FindCoordinator");
+            (found.error_code, 0, 0)
+        };
+        assert_eq!(retry(&mut c, &find).0, NONE, "FindCoordinator");
+        let (code, pid, epoch) = retry(&mut c, &|c| init(c, 4, &txn, 60_000));
+        assert_eq!((code, epoch), (NONE, 0), "InitProducerId");
+        let mut codes = vec![
+            init(&mut c, 4, &txn, 0).0,
+            init(&mut c, 4, &txn, 900_001).0,
+            end(&mut c, 3, &txn, pid, 0, true),
+            end(&mut c, 3, &txn, pid, 0, false),
+            end(&mut c, 3, &txn, pid + 1, 0, true),
+            end(&mut c, 3, &txn, pid, 1, true),
+            end(&mut c, 1, &txn, pid, 1, true),
+        ];
+        let adds = [
+            add(&mut c, 3, &txn, pid, 1, &topic, &[0]),
+            add(&mut c, 1, &txn, pid, 1, &topic, &[0]),
+            add(&mut c, 3, &txn, pid + 1, 0, &topic, &[0]),
+            add(&mut c, 3, &txn, pid, 0, &topic, &[0, 9]),
+            add(&mut c, 3, &txn, pid, 0, &topic, &[0, 1]),
+            add(&mut c, 3, &txn, pid, 0, &topic, &[1]),
+        ];
+        codes.push(end(&mut c, 3, &txn, pid, 0, false));
+        // Committing what was aborted: Kafka answers CONCURRENT_TRANSACTIONS
+        // while its markers are on their way (Floe answers EndTxn once they
+        // are written), then INVALID_TXN_STATE.
+        codes.push(retry(&mut c, &|c| (end(c, 3, &txn, pid, 0, true), 0, 0)).0);
+        // The next incarnation, once the abort is complete.
+        let (code, again, epoch) = retry(&mut c, &|c| init(c, 4, &txn, 60_000));
+        codes.push(code);
+        assert_eq!((again, epoch), (pid, 1));
+        (codes, adds)
+    }) else {
+        return;
+    };
+    assert_eq!(
+        kafka.0,
+        vec![
+            INVALID_TRANSACTION_TIMEOUT,
+            INVALID_TRANSACTION_TIMEOUT,
+            INVALID_TXN_STATE,
+            INVALID_TXN_STATE,
+            INVALID_PRODUCER_ID_MAPPING,
+            PRODUCER_FENCED,
+            INVALID_PRODUCER_EPOCH,
+            NONE,
+            INVALID_TXN_STATE,
+            NONE,
+        ],
+        "Kafka's EndTxn and InitProducerId codes"
+    );
+    assert_eq!(floe, kafka);
+}
+
+/// Codes a client retries on while a coordinator loads or a transaction ends.
+const RETRIABLE: [i16; 4] = [14, 15, 16, 51];
