@@ -31,9 +31,7 @@ pub use postgres::{PostgresStore, STATEMENT_TIMEOUT};
 pub use resolve::open;
 pub use sqlite::SqliteStore;
 pub use store::{CommitNotifications, FORGET_AGENTS_AFTER, MetadataStore, StoreEvent};
-pub use transactions::{
-    AbortedTxn, OpenTxn, TxnInit, TxnOffsets, TxnRecord, TxnRefusal, TxnState, TxnVersion,
-};
+pub use transactions::{AbortedTxn, OpenTxn, TxnInit, TxnRecord, TxnRefusal, TxnState, TxnVersion};
 pub use types::{
     AgentRecord, BatchEntry, BatchOutcome, BatchTxn, CommitEntry, CommittedOffset,
     CommittedSegment, DeletedRecords, GroupListing, GroupMember, GroupState, IndexRow, JobFence,

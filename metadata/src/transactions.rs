@@ -9,7 +9,7 @@
 
 pub(crate) mod ops;
 
-use crate::{CommittedOffset, MetadataError, Result, TopicId};
+use crate::{MetadataError, Result, TopicId};
 
 /// The largest epoch InitProducerId hands out for a producer id; one more
 /// bump allocates a fresh id (as Kafka does at `Short.MaxValue - 1`).
@@ -91,18 +91,6 @@ impl TxnState {
                 )));
             }
         })
-    }
-
-    /// Whether a transaction may be opened or continued from this state
-    /// (AddPartitionsToTxn, AddOffsetsToTxn).
-    pub fn accepts_additions(self) -> bool {
-        matches!(
-            self,
-            TxnState::Empty
-                | TxnState::Ongoing
-                | TxnState::CompleteCommit
-                | TxnState::CompleteAbort
-        )
     }
 
     /// Whether markers are being written (Prepare*).
@@ -209,14 +197,4 @@ pub struct OpenTxn {
     pub epoch: i16,
     /// The transaction's first offset there, -1 until it appends.
     pub first_offset: i64,
-}
-
-/// A group's offsets pending in an open transaction (TxnOffsetCommit),
-/// applied to the group's committed offsets when the transaction commits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TxnOffsets {
-    /// The group.
-    pub group_id: String,
-    /// Its offsets.
-    pub offsets: Vec<CommittedOffset>,
 }

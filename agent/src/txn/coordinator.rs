@@ -84,11 +84,6 @@ impl TxnCoordinator {
         }
     }
 
-    /// The coordinator's settings.
-    pub fn settings(&self) -> TxnSettings {
-        self.settings
-    }
-
     /// InitProducerId of transactional id `id`: checks the timeout, and
     /// with KIP-360's `expected` (the producer's current id and epoch, v3+)
     /// that the caller is the current incarnation; ends an open
