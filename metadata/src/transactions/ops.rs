@@ -61,6 +61,7 @@ pub(crate) const OPEN_OF_PARTITION: &str =
 pub(crate) const PENDING_OF_GROUP: &str =
     include_str!("../../queries/transactions/pending_of_group.sql");
 pub(crate) const EXPIRE: &str = include_str!("../../queries/transactions/expire.sql");
+pub(crate) const ABORTED_BELOW: &str = include_str!("../../queries/transactions/aborted_below.sql");
 pub(crate) const TOPIC_DELETE_ONGOING: &str =
     include_str!("../../queries/transactions/topic_delete_ongoing.sql");
 pub(crate) const TOPIC_DELETE_ABORTED: &str =

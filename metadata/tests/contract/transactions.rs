@@ -157,6 +157,15 @@ pub async fn transactional_batches_need_an_open_transaction(
         vec![aborted]
     );
 
+    // Records deleted below the aborted range's end take it along.
+    s.delete_records(t, 0, 7).await?;
+    assert_eq!(
+        s.aborted_transactions(t, 0, 0, 100, 10).await?,
+        vec![aborted]
+    );
+    s.delete_records(t, 0, 8).await?;
+    assert_eq!(s.aborted_transactions(t, 0, 0, 100, 10).await?, vec![]);
+
     // A newer incarnation fences the producer: its batches are now
     // INVALID_PRODUCER_EPOCH, Kafka's answer to a zombie. (The store's
     // coordinator state is still Ongoing: end it as the coordinator does.)
