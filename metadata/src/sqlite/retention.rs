@@ -106,6 +106,12 @@ pub(super) async fn advance_log_start(
         .bind(start)
         .fetch_one(&mut *conn)
         .await?;
+    sqlx::query(crate::transactions::ops::ABORTED_BELOW)
+        .bind(topic)
+        .bind(partition)
+        .bind(log_start)
+        .execute(&mut *conn)
+        .await?;
     Ok((log_start, deleted))
 }
 
