@@ -61,6 +61,7 @@ fn check(c: &mut Criterion) {
     let checks = RecordChecks {
         timestamps: Some(0..=i64::MAX),
         limit: MAX_PRODUCED_RECORDS_BYTES,
+        require_keys: false,
     };
     let batches = [
         (

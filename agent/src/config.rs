@@ -118,6 +118,9 @@ pub struct Config {
     /// Largest segment compaction writes: small segments are merged until
     /// their live bytes reach it.
     pub compaction_target_bytes: u64,
+    /// How often the log cleaner looks for compacted partitions
+    /// (`cleanup.policy=compact`) to clean (one agent at a time runs it).
+    pub log_cleaner_interval_ms: u64,
     /// How long the flusher retries a commit whose outcome is unknown (a
     /// lost connection, a timeout) before its producers are answered
     /// REQUEST_TIMED_OUT. Later flushes wait behind it, so producers slow
@@ -232,6 +235,7 @@ impl Default for Config {
             segment_gc_grace_ms: 3_600_000,
             compaction_interval_ms: 60_000,
             compaction_target_bytes: 64 * 1024 * 1024,
+            log_cleaner_interval_ms: 15_000,
             commit_retry_window_ms: 300_000,
             producer_id_expiration_ms: 86_400_000,
             producer_id_expiration_check_interval_ms: 600_000,
@@ -368,6 +372,9 @@ impl Config {
         }
         if self.segment_gc_interval_ms == 0 || self.orphan_sweep_interval_ms == 0 {
             return fail("segment_gc_interval_ms and orphan_sweep_interval_ms must be positive");
+        }
+        if self.log_cleaner_interval_ms == 0 {
+            return fail("log_cleaner_interval_ms must be positive");
         }
         if self.compaction_interval_ms == 0 {
             return fail("compaction_interval_ms must be positive");
@@ -507,6 +514,19 @@ mod tests {
             };
             assert!(bad.validate().is_err(), "{interval} {target}");
         }
+    }
+
+    #[test]
+    fn log_cleaner_interval_is_positive() {
+        assert_eq!(Config::default().log_cleaner_interval_ms, 15_000);
+        let c: Config = toml::from_str("log_cleaner_interval_ms = 200").unwrap();
+        assert_eq!(c.log_cleaner_interval_ms, 200);
+        assert!(c.validate().is_ok());
+        let zero = Config {
+            log_cleaner_interval_ms: 0,
+            ..Config::default()
+        };
+        assert!(zero.validate().is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! its synonym (`retention.ms` ← `log.retention.ms`) or from Kafka's default.
 
 mod broker;
+mod cleanup;
 mod describe;
 mod group;
 mod topic;
@@ -18,6 +19,7 @@ mod validate;
 mod tests;
 
 pub use broker::{BrokerConfigs, BrokerEntry, DYNAMIC_CONFIGS, is_dynamic, validate_dynamic};
+pub use cleanup::{CleanerConfig, CleanupPolicy};
 pub use describe::{
     DescribedConfig, Synonym, describe_broker, describe_broker_defaults, describe_topic,
     topic_value,
@@ -36,6 +38,14 @@ pub mod names {
     pub const MESSAGE_TIMESTAMP_TYPE: &str = "message.timestamp.type";
     /// `delete`, `compact` or both.
     pub const CLEANUP_POLICY: &str = "cleanup.policy";
+    /// Youngest age of a record the log cleaner may remove.
+    pub const MIN_COMPACTION_LAG_MS: &str = "min.compaction.lag.ms";
+    /// Oldest age of a dirty record before its partition must be cleaned.
+    pub const MAX_COMPACTION_LAG_MS: &str = "max.compaction.lag.ms";
+    /// How long tombstones outlive their first clean.
+    pub const DELETE_RETENTION_MS: &str = "delete.retention.ms";
+    /// Dirty share of a partition below which it is not cleaned.
+    pub const MIN_CLEANABLE_DIRTY_RATIO: &str = "min.cleanable.dirty.ratio";
     /// Largest age of a CreateTime timestamp.
     pub const TIMESTAMP_BEFORE_MAX_MS: &str = "message.timestamp.before.max.ms";
     /// Largest lead of a CreateTime timestamp.

@@ -13,6 +13,7 @@ pub mod collector;
 pub mod compaction;
 pub mod group_lag;
 pub mod leased;
+pub mod log_cleaner;
 pub mod orphan_sweep;
 pub mod periodic;
 pub mod prune;

@@ -159,6 +159,10 @@ struct ServeArgs {
     /// Largest segment compaction writes (64 KiB to 1 GiB)
     #[arg(long, env = "FLOE_COMPACTION_TARGET_BYTES")]
     compaction_target_bytes: Option<u64>,
+    /// How often the log cleaner looks for compacted partitions (cleanup.policy=compact) to
+    /// clean
+    #[arg(long, env = "FLOE_LOG_CLEANER_INTERVAL_MS")]
+    log_cleaner_interval_ms: Option<u64>,
     /// How long the flusher retries a commit whose outcome is unknown (a lost connection, a
     /// timeout) before its producers are answered REQUEST_TIMED_OUT
     #[arg(long, env = "FLOE_COMMIT_RETRY_WINDOW_MS")]
@@ -280,6 +284,7 @@ impl ServeArgs {
             segment_gc_grace_ms,
             compaction_interval_ms,
             compaction_target_bytes,
+            log_cleaner_interval_ms,
             commit_retry_window_ms,
             producer_id_expiration_ms,
             producer_id_expiration_check_interval_ms,

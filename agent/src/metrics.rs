@@ -5,8 +5,8 @@
 //! bill), how well the cache works, and how far consumer groups lag.
 
 use prometheus::{
-    Counter, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
-    IntGaugeVec, Opts, Registry, TextEncoder, exponential_buckets,
+    Counter, Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    IntGauge, IntGaugeVec, Opts, Registry, TextEncoder, exponential_buckets,
 };
 
 /// All metrics of one agent.
@@ -99,6 +99,9 @@ pub struct Metrics {
     /// `input_segments`, `output_segments`, `rows_removed`, `rows_added`,
     /// `skipped_partitions`. See [`CompactionMetrics`].
     pub compaction: CompactionMetrics,
+    /// The log cleaner's work (`floe_log_cleaner_*`). See
+    /// [`LogCleanerMetrics`].
+    pub log_cleaner: LogCleanerMetrics,
     /// Record bytes (keys, values, headers) written to the archive tier.
     pub archived_bytes: IntCounter,
     /// Records written to the archive tier.
@@ -149,6 +152,26 @@ pub struct CompactionMetrics {
     pub rows_added: IntCounter,
     /// Partitions left unswapped because their rows changed meanwhile.
     pub skipped_partitions: IntCounter,
+}
+
+/// The log cleaner's counters (`floe_log_cleaner_*`), besides the
+/// `floe_job_*` series every leased job has.
+#[derive(Debug, Clone)]
+pub struct LogCleanerMetrics {
+    /// Bytes of index rows read: mapped (the dirty section) and filtered.
+    pub bytes_read: IntCounter,
+    /// Bytes of the cleaned segments written and swapped in.
+    pub bytes_written: IntCounter,
+    /// Records removed: older values of a key, keyless records, expired
+    /// tombstones.
+    pub records_removed: IntCounter,
+    /// Tombstones removed once `delete.retention.ms` had passed.
+    pub tombstones_removed: IntCounter,
+    /// Partitions cleaned (every swap of their pass done).
+    pub partitions_cleaned: IntCounter,
+    /// The largest dirty ratio (dirty bytes / bytes) of a compacted
+    /// partition at the start of the last pass.
+    pub max_dirty_ratio: Gauge,
 }
 
 fn latency_buckets() -> Vec<f64> {
@@ -344,6 +367,36 @@ impl Metrics {
                     "compaction_skipped_partitions_total",
                     "Partitions a swap left as they were because their rows changed meanwhile",
                 )?,
+            },
+            log_cleaner: LogCleanerMetrics {
+                bytes_read: counter(
+                    "log_cleaner_bytes_read_total",
+                    "Bytes of index rows the log cleaner read (mapped and filtered)",
+                )?,
+                bytes_written: counter(
+                    "log_cleaner_bytes_written_total",
+                    "Bytes of the cleaned segments the log cleaner wrote and swapped in",
+                )?,
+                records_removed: counter(
+                    "log_cleaner_records_removed_total",
+                    "Records the log cleaner removed (older values, keyless records, expired tombstones)",
+                )?,
+                tombstones_removed: counter(
+                    "log_cleaner_tombstones_removed_total",
+                    "Tombstones the log cleaner removed after delete.retention.ms",
+                )?,
+                partitions_cleaned: counter(
+                    "log_cleaner_partitions_cleaned_total",
+                    "Partitions the log cleaner cleaned",
+                )?,
+                max_dirty_ratio: {
+                    let g = Gauge::new(
+                        "log_cleaner_max_dirty_ratio",
+                        "Largest dirty ratio of a compacted partition at the last cleaner pass",
+                    )?;
+                    registry.register(Box::new(g.clone()))?;
+                    g
+                },
             },
             archived_bytes: counter(
                 "archived_bytes_total",

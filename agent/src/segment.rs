@@ -3,6 +3,7 @@
 //! the write and read paths share.
 
 pub mod batch;
+pub mod compress;
 pub mod format;
 pub mod reader;
 pub mod records;

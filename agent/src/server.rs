@@ -32,6 +32,7 @@ use crate::jobs::collector::Collector;
 use crate::jobs::compaction::Compaction;
 use crate::jobs::group_lag::export_lag;
 use crate::jobs::leased::JobRunner;
+use crate::jobs::log_cleaner::{LogCleaner, key_map};
 use crate::jobs::orphan_sweep::OrphanSweep;
 use crate::jobs::prune::Prune;
 use crate::jobs::retention;
@@ -215,7 +216,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     );
     let compaction = Compaction {
         store: ctx.store.clone(),
-        storage,
+        storage: storage.clone(),
         metrics: metrics.clone(),
         target_bytes: config.compaction_target_bytes,
     };
@@ -223,6 +224,19 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         "compaction",
         Duration::from_millis(config.compaction_interval_ms),
         move |fence, stop| compaction.clone().pass(fence, stop),
+    );
+    let cleaner = LogCleaner {
+        store: ctx.store.clone(),
+        storage: storage.clone(),
+        metrics: metrics.clone(),
+        broker: ctx.broker_configs.clone(),
+        now_ms: wall_clock::now_ms,
+        max_keys: key_map::DEFAULT_MAX_KEYS,
+    };
+    let cleaner_task = jobs.spawn(
+        "log_cleaner",
+        Duration::from_millis(config.log_cleaner_interval_ms),
+        move |fence, stop| cleaner.clone().pass(fence, stop),
     );
     let (store, broker) = (ctx.store.clone(), ctx.broker_configs.clone());
     let retention_task = jobs.spawn(
@@ -317,6 +331,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let _ = collector_task.await;
     let _ = sweep_task.await;
     let _ = compaction_task.await;
+    let _ = cleaner_task.await;
     let _ = retention_task.await;
     let _ = broker_configs_task.await;
     let _ = prune_task.await;

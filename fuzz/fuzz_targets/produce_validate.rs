@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
         let checks = RecordChecks {
             timestamps: Some(0..=i64::MAX),
             limit: SCAN_LIMIT,
+            require_keys: true,
         };
         let _ = check_records(&fixed, &header, &checks);
         let mut patched = fixed.clone();

@@ -7,6 +7,7 @@
 //! from a URL.
 
 mod archive;
+mod cleaner;
 mod compaction;
 mod convert;
 mod error;
@@ -21,6 +22,7 @@ mod types;
 mod validate;
 
 pub use archive::{ArchiveCommit, ArchiveManifest, ArchiveOutcome, ArchivedFile, ArchivedRowGroup};
+pub use cleaner::{CleanSwap, CleanedSegment, CleanerPartition, CleanerProgress};
 pub use compaction::{
     CompactedRow, CompactionCandidate, CompactionSwap, MAX_SWAP_INPUTS, MAX_SWAP_PARTITIONS,
     MAX_SWAP_ROWS, PartitionSwap, SegmentRow, SwapOutcome,

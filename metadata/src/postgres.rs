@@ -18,6 +18,7 @@
 mod agents;
 mod archive;
 mod broker_configs;
+mod cleaner;
 mod commit;
 mod compaction;
 mod create_partitions;
@@ -47,11 +48,11 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
 use crate::{
-    AgentRecord, CommitNotifications, CommittedOffset, CommittedSegment, CompactionCandidate,
-    CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, MetadataError,
-    MetadataStore, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState,
-    Pruned, Result, Retained, RetentionPolicy, SegmentCommit, SegmentId, SegmentRow, SwapOutcome,
-    Topic, TopicId, UnreferencedSegment,
+    AgentRecord, CleanSwap, CleanerPartition, CommitNotifications, CommittedOffset,
+    CommittedSegment, CompactionCandidate, CompactionSwap, DeletedRecords, GroupListing,
+    GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, PartitionLag,
+    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
+    SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, UnreferencedSegment,
 };
 
 /// The schema, applied at connect. Concurrent agents may connect at once:
@@ -461,6 +462,14 @@ impl MetadataStore for PostgresStore {
 
     async fn swap_compacted(&self, swap: &CompactionSwap, fence: &JobFence) -> Result<SwapOutcome> {
         compaction::swap(&self.pool, swap, fence).await
+    }
+
+    async fn cleaner_partitions(&self, topic: TopicId) -> Result<Vec<CleanerPartition>> {
+        cleaner::partitions(&self.pool, topic).await
+    }
+
+    async fn swap_cleaned(&self, swap: &CleanSwap, fence: &JobFence) -> Result<bool> {
+        cleaner::swap(&self.pool, swap, fence).await
     }
 
     async fn forget_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<u64> {

@@ -11,6 +11,7 @@
 mod agents;
 mod archive;
 mod broker_configs;
+mod cleaner;
 mod commit;
 mod compaction;
 mod create_partitions;
@@ -42,11 +43,11 @@ use sqlx::{Sqlite, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::{
-    AgentRecord, CommitNotifications, CommittedOffset, CommittedSegment, CompactionCandidate,
-    CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, MetadataError,
-    MetadataStore, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState,
-    Pruned, Result, Retained, RetentionPolicy, SegmentCommit, SegmentId, SegmentRow, SwapOutcome,
-    Topic, TopicId, UnreferencedSegment,
+    AgentRecord, CleanSwap, CleanerPartition, CommitNotifications, CommittedOffset,
+    CommittedSegment, CompactionCandidate, CompactionSwap, DeletedRecords, GroupListing,
+    GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, PartitionLag,
+    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
+    SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, UnreferencedSegment,
 };
 
 /// The schema, applied at connect.
@@ -393,6 +394,14 @@ impl MetadataStore for SqliteStore {
 
     async fn swap_compacted(&self, swap: &CompactionSwap, fence: &JobFence) -> Result<SwapOutcome> {
         compaction::swap(self, swap, fence).await
+    }
+
+    async fn cleaner_partitions(&self, topic: TopicId) -> Result<Vec<CleanerPartition>> {
+        cleaner::partitions(self, topic).await
+    }
+
+    async fn swap_cleaned(&self, swap: &CleanSwap, fence: &JobFence) -> Result<bool> {
+        cleaner::swap(self, swap, fence).await
     }
 
     async fn forget_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<u64> {

@@ -3,11 +3,11 @@
 use async_trait::async_trait;
 
 use crate::{
-    AgentRecord, ArchiveCommit, ArchiveManifest, ArchiveOutcome, BatchOutcome, CommittedOffset,
-    CommittedSegment, CompactionCandidate, CompactionSwap, DeletedRecords, GroupListing,
-    GroupState, IndexRow, JobFence, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity,
-    ProducerState, Pruned, Result, Retained, RetentionPolicy, SegmentCommit, SegmentId, SegmentRow,
-    SwapOutcome, Topic, TopicId, UnreferencedSegment,
+    AgentRecord, ArchiveCommit, ArchiveManifest, ArchiveOutcome, BatchOutcome, CleanSwap,
+    CleanerPartition, CommittedOffset, CommittedSegment, CompactionCandidate, CompactionSwap,
+    DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, NewTopic, PartitionLag,
+    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
+    SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, UnreferencedSegment,
 };
 
 /// The metadata store. Every implementation passes the same contract suite
@@ -322,6 +322,26 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// [`crate::MetadataError::LeaseLost`], writing nothing, unless `fence`
     /// still holds the `compaction` lease.
     async fn swap_compacted(&self, swap: &CompactionSwap, fence: &JobFence) -> Result<SwapOutcome>;
+
+    /// The partitions of `topic` as the log cleaner weighs them: offsets,
+    /// bytes in all rows and in the dirty rows (from the cleaner's
+    /// progress on), and that progress, by partition. Reads every index
+    /// row of the topic: once per partition per cleaner pass, for
+    /// compacted topics only.
+    async fn cleaner_partitions(&self, topic: TopicId) -> Result<Vec<CleanerPartition>>;
+
+    /// Swaps a cleaned stretch of one partition in, in one transaction
+    /// holding the partition's lock: only if every old row is still
+    /// stored exactly as given (else nothing is written and the answer is
+    /// `false`; the caller deletes the new object). The old rows go, the
+    /// new segment (if any) and its rows come in, the old rows' segments
+    /// no row points at any more become candidates of the segment
+    /// collector, and the progress (if given) is recorded. A swap whose
+    /// new rows are not inside the old rows' offsets is
+    /// [`crate::MetadataError::Invalid`]. Fenced: fails with
+    /// [`crate::MetadataError::LeaseLost`], writing nothing, unless
+    /// `fence` still holds its lease (the `log_cleaner` job's).
+    async fn swap_cleaned(&self, swap: &CleanSwap, fence: &JobFence) -> Result<bool>;
 
     /// Forgets segments whose objects were deleted (their rows and stored
     /// outcomes); one an index row points at is kept (and found again when

@@ -18,6 +18,8 @@ mod agents;
 mod archive;
 #[path = "contract/backends.rs"]
 mod backends;
+#[path = "contract/cleaner.rs"]
+mod cleaner;
 #[path = "contract/commit.rs"]
 mod commit;
 #[path = "contract/compaction.rs"]
@@ -125,6 +127,8 @@ macro_rules! contract_suite {
                 leases::a_lapsed_lease_fences_its_old_holder,
                 retention::size_retention_keeps_at_least_the_limit,
                 retention::retention_deletes_at_most_max_rows_per_call,
+                cleaner::cleaner_swap_keeps_offsets_and_records_progress,
+                cleaner::cleaner_swap_without_the_lease_writes_nothing,
                 compaction::compaction_swaps_rows_and_retires_inputs,
                 compaction::compaction_swap_skips_partitions_whose_rows_changed,
                 compaction::compaction_swap_that_loses_offsets_is_invalid,

@@ -1,4 +1,6 @@
-//! Rows of the archive back into Kafka v2 record batches, for Fetch.
+//! Rows of the archive back into Kafka v2 record batches, for Fetch; and
+//! the batch and record writers the log cleaner shares ([`put_batch`],
+//! [`put_record`]) to write a filtered batch.
 //!
 //! Offsets, timestamps, keys, values and headers come out as they were
 //! produced; batch boundaries, compression and producer ids do not (no
@@ -41,6 +43,8 @@ struct OpenBatch {
 pub struct BatchEncoder {
     out: BytesMut,
     open: Option<OpenBatch>,
+    /// One encoded record, and the scratch space of its body, reused.
+    record: Vec<u8>,
     scratch: Vec<u8>,
 }
 
@@ -92,22 +96,17 @@ impl BatchEncoder {
         };
         // `fits` bounds the delta to i32.
         let offset_delta = (offset - batch.base_offset) as i32;
-        let body = &mut self.scratch;
-        body.clear();
-        body.push(0); // record attributes: unused
-        put_varlong(body, timestamp_delta);
-        put_varlong(body, i64::from(offset_delta));
-        put_bytes(body, key);
-        put_bytes(body, value);
-        put_varlong(body, headers.len() as i64);
-        for (k, v) in headers {
-            put_bytes(body, Some(k));
-            put_bytes(body, v);
-        }
-        let mut length = Vec::with_capacity(5);
-        put_varlong(&mut length, body.len() as i64);
-        batch.records.put_slice(&length);
-        batch.records.put_slice(body);
+        self.record.clear();
+        put_record(
+            &mut self.record,
+            &mut self.scratch,
+            timestamp_delta,
+            offset_delta,
+            key,
+            value,
+            headers,
+        );
+        batch.records.put_slice(&self.record);
         batch.count += 1;
         batch.last_offset = offset;
         batch.max_timestamp = batch.max_timestamp.max(timestamp);
@@ -165,32 +164,24 @@ impl BatchEncoder {
         let Some(batch) = self.open.take() else {
             return;
         };
-        let total = HEADER_LEN + batch.records.len();
         let attributes: i16 = if batch.log_append_time {
             TIMESTAMP_TYPE_FLAG
         } else {
             0
         };
-        let out = &mut self.out;
-        let start = out.len();
-        out.reserve(total);
-        out.put_i64(batch.base_offset);
-        out.put_i32((total - LOG_OVERHEAD) as i32);
-        out.put_i32(LEADER_EPOCH);
-        out.put_i8(2);
-        let crc_at = out.len();
-        out.put_u32(0);
-        out.put_i16(attributes);
-        out.put_i32((batch.last_offset - batch.base_offset) as i32);
-        out.put_i64(batch.base_timestamp);
-        out.put_i64(batch.max_timestamp);
-        out.put_i64(-1); // producer id
-        out.put_i16(-1); // producer epoch
-        out.put_i32(-1); // base sequence
-        out.put_i32(batch.count);
-        out.put_slice(&batch.records);
-        let crc = crc32c::crc32c(&out[crc_at + 4..start + total]);
-        out[crc_at..crc_at + 4].copy_from_slice(&crc.to_be_bytes());
+        let fields = BatchFields {
+            base_offset: batch.base_offset,
+            attributes,
+            // `push` bounds the span to i32.
+            last_offset_delta: (batch.last_offset - batch.base_offset) as i32,
+            base_timestamp: batch.base_timestamp,
+            max_timestamp: batch.max_timestamp,
+            producer_id: -1,
+            producer_epoch: -1,
+            base_sequence: -1,
+            count: batch.count,
+        };
+        put_batch(&mut self.out, &fields, &batch.records);
     }
 
     /// The batches encoded so far, the open one closed.
@@ -198,6 +189,85 @@ impl BatchEncoder {
         self.close();
         self.out.freeze()
     }
+}
+
+/// The header fields of a v2 batch that [`put_batch`] writes (the length,
+/// magic and CRC it computes; the partition leader epoch is 0, patched on
+/// the way out as every stored batch's is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchFields {
+    /// `baseOffset`.
+    pub base_offset: i64,
+    /// `attributes`: codec, timestamp type, transactional and control bits.
+    pub attributes: i16,
+    /// `lastOffsetDelta`: the log cleaner keeps the original's, so a
+    /// filtered batch takes the same offsets (and its producer's last
+    /// sequence stays where it was).
+    pub last_offset_delta: i32,
+    /// `baseTimestamp`.
+    pub base_timestamp: i64,
+    /// `maxTimestamp`.
+    pub max_timestamp: i64,
+    /// `producerId`.
+    pub producer_id: i64,
+    /// `producerEpoch`.
+    pub producer_epoch: i16,
+    /// `baseSequence`.
+    pub base_sequence: i32,
+    /// `recordsCount`.
+    pub count: i32,
+}
+
+/// Appends one v2 batch to `out`: the header of `fields`, then `records`
+/// (already compressed with the codec its attributes name), with the batch
+/// length and CRC-32C computed.
+pub fn put_batch(out: &mut BytesMut, fields: &BatchFields, records: &[u8]) {
+    let total = HEADER_LEN + records.len();
+    let start = out.len();
+    out.reserve(total);
+    out.put_i64(fields.base_offset);
+    out.put_i32((total - LOG_OVERHEAD) as i32);
+    out.put_i32(LEADER_EPOCH);
+    out.put_i8(2);
+    let crc_at = out.len();
+    out.put_u32(0);
+    out.put_i16(fields.attributes);
+    out.put_i32(fields.last_offset_delta);
+    out.put_i64(fields.base_timestamp);
+    out.put_i64(fields.max_timestamp);
+    out.put_i64(fields.producer_id);
+    out.put_i16(fields.producer_epoch);
+    out.put_i32(fields.base_sequence);
+    out.put_i32(fields.count);
+    out.put_slice(records);
+    let crc = crc32c::crc32c(&out[crc_at + 4..start + total]);
+    out[crc_at..crc_at + 4].copy_from_slice(&crc.to_be_bytes());
+}
+
+/// Appends one record to `out`, length prefix included, as a v2 batch
+/// holds it uncompressed; `body` is scratch space (cleared and reused).
+pub fn put_record<'a>(
+    out: &mut Vec<u8>,
+    body: &mut Vec<u8>,
+    timestamp_delta: i64,
+    offset_delta: i32,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: impl ExactSizeIterator<Item = (&'a [u8], Option<&'a [u8]>)>,
+) {
+    body.clear();
+    body.push(0); // record attributes: unused
+    put_varlong(body, timestamp_delta);
+    put_varlong(body, i64::from(offset_delta));
+    put_bytes(body, key);
+    put_bytes(body, value);
+    put_varlong(body, headers.len() as i64);
+    for (k, v) in headers {
+        put_bytes(body, Some(k));
+        put_bytes(body, v);
+    }
+    put_varlong(out, body.len() as i64);
+    out.extend_from_slice(body);
 }
 
 /// A nullable binary cell.

@@ -65,20 +65,12 @@ pub fn validate_topic_config(
 }
 
 /// Checks one topic override and returns the value to store (trimmed).
-/// Beyond Kafka's checks, `cleanup.policy` with `compact` is refused:
-/// Floe does not compact yet, and a topic that says it is compacted but
-/// keeps every record would mislead its users.
+/// `cleanup.policy` may be `delete`, `compact` or both: the log cleaner
+/// (`jobs/log_cleaner.rs`) honours `compact`, retention honours `delete`.
 pub fn validate_topic_value(name: &str, value: &str) -> Result<String, ConfigError> {
     let key = topic_key(name).ok_or_else(|| ConfigError::Unknown(name.to_string()))?;
     let value = value.trim();
     check(key, value)?;
-    if key.name == super::names::CLEANUP_POLICY && list_items(value).any(|p| p == "compact") {
-        return Err(invalid(
-            key.name,
-            value,
-            "log compaction is not supported by Floe yet; only \"delete\" is".to_string(),
-        ));
-    }
     Ok(value.to_string())
 }
 

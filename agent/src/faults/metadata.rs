@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use floe_metadata::{
-    AgentRecord, CommitNotifications, CommittedOffset, CommittedSegment, CompactionCandidate,
-    CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, MetadataError,
-    MetadataStore, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState,
-    Pruned, Result, Retained, RetentionPolicy, SegmentCommit, SegmentId, SegmentRow, SwapOutcome,
-    Topic, TopicId, UnreferencedSegment,
+    AgentRecord, CleanSwap, CleanerPartition, CommitNotifications, CommittedOffset,
+    CommittedSegment, CompactionCandidate, CompactionSwap, DeletedRecords, GroupListing,
+    GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, PartitionLag,
+    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
+    SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, UnreferencedSegment,
 };
 
 use super::{Fault, Faults, injected};
@@ -357,6 +357,17 @@ impl MetadataStore for FaultyMetadataStore {
     async fn swap_compacted(&self, swap: &CompactionSwap, fence: &JobFence) -> Result<SwapOutcome> {
         self.faults.delay().await;
         self.inner.swap_compacted(swap, fence).await
+    }
+
+    async fn cleaner_partitions(&self, topic: TopicId) -> Result<Vec<CleanerPartition>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.cleaner_partitions(topic).await
+    }
+
+    async fn swap_cleaned(&self, swap: &CleanSwap, fence: &JobFence) -> Result<bool> {
+        self.faults.delay().await;
+        self.inner.swap_cleaned(swap, fence).await
     }
 
     async fn forget_segments(&self, ids: &[SegmentId], fence: &JobFence) -> Result<u64> {

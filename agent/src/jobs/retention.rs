@@ -6,6 +6,10 @@
 //! old segments. Their segments become candidates of the segment collector,
 //! which deletes the objects once nothing points at them.
 //!
+//! Topics whose `cleanup.policy` is `compact` alone are left to the log
+//! cleaner (`log_cleaner.rs`): as in Kafka, only `delete` (alone or with
+//! `compact`) lets retention drop records.
+//!
 //! One agent at a time runs it, under the `retention` lease
 //! (`leased.rs`); each store call deletes at most [`ROWS_PER_CALL`] rows
 //! in its own short transaction, and a pass makes at most
@@ -18,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use super::leased::PassReport;
-use crate::configs::BrokerConfigs;
+use crate::configs::{BrokerConfigs, CleanupPolicy};
 
 /// The topic config keys, as Kafka names them.
 const RETENTION_MS: &str = "retention.ms";
@@ -54,6 +58,11 @@ pub async fn pass(
     let mut report = PassReport::default();
     let mut calls = 0;
     for topic in &topics {
+        // `cleanup.policy=compact` alone: the log cleaner removes records,
+        // never retention (Kafka). `compact,delete` takes both.
+        if !CleanupPolicy::of(&topic.config, &broker).delete {
+            continue;
+        }
         let Some(policy) = policy(topic, defaults, now_ms()) else {
             continue;
         };

@@ -63,6 +63,7 @@ pub fn for_batch(err: &BatchError) -> i16 {
         }
         BatchError::Records(refused) => match refused {
             RecordsRefused::Timestamp { .. } => ResponseError::InvalidTimestamp,
+            RecordsRefused::MissingKeys { .. } => ResponseError::InvalidRecord,
             RecordsRefused::Scan(ScanError::Invalid(_)) => ResponseError::InvalidRecord,
             RecordsRefused::Scan(ScanError::Corrupt(_)) => ResponseError::CorruptMessage,
             // A producer splits a batch refused as too large (the Java

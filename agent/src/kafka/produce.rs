@@ -8,7 +8,8 @@
 //! topic's `message.timestamp.before.max.ms` / `after.max.ms`) on the
 //! header, then every record read as Kafka's log validator reads it
 //! ([`check_records`], on a blocking thread when the batch is compressed),
-//! plus the request-wide checks Kafka makes first (transactional batches
+//! and, on a topic whose `cleanup.policy` has `compact`, that every record
+//! has a key; plus the request-wide checks Kafka makes first (transactional batches
 //! without a transactional id, `acks` other than 0, 1 and -1).
 
 use std::future::Future;
@@ -28,7 +29,7 @@ use kafka_protocol::protocol::StrBytes;
 use tokio::sync::oneshot;
 
 use super::error_codes;
-use crate::configs::{self, names};
+use crate::configs::{self, CleanupPolicy, names};
 use crate::context::AgentContext;
 use crate::produce::{AppendOutcome, AppendTime, FlushError};
 use crate::segment::batch::{
@@ -98,11 +99,43 @@ fn timestamp_limits(ctx: &AgentContext, topic: &Topic) -> TimestampLimits {
 
 /// A partition's answer to a batch refused by a check: its code, Kafka's
 /// message, and the index of the offending record when it is known (the
-/// first record's timestamp is the header's `baseTimestamp`).
+/// first record's timestamp is the header's `baseTimestamp`). Keyless
+/// records on a compacted topic get Kafka's `LogValidator` messages: one
+/// record error each, and a summary of the first three.
 fn invalid_response(
     resp: PartitionProduceResponse,
+    topic: &str,
     error: &BatchError,
 ) -> PartitionProduceResponse {
+    if let BatchError::Records(RecordsRefused::MissingKeys { indexes, count }) = error {
+        let partition = resp.index;
+        let each = format!(
+            "Compacted topic cannot accept message without key in topic partition {topic}-{partition}."
+        );
+        let shown: Vec<String> = indexes
+            .iter()
+            .take(3)
+            .map(|i| format!("RecordError(batchIndex={i}, message='{each}')"))
+            .collect();
+        let summary = format!(
+            "One or more records have been rejected due to {count} record errors in total, and only showing the first three errors at most: [{}]",
+            shown.join(", ")
+        );
+        let each = StrBytes::from_string(each);
+        let record_errors = indexes
+            .iter()
+            .map(|i| {
+                BatchIndexAndErrorMessage::default()
+                    .with_batch_index(*i)
+                    .with_batch_index_error_message(Some(each.clone()))
+            })
+            .collect();
+        return resp
+            .with_error_code(error_codes::for_batch(error))
+            .with_base_offset(-1)
+            .with_record_errors(record_errors)
+            .with_error_message(Some(StrBytes::from_string(summary)));
+    }
     let message = StrBytes::from_string(error.to_string());
     let record = match error {
         BatchError::TimestampOutOfRange {
@@ -181,7 +214,7 @@ pub async fn admit(
                             .with_label_values(&["Produce", &code.to_string()])
                             .inc();
                         let resp = PartitionProduceResponse::default().with_index(index);
-                        out.push(invalid_response(resp, &error));
+                        out.push(invalid_response(resp, name.as_str(), &error));
                         continue;
                     }
                     Admitted::Waiting(index, rx, append_time) => {
@@ -236,10 +269,12 @@ async fn read_records(
     records: &bytes::Bytes,
     header: &BatchHeader,
     timestamps: Option<std::ops::RangeInclusive<i64>>,
+    require_keys: bool,
 ) -> Result<(), BatchError> {
     let checks = RecordChecks {
         timestamps,
         limit: MAX_PRODUCED_RECORDS_BYTES,
+        require_keys,
     };
     if header.attributes & COMPRESSION_MASK == 0 {
         return Ok(check_records(records, header, &checks)?);
@@ -286,7 +321,10 @@ async fn admit_partition(
     // Every record, once the batch's size and header passed (as Kafka's log
     // validator runs after the size check).
     let timestamps = (!log_append_time).then(|| limits.window(now_ms));
-    if let Err(e) = read_records(&records, &header, timestamps).await {
+    // A compacted topic keeps the latest record of each key: Kafka refuses
+    // records without one there (INVALID_RECORD).
+    let require_keys = CleanupPolicy::of(&topic.config, &ctx.broker_configs).compact;
+    if let Err(e) = read_records(&records, &header, timestamps, require_keys).await {
         tracing::debug!(topic = %topic.name, partition = p.index, error = %e, "refused records");
         return Admitted::Invalid(p.index, e);
     }

@@ -66,6 +66,9 @@ pub struct RecordHead {
     pub timestamp_delta: i64,
     /// `offsetDelta`, from the batch's base offset.
     pub offset_delta: i32,
+    /// Whether the key is null; read only by [`Records::next_checked`]
+    /// (`false` from [`Records::next_head`], which skips the key).
+    pub key_null: bool,
 }
 
 /// One record with all its fields, as [`Records::next_record`] reads it.
@@ -90,7 +93,14 @@ pub struct RecordChecks {
     pub timestamps: Option<RangeInclusive<i64>>,
     /// Decompressed bytes the batch may hold.
     pub limit: u64,
+    /// Whether every record must have a key (a topic whose
+    /// `cleanup.policy` has `compact`: Kafka refuses keyless records there).
+    pub require_keys: bool,
 }
+
+/// Indexes of keyless records [`RecordsRefused::MissingKeys`] names at
+/// most; the count covers them all.
+pub const MAX_KEY_ERRORS: usize = 100;
 
 /// Why [`check_records`] refused a batch.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -112,6 +122,14 @@ pub enum RecordsRefused {
         /// Latest timestamp accepted.
         high: i64,
     },
+    /// Records without a key where [`RecordChecks::require_keys`].
+    #[error("{count} record(s) without a key, which a compacted topic requires")]
+    MissingKeys {
+        /// The first [`MAX_KEY_ERRORS`] of their indexes in the batch.
+        indexes: Vec<i32>,
+        /// How many records have no key.
+        count: u32,
+    },
 }
 
 /// Checks every record of a produced batch as Kafka's log validator does:
@@ -126,8 +144,15 @@ pub fn check_records(
     checks: &RecordChecks,
 ) -> Result<(), RecordsRefused> {
     let mut records = Records::open(batch, header, checks.limit)?;
+    let (mut keyless, mut keyless_count) = (Vec::new(), 0u32);
     for expected in 0..header.record_count.max(0) {
         let record = records.next_checked()?;
+        if checks.require_keys && record.key_null {
+            keyless_count += 1;
+            if keyless.len() < MAX_KEY_ERRORS {
+                keyless.push(expected);
+            }
+        }
         if record.offset_delta != expected {
             return Err(ScanError::Invalid(format!(
                 "record offset delta {} where {expected} was expected",
@@ -151,6 +176,12 @@ pub fn check_records(
         }
     }
     records.finish()?;
+    if keyless_count > 0 {
+        return Err(RecordsRefused::MissingKeys {
+            indexes: keyless,
+            count: keyless_count,
+        });
+    }
     Ok(())
 }
 
@@ -231,11 +262,12 @@ impl<'a> Records<'a> {
         used += n;
         let offset_delta =
             i32::try_from(offset_delta).map_err(|_| invalid("record offset delta overflows"))?;
+        let mut key_null = false;
         if checked {
             // Key and value: -1 is null.
-            for _ in 0..2 {
-                used += self.sized_field(length, used, true)?;
-            }
+            let (n, null) = self.nullable_field(length, used)?;
+            (used, key_null) = (used + n, null);
+            used += self.sized_field(length, used, true)?;
             let (headers, n) = self.varint(5)?;
             used += n;
             if headers < 0 {
@@ -259,6 +291,7 @@ impl<'a> Records<'a> {
         Ok(RecordHead {
             timestamp_delta,
             offset_delta,
+            key_null,
         })
     }
 
@@ -325,16 +358,31 @@ impl<'a> Records<'a> {
     /// `length` bytes of which `used` are read; returns the bytes read.
     /// A length of -1 (null) is allowed when `nullable`.
     fn sized_field(&mut self, length: u64, used: u64, nullable: bool) -> io::Result<u64> {
+        if nullable {
+            return Ok(self.nullable_field(length, used)?.0);
+        }
+        let (size, n) = self.varint(5)?;
+        let size = u64::try_from(size).map_err(|_| invalid("negative field length"))?;
+        if used + n + size > length {
+            return Err(invalid("record field runs past the record"));
+        }
+        self.skip(size)?;
+        Ok(n + size)
+    }
+
+    /// [`Self::sized_field`] of a nullable field, also telling whether
+    /// it was null.
+    fn nullable_field(&mut self, length: u64, used: u64) -> io::Result<(u64, bool)> {
         let (size, n) = self.varint(5)?;
         let size = match size {
-            -1 if nullable => 0,
+            -1 => return Ok((n, true)),
             size => u64::try_from(size).map_err(|_| invalid("negative field length"))?,
         };
         if used + n + size > length {
             return Err(invalid("record field runs past the record"));
         }
         self.skip(size)?;
-        Ok(n + size)
+        Ok((n + size, false))
     }
 
     fn skip(&mut self, n: u64) -> io::Result<()> {

@@ -9,6 +9,7 @@ fn checks(timestamps: Option<RangeInclusive<i64>>) -> RecordChecks {
     RecordChecks {
         timestamps,
         limit: 64 << 20,
+        require_keys: false,
     }
 }
 
@@ -171,10 +172,60 @@ fn a_bomb_is_refused_at_the_limit() {
         &RecordChecks {
             timestamps: None,
             limit: 4 << 20,
+            require_keys: false,
         },
     );
     assert!(
         matches!(refused, Err(RecordsRefused::Scan(ScanError::TooLarge(_)))),
         "{refused:?}"
     );
+}
+
+/// One uncompressed record with key `key` (`None`: null) and value `value`.
+fn keyed_record(offset_delta: i32, key: Option<&[u8]>, value: &[u8]) -> Vec<u8> {
+    let mut fields = vec![0u8]; // attributes
+    put_varint(&mut fields, 0);
+    put_varint(&mut fields, i64::from(offset_delta));
+    match key {
+        Some(k) => {
+            put_varint(&mut fields, k.len() as i64);
+            fields.extend_from_slice(k);
+        }
+        None => put_varint(&mut fields, -1),
+    }
+    put_varint(&mut fields, value.len() as i64);
+    fields.extend_from_slice(value);
+    put_varint(&mut fields, 0); // no headers
+    let mut out = Vec::new();
+    put_varint(&mut out, fields.len() as i64);
+    out.extend_from_slice(&fields);
+    out
+}
+
+/// A compacted topic refuses keyless records, naming each one; other topics
+/// take them.
+#[test]
+fn keyless_records_are_named_when_keys_are_required() {
+    let mut records = keyed_record(0, Some(b"k"), b"a");
+    records.extend(keyed_record(1, None, b"b"));
+    records.extend(keyed_record(2, Some(b""), b"c"));
+    records.extend(keyed_record(3, None, b"d"));
+    let b = raw_batch(0, &records, 4, 1_000, 1_000);
+    check(&b, &checks(None)).unwrap();
+    let strict = RecordChecks {
+        require_keys: true,
+        ..checks(None)
+    };
+    assert_eq!(
+        check(&b, &strict),
+        Err(RecordsRefused::MissingKeys {
+            indexes: vec![1, 3],
+            count: 2
+        })
+    );
+    // Keyed records in every codec pass the strict check.
+    for c in CODECS {
+        let keyed = batch(&["a", "bb"], 1_000, c);
+        check(&keyed, &strict).unwrap_or_else(|e| panic!("{c:?}: {e}"));
+    }
 }
