@@ -11,13 +11,14 @@
 //! - the Java client's transactional producer and read_committed consumer
 //!   (`tests/streams/TxnJava.java`).
 //!
-//! The Floe variants wait for the transactions of issue 13 (`#[ignore]` until then).
+//! The Floe variants run on two agents sharing Postgres and S3, and wait for the
+//! transactions of issue 13 (`#[ignore]` until then).
 
 use std::time::Duration;
 
 use floe_tests::background::Background;
 use floe_tests::txn_clients::{self, KillPoints};
-use floe_tests::{Agent, python};
+use floe_tests::{Cluster, python};
 
 /// How many records the consume-transform-produce test pushes through.
 const CTP_RECORDS: usize = 1500;
@@ -26,11 +27,14 @@ const CTP_RANDOM_KILLS: usize = 3;
 /// How long one instance may take to get going or to finish.
 const CTP_STEP_TIMEOUT: Duration = Duration::from_secs(90);
 
-fn floe_agent() -> Agent {
-    Agent::builder()
-        .auto_create(false)
+/// Floe as it runs in production: two agents sharing Postgres (the metadata store,
+/// where transaction state lives) and S3 (moto), the client bootstrapped from both, so
+/// a transaction's coordinator and its partitions' writers may be different agents.
+fn floe_cluster(name: &str) -> Cluster {
+    Cluster::builder(name)
+        .agents(2)
         .start()
-        .expect("start agent")
+        .expect("start a two-agent Floe cluster")
 }
 
 fn txn_producers(bootstrap: &str, scenario: &str) -> Result<(), String> {
@@ -39,10 +43,12 @@ fn txn_producers(bootstrap: &str, scenario: &str) -> Result<(), String> {
         .map_err(|error| format!("{error:#}"))
 }
 
-fn on_floe(what: impl FnOnce(&str) -> Result<(), String>) {
-    let agent = floe_agent();
-    if let Err(error) = what(&agent.bootstrap()) {
-        panic!("{error}\n--- floe log ---\n{}", agent.log());
+/// Runs `what` against a new Floe cluster; on failure the agents' logs are printed
+/// as they drop.
+fn on_floe(name: &str, what: impl FnOnce(&str) -> Result<(), String>) {
+    let cluster = floe_cluster(name);
+    if let Err(error) = what(&cluster.bootstrap_all()) {
+        panic!("{error}");
     }
 }
 
@@ -65,7 +71,7 @@ fn python_txn_commit_abort_across_libraries_on_kafka() {
 #[test]
 #[ignore = "needs transactions in Floe (issue 13, branch txn)"]
 fn python_txn_commit_abort_across_libraries_on_floe() {
-    on_floe(|b| txn_producers(b, "commit_abort"));
+    on_floe("txn-commit-abort", |b| txn_producers(b, "commit_abort"));
 }
 
 #[test]
@@ -78,7 +84,7 @@ fn python_txn_zombie_fenced_across_libraries_on_kafka() {
 #[test]
 #[ignore = "needs transactions in Floe (issue 13, branch txn)"]
 fn python_txn_zombie_fenced_across_libraries_on_floe() {
-    on_floe(|b| txn_producers(b, "fencing"));
+    on_floe("txn-fencing", |b| txn_producers(b, "fencing"));
 }
 
 #[test]
@@ -91,7 +97,7 @@ fn python_txn_timeout_aborts_on_kafka() {
 #[test]
 #[ignore = "needs transactions in Floe (issue 13, branch txn)"]
 fn python_txn_timeout_aborts_on_floe() {
-    on_floe(|b| txn_producers(b, "timeout"));
+    on_floe("txn-timeout", |b| txn_producers(b, "timeout"));
 }
 
 /// `txn_ctp.py BOOTSTRAP run ...` in the background.
@@ -219,7 +225,7 @@ fn consume_transform_produce_killed_mid_run_on_kafka() {
 #[test]
 #[ignore = "needs transactions in Floe (issue 13, branch txn)"]
 fn consume_transform_produce_killed_mid_run_on_floe() {
-    on_floe(|b| {
+    on_floe("txn-ctp", |b| {
         consume_transform_produce_killed("consume_transform_produce_killed_mid_run_on_floe", b)
     });
 }
@@ -251,5 +257,5 @@ fn java_txn_commit_abort_and_fencing_on_floe() {
     let Some(classpath) = txn_clients::streams_classpath_or_skip(test) else {
         return;
     };
-    on_floe(|b| java_transactions(&classpath, b));
+    on_floe("txn-java", |b| java_transactions(&classpath, b));
 }
