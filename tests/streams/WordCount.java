@@ -23,7 +23,9 @@ import org.apache.kafka.streams.state.Stores;
  * compacted changelog topic), every new count written to OUTPUT (String key, Long
  * value).
  *
- * <p>Usage: {@code java WordCount BOOTSTRAP APPLICATION_ID INPUT OUTPUT STATE_DIR}.
+ * <p>Usage: {@code java WordCount BOOTSTRAP APPLICATION_ID INPUT OUTPUT STATE_DIR
+ * [GUARANTEE]}; GUARANTEE (default exactly_once_v2) is for trying the rest of Streams'
+ * needs by hand, e.g. at_least_once on a broker without transactions.
  * Prints {@code STATE <state>} on every state change (the test waits for
  * {@code STATE RUNNING}); on SIGTERM closes cleanly and exits 0; exits 1 if the
  * application fails. The test SIGKILLs it mid-run to prove that a killed instance
@@ -33,14 +35,17 @@ public final class WordCount {
     private WordCount() {}
 
     public static void main(String[] args) throws InterruptedException {
-        if (args.length != 5) {
-            System.err.println("usage: WordCount BOOTSTRAP APPLICATION_ID INPUT OUTPUT STATE_DIR");
+        if (args.length != 5 && args.length != 6) {
+            System.err.println(
+                    "usage: WordCount BOOTSTRAP APPLICATION_ID INPUT OUTPUT STATE_DIR [GUARANTEE]");
             System.exit(2);
         }
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, args[1]);
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
-        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(
+                StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
+                args.length == 6 ? args[5] : StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
         props.put(StreamsConfig.STATE_DIR_CONFIG, args[4]);
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
