@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
+use crate::Cluster;
 use crate::kafka_ref::KafkaBroker;
 use crate::{binary, kafka_cli, process};
 
@@ -46,6 +47,19 @@ pub fn kafka(test: &str) -> Option<&'static KafkaBroker> {
         Ok(broker) => Some(broker),
         Err(error) => panic!("cannot start Apache Kafka: {error}"),
     }
+}
+
+/// Floe as it runs in production, for the same tests: two agents sharing Postgres
+/// (the metadata store, where transaction state lives) and S3 (moto), so a
+/// transaction's coordinator and its partitions' writers may be different agents.
+/// Like [`kafka`], the agents look for timed-out transactions every second
+/// (`FLOE_TRANSACTION_CHECK_INTERVAL_MS`; an environment variable, which an agent
+/// without that setting ignores). `name` names the cluster's database.
+pub fn floe_cluster(name: &str) -> Result<Cluster> {
+    Cluster::builder(name)
+        .agents(2)
+        .env("FLOE_TRANSACTION_CHECK_INTERVAL_MS", "1000")
+        .start()
 }
 
 /// Kafka Streams' classpath from `FLOE_STREAMS_CLASSPATH`, or `None` (after printing

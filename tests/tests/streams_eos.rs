@@ -13,8 +13,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use floe_tests::background::Background;
+use floe_tests::python;
 use floe_tests::txn_clients::{self, KillPoints};
-use floe_tests::{Cluster, python};
 
 /// Lines of input (five words each).
 const LINES: usize = 2000;
@@ -138,10 +138,7 @@ fn streams_word_count_exactly_once_with_a_killed_instance_on_floe() {
     // Two agents sharing Postgres and S3: the application's clients are bootstrapped
     // from both, so its coordinators and partition writers are spread over them.
     // The agents' logs are printed as they drop on failure.
-    let cluster = Cluster::builder("streams-eos")
-        .agents(2)
-        .start()
-        .expect("start a two-agent Floe cluster");
+    let cluster = txn_clients::floe_cluster("streams-eos").expect("start a two-agent Floe cluster");
     if let Err(error) =
         word_count_survives_a_killed_instance(test, &classpath, &cluster.bootstrap_all())
     {

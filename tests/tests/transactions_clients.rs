@@ -17,8 +17,8 @@
 use std::time::Duration;
 
 use floe_tests::background::Background;
+use floe_tests::python;
 use floe_tests::txn_clients::{self, KillPoints};
-use floe_tests::{Cluster, python};
 
 /// How many records the consume-transform-produce test pushes through.
 const CTP_RECORDS: usize = 1500;
@@ -26,16 +26,6 @@ const CTP_RECORDS: usize = 1500;
 const CTP_RANDOM_KILLS: usize = 3;
 /// How long one instance may take to get going or to finish.
 const CTP_STEP_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// Floe as it runs in production: two agents sharing Postgres (the metadata store,
-/// where transaction state lives) and S3 (moto), the client bootstrapped from both, so
-/// a transaction's coordinator and its partitions' writers may be different agents.
-fn floe_cluster(name: &str) -> Cluster {
-    Cluster::builder(name)
-        .agents(2)
-        .start()
-        .expect("start a two-agent Floe cluster")
-}
 
 fn txn_producers(bootstrap: &str, scenario: &str) -> Result<(), String> {
     python::run_script("txn_producers.py", bootstrap, &[scenario])
@@ -46,7 +36,7 @@ fn txn_producers(bootstrap: &str, scenario: &str) -> Result<(), String> {
 /// Runs `what` against a new Floe cluster; on failure the agents' logs are printed
 /// as they drop.
 fn on_floe(name: &str, what: impl FnOnce(&str) -> Result<(), String>) {
-    let cluster = floe_cluster(name);
+    let cluster = txn_clients::floe_cluster(name).expect("start a two-agent Floe cluster");
     if let Err(error) = what(&cluster.bootstrap_all()) {
         panic!("{error}");
     }
