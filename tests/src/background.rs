@@ -78,6 +78,15 @@ impl Background {
             .count()
     }
 
+    /// The last stdout line that starts with `prefix`, if any.
+    pub fn last_line(&self, prefix: &str) -> Option<String> {
+        self.stdout()
+            .lines()
+            .rev()
+            .find(|line| line.starts_with(prefix))
+            .map(str::to_string)
+    }
+
     /// Waits until at least `count` stdout lines start with `prefix`; fails if the
     /// program exits first or `timeout` passes.
     pub fn wait_for_lines(&mut self, prefix: &str, count: usize, timeout: Duration) -> Result<()> {

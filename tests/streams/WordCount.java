@@ -58,6 +58,10 @@ public final class WordCount {
         // The killed instance's open transaction holds read_committed readers of the
         // repartition and changelog topics until the coordinator aborts it.
         props.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), 5000);
+        // Records go to the broker as they are made rather than at the commit, so a
+        // kill leaves an open transaction with data in the repartition, changelog and
+        // output topics that the broker must abort and read_committed readers skip.
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
 
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream(args[2], Consumed.with(Serdes.String(), Serdes.String()))
@@ -75,6 +79,14 @@ public final class WordCount {
         int[] exitCode = {0};
         streams.setStateListener((now, before) -> {
             System.out.println("STATE " + now);
+            if (now == KafkaStreams.State.RUNNING) {
+                // The active tasks of this instance, so the test knows the one it
+                // kills was working.
+                StringBuilder tasks = new StringBuilder("TASKS");
+                streams.metadataForLocalThreads().forEach(thread -> thread.activeTasks()
+                        .forEach(task -> tasks.append(' ').append(task.taskId())));
+                System.out.println(tasks);
+            }
             System.out.flush();
             if (now == KafkaStreams.State.ERROR) {
                 exitCode[0] = 1;

@@ -10,7 +10,7 @@
 //! transactions and compacted topics (the changelog topic), issue 13.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use floe_tests::background::Background;
 use floe_tests::python;
@@ -53,6 +53,34 @@ fn python_background(name: &str, args: &[&str]) -> Result<Background, String> {
     Background::spawn(name, command).map_err(|e| format!("{e:#}"))
 }
 
+/// Waits until both instances are RUNNING with active tasks of their own (after the
+/// rebalance that spreads the tasks over both).
+fn wait_both_working(a: &mut Background, b: &mut Background) -> Result<(), String> {
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    loop {
+        let working = |x: &Background| {
+            x.last_line("STATE").as_deref() == Some("STATE RUNNING")
+                && x.last_line("TASKS").is_some_and(|t| t != "TASKS")
+        };
+        if working(a) && working(b) {
+            return Ok(());
+        }
+        for x in [&mut *a, &mut *b] {
+            if x.try_wait().map_err(|e| format!("{e:#}"))?.is_some() {
+                return Err(format!("an instance exited\n{}", x.describe()));
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the instances did not both run tasks within {STEP_TIMEOUT:?}\n{}\n{}",
+                a.describe(),
+                b.describe()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn word_count_survives_a_killed_instance(
     test: &str,
     classpath: &str,
@@ -75,11 +103,7 @@ fn word_count_survives_a_killed_instance(
     let mut b = start(state_b.path(), "WordCount B")?;
     let describe_all =
         |a: &Background, b: &Background| format!("{}\n{}", a.describe(), b.describe());
-    for instance in [&mut a, &mut b] {
-        instance
-            .wait_for_lines("STATE RUNNING", 1, STEP_TIMEOUT)
-            .map_err(err)?;
-    }
+    wait_both_working(&mut a, &mut b)?;
 
     // Input arrives in bursts while both run; A dies at a random burst.
     let mut producer = python_background(
@@ -91,8 +115,17 @@ fn word_count_survives_a_killed_instance(
     producer
         .wait_for_lines("PRODUCED", kill_after, STEP_TIMEOUT)
         .map_err(err)?;
+    let a_tasks = a.last_line("TASKS").unwrap_or_default();
     a.kill().map_err(err)?;
-    eprintln!("{test}: killed instance A after {kill_after} of {bursts} bursts of input");
+    eprintln!(
+        "{test}: killed instance A ({a_tasks}) after {kill_after} of {bursts} bursts of input"
+    );
+    if a.last_line("STATE").as_deref() != Some("STATE RUNNING") || a_tasks == "TASKS" {
+        return Err(format!(
+            "instance A was not running tasks when killed, so its kill proved nothing\n{}",
+            a.describe()
+        ));
+    }
     producer.wait_success(STEP_TIMEOUT).map_err(err)?;
     if b.try_wait().map_err(err)?.is_some() {
         return Err(format!("instance B exited\n{}", b.describe()));
