@@ -134,6 +134,17 @@ pub struct Config {
     /// from the metadata store (Kafka's
     /// `producer.id.expiration.check.interval.ms`).
     pub producer_id_expiration_check_interval_ms: u64,
+    /// Largest `transaction.timeout.ms` a transactional producer may ask
+    /// (Kafka's `transaction.max.timeout.ms`); InitProducerId above it is
+    /// INVALID_TRANSACTION_TIMEOUT.
+    pub transaction_max_timeout_ms: u64,
+    /// How long a transactional id without an open transaction is
+    /// remembered (Kafka's `transactional.id.expiration.ms`).
+    pub transactional_id_expiration_ms: u64,
+    /// How often the `transactions` job aborts transactions past their
+    /// timeout and forgets idle transactional ids (Kafka's
+    /// `transaction.abort.timed.out.transaction.cleanup.interval.ms`).
+    pub transaction_check_interval_ms: u64,
     /// At shutdown, how long the agent keeps serving after it left the
     /// registry (and `/readyz` turned 503), so clients move to other agents
     /// before connections close.
@@ -239,6 +250,9 @@ impl Default for Config {
             commit_retry_window_ms: 300_000,
             producer_id_expiration_ms: 86_400_000,
             producer_id_expiration_check_interval_ms: 600_000,
+            transaction_max_timeout_ms: 900_000,
+            transactional_id_expiration_ms: 604_800_000,
+            transaction_check_interval_ms: 10_000,
             shutdown_drain_ms: 1_000,
             fault_injection: None,
             retention_check_interval_ms: 300_000,
@@ -392,6 +406,17 @@ impl Config {
         }
         if self.archive_after_ms < 0 {
             return fail("archive_after_ms must not be negative");
+        }
+        if !(1..=i32::MAX as u64).contains(&self.transaction_max_timeout_ms) {
+            return fail("transaction_max_timeout_ms must be 1 to 2147483647");
+        }
+        if self.transactional_id_expiration_ms == 0
+            || self.transactional_id_expiration_ms > i64::MAX as u64
+        {
+            return fail("transactional_id_expiration_ms must be positive");
+        }
+        if self.transaction_check_interval_ms == 0 {
+            return fail("transaction_check_interval_ms must be positive");
         }
         if self.producer_id_expiration_check_interval_ms == 0 {
             return fail("producer_id_expiration_check_interval_ms must be positive");

@@ -15,6 +15,7 @@ use crate::kafka::memory_pool::MemoryPool;
 use crate::metrics::Metrics;
 use crate::produce::Producer;
 use crate::segment::batch::TimestampLimits;
+use crate::txn::TxnCoordinator;
 
 /// Shared by all connections of one agent.
 #[derive(Debug)]
@@ -34,6 +35,8 @@ pub struct AgentContext {
     pub reader: LogReader,
     /// The consumer-group coordinator.
     pub groups: Coordinator,
+    /// The transaction coordinator.
+    pub txn: TxnCoordinator,
     /// The metadata store, for what has no better home.
     pub store: Arc<dyn MetadataStore>,
     /// Metrics.

@@ -2,8 +2,8 @@
 //! stops, visible in `/metrics`. The jobs that work on the whole cluster's
 //! data run under a lease in the metadata store, one agent at a time, and
 //! every write they make is fenced by it (`leased.rs`): the segment
-//! collector, the orphan sweep, retention by time and size, and the pruning
-//! of metadata kept only for a while. Each agent runs its own local ones on plain ticks
+//! collector, the orphan sweep, retention by time and size, the pruning
+//! of metadata kept only for a while, and the transactions' timeouts. Each agent runs its own local ones on plain ticks
 //! (`periodic.rs`): the consumer-lag metrics of the groups it coordinates
 //! and the re-reading of dynamic broker configs.
 
@@ -18,3 +18,4 @@ pub mod orphan_sweep;
 pub mod periodic;
 pub mod prune;
 pub mod retention;
+pub mod transactions;

@@ -21,6 +21,7 @@ mod describe_configs;
 mod describe_producers;
 mod describe_quorum;
 mod describe_topic_partitions;
+mod describe_transactions;
 mod elect_leaders;
 mod fetch;
 pub mod fetch_frame;
@@ -37,5 +38,6 @@ mod offset_for_leader_epoch;
 mod offsets;
 mod partition_reassignments;
 mod produce;
+mod transactions;
 
 pub use connection::serve_connection;

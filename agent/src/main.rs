@@ -175,6 +175,18 @@ struct ServeArgs {
     /// store (Kafka's `producer.id.expiration.check.interval.ms`)
     #[arg(long, env = "FLOE_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS")]
     producer_id_expiration_check_interval_ms: Option<u64>,
+    /// Largest transaction.timeout.ms a transactional producer may ask (Kafka's
+    /// `transaction.max.timeout.ms`)
+    #[arg(long, env = "FLOE_TRANSACTION_MAX_TIMEOUT_MS")]
+    transaction_max_timeout_ms: Option<u64>,
+    /// How long a transactional id without an open transaction is remembered (Kafka's
+    /// `transactional.id.expiration.ms`)
+    #[arg(long, env = "FLOE_TRANSACTIONAL_ID_EXPIRATION_MS")]
+    transactional_id_expiration_ms: Option<u64>,
+    /// How often transactions past their timeout are aborted and idle transactional ids
+    /// forgotten
+    #[arg(long, env = "FLOE_TRANSACTION_CHECK_INTERVAL_MS")]
+    transaction_check_interval_ms: Option<u64>,
     /// At shutdown, how long the agent keeps serving after it left the registry (and `/readyz`
     /// turned 503), so clients move to other agents before connections close
     #[arg(long, env = "FLOE_SHUTDOWN_DRAIN_MS")]
@@ -288,6 +300,9 @@ impl ServeArgs {
             commit_retry_window_ms,
             producer_id_expiration_ms,
             producer_id_expiration_check_interval_ms,
+            transaction_max_timeout_ms,
+            transactional_id_expiration_ms,
+            transaction_check_interval_ms,
             shutdown_drain_ms,
             retention_check_interval_ms,
             archive_interval_ms,

@@ -127,11 +127,32 @@ pub struct Metrics {
     pub job_items: IntCounterVec,
     /// Whether this agent holds each job's lease (1) or not (0).
     pub job_lease_held: IntGaugeVec,
+    /// Transactions (`floe_txn_*`). See [`TxnMetrics`].
+    pub txn: TxnMetrics,
     /// CPU time of the agent process (user + system), to the clock tick:
     /// CPU per byte is a cost. Refreshed at each scrape.
     pub cpu_seconds: Counter,
     /// Resident memory of the agent process. Refreshed at each scrape.
     pub resident_bytes: IntGauge,
+}
+
+/// The transaction coordinator's metrics (`floe_txn_*`).
+#[derive(Debug, Clone)]
+pub struct TxnMetrics {
+    /// Transactions opened (their first AddPartitionsToTxn or
+    /// AddOffsetsToTxn) through this agent.
+    pub started: IntCounter,
+    /// Transactions committed by this agent.
+    pub committed: IntCounter,
+    /// Transactions aborted by this agent (by the producer, by
+    /// InitProducerId, or by the timeout job).
+    pub aborted: IntCounter,
+    /// Of those, transactions aborted because they outlived their timeout.
+    pub timed_out: IntCounter,
+    /// Open transactions as the timeout job last counted them.
+    pub ongoing: IntGauge,
+    /// Time to write and commit the markers of one transaction end.
+    pub marker_seconds: Histogram,
 }
 
 /// Compaction's counters (`floe_compaction_*`): bytes and segments in and
@@ -338,6 +359,21 @@ impl Metrics {
                 "segments_collected_total",
                 "Segment objects deleted because no index row points at them",
             )?,
+            txn: TxnMetrics {
+                started: counter("txn_started_total", "Transactions opened")?,
+                committed: counter("txn_committed_total", "Transactions committed")?,
+                aborted: counter("txn_aborted_total", "Transactions aborted")?,
+                timed_out: counter(
+                    "txn_timed_out_total",
+                    "Transactions aborted because they outlived their timeout",
+                )?,
+                ongoing: gauge("txn_ongoing", "Open transactions, as last counted")?,
+                marker_seconds: histogram(
+                    "txn_marker_duration_seconds",
+                    "Time to write and commit the markers ending a transaction",
+                    latency_buckets(),
+                )?,
+            },
             compaction: CompactionMetrics {
                 input_bytes: counter(
                     "compaction_input_bytes_total",

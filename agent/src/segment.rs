@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod compress;
+pub mod control;
 pub mod format;
 pub mod reader;
 pub mod records;

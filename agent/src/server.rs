@@ -42,6 +42,7 @@ use crate::kafka::serve_connection;
 use crate::metrics::Metrics;
 use crate::produce::{COMMIT_ATTEMPT_TIMEOUT, CommitRetry, FlushSettings, Flusher};
 use crate::storage::{ObjectStorage, open_object_store, root_uri};
+use crate::txn::{TxnCoordinator, TxnSettings};
 use crate::wall_clock;
 
 /// How long connections get to send their last responses at shutdown.
@@ -137,6 +138,16 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     );
     let broker_configs = Arc::new(BrokerConfigs::new(&config));
     broker_configs::refresh(&*store, &broker_configs).await?;
+    let txn = TxnCoordinator::new(
+        store.clone(),
+        producer.clone(),
+        metrics.clone(),
+        TxnSettings {
+            max_timeout_ms: i32::try_from(config.transaction_max_timeout_ms).unwrap_or(i32::MAX),
+            id_expiration_ms: i64::try_from(config.transactional_id_expiration_ms)
+                .unwrap_or(i64::MAX),
+        },
+    );
     let ctx = Arc::new(AgentContext {
         cluster_id: config.cluster_id.clone(),
         log_dir: config.log_dir(),
@@ -150,6 +161,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         reader: LogReader::new(store.clone(), storage.clone(), cache)
             .with_max_row_age(Duration::from_millis(config.segment_gc_grace_ms / 2)),
         groups,
+        txn,
         store,
         metrics: metrics.clone(),
         watermarks,
@@ -269,6 +281,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         Duration::from_millis(config.producer_id_expiration_check_interval_ms),
         move |fence, stop| prune.clone().pass(fence, stop),
     );
+    let coordinator = ctx.txn.clone();
+    let transactions_task = jobs.spawn(
+        "transactions",
+        Duration::from_millis(config.transaction_check_interval_ms),
+        move |_fence, _stop| crate::jobs::transactions::pass(coordinator.clone()),
+    );
     let archiver = Archiver {
         store: ctx.store.clone(),
         storage: archive_storage,
@@ -335,6 +353,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let _ = retention_task.await;
     let _ = broker_configs_task.await;
     let _ = prune_task.await;
+    let _ = transactions_task.await;
     let _ = archive_task.await;
     // Waiting JoinGroup and SyncGroup requests are answered now, so
     // connections can drain.

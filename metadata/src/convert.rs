@@ -70,15 +70,18 @@ pub(crate) fn stored_node_id(value: i64) -> Result<i32> {
         .ok_or_else(|| MetadataError::Corrupt(format!("agent node id {value} out of range")))
 }
 
-/// Puts `(position, log start, high watermark)` answers of a many-partition
-/// lookup in the order asked, `None` where nothing was found.
+/// Puts `(position, log start, high watermark, last stable offset, last
+/// aborted offset)` answers of a many-partition lookup in the order asked,
+/// `None` where nothing was found.
 pub(crate) fn offsets_by_position(
     asked: usize,
-    found: impl IntoIterator<Item = (i64, i64, i64)>,
+    found: impl IntoIterator<Item = (i64, i64, i64, i64, i64)>,
     first_position: i64,
 ) -> Result<Vec<Option<PartitionOffsets>>> {
     let mut out = vec![None; asked];
-    for (position, log_start_offset, high_watermark) in found {
+    for (position, log_start_offset, high_watermark, last_stable_offset, last_aborted_offset) in
+        found
+    {
         let slot = usize::try_from(position - first_position)
             .ok()
             .and_then(|i| out.get_mut(i))
@@ -88,6 +91,8 @@ pub(crate) fn offsets_by_position(
         *slot = Some(PartitionOffsets {
             log_start_offset,
             high_watermark,
+            last_stable_offset,
+            last_aborted_offset,
         });
     }
     Ok(out)

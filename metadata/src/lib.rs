@@ -18,6 +18,7 @@ mod resolve;
 mod sequencer;
 mod sqlite;
 mod store;
+mod transactions;
 mod types;
 mod validate;
 
@@ -32,10 +33,14 @@ pub use postgres::{PostgresStore, STATEMENT_TIMEOUT};
 pub use resolve::open;
 pub use sqlite::SqliteStore;
 pub use store::{CommitNotifications, FORGET_AGENTS_AFTER, MetadataStore, StoreEvent};
+pub use transactions::{
+    AbortedTxn, OpenTxn, TxnInit, TxnOffsets, TxnRecord, TxnRefusal, TxnState, TxnVersion,
+};
 pub use types::{
-    AgentRecord, BatchEntry, BatchOutcome, CommitEntry, CommittedOffset, CommittedSegment,
-    DeletedRecords, GroupListing, GroupMember, GroupState, IndexRow, JobFence, NewTopic,
-    PartitionLag, PartitionOffsets, ProducerBatch, ProducerIdentity, ProducerState, Pruned,
-    Retained, RetentionPolicy, SegmentCommit, SegmentId, Topic, TopicId, UnreferencedSegment,
+    AgentRecord, BatchEntry, BatchOutcome, BatchTxn, CommitEntry, CommittedOffset,
+    CommittedSegment, DeletedRecords, GroupListing, GroupMember, GroupState, IndexRow, JobFence,
+    NewTopic, PartitionLag, PartitionOffsets, ProducerBatch, ProducerIdentity, ProducerState,
+    Pruned, Retained, RetentionPolicy, SegmentCommit, SegmentId, Topic, TopicId,
+    UnreferencedSegment,
 };
 pub use validate::topic_name as validate_topic_name;

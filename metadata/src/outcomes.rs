@@ -17,6 +17,8 @@ const OUT_OF_ORDER_SEQUENCE: &str = "out_of_order_sequence";
 const INVALID_PRODUCER_EPOCH: &str = "invalid_producer_epoch";
 /// `segment_outcomes.outcome` of [`BatchOutcome::InvalidRecord`].
 const INVALID_RECORD: &str = "invalid_record";
+/// `segment_outcomes.outcome` of [`BatchOutcome::InvalidTxnState`].
+const INVALID_TXN_STATE: &str = "invalid_txn_state";
 
 /// One stored outcome: the batch's place in the commit, its kind and the
 /// base offset of an appended or duplicate batch.
@@ -89,6 +91,7 @@ pub(crate) fn to_stored(outcome: BatchOutcome) -> (&'static str, Option<i64>) {
         BatchOutcome::OutOfOrderSequence => (OUT_OF_ORDER_SEQUENCE, None),
         BatchOutcome::InvalidProducerEpoch => (INVALID_PRODUCER_EPOCH, None),
         BatchOutcome::InvalidRecord => (INVALID_RECORD, None),
+        BatchOutcome::InvalidTxnState => (INVALID_TXN_STATE, None),
     }
 }
 
@@ -106,6 +109,7 @@ fn from_stored(kind: &str, base_offset: Option<i64>) -> Result<BatchOutcome> {
         OUT_OF_ORDER_SEQUENCE => Ok(BatchOutcome::OutOfOrderSequence),
         INVALID_PRODUCER_EPOCH => Ok(BatchOutcome::InvalidProducerEpoch),
         INVALID_RECORD => Ok(BatchOutcome::InvalidRecord),
+        INVALID_TXN_STATE => Ok(BatchOutcome::InvalidTxnState),
         other => Err(MetadataError::Corrupt(format!(
             "unknown commit outcome {other:?}"
         ))),

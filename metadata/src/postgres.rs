@@ -37,6 +37,7 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 mod topics;
+mod transactions;
 
 use std::future::Future;
 use std::str::FromStr;
@@ -48,11 +49,12 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
 use crate::{
-    AgentRecord, CleanSwap, CleanerPartition, CommitNotifications, CommittedOffset,
+    AbortedTxn, AgentRecord, CleanSwap, CleanerPartition, CommitNotifications, CommittedOffset,
     CommittedSegment, CompactionCandidate, CompactionSwap, DeletedRecords, GroupListing,
-    GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, PartitionLag,
+    GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, OpenTxn, PartitionLag,
     PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
-    SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, UnreferencedSegment,
+    SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, TxnInit, TxnRecord,
+    TxnRefusal, TxnVersion, UnreferencedSegment,
 };
 
 /// The schema, applied at connect. Concurrent agents may connect at once:
@@ -516,5 +518,113 @@ impl MetadataStore for PostgresStore {
             groups::expire(&self.pool, older_than_ms)
         })
         .await
+    }
+
+    async fn transaction(&self, transactional_id: &str) -> Result<Option<TxnRecord>> {
+        transactions::transaction(&self.pool, transactional_id).await
+    }
+
+    async fn list_transactions(&self, after: &str, limit: u32) -> Result<Vec<TxnRecord>> {
+        transactions::list_transactions(&self.pool, after, limit).await
+    }
+
+    async fn init_transaction(
+        &self,
+        transactional_id: &str,
+        timeout_ms: i32,
+        now_ms: i64,
+    ) -> Result<TxnInit> {
+        transactions::init_transaction(&self.pool, transactional_id, timeout_ms, now_ms).await
+    }
+
+    async fn add_to_transaction(
+        &self,
+        transactional_id: &str,
+        producer_id: i64,
+        epoch: i16,
+        partitions: &[(TopicId, i32)],
+        groups: &[String],
+        now_ms: i64,
+    ) -> Result<std::result::Result<bool, TxnRefusal>> {
+        transactions::add_to_transaction(
+            &self.pool,
+            transactional_id,
+            producer_id,
+            epoch,
+            partitions,
+            groups,
+            now_ms,
+        )
+        .await
+    }
+
+    async fn txn_commit_offsets(
+        &self,
+        transactional_id: &str,
+        producer_id: i64,
+        epoch: i16,
+        group_id: &str,
+        offsets: &[CommittedOffset],
+    ) -> Result<std::result::Result<(), TxnRefusal>> {
+        transactions::txn_commit_offsets(
+            &self.pool,
+            transactional_id,
+            producer_id,
+            epoch,
+            group_id,
+            offsets,
+        )
+        .await
+    }
+
+    async fn prepare_transaction(
+        &self,
+        transactional_id: &str,
+        expected: TxnVersion,
+        commit: bool,
+        epoch: i16,
+        now_ms: i64,
+    ) -> Result<Option<TxnRecord>> {
+        transactions::prepare_transaction(
+            &self.pool,
+            transactional_id,
+            expected,
+            commit,
+            epoch,
+            now_ms,
+        )
+        .await
+    }
+
+    async fn complete_transaction(
+        &self,
+        transactional_id: &str,
+        expected: TxnVersion,
+        now_ms: i64,
+    ) -> Result<bool> {
+        transactions::complete_transaction(&self.pool, transactional_id, expected, now_ms).await
+    }
+
+    async fn aborted_transactions(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        from: i64,
+        to: i64,
+        limit: u32,
+    ) -> Result<Vec<AbortedTxn>> {
+        transactions::aborted_transactions(&self.pool, topic, partition, from, to, limit).await
+    }
+
+    async fn open_transactions(&self, topic: TopicId, partition: i32) -> Result<Vec<OpenTxn>> {
+        transactions::open_transactions(&self.pool, topic, partition).await
+    }
+
+    async fn pending_txn_offsets(&self, group_id: &str) -> Result<Vec<(TopicId, i32)>> {
+        transactions::pending_txn_offsets(&self.pool, group_id).await
+    }
+
+    async fn expire_transactional_ids(&self, older_than_ms: i64, limit: u32) -> Result<u64> {
+        transactions::expire_transactional_ids(&self.pool, older_than_ms, limit).await
     }
 }

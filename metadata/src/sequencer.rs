@@ -12,7 +12,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use crate::validate::batch_is_valid;
-use crate::{BatchOutcome, CommitEntry, MetadataError, ProducerBatch, Result};
+use crate::{BatchOutcome, BatchTxn, CommitEntry, MetadataError, ProducerBatch, Result};
 
 /// Batches remembered per producer and partition, as Kafka's brokers do.
 pub(crate) const PRODUCER_HISTORY: usize = 5;
@@ -126,6 +126,32 @@ pub(crate) struct EntryPlan {
     pub(crate) next_offset: i64,
     /// Producers whose history changed (to be written back).
     pub(crate) changed: BTreeSet<i64>,
+    /// Producers whose ongoing transaction got its first offset here.
+    pub(crate) txn_started: BTreeSet<i64>,
+    /// Transactions a marker of this entry ended.
+    pub(crate) txn_ended: Vec<EndedTxn>,
+}
+
+/// A producer's open transaction on a partition, as the commit sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OngoingTxn {
+    /// The epoch AddPartitionsToTxn opened it with.
+    pub(crate) epoch: i16,
+    /// Its first appended offset on the partition, once it has one.
+    pub(crate) first_offset: Option<i64>,
+}
+
+/// A transaction a marker ended on a partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct EndedTxn {
+    /// The producer.
+    pub(crate) producer_id: i64,
+    /// The transaction's first offset there, if it appended anything.
+    pub(crate) first_offset: Option<i64>,
+    /// The marker's offset.
+    pub(crate) marker_offset: i64,
+    /// Whether it committed.
+    pub(crate) commit: bool,
 }
 
 /// Plans the commit of `entry` to a partition whose high watermark is
@@ -134,14 +160,23 @@ pub(crate) struct EntryPlan {
 /// by batch, so a later batch of a producer sees the earlier ones. A batch
 /// whose own fields are refused ([`batch_is_valid`]) is
 /// [`BatchOutcome::InvalidRecord`] and is skipped as if it were not there.
+///
+/// `ongoing` holds the open transactions of the entry's transactional
+/// producers on the partition (empty unless a batch is transactional or a
+/// marker): a transactional batch needs one at its epoch, not yet ended by
+/// an earlier marker of the entry, or is [`BatchOutcome::InvalidTxnState`];
+/// a marker ends its producer's.
 pub(crate) fn plan_entry(
     entry: &CommitEntry,
     mut next_offset: i64,
     histories: &mut HashMap<i64, ProducerHistory>,
+    ongoing: &mut HashMap<i64, OngoingTxn>,
 ) -> Result<EntryPlan> {
     let mut outcomes = Vec::with_capacity(entry.batches.len());
     let mut rows: Vec<PlannedRow> = Vec::new();
     let mut changed = BTreeSet::new();
+    let mut txn_started = BTreeSet::new();
+    let mut txn_ended = Vec::new();
     // Whether the last batch was appended (so the next one may extend its row).
     let mut run_open = false;
     for batch in &entry.batches {
@@ -149,6 +184,18 @@ pub(crate) fn plan_entry(
             run_open = false;
             outcomes.push(BatchOutcome::InvalidRecord);
             continue;
+        }
+        if batch.txn == BatchTxn::Data {
+            let open = batch.producer.is_some_and(|producer| {
+                ongoing
+                    .get(&producer.producer_id)
+                    .is_some_and(|txn| txn.epoch == producer.producer_epoch)
+            });
+            if !open {
+                run_open = false;
+                outcomes.push(BatchOutcome::InvalidTxnState);
+                continue;
+            }
         }
         let verdict = match &batch.producer {
             None => Verdict::Accept { reset: false },
@@ -174,6 +221,33 @@ pub(crate) fn plan_entry(
                 if let Some(producer) = &batch.producer {
                     remember(histories, producer, batch.offset_count, base_offset, reset);
                     changed.insert(producer.producer_id);
+                }
+                match batch.txn {
+                    BatchTxn::None => {}
+                    BatchTxn::Data => {
+                        if let Some(producer) = &batch.producer
+                            && let Some(txn) = ongoing.get_mut(&producer.producer_id)
+                            && txn.first_offset.is_none()
+                        {
+                            txn.first_offset = Some(base_offset);
+                            txn_started.insert(producer.producer_id);
+                        }
+                    }
+                    BatchTxn::Marker {
+                        producer_id,
+                        commit,
+                        ..
+                    } => {
+                        if let Some(txn) = ongoing.remove(&producer_id) {
+                            txn_started.remove(&producer_id);
+                            txn_ended.push(EndedTxn {
+                                producer_id,
+                                first_offset: txn.first_offset,
+                                marker_offset: base_offset,
+                                commit,
+                            });
+                        }
+                    }
                 }
                 match rows.last_mut() {
                     Some(row)
@@ -202,6 +276,8 @@ pub(crate) fn plan_entry(
         rows,
         next_offset,
         changed,
+        txn_started,
+        txn_ended,
     })
 }
 
@@ -265,6 +341,7 @@ mod tests {
                     base_sequence,
                 },
             ),
+            txn: BatchTxn::None,
         }
     }
 
@@ -282,7 +359,7 @@ mod tests {
             ],
         };
         let mut histories = HashMap::new();
-        let plan = plan_entry(&entry, 100, &mut histories).unwrap();
+        let plan = plan_entry(&entry, 100, &mut histories, &mut HashMap::new()).unwrap();
         assert_eq!(
             plan.outcomes,
             vec![
@@ -328,7 +405,7 @@ mod tests {
             ],
         };
         let mut histories = HashMap::new();
-        let plan = plan_entry(&entry, 0, &mut histories).unwrap();
+        let plan = plan_entry(&entry, 0, &mut histories, &mut HashMap::new()).unwrap();
         assert_eq!(
             plan.outcomes,
             vec![
@@ -348,5 +425,64 @@ mod tests {
         assert_eq!(ranges, vec![(0, 0, 10), (2, 30, 20)]);
         assert_eq!(plan.changed, BTreeSet::from([7]));
         assert!(!histories.contains_key(&8));
+    }
+
+    #[test]
+    fn transactional_batches_need_an_open_transaction_until_its_marker() {
+        let data = |byte_offset: u64, epoch: i16, sequence: i32| BatchEntry {
+            txn: BatchTxn::Data,
+            ..batch(byte_offset, Some((7, epoch, sequence)))
+        };
+        let marker = |byte_offset: u64, commit: bool| BatchEntry {
+            offset_count: 1,
+            txn: BatchTxn::Marker {
+                producer_id: 7,
+                producer_epoch: 1,
+                commit,
+            },
+            ..batch(byte_offset, None)
+        };
+        let entry = CommitEntry {
+            topic_id: uuid::Uuid::nil(),
+            partition: 0,
+            batches: vec![
+                data(0, 0, 0),
+                data(10, 1, 0),
+                data(20, 1, 2),
+                marker(30, false),
+                data(40, 1, 4),
+                marker(50, true),
+            ],
+        };
+        let mut ongoing = HashMap::from([(
+            7,
+            OngoingTxn {
+                epoch: 1,
+                first_offset: None,
+            },
+        )]);
+        let plan = plan_entry(&entry, 10, &mut HashMap::new(), &mut ongoing).unwrap();
+        assert_eq!(
+            plan.outcomes,
+            vec![
+                BatchOutcome::InvalidTxnState,
+                BatchOutcome::Appended { base_offset: 10 },
+                BatchOutcome::Appended { base_offset: 12 },
+                BatchOutcome::Appended { base_offset: 14 },
+                BatchOutcome::InvalidTxnState,
+                BatchOutcome::Appended { base_offset: 15 },
+            ]
+        );
+        assert_eq!(
+            plan.txn_ended,
+            vec![EndedTxn {
+                producer_id: 7,
+                first_offset: Some(10),
+                marker_offset: 14,
+                commit: false,
+            }]
+        );
+        assert!(plan.txn_started.is_empty());
+        assert!(ongoing.is_empty());
     }
 }

@@ -2,12 +2,14 @@
 
 use async_trait::async_trait;
 
+use crate::{AbortedTxn, OpenTxn};
 use crate::{
     AgentRecord, ArchiveCommit, ArchiveManifest, ArchiveOutcome, BatchOutcome, CleanSwap,
     CleanerPartition, CommittedOffset, CommittedSegment, CompactionCandidate, CompactionSwap,
     DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, NewTopic, PartitionLag,
     PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
-    SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, UnreferencedSegment,
+    SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, TxnInit, TxnRecord,
+    TxnRefusal, TxnVersion, UnreferencedSegment,
 };
 
 /// The metadata store. Every implementation passes the same contract suite
@@ -430,6 +432,111 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
 
     /// The Iceberg snapshots of a topic's archive, oldest first.
     async fn archive_manifests(&self, topic: TopicId) -> Result<Vec<ArchiveManifest>>;
+
+    /// The state of a transactional id with the partitions and groups of
+    /// its open transaction, if the id is known.
+    async fn transaction(&self, transactional_id: &str) -> Result<Option<TxnRecord>>;
+
+    /// Transactional ids ordered by id, after `after` (`""`: from the
+    /// first), at most `limit`, without partitions and groups.
+    async fn list_transactions(&self, after: &str, limit: u32) -> Result<Vec<TxnRecord>>;
+
+    /// InitProducerId of a transactional id: unless a transaction is open
+    /// or half-ended ([`TxnInit::Busy`], for the coordinator to end first),
+    /// bumps the epoch (a fresh producer id the first time, or once the
+    /// epoch would pass `i16::MAX - 1`), fencing the previous incarnation,
+    /// and leaves the id Empty with timeout `timeout_ms`.
+    async fn init_transaction(
+        &self,
+        transactional_id: &str,
+        timeout_ms: i32,
+        now_ms: i64,
+    ) -> Result<TxnInit>;
+
+    /// AddPartitionsToTxn / AddOffsetsToTxn: adds `partitions` (each
+    /// opening the producer's transaction on it, which the commit of its
+    /// transactional batches requires) and `groups` to the producer's
+    /// transaction, which is Ongoing afterwards (started at `now_ms` unless
+    /// it already was). Answers whether this call opened the transaction.
+    /// Refused, writing nothing, unless the id maps to `producer_id` at
+    /// `epoch` with no markers in flight.
+    async fn add_to_transaction(
+        &self,
+        transactional_id: &str,
+        producer_id: i64,
+        epoch: i16,
+        partitions: &[(TopicId, i32)],
+        groups: &[String],
+        now_ms: i64,
+    ) -> Result<std::result::Result<bool, TxnRefusal>>;
+
+    /// TxnOffsetCommit: stores offsets of `group_id` pending in the
+    /// producer's open transaction (applied to the group's committed
+    /// offsets when it commits). Refused as [`add_to_transaction`] is, and
+    /// [`TxnRefusal::InvalidState`] unless the transaction is Ongoing with
+    /// the group added. Offsets of deleted topics are skipped.
+    ///
+    /// [`add_to_transaction`]: MetadataStore::add_to_transaction
+    async fn txn_commit_offsets(
+        &self,
+        transactional_id: &str,
+        producer_id: i64,
+        epoch: i16,
+        group_id: &str,
+        offsets: &[CommittedOffset],
+    ) -> Result<std::result::Result<(), TxnRefusal>>;
+
+    /// EndTxn's first step, compare-and-set: an Ongoing transaction at
+    /// `expected` becomes PrepareCommit or PrepareAbort at `epoch` (the
+    /// same, or bumped to fence a zombie when the coordinator aborts on
+    /// its own). Returns the record as prepared (its partitions are where
+    /// markers go), `None` if the stored one is not `expected`.
+    async fn prepare_transaction(
+        &self,
+        transactional_id: &str,
+        expected: TxnVersion,
+        commit: bool,
+        epoch: i16,
+        now_ms: i64,
+    ) -> Result<Option<TxnRecord>>;
+
+    /// EndTxn's last step, once every marker is committed,
+    /// compare-and-set: a Prepare* transaction at `expected` becomes
+    /// Complete*; a commit applies its pending offsets to its groups'
+    /// committed offsets, and its partitions, groups and pending offsets
+    /// are forgotten. Returns whether it applied.
+    async fn complete_transaction(
+        &self,
+        transactional_id: &str,
+        expected: TxnVersion,
+        now_ms: i64,
+    ) -> Result<bool>;
+
+    /// The aborted transactions of a partition overlapping offsets
+    /// `from..=to`, by marker offset, at most `limit`: what a
+    /// read_committed Fetch answers with the records it serves.
+    async fn aborted_transactions(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        from: i64,
+        to: i64,
+        limit: u32,
+    ) -> Result<Vec<AbortedTxn>>;
+
+    /// The transactions open on a partition, by producer id.
+    async fn open_transactions(&self, topic: TopicId, partition: i32) -> Result<Vec<OpenTxn>>;
+
+    /// The partitions for which `group_id` has offsets pending in open
+    /// transactions (OffsetFetch with `require_stable` answers
+    /// UNSTABLE_OFFSET_COMMIT for them).
+    async fn pending_txn_offsets(&self, group_id: &str) -> Result<Vec<(TopicId, i32)>>;
+
+    /// Forgets, in a bounded pass, transactional ids with no open
+    /// transaction whose state last changed before `older_than_ms`
+    /// (Kafka's `transactional.id.expiration.ms`); at most `limit`. Returns
+    /// how many.
+    async fn expire_transactional_ids(&self, older_than_ms: i64, limit: u32) -> Result<u64>;
 }
 
 /// See [`MetadataStore::commit_notifications`].

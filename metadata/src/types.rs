@@ -61,6 +61,39 @@ pub struct BatchEntry {
     pub max_timestamp: i64,
     /// Set for batches of idempotent producers (`producerId >= 0`).
     pub producer: Option<ProducerBatch>,
+    /// Whether the batch belongs to a transaction, and how.
+    pub txn: BatchTxn,
+}
+
+/// The transactional role of a batch in a commit.
+///
+/// A [`BatchTxn::Data`] batch (transactional flag set, producer in
+/// [`BatchEntry::producer`]) is appended only while its producer has an
+/// ongoing transaction on the partition at the same epoch (one that
+/// AddPartitionsToTxn opened), else it is refused as
+/// [`BatchOutcome::InvalidTxnState`]; the first such batch sets the
+/// transaction's first offset there, which holds the last stable offset
+/// back. A [`BatchTxn::Marker`] (a control batch the coordinator wrote,
+/// with [`BatchEntry::producer`] `None`: markers carry no sequence) ends
+/// the producer's transaction on the partition: the ongoing transaction is
+/// forgotten and, for an abort that appended data, its offsets up to the
+/// marker are recorded as aborted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BatchTxn {
+    /// A plain or idempotent batch.
+    #[default]
+    None,
+    /// A transactional data batch.
+    Data,
+    /// A commit or abort marker (control batch).
+    Marker {
+        /// The producer whose transaction it ends.
+        producer_id: i64,
+        /// The epoch the coordinator wrote it with.
+        producer_epoch: i16,
+        /// Commit (true) or abort (false).
+        commit: bool,
+    },
 }
 
 /// One partition's batches in a segment file, as the agent wrote them.
@@ -130,6 +163,11 @@ pub enum BatchOutcome {
     /// 2^31. Nothing was indexed; the other batches of the commit are
     /// judged as if it were not there.
     InvalidRecord,
+    /// A transactional batch whose producer has no ongoing transaction on
+    /// the partition at its epoch (INVALID_TXN_STATE, the answer of Kafka's
+    /// KIP-890 verification): the partition was never added to the
+    /// transaction, or the transaction ended. Nothing was indexed.
+    InvalidTxnState,
 }
 
 /// A partition's bounds.
@@ -139,6 +177,14 @@ pub struct PartitionOffsets {
     pub log_start_offset: i64,
     /// Next offset to be assigned (the high watermark).
     pub high_watermark: i64,
+    /// The first offset of the oldest transaction still open on the
+    /// partition, or the high watermark if none is: read_committed
+    /// consumers see nothing at or above it.
+    pub last_stable_offset: i64,
+    /// The last offset of the newest aborted transaction range ever
+    /// recorded on the partition, -1 if none: a read of offsets above it
+    /// needs no aborted-transaction lookup.
+    pub last_aborted_offset: i64,
 }
 
 /// An idempotent producer's state on a partition: its newest batch there.

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use crate::convert::to_i64;
-use crate::{BatchEntry, MetadataError, NewTopic, Result, SegmentCommit};
+use crate::{BatchEntry, BatchTxn, MetadataError, NewTopic, Result, SegmentCommit};
 
 /// Longest topic name Kafka accepts.
 const MAX_TOPIC_NAME_LEN: usize = 249;
@@ -108,8 +108,27 @@ pub(crate) fn segment_commit(commit: &SegmentCommit) -> Result<()> {
 /// [`crate::BatchOutcome::InvalidRecord`]; the Postgres function
 /// (`migrations/postgres/0006_commit_refuses_batches.sql`) applies the same
 /// rule.
+///
+/// A transactional batch needs its producer; a marker takes one offset and
+/// names a producer with a non-negative id and epoch but carries no
+/// sequence (its [`BatchEntry::producer`] is `None`).
 pub(crate) fn batch_is_valid(batch: &BatchEntry) -> bool {
-    (1..=MAX_OFFSET_COUNT).contains(&batch.offset_count)
+    let txn_ok = match batch.txn {
+        BatchTxn::None => true,
+        BatchTxn::Data => batch.producer.is_some(),
+        BatchTxn::Marker {
+            producer_id,
+            producer_epoch,
+            ..
+        } => {
+            batch.producer.is_none()
+                && batch.offset_count == 1
+                && producer_id >= 0
+                && producer_epoch >= 0
+        }
+    };
+    txn_ok
+        && (1..=MAX_OFFSET_COUNT).contains(&batch.offset_count)
         && batch.producer.is_none_or(|producer| {
             producer.producer_id >= 0 && producer.producer_epoch >= 0 && producer.base_sequence >= 0
         })

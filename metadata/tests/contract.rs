@@ -50,6 +50,8 @@ mod segments;
 mod support;
 #[path = "contract/topics.rs"]
 mod topics;
+#[path = "contract/transactions.rs"]
+mod transactions;
 
 /// Instantiates every contract test for one backend, as `#[tokio::test]`s in
 /// a module named after it: `contract_suite!(sqlite_file: crate::backends::SqliteFile);`.
@@ -133,6 +135,9 @@ macro_rules! contract_suite {
                 compaction::compaction_swap_skips_partitions_whose_rows_changed,
                 compaction::compaction_swap_that_loses_offsets_is_invalid,
                 compaction::compaction_swap_without_the_lease_writes_nothing,
+                transactions::transactional_batches_need_an_open_transaction,
+                transactions::transaction_state_changes_are_compare_and_set,
+                transactions::transactional_offsets_apply_only_on_commit,
             );
         }
     };

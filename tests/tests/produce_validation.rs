@@ -157,11 +157,11 @@ fn acks_other_than_0_1_all_are_invalid_required_acks() {
     assert_eq!(high_watermark(&mut client, &topic, 1), 0);
 }
 
-/// Transactional batches, until Floe has transactions: without a
-/// transactional id the whole request is
-/// TRANSACTIONAL_ID_AUTHORIZATION_FAILED (Kafka's first check); with one,
-/// the batch is INVALID_TXN_STATE (no transaction is ongoing) and the
-/// request's other batches are stored.
+/// Transactional batches outside a transaction: without a transactional
+/// id the whole request is TRANSACTIONAL_ID_AUTHORIZATION_FAILED (Kafka's
+/// first check); with one, the batch is INVALID_TXN_STATE (its producer
+/// never added the partition to a transaction: KIP-890's verification) and
+/// the request's other batches are stored.
 #[test]
 fn transactional_batches_are_refused() {
     let agent = Agent::builder().partitions(2).start().expect("start agent");

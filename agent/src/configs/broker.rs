@@ -246,6 +246,24 @@ impl BrokerConfigs {
             producer_id_expiration_check_interval_ms,
             "How often expired producer state is pruned."
         );
+        setting!(
+            "transaction.max.timeout.ms",
+            Int,
+            transaction_max_timeout_ms,
+            "Largest transaction.timeout.ms a transactional producer may ask."
+        );
+        setting!(
+            "transactional.id.expiration.ms",
+            Int,
+            transactional_id_expiration_ms,
+            "How long a transactional id without an open transaction is remembered."
+        );
+        setting!(
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+            Int,
+            transaction_check_interval_ms,
+            "How often transactions past their timeout are aborted."
+        );
         add(
             "floe.flush.interval.ms",
             ConfigType::Long,

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use floe_metadata::{AbortedTxn, OpenTxn, TxnInit, TxnRecord, TxnRefusal, TxnVersion};
 use floe_metadata::{
     AgentRecord, CleanSwap, CleanerPartition, CommitNotifications, CommittedOffset,
     CommittedSegment, CompactionCandidate, CompactionSwap, DeletedRecords, GroupListing,
@@ -418,5 +419,124 @@ impl MetadataStore for FaultyMetadataStore {
     async fn expire_groups(&self, older_than_ms: i64) -> Result<u64> {
         self.faults.delay().await;
         self.inner.expire_groups(older_than_ms).await
+    }
+    async fn transaction(&self, transactional_id: &str) -> Result<Option<TxnRecord>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.transaction(transactional_id).await
+    }
+
+    async fn list_transactions(&self, after: &str, limit: u32) -> Result<Vec<TxnRecord>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.list_transactions(after, limit).await
+    }
+
+    async fn init_transaction(
+        &self,
+        transactional_id: &str,
+        timeout_ms: i32,
+        now_ms: i64,
+    ) -> Result<TxnInit> {
+        self.faults.delay().await;
+        self.inner
+            .init_transaction(transactional_id, timeout_ms, now_ms)
+            .await
+    }
+
+    async fn add_to_transaction(
+        &self,
+        transactional_id: &str,
+        producer_id: i64,
+        epoch: i16,
+        partitions: &[(TopicId, i32)],
+        groups: &[String],
+        now_ms: i64,
+    ) -> Result<std::result::Result<bool, TxnRefusal>> {
+        self.faults.delay().await;
+        self.inner
+            .add_to_transaction(
+                transactional_id,
+                producer_id,
+                epoch,
+                partitions,
+                groups,
+                now_ms,
+            )
+            .await
+    }
+
+    async fn txn_commit_offsets(
+        &self,
+        transactional_id: &str,
+        producer_id: i64,
+        epoch: i16,
+        group_id: &str,
+        offsets: &[CommittedOffset],
+    ) -> Result<std::result::Result<(), TxnRefusal>> {
+        self.faults.delay().await;
+        self.inner
+            .txn_commit_offsets(transactional_id, producer_id, epoch, group_id, offsets)
+            .await
+    }
+
+    async fn prepare_transaction(
+        &self,
+        transactional_id: &str,
+        expected: TxnVersion,
+        commit: bool,
+        epoch: i16,
+        now_ms: i64,
+    ) -> Result<Option<TxnRecord>> {
+        self.faults.delay().await;
+        self.inner
+            .prepare_transaction(transactional_id, expected, commit, epoch, now_ms)
+            .await
+    }
+
+    async fn complete_transaction(
+        &self,
+        transactional_id: &str,
+        expected: TxnVersion,
+        now_ms: i64,
+    ) -> Result<bool> {
+        self.faults.delay().await;
+        self.inner
+            .complete_transaction(transactional_id, expected, now_ms)
+            .await
+    }
+
+    async fn aborted_transactions(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        from: i64,
+        to: i64,
+        limit: u32,
+    ) -> Result<Vec<AbortedTxn>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner
+            .aborted_transactions(topic, partition, from, to, limit)
+            .await
+    }
+
+    async fn open_transactions(&self, topic: TopicId, partition: i32) -> Result<Vec<OpenTxn>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.open_transactions(topic, partition).await
+    }
+
+    async fn pending_txn_offsets(&self, group_id: &str) -> Result<Vec<(TopicId, i32)>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.pending_txn_offsets(group_id).await
+    }
+
+    async fn expire_transactional_ids(&self, older_than_ms: i64, limit: u32) -> Result<u64> {
+        self.faults.delay().await;
+        self.inner
+            .expire_transactional_ids(older_than_ms, limit)
+            .await
     }
 }

@@ -136,17 +136,45 @@ impl LogReader {
         max_bytes: usize,
         min_one: bool,
     ) -> Result<PartitionRead> {
+        self.read_until(
+            topic,
+            partition,
+            bounds,
+            offset,
+            max_bytes,
+            min_one,
+            bounds.high_watermark,
+        )
+        .await
+    }
+
+    /// [`LogReader::read`], serving no batch that starts at or above `stop`
+    /// (at most the high watermark): a read_committed fetch passes the last
+    /// stable offset. Offsets up to the high watermark are in range.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn read_until(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        bounds: PartitionOffsets,
+        offset: i64,
+        max_bytes: usize,
+        min_one: bool,
+        stop: i64,
+    ) -> Result<PartitionRead> {
         let PartitionOffsets {
             log_start_offset,
             high_watermark,
+            ..
         } = bounds;
         if offset < log_start_offset || offset > high_watermark {
             return Err(AgentError::OffsetOutOfRange);
         }
+        let stop = stop.min(high_watermark);
         let mut out = Vec::new();
         let mut out_len = 0usize;
         let mut next = offset;
-        'rows: while next < high_watermark {
+        'rows: while next < stop {
             let rows = self
                 .store
                 .index_rows(topic, partition, next, ROWS_PER_QUERY)
@@ -178,7 +206,7 @@ impl LogReader {
                 // Rows committed after the watermark was read are left for
                 // the next fetch: no record is served above the high
                 // watermark reported with it.
-                if row.base_offset >= high_watermark {
+                if row.base_offset >= stop {
                     break 'rows;
                 }
                 let data = self.row_bytes(row).await?;
@@ -188,12 +216,19 @@ impl LogReader {
                 let mut full = false;
                 while end < data.len() {
                     let header = BatchHeader::parse(&data[end..])?;
+                    let batch_base = base;
                     base += header.offset_count();
                     if base <= next {
                         // Wholly before the offset asked for.
                         end += header.total_len;
                         start = end;
                         continue;
+                    }
+                    if batch_base >= stop {
+                        // A read_committed fetch stops at the first batch
+                        // of a transaction still open.
+                        full = true;
+                        break;
                     }
                     let taken = out_len + end - start;
                     if taken + header.total_len > max_bytes && !(taken == 0 && min_one) {

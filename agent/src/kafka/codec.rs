@@ -197,6 +197,22 @@ pub fn decode_served_body(frame: &RequestFrame) -> Result<(), CodecError> {
         ApiKey::IncrementalAlterConfigs => {
             decode_body::<kafka_protocol::messages::IncrementalAlterConfigsRequest>(frame).map(drop)
         }
+        ApiKey::AddPartitionsToTxn => {
+            decode_body::<kafka_protocol::messages::AddPartitionsToTxnRequest>(frame).map(drop)
+        }
+        ApiKey::AddOffsetsToTxn => {
+            decode_body::<kafka_protocol::messages::AddOffsetsToTxnRequest>(frame).map(drop)
+        }
+        ApiKey::TxnOffsetCommit => {
+            decode_body::<kafka_protocol::messages::TxnOffsetCommitRequest>(frame).map(drop)
+        }
+        ApiKey::EndTxn => decode_body::<kafka_protocol::messages::EndTxnRequest>(frame).map(drop),
+        ApiKey::DescribeTransactions => {
+            decode_body::<kafka_protocol::messages::DescribeTransactionsRequest>(frame).map(drop)
+        }
+        ApiKey::ListTransactions => {
+            decode_body::<kafka_protocol::messages::ListTransactionsRequest>(frame).map(drop)
+        }
         other => Err(CodecError::Malformed {
             what: "api",
             reason: format!("{other:?} is not served"),

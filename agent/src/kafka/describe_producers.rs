@@ -3,9 +3,10 @@
 //! sequences against).
 //!
 //! The last timestamp is when the producer's newest batch was committed.
-//! Floe has no transactions: the coordinator epoch and the open
-//! transaction's start offset are always -1, as Kafka reports them for a
-//! producer outside a transaction.
+//! A producer with a transaction open on the partition reports its first
+//! offset there as `current_txn_start_offset` (-1 outside a transaction,
+//! as Kafka reports it); the coordinator epoch is always -1 (Floe's
+//! coordinators are fenced by the store, not by an epoch).
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::describe_producers_response::{
@@ -29,18 +30,30 @@ pub async fn handle(
             let response = PartitionResponse::default().with_partition_index(p);
             partitions.push(match &topic {
                 Ok(Some(topic)) if (0..topic.partitions).contains(&p) => {
-                    match ctx.store.partition_producers(topic.id, p).await {
-                        Ok(producers) => response.with_active_producers(
+                    let found = match ctx.store.partition_producers(topic.id, p).await {
+                        Ok(producers) => ctx
+                            .store
+                            .open_transactions(topic.id, p)
+                            .await
+                            .map(|open| (producers, open)),
+                        Err(e) => Err(e),
+                    };
+                    match found {
+                        Ok((producers, open)) => response.with_active_producers(
                             producers
                                 .into_iter()
                                 .map(|s| {
+                                    let txn_start = open
+                                        .iter()
+                                        .find(|o| o.producer_id == s.producer_id)
+                                        .map_or(-1, |o| o.first_offset);
                                     ProducerState::default()
                                         .with_producer_id(ProducerId(s.producer_id))
                                         .with_producer_epoch(i32::from(s.producer_epoch))
                                         .with_last_sequence(s.last_sequence)
                                         .with_last_timestamp(s.last_written_ms)
                                         .with_coordinator_epoch(-1)
-                                        .with_current_txn_start_offset(-1)
+                                        .with_current_txn_start_offset(txn_start)
                                 })
                                 .collect(),
                         ),

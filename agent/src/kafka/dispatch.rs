@@ -18,9 +18,9 @@ use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
 use super::{
     admin_topics, alter_configs, api_versions, create_partitions, delete_records, describe_cluster,
     describe_configs, describe_producers, describe_quorum, describe_topic_partitions,
-    elect_leaders, fetch, fetch_frame, find_coordinator, groups, incremental_alter_configs,
-    init_producer_id, list_config_resources, list_offsets, log_dirs, metadata,
-    offset_for_leader_epoch, partition_reassignments, produce, versions,
+    describe_transactions, elect_leaders, fetch, fetch_frame, find_coordinator, groups,
+    incremental_alter_configs, init_producer_id, list_config_resources, list_offsets, log_dirs,
+    metadata, offset_for_leader_epoch, partition_reassignments, produce, transactions, versions,
 };
 use crate::context::AgentContext;
 
@@ -269,9 +269,76 @@ pub async fn admit(
             ready(
                 &req,
                 version,
-                init_producer_id::handle(ctx, body)
+                init_producer_id::handle(ctx, body, version)
                     .instrument(span.clone())
                     .await,
+            )
+        }
+        ApiKey::AddPartitionsToTxn => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                transactions::add_partitions(ctx, body, version)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::AddOffsetsToTxn => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                transactions::add_offsets(ctx, body, version)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::TxnOffsetCommit => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                transactions::commit_offsets(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::DescribeTransactions => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                describe_transactions::describe(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::ListTransactions => {
+            let body = codec::decode_body(&req)?;
+            ready(
+                &req,
+                version,
+                describe_transactions::list(ctx, body)
+                    .instrument(span.clone())
+                    .await,
+            )
+        }
+        ApiKey::EndTxn => {
+            // Waits for the markers' commit: answered off the connection's
+            // admission order, like Produce.
+            let body = codec::decode_body(&req)?;
+            let (ctx, corr) = (ctx.clone(), req.header.correlation_id);
+            Box::pin(
+                async move {
+                    let resp = transactions::end(&ctx, body, version).await;
+                    ctx.metrics
+                        .request_seconds
+                        .with_label_values(&[name])
+                        .observe(started.elapsed().as_secs_f64());
+                    codec::encode_response(api, version, corr, &resp).map(|f| Some(f.into()))
+                }
+                .instrument(span),
             )
         }
         // Group APIs are queued to their group and answered later.
@@ -300,7 +367,7 @@ pub async fn admit(
             });
         }
     };
-    if !matches!(api, ApiKey::Produce | ApiKey::Fetch) && !groups::serves(api) {
+    if !matches!(api, ApiKey::Produce | ApiKey::Fetch | ApiKey::EndTxn) && !groups::serves(api) {
         ctx.metrics
             .request_seconds
             .with_label_values(&[name])
@@ -353,6 +420,12 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::AlterConfigs => "AlterConfigs",
         ApiKey::IncrementalAlterConfigs => "IncrementalAlterConfigs",
         ApiKey::ListConfigResources => "ListConfigResources",
+        ApiKey::AddPartitionsToTxn => "AddPartitionsToTxn",
+        ApiKey::AddOffsetsToTxn => "AddOffsetsToTxn",
+        ApiKey::TxnOffsetCommit => "TxnOffsetCommit",
+        ApiKey::EndTxn => "EndTxn",
+        ApiKey::DescribeTransactions => "DescribeTransactions",
+        ApiKey::ListTransactions => "ListTransactions",
         _ => "Other",
     }
 }

@@ -54,9 +54,8 @@ pub fn for_batch(err: &BatchError) -> i16 {
         BatchError::UnsupportedMagic(_) | BatchError::Invalid(_) => ResponseError::InvalidRecord,
         BatchError::InvalidProducerEpoch { .. } => ResponseError::InvalidProducerEpoch,
         // What Kafka's log answers a transactional batch no ongoing
-        // transaction covers (its KIP-890 verification found none): Floe
-        // has no transaction coordinator, so no transaction is ever
-        // ongoing.
+        // transaction covers (its KIP-890 verification found none); one
+        // without a producer id can be in none.
         BatchError::Transactional => ResponseError::InvalidTxnState,
         BatchError::LogAppendTime | BatchError::TimestampOutOfRange { .. } => {
             ResponseError::InvalidTimestamp
@@ -84,6 +83,7 @@ pub fn for_flush(err: &FlushError) -> i16 {
         FlushError::InvalidProducerEpoch => ResponseError::InvalidProducerEpoch,
         FlushError::OutcomeUnknown => ResponseError::RequestTimedOut,
         FlushError::InvalidRecord => ResponseError::InvalidRecord,
+        FlushError::InvalidTxnState => ResponseError::InvalidTxnState,
     };
     e.code()
 }
@@ -107,6 +107,31 @@ pub fn for_group(err: GroupError) -> i16 {
         GroupError::GroupIdNotFound => ResponseError::GroupIdNotFound,
         GroupError::GroupSubscribedToTopic => ResponseError::GroupSubscribedToTopic,
         GroupError::OffsetMetadataTooLarge => ResponseError::OffsetMetadataTooLarge,
+    };
+    e.code()
+}
+
+/// The Kafka error code for a refused transactional request. Requests of
+/// versions that predate PRODUCER_FENCED (KIP-588) get
+/// INVALID_PRODUCER_EPOCH instead, as Kafka answers them: `fenced_known`
+/// says whether the request's version knows it.
+pub fn for_txn(err: &crate::txn::TxnError, fenced_known: bool) -> i16 {
+    use crate::txn::TxnError;
+    let e = match err {
+        TxnError::InvalidProducerIdMapping => ResponseError::InvalidProducerIdMapping,
+        TxnError::ProducerFenced if fenced_known => ResponseError::ProducerFenced,
+        TxnError::ProducerFenced => ResponseError::InvalidProducerEpoch,
+        TxnError::ConcurrentTransactions => ResponseError::ConcurrentTransactions,
+        TxnError::InvalidTxnState => ResponseError::InvalidTxnState,
+        TxnError::InvalidTransactionTimeout => ResponseError::InvalidTransactionTimeout,
+        TxnError::InvalidRequest => ResponseError::InvalidRequest,
+        // Transactional clients retry on this one, after looking for
+        // their coordinator again.
+        TxnError::Store(MetadataError::Database(_)) => ResponseError::CoordinatorNotAvailable,
+        TxnError::Store(e) => return for_metadata(e),
+        // The transaction stays prepared; the client looks for its
+        // coordinator again and retries, which finishes it.
+        TxnError::Markers(_) => ResponseError::CoordinatorNotAvailable,
     };
     e.code()
 }

@@ -12,8 +12,10 @@ use bytes::Bytes;
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::fetch_request::FetchTopic;
-use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
-use kafka_protocol::messages::{FetchRequest, FetchResponse, TopicName};
+use kafka_protocol::messages::fetch_response::{
+    AbortedTransaction, FetchableTopicResponse, PartitionData,
+};
+use kafka_protocol::messages::{FetchRequest, FetchResponse, ProducerId, TopicName};
 use kafka_protocol::protocol::StrBytes;
 use tokio::time::Instant;
 
@@ -24,7 +26,7 @@ use crate::context::AgentContext;
 use crate::fetch::session::{
     Answer, FetchContext, Found, PartitionKey, SessionError, SessionRequest, Wanted,
 };
-use floe_metadata::{Topic, TopicId};
+use floe_metadata::{PartitionOffsets, Topic, TopicId};
 
 const UNKNOWN: i16 = ResponseError::UnknownTopicOrPartition.code();
 
@@ -33,6 +35,13 @@ const MAX_WAIT_CAP: Duration = Duration::from_secs(60);
 
 /// First Fetch version with session fields.
 const SESSIONS: i16 = 7;
+
+/// `isolation_level` of a read_committed consumer.
+const READ_COMMITTED: i8 = 1;
+
+/// Most aborted transactions answered for one partition of one fetch:
+/// those of the earliest records served come first.
+const MAX_ABORTED_PER_PARTITION: u32 = 1_000;
 
 /// A topic as looked up: `None` if it does not exist, or the error code of
 /// the lookup.
@@ -83,9 +92,11 @@ pub async fn handle(ctx: &AgentContext, req: FetchRequest, version: i16) -> Fetc
     // Watched from before the first read, so a commit landing between a
     // read and the wait after it is not missed.
     let mut watch = ctx.watermarks.watch(&existing);
+    let committed = req.isolation_level == READ_COMMITTED;
     loop {
         watch.seen();
-        let (reads, bytes, errors) = read_all(ctx, partitions, &topics, &existing, max_bytes).await;
+        let (reads, bytes, errors) =
+            read_all(ctx, partitions, &topics, &existing, max_bytes, committed).await;
         if bytes >= min_bytes.max(1) || errors || Instant::now() >= deadline {
             ctx.metrics.fetch_bytes.inc_by(bytes as u64);
             let found: Vec<Found> = reads.iter().map(|r| r.found).collect();
@@ -220,12 +231,19 @@ async fn resolve(ctx: &AgentContext, partitions: &[(PartitionKey, Wanted)]) -> T
 /// read and whether any partition has an error (which ends the poll). The
 /// bounds of all partitions come from the store in one round trip, so a
 /// poll costs the same however many partitions it covers.
+///
+/// At read_committed (`committed`), nothing at or above a partition's last
+/// stable offset is served, and the aborted transactions overlapping what
+/// is served are answered with it: looked up only when the partition has
+/// an aborted range at or above the fetch offset, so partitions without
+/// transactions cost nothing more.
 async fn read_all(
     ctx: &AgentContext,
     partitions: &[(PartitionKey, Wanted)],
     topics: &Topics,
     existing: &[(TopicId, i32)],
     max_bytes: usize,
+    committed: bool,
 ) -> (Vec<Read>, usize, bool) {
     let bounds = bounds::read(ctx, existing.to_vec()).await;
     let mut total = 0usize;
@@ -248,28 +266,53 @@ async fn read_all(
                 let limit = usize::try_from(wanted.max_bytes)
                     .unwrap_or(0)
                     .min(max_bytes.saturating_sub(total));
-                ctx.reader
-                    .read(
+                let stop = if committed {
+                    b.last_stable_offset
+                } else {
+                    b.high_watermark
+                };
+                let read = ctx
+                    .reader
+                    .read_until(
                         topic_id,
                         key.partition,
                         b,
                         wanted.fetch_offset,
                         limit,
                         total == 0,
+                        stop,
+                    )
+                    .await;
+                match read {
+                    Ok(read) => aborted(
+                        ctx,
+                        topic_id,
+                        key.partition,
+                        b,
+                        wanted.fetch_offset,
+                        committed,
+                        &read,
                     )
                     .await
-                    .map_err(|e| (error_codes::for_agent(&e), Some(b)))
+                    .map(|aborted| (read, b, aborted)),
+                    Err(e) => Err(e),
+                }
+                .map_err(|e| (error_codes::for_agent(&e), Some(b)))
             }
             Err(code) => Err((code, None)),
         };
         out.push(match result {
-            Ok(read) => {
+            Ok((read, b, aborted)) => {
                 let bytes = read.records.iter().map(Bytes::len).sum::<usize>();
                 total += bytes;
+                let data = match aborted {
+                    Some(aborted) => data.with_aborted_transactions(Some(aborted)),
+                    None => data,
+                };
                 Read {
                     data: data
                         .with_high_watermark(read.high_watermark)
-                        .with_last_stable_offset(read.high_watermark)
+                        .with_last_stable_offset(b.last_stable_offset)
                         .with_log_start_offset(read.log_start_offset),
                     found: Found {
                         has_records: bytes > 0,
@@ -295,7 +338,7 @@ async fn read_all(
                     // policy.
                     Some(b) if code == ResponseError::OffsetOutOfRange.code() => data
                         .with_high_watermark(b.high_watermark)
-                        .with_last_stable_offset(b.high_watermark)
+                        .with_last_stable_offset(b.last_stable_offset)
                         .with_log_start_offset(b.log_start_offset),
                     _ => data,
                 };
@@ -313,6 +356,47 @@ async fn read_all(
         });
     }
     (out, total, errors)
+}
+
+/// The aborted transactions a read_committed fetch answers with its
+/// records (`None` at read_uncommitted): those overlapping the offsets from
+/// `fetch_offset` to the last stable offset, looked up only when the
+/// partition has an aborted range that far and records were served.
+async fn aborted(
+    ctx: &AgentContext,
+    topic: TopicId,
+    partition: i32,
+    bounds: PartitionOffsets,
+    fetch_offset: i64,
+    committed: bool,
+    read: &crate::fetch::PartitionRead,
+) -> crate::error::Result<Option<Vec<AbortedTransaction>>> {
+    if !committed {
+        return Ok(None);
+    }
+    if read.records.is_empty() || bounds.last_aborted_offset < fetch_offset {
+        return Ok(Some(Vec::new()));
+    }
+    let found = ctx
+        .store
+        .aborted_transactions(
+            topic,
+            partition,
+            fetch_offset,
+            bounds.last_stable_offset.saturating_sub(1),
+            MAX_ABORTED_PER_PARTITION,
+        )
+        .await?;
+    Ok(Some(
+        found
+            .into_iter()
+            .map(|a| {
+                AbortedTransaction::default()
+                    .with_producer_id(ProducerId(a.producer_id))
+                    .with_first_offset(a.first_offset)
+            })
+            .collect(),
+    ))
 }
 
 /// Every partition asked for that exists (as the topic cache sees it).

@@ -1,8 +1,10 @@
-//! FindCoordinator: which agent coordinates a consumer group.
+//! FindCoordinator: which agent coordinates a consumer group or a
+//! transactional id.
 //!
-//! Groups are spread over the live agents by rendezvous hashing of the
-//! group id, so every agent answers the same and a group only moves when
-//! its agent leaves.
+//! Both are spread over the live agents by rendezvous hashing of the key,
+//! so every agent answers the same and a key only moves when its agent
+//! leaves. (A transaction's state lives in the store, so any agent could
+//! serve it; the hashing only spreads the load.)
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::find_coordinator_response::Coordinator;
@@ -13,6 +15,7 @@ use crate::cluster::routing::{AgentAddress, pick};
 use crate::context::AgentContext;
 
 const GROUP: i8 = 0;
+const TRANSACTION: i8 = 1;
 
 /// Answers FindCoordinator, in the single-key form (v0–v3) or the batched
 /// form (v4+).
@@ -24,13 +27,10 @@ pub fn handle(
     let agents = ctx.registry.live();
     let all: Vec<&AgentAddress> = agents.iter().collect();
     let find = |key: &StrBytes| -> Result<AgentAddress, (i16, String)> {
-        if req.key_type != GROUP {
+        if req.key_type != GROUP && req.key_type != TRANSACTION {
             return Err((
                 ResponseError::InvalidRequest.code(),
-                format!(
-                    "coordinator key type {} is not supported (transactions are not)",
-                    req.key_type
-                ),
+                format!("coordinator key type {} is not supported", req.key_type),
             ));
         }
         pick(&all, key.as_bytes()).cloned().ok_or((

@@ -1,21 +1,51 @@
 //! InitProducerId: producer ids and epochs, allocated by the metadata store
-//! so they are unique across agents and restarts.
+//! so they are unique across agents and restarts. With a transactional id
+//! the transaction coordinator answers (`txn/`): it ends the id's open
+//! transaction and fences the previous incarnation.
 
 use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse, ProducerId};
 
 use super::error_codes;
 use crate::context::AgentContext;
 
+/// First version that knows PRODUCER_FENCED (KIP-588).
+const FENCED_KNOWN: i16 = 4;
+/// First version carrying the producer's current id and epoch (KIP-360).
+const KNOWS_PRODUCER: i16 = 3;
+
 /// Answers InitProducerId.
-pub async fn handle(ctx: &AgentContext, req: InitProducerIdRequest) -> InitProducerIdResponse {
-    let txn = req.transactional_id.as_ref().map(|t| t.as_str());
-    match ctx.store.init_producer_id(txn).await {
+pub async fn handle(
+    ctx: &AgentContext,
+    req: InitProducerIdRequest,
+    version: i16,
+) -> InitProducerIdResponse {
+    let failed = |code: i16| {
+        InitProducerIdResponse::default()
+            .with_error_code(code)
+            .with_producer_id(ProducerId(-1))
+            .with_producer_epoch(-1)
+    };
+    let Some(txn) = req.transactional_id.as_ref().map(|t| t.as_str()) else {
+        return match ctx.store.init_producer_id(None).await {
+            Ok(p) => InitProducerIdResponse::default()
+                .with_producer_id(ProducerId(p.producer_id))
+                .with_producer_epoch(p.epoch),
+            Err(e) => failed(error_codes::for_metadata(&e)),
+        };
+    };
+    let expected = (version >= KNOWS_PRODUCER && req.producer_id.0 >= 0)
+        .then_some((req.producer_id.0, req.producer_epoch));
+    match ctx
+        .txn
+        .init(txn, req.transaction_timeout_ms, expected)
+        .await
+    {
         Ok(p) => InitProducerIdResponse::default()
             .with_producer_id(ProducerId(p.producer_id))
             .with_producer_epoch(p.epoch),
-        Err(e) => InitProducerIdResponse::default()
-            .with_error_code(error_codes::for_metadata(&e))
-            .with_producer_id(ProducerId(-1))
-            .with_producer_epoch(-1),
+        Err(e) => {
+            tracing::debug!(transactional_id = txn, error = %e, "InitProducerId refused");
+            failed(error_codes::for_txn(&e, version >= FENCED_KNOWN))
+        }
     }
 }

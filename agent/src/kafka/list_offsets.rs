@@ -1,4 +1,5 @@
 //! ListOffsets: earliest, latest, max timestamp, and offset by timestamp.
+//! At read_committed (v2+), latest is the last stable offset.
 
 use floe_metadata::PartitionOffsets;
 use kafka_protocol::ResponseError;
@@ -15,6 +16,8 @@ use crate::fetch::TimestampHit;
 const LATEST: i64 = -1;
 const EARLIEST: i64 = -2;
 const MAX_TIMESTAMP: i64 = -3;
+/// `isolation_level` of a read_committed consumer.
+const READ_COMMITTED: i8 = 1;
 
 /// Answers ListOffsets. The bounds of all the partitions asked come from
 /// the store in one round trip; earliest and latest need nothing more.
@@ -25,6 +28,7 @@ pub async fn handle(
 ) -> ListOffsetsResponse {
     // The leader epoch field exists from v4 on; the codec refuses it before.
     let leader_epoch = if version >= 4 { 0 } else { -1 };
+    let committed = version >= 2 && req.isolation_level == READ_COMMITTED;
     let asked = req.topics.iter().map(|t| {
         let partitions = t.partitions.iter().map(|p| p.partition_index).collect();
         (t.name.as_str(), partitions)
@@ -39,7 +43,7 @@ pub async fn handle(
                 .with_leader_epoch(leader_epoch);
             let found = match (&topic, &bounds) {
                 (Ok(Some(topic)), Ok(bounds)) => match bounds.get(&(topic.id, p.partition_index)) {
-                    Some(b) => lookup(ctx, topic.id, p.partition_index, *b, p.timestamp)
+                    Some(b) => lookup(ctx, topic.id, p.partition_index, *b, p.timestamp, committed)
                         .await
                         .map_err(|e| error_codes::for_agent(&e)),
                     None => {
@@ -78,10 +82,15 @@ async fn lookup(
     partition: i32,
     bounds: PartitionOffsets,
     timestamp: i64,
+    committed: bool,
 ) -> Result<Option<TimestampHit>> {
     match timestamp {
         LATEST => Ok(Some(TimestampHit {
-            offset: bounds.high_watermark,
+            offset: if committed {
+                bounds.last_stable_offset
+            } else {
+                bounds.high_watermark
+            },
             timestamp: -1,
         })),
         EARLIEST => Ok(Some(TimestampHit {

@@ -450,6 +450,7 @@ fn commit_entry(
                 offset_count: b.offset_count,
                 max_timestamp: b.max_timestamp,
                 producer: b.producer,
+                txn: b.txn,
             };
             at += b.len;
             admitted.then_some(e)
@@ -527,6 +528,7 @@ fn answer(batches: Vec<Vec<SealedBatch>>, outcome: Result<Spread, FlushError>) {
                         Err(FlushError::InvalidProducerEpoch)
                     }
                     Some(BatchOutcome::InvalidRecord) => Err(FlushError::InvalidRecord),
+                    Some(BatchOutcome::InvalidTxnState) => Err(FlushError::InvalidTxnState),
                     None => Err(FlushError::Storage(
                         "an earlier batch of this producer failed; not stored ahead of it".into(),
                     )),

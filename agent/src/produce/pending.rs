@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use floe_metadata::ProducerBatch;
+use floe_metadata::{BatchTxn, ProducerBatch};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -42,6 +42,10 @@ pub enum FlushError {
     /// refused it first).
     #[error("invalid record")]
     InvalidRecord,
+    /// A transactional batch whose producer has no open transaction on
+    /// the partition at its epoch (INVALID_TXN_STATE).
+    #[error("invalid transaction state")]
+    InvalidTxnState,
 }
 
 /// Where an appended batch went in its partition.
@@ -98,6 +102,7 @@ pub(super) struct PendingBatch {
     pub offset_count: i64,
     pub max_timestamp: i64,
     pub producer: Option<ProducerBatch>,
+    pub txn: BatchTxn,
     pub reply: oneshot::Sender<AppendOutcome>,
 }
 
@@ -117,6 +122,7 @@ pub(super) struct SealedBatch {
     pub offset_count: i64,
     pub max_timestamp: i64,
     pub producer: Option<ProducerBatch>,
+    pub txn: BatchTxn,
     pub reply: oneshot::Sender<AppendOutcome>,
 }
 
@@ -152,6 +158,7 @@ impl PendingSegment {
                     offset_count: b.offset_count,
                     max_timestamp: b.max_timestamp,
                     producer: b.producer,
+                    txn: b.txn,
                     reply: b.reply,
                 });
                 data.push(b.data);
@@ -172,6 +179,15 @@ impl PendingSegment {
             permit: taken.permit,
         })
     }
+}
+
+/// What the commit needs of a batch, besides its bytes.
+#[derive(Debug, Clone, Copy)]
+struct BatchFacts {
+    offset_count: i64,
+    max_timestamp: i64,
+    producer: Option<ProducerBatch>,
+    txn: BatchTxn,
 }
 
 /// State shared by the producers (request handlers) and the flusher.
@@ -227,6 +243,93 @@ impl Producer {
         header: &BatchHeader,
         time: AppendTime,
     ) -> Result<oneshot::Receiver<AppendOutcome>, FlushError> {
+        // The edge refused negative epochs and sequences of idempotent
+        // batches (validate_produced); the store would refuse them alone.
+        let producer = (header.producer_id >= 0).then_some(ProducerBatch {
+            producer_id: header.producer_id,
+            producer_epoch: header.producer_epoch,
+            base_sequence: header.base_sequence,
+        });
+        let txn = if header.is_transactional() {
+            BatchTxn::Data
+        } else {
+            BatchTxn::None
+        };
+        let facts = BatchFacts {
+            offset_count: header.offset_count(),
+            max_timestamp: retention_timestamp(header.max_timestamp, time),
+            producer,
+            txn,
+        };
+        self.push(topic_id, partition, batch, facts).await
+    }
+
+    /// Appends the markers ending one transaction (control batches the
+    /// coordinator built; each [`BatchTxn::Marker`] says whose transaction
+    /// and how) to the pending segment in one step, so they land in one
+    /// segment and one commit, where they get their offsets like any batch.
+    /// One receiver per marker, in order.
+    pub async fn append_markers(
+        &self,
+        markers: Vec<(Uuid, i32, Bytes, BatchTxn)>,
+        now_ms: i64,
+    ) -> Result<Vec<oneshot::Receiver<AppendOutcome>>, FlushError> {
+        let s = &self.shared;
+        let len: usize = markers.iter().map(|(_, _, batch, _)| batch.len()).sum();
+        let want = len.clamp(1, s.budget_total) as u32;
+        let permit = s
+            .budget
+            .clone()
+            .acquire_many_owned(want)
+            .await
+            .map_err(|_| FlushError::ShuttingDown)?;
+        let mut replies = Vec::with_capacity(markers.len());
+        let mut pending = s.pending.lock().map_err(|_| FlushError::ShuttingDown)?;
+        if s.closed.load(Ordering::Acquire) {
+            return Err(FlushError::ShuttingDown);
+        }
+        for (topic_id, partition, batch, txn) in markers {
+            let (tx, rx) = oneshot::channel();
+            pending
+                .partitions
+                .entry((topic_id, partition))
+                .or_default()
+                .push(PendingBatch {
+                    data: batch,
+                    offset_count: 1,
+                    max_timestamp: now_ms,
+                    producer: None,
+                    txn,
+                    reply: tx,
+                });
+            replies.push(rx);
+        }
+        let was_empty = pending.first_append.is_none();
+        if was_empty {
+            pending.first_append = Some(Instant::now());
+        }
+        let before = pending.bytes;
+        pending.bytes += len;
+        match &mut pending.permit {
+            Some(held) => held.merge(permit),
+            None => pending.permit = Some(permit),
+        }
+        let crossed = before < s.flush_bytes && pending.bytes >= s.flush_bytes;
+        drop(pending);
+        s.metrics.pending_bytes.add(len as i64);
+        if was_empty || crossed {
+            s.wake.notify_one();
+        }
+        Ok(replies)
+    }
+
+    async fn push(
+        &self,
+        topic_id: Uuid,
+        partition: i32,
+        batch: Bytes,
+        facts: BatchFacts,
+    ) -> Result<oneshot::Receiver<AppendOutcome>, FlushError> {
         let s = &self.shared;
         let want = batch.len().clamp(1, s.budget_total) as u32;
         let permit = s
@@ -241,22 +344,16 @@ impl Producer {
             return Err(FlushError::ShuttingDown);
         }
         let len = batch.len();
-        // The edge refused negative epochs and sequences of idempotent
-        // batches (validate_produced); the store would refuse them alone.
-        let producer = (header.producer_id >= 0).then_some(ProducerBatch {
-            producer_id: header.producer_id,
-            producer_epoch: header.producer_epoch,
-            base_sequence: header.base_sequence,
-        });
         pending
             .partitions
             .entry((topic_id, partition))
             .or_default()
             .push(PendingBatch {
                 data: batch,
-                offset_count: header.offset_count(),
-                max_timestamp: retention_timestamp(header.max_timestamp, time),
-                producer,
+                offset_count: facts.offset_count,
+                max_timestamp: facts.max_timestamp,
+                producer: facts.producer,
+                txn: facts.txn,
                 reply: tx,
             });
         let was_empty = pending.first_append.is_none();

@@ -52,8 +52,9 @@ pub enum BatchError {
         /// `producerEpoch` of the batch.
         epoch: i16,
     },
-    /// A transactional batch; Floe has no transaction coordinator yet.
-    #[error("transactional batches are not supported")]
+    /// A transactional batch without a producer id: no transaction can
+    /// hold it.
+    #[error("transactional batch without a producer id")]
     Transactional,
     /// The producer set the LogAppendTime timestamp type, which only
     /// brokers may set.
@@ -263,8 +264,10 @@ pub fn verify_crc(data: &[u8], header: &BatchHeader) -> Result<(), BatchError> {
 /// Kafka would take the batch as a plain one: no client sends it, and
 /// storing it would hand consumers a producer id that means nothing. With
 /// `producerId` -1 the epoch and sequence are not looked at, as in Kafka.
-/// Transactional batches are refused ([`BatchError::Transactional`]) until
-/// Floe has transactions. Timestamps are checked apart
+/// A transactional batch needs a producer id ([`BatchError::Transactional`]
+/// otherwise); whether its producer has a transaction open on the
+/// partition is the commit's check (KIP-890 verification against the
+/// store). Timestamps are checked apart
 /// ([`check_timestamps`]), as they depend on the clock and the topic.
 pub fn validate_produced(records: &[u8]) -> Result<BatchHeader, BatchError> {
     if records.is_empty() {
@@ -304,7 +307,7 @@ pub fn validate_produced(records: &[u8]) -> Result<BatchHeader, BatchError> {
             });
         }
     }
-    if header.is_transactional() {
+    if header.is_transactional() && header.producer_id == NO_PRODUCER_ID {
         return Err(BatchError::Transactional);
     }
     Ok(header)

@@ -49,6 +49,7 @@ pub fn segment(
                     producer_epoch: 0,
                     base_sequence,
                 }),
+                txn: floe_metadata::BatchTxn::None,
             };
             position += BYTES_PER_BATCH;
             CommitEntry {

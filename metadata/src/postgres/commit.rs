@@ -5,7 +5,7 @@ use sqlx::PgPool;
 
 use crate::convert::to_i64;
 use crate::outcomes::{OutcomeArrays, regroup};
-use crate::{BatchOutcome, MetadataError, Result, SegmentCommit, TopicId, validate};
+use crate::{BatchOutcome, BatchTxn, MetadataError, Result, SegmentCommit, TopicId, validate};
 
 /// The row `commit_segment.sql` answers: the outcomes, and the log start of
 /// each entry's partition.
@@ -17,6 +17,17 @@ struct CommitRow {
 }
 
 const COMMIT_SEGMENT: &str = include_str!("../../queries/postgres/commit_segment.sql");
+const COMMIT_TXN_SEGMENT: &str = include_str!("../../queries/postgres/commit_txn_segment.sql");
+
+/// `p_txn_kinds` of `floe_commit_txn_segment`, by [`BatchTxn`].
+fn txn_kind(txn: BatchTxn) -> i16 {
+    match txn {
+        BatchTxn::None => 0,
+        BatchTxn::Data => 1,
+        BatchTxn::Marker { commit: true, .. } => 2,
+        BatchTxn::Marker { commit: false, .. } => 3,
+    }
+}
 
 /// The batches of a commit as the function's parallel arrays.
 #[derive(Debug, Default)]
@@ -31,6 +42,10 @@ struct BatchArrays {
     producer_ids: Vec<Option<i64>>,
     producer_epochs: Vec<i16>,
     base_sequences: Vec<i32>,
+    /// Per batch, its [`txn_kind`].
+    txn_kinds: Vec<i16>,
+    /// Whether any batch is transactional or a marker.
+    transactional: bool,
     /// One per entry: its topic and partition, for the log starts.
     entry_topic_ids: Vec<TopicId>,
     entry_partitions: Vec<i32>,
@@ -61,12 +76,23 @@ impl BatchArrays {
                     .push(to_i64(batch.byte_len, "byte length")?);
                 arrays.offset_counts.push(batch.offset_count);
                 arrays.max_timestamps.push(batch.max_timestamp);
-                arrays
-                    .producer_ids
-                    .push(batch.producer.map(|producer| producer.producer_id));
-                arrays
-                    .producer_epochs
-                    .push(batch.producer.map_or(0, |producer| producer.producer_epoch));
+                // A marker's producer goes in the producer columns, which
+                // floe_commit_txn_segment reads as the transaction's.
+                let (producer_id, producer_epoch) = match batch.txn {
+                    BatchTxn::Marker {
+                        producer_id,
+                        producer_epoch,
+                        ..
+                    } => (Some(producer_id), producer_epoch),
+                    _ => (
+                        batch.producer.map(|producer| producer.producer_id),
+                        batch.producer.map_or(0, |producer| producer.producer_epoch),
+                    ),
+                };
+                arrays.producer_ids.push(producer_id);
+                arrays.producer_epochs.push(producer_epoch);
+                arrays.txn_kinds.push(txn_kind(batch.txn));
+                arrays.transactional |= batch.txn != BatchTxn::None;
                 arrays
                     .base_sequences
                     .push(batch.producer.map_or(0, |producer| producer.base_sequence));
@@ -96,7 +122,14 @@ pub(super) async fn commit_segment(pool: &PgPool, commit: &SegmentCommit) -> Res
     let arrays = BatchArrays::new(commit)?;
     // One attempt, no retry here: the flusher is the one layer that retries
     // a commit (keyed by its segment id) until its outcome is known.
-    let row: CommitRow = sqlx::query_as(COMMIT_SEGMENT)
+    // A segment without transactional batches or markers goes straight to
+    // floe_commit_segment: plain commits pay nothing for transactions.
+    let query = if arrays.transactional {
+        COMMIT_TXN_SEGMENT
+    } else {
+        COMMIT_SEGMENT
+    };
+    let mut statement = sqlx::query_as(query)
         .bind(commit.segment_id)
         .bind(&commit.object_key)
         .bind(size)
@@ -111,9 +144,11 @@ pub(super) async fn commit_segment(pool: &PgPool, commit: &SegmentCommit) -> Res
         .bind(&arrays.producer_epochs)
         .bind(&arrays.base_sequences)
         .bind(&arrays.entry_topic_ids)
-        .bind(&arrays.entry_partitions)
-        .fetch_one(pool)
-        .await?;
+        .bind(&arrays.entry_partitions);
+    if arrays.transactional {
+        statement = statement.bind(&arrays.txn_kinds);
+    }
+    let row: CommitRow = statement.fetch_one(pool).await?;
     let CommitRow {
         stored,
         log_start_offsets,

@@ -19,17 +19,21 @@ pub(super) async fn partition_offsets(
     topic: TopicId,
     partition: i32,
 ) -> Result<Option<PartitionOffsets>> {
-    let bounds: Option<(i64, i64)> = sqlx::query_as(PARTITION_OFFSETS)
+    let bounds: Option<(i64, i64, i64, i64)> = sqlx::query_as(PARTITION_OFFSETS)
         .bind(topic)
         .bind(partition)
         .fetch_optional(pool)
         .await?;
-    Ok(
-        bounds.map(|(log_start_offset, high_watermark)| PartitionOffsets {
-            log_start_offset,
-            high_watermark,
-        }),
-    )
+    Ok(bounds.map(
+        |(log_start_offset, high_watermark, last_stable_offset, last_aborted_offset)| {
+            PartitionOffsets {
+                log_start_offset,
+                high_watermark,
+                last_stable_offset,
+                last_aborted_offset,
+            }
+        },
+    ))
 }
 
 /// The offsets of many partitions, in the order asked.
@@ -42,7 +46,7 @@ pub(super) async fn partitions_offsets(
     }
     let topics: Vec<TopicId> = partitions.iter().map(|(topic, _)| *topic).collect();
     let numbers: Vec<i32> = partitions.iter().map(|(_, partition)| *partition).collect();
-    let found: Vec<(i64, i64, i64)> = sqlx::query_as(PARTITIONS_OFFSETS)
+    let found: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(PARTITIONS_OFFSETS)
         .bind(topics)
         .bind(numbers)
         .fetch_all(pool)

@@ -66,6 +66,7 @@ fn one_batch(topic: TopicId, offset_count: i64) -> SegmentCommit {
                 offset_count,
                 max_timestamp: 1,
                 producer: None,
+                txn: crate::BatchTxn::None,
             }],
         }],
     }
@@ -544,6 +545,7 @@ async fn set_based_commit_agrees_with_the_sequencer() -> anyhow::Result<()> {
                         offset_count,
                         max_timestamp: random.below(1_000) as i64,
                         producer: producer.map(|(batch, _)| batch),
+                        txn: crate::BatchTxn::None,
                     });
                     position += byte_len;
                 }

@@ -108,6 +108,7 @@ pub(super) async fn delete(pool: &PgPool, id: TopicId) -> Result<()> {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    super::transactions::delete_topic(&mut tx, id).await?;
     for statement in [TOPIC_DELETE_PRODUCER_BATCHES, TOPIC_DELETE_PARTITIONS] {
         sqlx::query(statement).bind(id).execute(&mut *tx).await?;
     }

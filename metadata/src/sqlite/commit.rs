@@ -9,9 +9,10 @@ use sqlx::SqliteConnection;
 use super::SqliteStore;
 use crate::convert::{stored_epoch, to_i64};
 use crate::outcomes::{StoredOutcome, regroup, to_stored};
-use crate::sequencer::{ProducerHistory, StoredBatch, plan_entry};
+use crate::sequencer::{EntryPlan, OngoingTxn, ProducerHistory, StoredBatch, plan_entry};
 use crate::{
-    BatchOutcome, CommitEntry, CommittedSegment, MetadataError, Result, SegmentCommit, validate,
+    BatchOutcome, BatchTxn, CommitEntry, CommittedSegment, MetadataError, Result, SegmentCommit,
+    validate,
 };
 
 const SEGMENT_INSERT: &str = include_str!("../../queries/sqlite/segment_insert.sql");
@@ -27,6 +28,13 @@ const PRODUCER_BATCHES_GET: &str = include_str!("../../queries/sqlite/producer_b
 const PRODUCER_BATCHES_CLEAR: &str =
     include_str!("../../queries/sqlite/producer_batches_clear.sql");
 const PRODUCER_BATCH_INSERT: &str = include_str!("../../queries/sqlite/producer_batch_insert.sql");
+const TXN_ONGOING_OF_PARTITION: &str =
+    include_str!("../../queries/sqlite/txn_ongoing_of_partition.sql");
+const TXN_ONGOING_SET_FIRST: &str = include_str!("../../queries/sqlite/txn_ongoing_set_first.sql");
+const TXN_ONGOING_END: &str = include_str!("../../queries/sqlite/txn_ongoing_end.sql");
+const TXN_ABORTED_INSERT: &str = include_str!("../../queries/sqlite/txn_aborted_insert.sql");
+const PARTITION_SET_LAST_ABORTED: &str =
+    include_str!("../../queries/sqlite/partition_set_last_aborted.sql");
 
 /// Commits `commit` in one transaction, or returns the outcomes of its
 /// earlier commit if its segment id is already committed; with each entry's
@@ -138,7 +146,18 @@ async fn commit_entry(
         }
     }
 
-    let plan = plan_entry(entry, next_offset, &mut histories)?;
+    // Open transactions are read only for an entry with transactional
+    // batches or markers: a plain commit reads nothing more.
+    let transactional = entry
+        .batches
+        .iter()
+        .any(|batch| batch.txn != BatchTxn::None);
+    let mut ongoing = if transactional {
+        load_ongoing(conn, entry).await?
+    } else {
+        HashMap::new()
+    };
+    let plan = plan_entry(entry, next_offset, &mut histories, &mut ongoing)?;
     for row in &plan.rows {
         sqlx::query(INDEX_ROW_INSERT)
             .bind(entry.topic_id)
@@ -165,7 +184,90 @@ async fn commit_entry(
             save_history(conn, entry, *producer_id, history).await?;
         }
     }
+    if transactional {
+        save_txn_effects(conn, entry, &plan).await?;
+    }
     Ok((plan.outcomes, log_start))
+}
+
+/// The open transactions on the entry's partition, by producer.
+async fn load_ongoing(
+    conn: &mut SqliteConnection,
+    entry: &CommitEntry,
+) -> Result<HashMap<i64, OngoingTxn>> {
+    let rows: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(TXN_ONGOING_OF_PARTITION)
+        .bind(entry.topic_id)
+        .bind(entry.partition)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.into_iter()
+        .map(|(producer_id, epoch, first_offset)| {
+            Ok((
+                producer_id,
+                OngoingTxn {
+                    epoch: stored_epoch(epoch)?,
+                    first_offset,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Writes what the entry's transactional batches and markers did: first
+/// offsets of transactions, ended transactions and aborted ranges.
+async fn save_txn_effects(
+    conn: &mut SqliteConnection,
+    entry: &CommitEntry,
+    plan: &EntryPlan,
+) -> Result<()> {
+    for producer_id in &plan.txn_started {
+        let first = plan
+            .outcomes
+            .iter()
+            .zip(&entry.batches)
+            .find_map(|(outcome, batch)| match (outcome, batch.producer) {
+                (BatchOutcome::Appended { base_offset }, Some(producer))
+                    if batch.txn == BatchTxn::Data && producer.producer_id == *producer_id =>
+                {
+                    Some(*base_offset)
+                }
+                _ => None,
+            });
+        if let Some(first) = first {
+            sqlx::query(TXN_ONGOING_SET_FIRST)
+                .bind(entry.topic_id)
+                .bind(entry.partition)
+                .bind(producer_id)
+                .bind(first)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    for ended in &plan.txn_ended {
+        sqlx::query(TXN_ONGOING_END)
+            .bind(entry.topic_id)
+            .bind(entry.partition)
+            .bind(ended.producer_id)
+            .execute(&mut *conn)
+            .await?;
+        if let (false, Some(first_offset)) = (ended.commit, ended.first_offset) {
+            sqlx::query(TXN_ABORTED_INSERT)
+                .bind(entry.topic_id)
+                .bind(entry.partition)
+                .bind(ended.producer_id)
+                .bind(first_offset)
+                .bind(ended.marker_offset)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(PARTITION_SET_LAST_ABORTED)
+                .bind(entry.topic_id)
+                .bind(entry.partition)
+                .bind(ended.marker_offset)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The stored history of a producer on the entry's partition, if any.

@@ -20,17 +20,21 @@ pub(super) async fn partition_offsets(
     topic: TopicId,
     partition: i32,
 ) -> Result<Option<PartitionOffsets>> {
-    let bounds: Option<(i64, i64)> = sqlx::query_as(PARTITION_OFFSETS)
+    let bounds: Option<(i64, i64, i64, i64)> = sqlx::query_as(PARTITION_OFFSETS)
         .bind(topic)
         .bind(partition)
         .fetch_optional(pool)
         .await?;
-    Ok(
-        bounds.map(|(log_start_offset, high_watermark)| PartitionOffsets {
-            log_start_offset,
-            high_watermark,
-        }),
-    )
+    Ok(bounds.map(
+        |(log_start_offset, high_watermark, last_stable_offset, last_aborted_offset)| {
+            PartitionOffsets {
+                log_start_offset,
+                high_watermark,
+                last_stable_offset,
+                last_aborted_offset,
+            }
+        },
+    ))
 }
 
 /// The offsets of many partitions, in the order asked.
@@ -41,7 +45,7 @@ pub(super) async fn partitions_offsets(
     if partitions.is_empty() {
         return Ok(Vec::new());
     }
-    let found: Vec<(i64, i64, i64)> = sqlx::query_as(PARTITIONS_OFFSETS)
+    let found: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(PARTITIONS_OFFSETS)
         .bind(partitions_json(partitions)?)
         .fetch_all(pool)
         .await?;

@@ -71,7 +71,7 @@ pub(super) async fn init_producer_id(
 }
 
 /// Takes the next producer id from the persisted counter.
-async fn allocate(conn: &mut SqliteConnection) -> Result<i64> {
+pub(super) async fn allocate(conn: &mut SqliteConnection) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(PRODUCER_ID_ALLOCATE)
         .fetch_one(&mut *conn)
         .await?;

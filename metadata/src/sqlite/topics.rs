@@ -116,6 +116,7 @@ pub(super) async fn delete(store: &SqliteStore, id: TopicId) -> Result<()> {
         .bind(id)
         .execute(&mut *write.tx)
         .await?;
+    super::transactions::delete_topic(&mut write.tx, id).await?;
     sqlx::query(TOPIC_DELETE_PARTITIONS)
         .bind(id)
         .execute(&mut *write.tx)

@@ -25,6 +25,8 @@ fn bounds(start: i64, high_watermark: i64) -> Option<PartitionOffsets> {
     Some(PartitionOffsets {
         log_start_offset: start,
         high_watermark,
+        last_stable_offset: high_watermark,
+        last_aborted_offset: -1,
     })
 }
 

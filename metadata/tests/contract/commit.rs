@@ -35,7 +35,9 @@ pub async fn offsets_are_contiguous_from_zero(backend: &dyn Backend) -> anyhow::
         store.partition_offsets(topic.id, 0).await?,
         Some(PartitionOffsets {
             log_start_offset: 0,
-            high_watermark: 17
+            high_watermark: 17,
+            last_stable_offset: 17,
+            last_aborted_offset: -1,
         })
     );
     assert_eq!(store.index_rows(topic.id, 0, 0, 100).await?, expected_rows);

@@ -160,6 +160,8 @@ pub async fn many_partitions_offsets_in_the_order_asked(
         Some(PartitionOffsets {
             log_start_offset: 0,
             high_watermark: hw,
+            last_stable_offset: hw,
+            last_aborted_offset: -1,
         })
     };
     let asked = [

@@ -29,6 +29,8 @@ pub async fn size_retention_keeps_at_least_the_limit(backend: &dyn Backend) -> a
         Some(PartitionOffsets {
             log_start_offset: start,
             high_watermark: 10,
+            last_stable_offset: 10,
+            last_aborted_offset: -1,
         })
     };
     // 1,000 bytes in all: a limit of 1,000 or more keeps everything.

@@ -109,6 +109,8 @@ pub async fn retention_expires_rows_from_the_start_only(
         Some(floe_metadata::PartitionOffsets {
             log_start_offset: start,
             high_watermark: hw,
+            last_stable_offset: hw,
+            last_aborted_offset: -1,
         })
     };
     assert_eq!(retain_by_time(&*store, t.id, 0, 150).await?, Some(2));

@@ -74,6 +74,7 @@ pub fn batch(offset_count: i64, max_timestamp: i64) -> BatchEntry {
         offset_count,
         max_timestamp,
         producer: None,
+        txn: floe_metadata::BatchTxn::None,
     }
 }
 

@@ -32,6 +32,8 @@ pub async fn create_topic_then_find_it(backend: &dyn Backend) -> anyhow::Result<
     let empty = PartitionOffsets {
         log_start_offset: 0,
         high_watermark: 0,
+        last_stable_offset: 0,
+        last_aborted_offset: -1,
     };
     for partition in 0..3 {
         assert_eq!(

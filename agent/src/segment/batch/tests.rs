@@ -181,14 +181,18 @@ fn refuses_producer_fields_kafka_refuses() {
 }
 
 #[test]
-fn refuses_transactional_batches() {
+fn transactional_batches_need_a_producer() {
     let b = batch(&["a"], 1_000, Compression::None);
-    let transactional = edited(&with_producer(&b, 7, 0, 0).into(), |h| {
+    let flag = |h: &mut [u8]| {
         let attributes = i16::from_be_bytes([h[21], h[22]]) | TRANSACTIONAL_FLAG;
         h[21..23].copy_from_slice(&attributes.to_be_bytes());
-    });
+    };
+    let transactional = edited(&with_producer(&b, 7, 0, 0).into(), flag);
+    let header = validate_produced(&transactional).expect("a producer's transactional batch");
+    assert!(header.is_transactional());
+    let anonymous = edited(&b, flag);
     assert_eq!(
-        validate_produced(&transactional),
+        validate_produced(&anonymous),
         Err(BatchError::Transactional)
     );
 }

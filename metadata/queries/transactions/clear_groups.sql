@@ -1,0 +1,1 @@
+DELETE FROM txn_groups WHERE transactional_id = $1

@@ -1,0 +1,1 @@
+DELETE FROM txn_offsets WHERE transactional_id = $1

@@ -1,0 +1,1 @@
+DELETE FROM txn_partitions WHERE transactional_id = $1

@@ -1,0 +1,1 @@
+DELETE FROM txn_aborted WHERE topic_id = $1

@@ -1,0 +1,1 @@
+DELETE FROM txn_ongoing WHERE topic_id = $1

@@ -1,0 +1,1 @@
+DELETE FROM txn_partitions WHERE topic_id = $1
