@@ -11,8 +11,7 @@
 //! - the Java client's transactional producer and read_committed consumer
 //!   (`tests/streams/TxnJava.java`).
 //!
-//! The Floe variants run on two agents sharing Postgres and S3, and wait for the
-//! transactions of issue 13 (`#[ignore]` until then).
+//! The Floe variants run on two agents sharing Postgres and S3.
 
 use std::time::Duration;
 
@@ -59,7 +58,6 @@ fn python_txn_commit_abort_across_libraries_on_kafka() {
 }
 
 #[test]
-#[ignore = "needs transactions in Floe (issue 13, branch txn)"]
 fn python_txn_commit_abort_across_libraries_on_floe() {
     on_floe("txn-commit-abort", |b| txn_producers(b, "commit_abort"));
 }
@@ -72,7 +70,6 @@ fn python_txn_zombie_fenced_across_libraries_on_kafka() {
 }
 
 #[test]
-#[ignore = "needs transactions in Floe (issue 13, branch txn)"]
 fn python_txn_zombie_fenced_across_libraries_on_floe() {
     on_floe("txn-fencing", |b| txn_producers(b, "fencing"));
 }
@@ -85,7 +82,6 @@ fn python_txn_timeout_aborts_on_kafka() {
 }
 
 #[test]
-#[ignore = "needs transactions in Floe (issue 13, branch txn)"]
 fn python_txn_timeout_aborts_on_floe() {
     on_floe("txn-timeout", |b| txn_producers(b, "timeout"));
 }
@@ -213,7 +209,6 @@ fn consume_transform_produce_killed_mid_run_on_kafka() {
 }
 
 #[test]
-#[ignore = "needs transactions in Floe (issue 13, branch txn)"]
 fn consume_transform_produce_killed_mid_run_on_floe() {
     on_floe("txn-ctp", |b| {
         consume_transform_produce_killed("consume_transform_produce_killed_mid_run_on_floe", b)
@@ -241,7 +236,6 @@ fn java_txn_commit_abort_and_fencing_on_kafka() {
 }
 
 #[test]
-#[ignore = "needs transactions in Floe (issue 13, branch txn)"]
 fn java_txn_commit_abort_and_fencing_on_floe() {
     let test = "java_txn_commit_abort_and_fencing_on_floe";
     let Some(classpath) = txn_clients::streams_classpath_or_skip(test) else {
