@@ -103,7 +103,7 @@ def check_alter(client, topic):
         "retention.ms", "5", incremental_operation=AlterConfigOpType.APPEND)]),
         KafkaError.INVALID_CONFIG, "APPEND to a LONG", "because its type is not LIST")
 
-    # Unknown names, bad values, compaction and unknown topics.
+    # Unknown names, bad values and unknown topics.
     expect_error(incremental(client, topic, [ConfigEntry(
         "made.up", "1", incremental_operation=AlterConfigOpType.SET)]),
         KafkaError.INVALID_CONFIG, "unknown name", "Unknown topic config name: made.up")
@@ -112,8 +112,9 @@ def check_alter(client, topic):
         KafkaError.INVALID_CONFIG, "bad value",
         "Invalid value soon for configuration retention.ms")
     expect_error(incremental(client, topic, [ConfigEntry(
-        "cleanup.policy", "compact", incremental_operation=AlterConfigOpType.SET)]),
-        KafkaError.INVALID_CONFIG, "compaction", "compaction is not supported")
+        "cleanup.policy", "compact,shred", incremental_operation=AlterConfigOpType.SET)]),
+        KafkaError.INVALID_CONFIG, "an unknown cleanup policy",
+        "Invalid value shred for configuration cleanup.policy")
     expect_error(incremental(client, topic + "-missing", [ConfigEntry(
         "retention.ms", "5", incremental_operation=AlterConfigOpType.SET)]),
         KafkaError.UNKNOWN_TOPIC_OR_PART, "unknown topic")
@@ -160,11 +161,15 @@ def check_create(client, prefix):
                  "Unknown topic config name: made.up")
     expect_error(create_with(client, f"{prefix}-bad-value", {"retention.ms": "-7"}),
                  KafkaError.INVALID_CONFIG, "create with a bad value", "Value must be at least -1")
-    expect_error(create_with(client, f"{prefix}-compact", {"cleanup.policy": "compact,delete"}),
-                 KafkaError.INVALID_CONFIG, "create compacted")
     names = client.list_topics(timeout=10).topics
-    check(not any(n.startswith(f"{prefix}-bad") or n == f"{prefix}-compact" for n in names),
+    check(not any(n.startswith(f"{prefix}-bad") for n in names),
           "a refused create creates nothing")
+    # Compacted topics are taken (the log cleaner honours them).
+    compacted = f"{prefix}-compact"
+    check(error_of(create_with(client, compacted, {"cleanup.policy": "compact,delete"})) is None,
+          "create a compact,delete topic")
+    check_eq(describe(client, compacted)["cleanup.policy"].value, "compact,delete",
+             "cleanup.policy of the compacted topic")
 
 
 def check_log_append_time(bootstrap, client, prefix):

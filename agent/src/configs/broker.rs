@@ -32,6 +32,11 @@ pub const DYNAMIC_CONFIGS: &[TopicKey] = &[
     ),
     dynamic("floe.archive.enabled", ConfigType::Boolean, Validator::Any),
     dynamic(
+        "log.cleanup.policy",
+        ConfigType::List,
+        Validator::ListOf(&["compact", "delete"]),
+    ),
+    dynamic(
         "log.message.timestamp.after.max.ms",
         ConfigType::Long,
         Validator::AtLeast(0),
@@ -203,6 +208,13 @@ impl BrokerConfigs {
             Long,
             connections_max_idle_ms,
             "A connection idle for this long is closed."
+        );
+        add(
+            "log.cleanup.policy",
+            ConfigType::List,
+            Some("delete".to_string()),
+            Some("delete".to_string()),
+            "Cleanup policy of topics without a cleanup.policy: delete (retention), compact (the log cleaner) or both; set cluster-wide as a dynamic default.",
         );
         setting!(
             "log.retention.ms",

@@ -127,6 +127,37 @@ mod tests {
         );
     }
 
+    /// `log.cleanup.policy` set cluster-wide applies to topics without
+    /// their own, as in Kafka.
+    #[test]
+    fn the_broker_default_applies_without_an_override() {
+        let broker = BrokerConfigs::new(&crate::config::Config::default());
+        let none = BTreeMap::new();
+        let policy = |b: &BrokerConfigs, o: &BTreeMap<String, String>| CleanupPolicy::of(o, b);
+        assert_eq!(
+            policy(&broker, &none),
+            CleanupPolicy {
+                delete: true,
+                compact: false
+            }
+        );
+        broker.set_dynamic(BTreeMap::from([(
+            "log.cleanup.policy".to_string(),
+            "compact".to_string(),
+        )]));
+        assert_eq!(
+            policy(&broker, &none),
+            CleanupPolicy {
+                delete: false,
+                compact: true
+            }
+        );
+        let own = BTreeMap::from([("cleanup.policy".to_string(), "delete".to_string())]);
+        assert!(!policy(&broker, &own).compact, "the topic's own wins");
+        assert!(crate::configs::validate_dynamic("log.cleanup.policy", "compact,delete").is_ok());
+        assert!(crate::configs::validate_dynamic("log.cleanup.policy", "shred").is_err());
+    }
+
     #[test]
     fn cleaner_configs_take_overrides_and_kafka_defaults() {
         let broker = BrokerConfigs::new(&crate::config::Config::default());

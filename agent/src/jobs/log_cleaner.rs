@@ -3,7 +3,8 @@
 //! `log_cleaner` lease, `leased.rs`) weighs every partition of the
 //! compacted topics by its dirty ratio (bytes written since its last clean
 //! over all its bytes), and cleans the dirtiest of those due, one at a
-//! time, at most [`MAX_PARTITIONS_PER_PASS`]. A partition is due when its
+//! time, at most [`MAX_PARTITIONS_PER_PASS`] (and at most 16 looked at). A
+//! partition is due when its
 //! dirty ratio reaches `min.cleanable.dirty.ratio`, when a dirty record is
 //! older than `max.compaction.lag.ms`, or when tombstones' retention ended.
 //!
@@ -66,7 +67,11 @@ use crate::segment::{PartitionBatches, encode_segment};
 use crate::storage::{ObjectStorage, SegmentKey};
 
 /// Partitions one pass cleans at most; the others are its backlog.
-pub const MAX_PARTITIONS_PER_PASS: usize = 4;
+pub const MAX_PARTITIONS_PER_PASS: u64 = 4;
+/// Partitions one pass looks at most: one with nothing to clean yet (its
+/// dirty records too young, rows of the archive tier) costs a read of its
+/// rows, and must not keep the others waiting.
+const MAX_ATTEMPTS_PER_PASS: usize = 16;
 /// Input bytes one swap covers at most: the memory of a stretch being
 /// cleaned is about this plus its output.
 pub const CHUNK_BYTES: u64 = 64 << 20;
@@ -101,6 +106,19 @@ struct Due {
     topic: Topic,
     config: CleanerConfig,
     partition: CleanerPartition,
+}
+
+/// A stretch of a partition's rows, filtered, to swap in.
+#[derive(Debug)]
+struct Stretch<'a> {
+    /// The rows it replaces.
+    rows: &'a [&'a IndexRow],
+    /// The batches kept, each with the max timestamp of its old row.
+    kept: Vec<(KeptBatch, i64)>,
+    /// Where the dirty section starts after this clean.
+    cleaned_offset: i64,
+    /// The progress to record (with the last stretch of a clean).
+    progress: Option<CleanerProgress>,
 }
 
 /// Why a partition's clean stopped without error.
@@ -141,7 +159,10 @@ impl LogCleaner {
         due.sort_by(|a, b| b.ratio.total_cmp(&a.ratio));
         let mut report = PassReport::default();
         for (i, d) in due.iter().enumerate() {
-            if stop.is_cancelled() || i == MAX_PARTITIONS_PER_PASS {
+            if stop.is_cancelled()
+                || report.done == MAX_PARTITIONS_PER_PASS
+                || i == MAX_ATTEMPTS_PER_PASS
+            {
                 report.backlog = (due.len() - i) as u64;
                 break;
             }
@@ -231,6 +252,11 @@ impl LogCleaner {
         let rules_below = progress.tombstones_removable_below;
         let targets: Vec<&IndexRow> = rows.iter().filter(|r| r.base_offset < map_end).collect();
         let chunks = chunk(&targets);
+        if chunks.is_empty() {
+            // Nothing may be cleaned yet (every row too young): the
+            // tombstone horizon waits with the rest.
+            return Ok(Cleaned::Skipped);
+        }
         let mut stats = FilterStats::default();
         for (i, stretch) in chunks.iter().enumerate() {
             let mut kept: Vec<(KeptBatch, i64)> = Vec::new();
@@ -262,10 +288,13 @@ impl LogCleaner {
                     .or((stats.tombstones_waiting > 0)
                         .then(|| (map_end, now.saturating_add(config.delete_retention_ms)))),
             });
-            if !self
-                .swap(topic, p, stretch, kept, map_end, record, fence)
-                .await?
-            {
+            let cleaned = Stretch {
+                rows: stretch,
+                kept,
+                cleaned_offset: map_end,
+                progress: record,
+            };
+            if !self.swap(topic, p, cleaned, fence).await? {
                 debug!(topic = %topic.name, partition = p.partition, "rows changed during the clean; next pass");
                 return Ok(Cleaned::Skipped);
             }
@@ -294,13 +323,10 @@ impl LogCleaner {
         &self,
         topic: &Topic,
         p: &CleanerPartition,
-        stretch: &[&IndexRow],
-        kept: Vec<(KeptBatch, i64)>,
-        cleaned_offset: i64,
-        progress: Option<CleanerProgress>,
+        stretch: Stretch<'_>,
         fence: &JobFence,
     ) -> Result<bool> {
-        let (new, segment) = lay_out(topic, p.partition, kept, cleaned_offset);
+        let (new, segment) = lay_out(topic, p.partition, stretch.kept, stretch.cleaned_offset);
         let segment = match segment {
             Some(data) => {
                 let id = Uuid::now_v7();
@@ -321,6 +347,7 @@ impl LogCleaner {
             partition: p.partition,
             segment,
             old: stretch
+                .rows
                 .iter()
                 .map(|r| SegmentRow {
                     topic_id: topic.id,
@@ -334,7 +361,7 @@ impl LogCleaner {
                 })
                 .collect(),
             new,
-            progress,
+            progress: stretch.progress,
         };
         let drop_new = async |swap: &CleanSwap| {
             if let Some(s) = &swap.segment {

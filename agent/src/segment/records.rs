@@ -233,6 +233,13 @@ impl<'a> Records<'a> {
         self.read_record().map_err(|e| from_io(e, self.limit))
     }
 
+    /// The next record's offset delta and key (`None`: null); its value and
+    /// headers are skipped by the record's length, never allocated (what
+    /// the log cleaner's key map needs).
+    pub fn next_key(&mut self) -> Result<(i32, Option<Vec<u8>>), ScanError> {
+        self.read_key().map_err(|e| from_io(e, self.limit))
+    }
+
     /// Ends the reading: nothing may follow the last record.
     pub fn finish(mut self) -> Result<(), ScanError> {
         let more = self.r.fill_buf().map_err(|e| from_io(e, self.limit))?;
@@ -293,6 +300,24 @@ impl<'a> Records<'a> {
             offset_delta,
             key_null,
         })
+    }
+
+    fn read_key(&mut self) -> io::Result<(i32, Option<Vec<u8>>)> {
+        let length = self.varint(5)?.0;
+        let length = u64::try_from(length).map_err(|_| invalid("negative record length"))?;
+        let mut used = 1u64;
+        self.byte()?; // attributes: unused by Kafka
+        used += self.varint(10)?.1;
+        let (offset_delta, n) = self.varint(5)?;
+        used += n;
+        let offset_delta =
+            i32::try_from(offset_delta).map_err(|_| invalid("record offset delta overflows"))?;
+        let key = self.read_field(length, &mut used)?;
+        let rest = length
+            .checked_sub(used)
+            .ok_or_else(|| invalid("record shorter than its fields"))?;
+        self.skip(rest)?;
+        Ok((offset_delta, key))
     }
 
     fn read_record(&mut self) -> io::Result<DecodedRecord> {

@@ -76,13 +76,13 @@ pub fn map_row(
         let mut records = Records::open(&batch, &header, MAX_PRODUCED_RECORDS_BYTES)
             .map_err(|e| FilterError::Records(base, e))?;
         for _ in 0..header.record_count.max(0) {
-            let r = records
-                .next_record()
+            let (offset_delta, key) = records
+                .next_key()
                 .map_err(|e| FilterError::Records(base, e))?;
             read += 1;
-            if let Some(key) = &r.key {
+            if let Some(key) = &key {
                 // Room was checked for every record of the batch.
-                map.put(key_hash(key), base + i64::from(r.offset_delta));
+                map.put(key_hash(key), base + i64::from(offset_delta));
             }
         }
     }

@@ -375,3 +375,125 @@ async fn a_small_map_cleans_over_several_passes() {
         f.shutdown().await;
     }
 }
+
+/// Segment compaction and the cleaner take turns on one partition: merged
+/// rows get cleaned, and the flushes after a clean merge beside cleaned
+/// rows (whose runs have gaps between them); a consumer reads the latest
+/// record of each key throughout.
+#[tokio::test]
+async fn segment_compaction_and_cleaning_take_turns() {
+    let mut log = start(&[
+        ("cleanup.policy", "compact"),
+        ("min.cleanable.dirty.ratio", "0.01"),
+    ])
+    .await;
+    let merge = async |log: &Log| {
+        let fence = log
+            .store
+            .acquire_lease(
+                "compaction",
+                "test",
+                Duration::from_secs(60),
+                Duration::ZERO,
+            )
+            .await
+            .expect("lease")
+            .expect("free");
+        let job = crate::jobs::compaction::Compaction {
+            store: log.store.clone(),
+            storage: log.storage.clone(),
+            metrics: log.metrics.clone(),
+            target_bytes: 64 << 10,
+        };
+        let report = job
+            .pass(fence.clone(), CancellationToken::new())
+            .await
+            .expect("merge");
+        log.store
+            .release_lease(&fence, true)
+            .await
+            .expect("release");
+        report
+    };
+    for round in 0..3 {
+        // Small flushes: one per produce call.
+        for part in 0..10 {
+            let records = updates(30, 1, &format!("r{round}p{part}"));
+            log.produce(&records, 3).await;
+        }
+        let merged = merge(&log).await;
+        assert!(merged.done > 0, "round {round}: small segments merged");
+        // 300 records a round; a clean leaves one per key (30).
+        let before_clean = if round == 0 { 300 } else { 330 };
+        assert_eq!(log.consume(0).await.len(), before_clean);
+        assert_eq!(log.clean().await.done, 1, "round {round}");
+        assert_eq!(log.consume(0).await, log.expected(0), "round {round}");
+    }
+    if let Some(f) = log.flusher.take() {
+        f.shutdown().await;
+    }
+}
+
+/// `min.compaction.lag.ms` keeps young records uncleaned; below
+/// `min.cleanable.dirty.ratio` a partition waits, unless a dirty record is
+/// older than `max.compaction.lag.ms`. (Record timestamps here are decades
+/// before the cleaner's clock.)
+#[tokio::test]
+async fn lag_and_ratio_decide_when_a_partition_is_due() {
+    let set = async |log: &Log, config: &[(&str, &str)]| {
+        let overrides: BTreeMap<String, String> = config
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        log.store
+            .set_topic_config(log.topic, &overrides)
+            .await
+            .expect("configs");
+    };
+    let mut log = start(&[]).await;
+    set(
+        &log,
+        &[
+            ("cleanup.policy", "compact"),
+            ("min.compaction.lag.ms", "1000000000000000"),
+        ],
+    )
+    .await;
+    log.produce(&updates(20, 3, "a"), 5).await;
+    assert_eq!(log.clean().await.done, 0, "every record too young");
+    assert_eq!(log.consume(0).await.len(), 60);
+
+    set(
+        &log,
+        &[
+            ("cleanup.policy", "compact"),
+            ("min.cleanable.dirty.ratio", "0.99"),
+        ],
+    )
+    .await;
+    assert_eq!(log.clean().await.done, 1, "all dirty: ratio 1");
+    assert_eq!(log.consume(0).await, log.expected(0));
+    log.produce(&updates(2, 1, "b"), 2).await;
+    assert_eq!(
+        log.clean().await.done,
+        0,
+        "a little dirt is below the ratio"
+    );
+    assert_eq!(log.consume(0).await.len(), 22);
+
+    set(
+        &log,
+        &[
+            ("cleanup.policy", "compact"),
+            ("min.cleanable.dirty.ratio", "0.99"),
+            ("max.compaction.lag.ms", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(log.clean().await.done, 1, "dirt older than the max lag");
+    assert_eq!(log.consume(0).await, log.expected(0));
+    assert_eq!(log.consume(0).await.len(), 20);
+    if let Some(f) = log.flusher.take() {
+        f.shutdown().await;
+    }
+}

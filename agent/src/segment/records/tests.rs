@@ -229,3 +229,18 @@ fn keyless_records_are_named_when_keys_are_required() {
         check(&keyed, &strict).unwrap_or_else(|e| panic!("{c:?}: {e}"));
     }
 }
+
+/// `next_key` reads the key and skips the rest, record after record.
+#[test]
+fn keys_are_read_and_the_rest_skipped() {
+    let mut records = keyed_record(0, Some(b"k"), b"a long value");
+    records.extend(keyed_record(1, None, b"b"));
+    records.extend(keyed_record(2, Some(b"kk"), b""));
+    let b = raw_batch(0, &records, 3, 1_000, 1_000);
+    let header = BatchHeader::parse(&b).unwrap();
+    let mut r = Records::open(&b, &header, 1 << 20).unwrap();
+    assert_eq!(r.next_key().unwrap(), (0, Some(b"k".to_vec())));
+    assert_eq!(r.next_key().unwrap(), (1, None));
+    assert_eq!(r.next_key().unwrap(), (2, Some(b"kk".to_vec())));
+    r.finish().unwrap();
+}
