@@ -28,6 +28,7 @@ mod report;
 mod schedule;
 pub mod setup;
 mod stats;
+mod txn;
 
 use std::time::Duration;
 
@@ -181,6 +182,17 @@ pub struct BenchArgs {
     /// Print the summary as one JSON object on the last line of stdout.
     #[arg(long)]
     pub json: bool,
+    /// Idempotent producers (`enable.idempotence`).
+    #[arg(long)]
+    pub idempotent: bool,
+    /// Transactional producers (produce mode): producer N takes the
+    /// transactional id `ID-N` and commits every --txn-records records;
+    /// the commit latency is reported.
+    #[arg(long, value_name = "ID")]
+    pub transactional_id: Option<String>,
+    /// Records per transaction with --transactional-id.
+    #[arg(long, default_value_t = 1000)]
+    pub txn_records: u64,
 }
 
 /// How long producers may take to deliver what they queued after the run.
@@ -220,6 +232,12 @@ impl BenchArgs {
         if self.topic.is_empty() {
             return bad("--topic must not be empty");
         }
+        if self.txn_records == 0 {
+            return bad("--txn-records must be at least 1");
+        }
+        if self.transactional_id.is_some() && self.mode != Mode::Produce {
+            return bad("--transactional-id is for produce mode");
+        }
         Ok(())
     }
 
@@ -251,6 +269,9 @@ impl BenchArgs {
         }
         if let Some(batch) = self.batch_bytes {
             c.set("batch.size", batch.to_string());
+        }
+        if self.idempotent || self.transactional_id.is_some() {
+            c.set("enable.idempotence", "true");
         }
         c
     }

@@ -37,6 +37,9 @@ pub(crate) fn run(args: &BenchArgs, partitions: &[i32]) -> Result<Outcome, Bench
     });
     let stats = Arc::clone(producers.stats());
     let done = producers.join()?;
+    if let Some(commits) = &done.commits {
+        crate::txn::print_commits(commits);
+    }
     let totals = stats.finish();
     let summary = Summary {
         mode: "produce",
@@ -67,12 +70,14 @@ pub struct Producers {
 }
 
 /// What the producers left undone.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone)]
 pub struct ProducersDone {
     /// Records due on the `--rate` schedule that were never sent.
     pub unsent: u64,
     /// Records still queued when the final flush timed out.
     pub undelivered: u64,
+    /// Transactional producers: every commit's latency in µs.
+    pub commits: Option<hdrhistogram::Histogram<u64>>,
 }
 
 impl ProducersDone {
@@ -104,10 +109,18 @@ impl Producers {
                 measure_from_ns: plan.measure_from_ns,
                 stats: Arc::clone(&stats),
             };
+            let mut config = config.clone();
+            if let Some(id) = &args.transactional_id {
+                config.set("transactional.id", format!("{id}-{n}"));
+            }
             let producer: ThreadedProducer<DeliveryCounter> =
                 config
                     .create_with_context(context)
                     .map_err(BenchError::kafka("cannot create a producer"))?;
+            let txn = match &args.transactional_id {
+                Some(_) => Some(crate::txn::TxnCycle::start(&producer, args.txn_records)?),
+                None => None,
+            };
             let sender = Sender {
                 producer,
                 plan: *plan,
@@ -118,6 +131,7 @@ impl Producers {
                     RateSchedule::per_producer(rate, args.producers, plan.clock.now_ns())
                 }),
                 stats: Arc::clone(&stats),
+                txn,
             };
             let handle = thread::Builder::new()
                 .name(format!("bench-producer-{n}"))
@@ -148,6 +162,14 @@ impl Producers {
                 .map_err(|_| BenchError::ThreadPanicked(name))?;
             done.unsent += report.unsent;
             done.undelivered += report.undelivered;
+            if let Some(commits) = report.commits {
+                match &mut done.commits {
+                    Some(all) => {
+                        let _ = all.add(&commits);
+                    }
+                    None => done.commits = Some(commits),
+                }
+            }
         }
         Ok(done)
     }
@@ -194,6 +216,8 @@ struct Sender {
     keys: Keys,
     schedule: Option<RateSchedule>,
     stats: Arc<LiveStats>,
+    /// Transactional producers: the open transaction.
+    txn: Option<crate::txn::TxnCycle>,
 }
 
 /// What one sender left undone.
@@ -201,6 +225,7 @@ struct Sender {
 struct SenderReport {
     unsent: u64,
     undelivered: u64,
+    commits: Option<hdrhistogram::Histogram<u64>>,
 }
 
 impl Sender {
@@ -248,7 +273,15 @@ impl Sender {
             }
             loop {
                 match self.producer.send(record) {
-                    Ok(()) => break,
+                    Ok(()) => {
+                        if let Some(txn) = &mut self.txn
+                            && let Err(e) = txn.sent(&self.producer)
+                        {
+                            self.stats.fail(|| e);
+                            break 'records;
+                        }
+                        break;
+                    }
                     Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                         if clock.now_ns() >= stop_at {
                             break 'records;
@@ -267,6 +300,11 @@ impl Sender {
         let unsent = self
             .schedule
             .map_or(0, |s| s.due_before(end).saturating_sub(i));
+        if let Some(txn) = &mut self.txn
+            && let Err(e) = txn.commit(&self.producer)
+        {
+            self.stats.fail(|| e);
+        }
         let undelivered = match self.producer.flush(FLUSH_TIMEOUT) {
             Ok(()) => 0,
             Err(_) => u64::try_from(self.producer.in_flight_count()).unwrap_or(0),
@@ -274,6 +312,7 @@ impl Sender {
         SenderReport {
             unsent,
             undelivered,
+            commits: self.txn.map(crate::txn::TxnCycle::into_commits),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! member and generation and writes to the store, in the order the
 //! connection sent its requests, so a fetch after a commit sees it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -33,6 +33,7 @@ use crate::groups::types::OffsetToDelete;
 use crate::groups::{CommitArgs, GroupError, Pending};
 
 const UNKNOWN_PARTITION: i16 = ResponseError::UnknownTopicOrPartition.code();
+const UNSTABLE: i16 = ResponseError::UnstableOffsetCommit.code();
 
 /// A topic of a request and, per partition, an error decided before the
 /// group saw it (`None`: the group's answer applies).
@@ -167,6 +168,10 @@ pub async fn fetch(
     req: OffsetFetchRequest,
     version: i16,
 ) -> impl Future<Output = OffsetFetchResponse> + Send + 'static {
+    // v7+: offsets pending in an open transaction are UNSTABLE_OFFSET_COMMIT
+    // (KIP-447), so a consumer does not start from an offset that may yet
+    // be rolled back.
+    let require_stable = version >= 7 && req.require_stable;
     let asked: Vec<(GroupId, Asked)> = if version >= 8 {
         req.groups
             .into_iter()
@@ -219,9 +224,20 @@ pub async fn fetch(
         let mut groups = Vec::with_capacity(queued.len());
         for q in queued {
             let result = q.pending.wait().await;
+            let unstable = if require_stable {
+                match ctx.store.pending_txn_offsets(q.group_id.as_str()).await {
+                    Ok(pending) => pending.into_iter().collect(),
+                    Err(e) => {
+                        tracing::warn!(group = %q.group_id.as_str(), error = %e, "pending transactional offsets unknown");
+                        HashSet::new()
+                    }
+                }
+            } else {
+                HashSet::new()
+            };
             groups.push((
                 q.group_id,
-                answer_group(&ctx, q.asked, &q.topics, result).await,
+                answer_group(&ctx, q.asked, &q.topics, result, &unstable).await,
             ));
         }
         fetch_response(groups, version)
@@ -235,6 +251,7 @@ async fn answer_group(
     asked: Asked,
     topics: &HashMap<String, TopicId>,
     result: Result<Vec<CommittedOffset>, GroupError>,
+    unstable: &HashSet<(TopicId, i32)>,
 ) -> Result<Vec<(TopicName, Vec<Fetched>)>, (i16, Vec<(TopicName, Vec<Fetched>)>)> {
     let offsets = match result {
         Ok(o) => o,
@@ -253,12 +270,17 @@ async fn answer_group(
             return Err((code, parts));
         }
     };
-    let found = |o: &CommittedOffset| Fetched {
-        partition: o.partition,
-        offset: o.offset,
-        leader_epoch: o.leader_epoch,
-        metadata: o.metadata.clone().map(StrBytes::from_string),
-        error: 0,
+    let found = |o: &CommittedOffset| {
+        if unstable.contains(&(o.topic_id, o.partition)) {
+            return Fetched::none(o.partition, UNSTABLE);
+        }
+        Fetched {
+            partition: o.partition,
+            offset: o.offset,
+            leader_epoch: o.leader_epoch,
+            metadata: o.metadata.clone().map(StrBytes::from_string),
+            error: 0,
+        }
     };
     match asked {
         Some(list) => {
@@ -273,6 +295,9 @@ async fn answer_group(
                     let parts = indexes
                         .into_iter()
                         .map(|p| {
+                            if id.is_some_and(|id| unstable.contains(&(*id, p))) {
+                                return Fetched::none(p, UNSTABLE);
+                            }
                             id.and_then(|id| by_key.get(&(*id, p)))
                                 .map_or_else(|| Fetched::none(p, 0), |o| found(o))
                         })
