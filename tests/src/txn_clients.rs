@@ -56,10 +56,18 @@ pub fn kafka(test: &str) -> Option<&'static KafkaBroker> {
 /// (`FLOE_TRANSACTION_CHECK_INTERVAL_MS`; an environment variable, which an agent
 /// without that setting ignores). `name` names the cluster's database.
 pub fn floe_cluster(name: &str) -> Result<Cluster> {
-    Cluster::builder(name)
+    floe_cluster_with(name, &[])
+}
+
+/// [`floe_cluster`] with further `FLOE_*` settings for its agents.
+pub fn floe_cluster_with(name: &str, env: &[(&str, &str)]) -> Result<Cluster> {
+    let mut builder = Cluster::builder(name)
         .agents(2)
-        .env("FLOE_TRANSACTION_CHECK_INTERVAL_MS", "1000")
-        .start()
+        .env("FLOE_TRANSACTION_CHECK_INTERVAL_MS", "1000");
+    for (key, value) in env {
+        builder = builder.env(*key, *value);
+    }
+    builder.start()
 }
 
 /// Kafka Streams' classpath from `FLOE_STREAMS_CLASSPATH`, or `None` (after printing

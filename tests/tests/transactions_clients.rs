@@ -9,7 +9,9 @@
 //!   times at random points and restarted with the same transactional id: its output
 //!   at read_committed holds every input exactly once;
 //! - the Java client's transactional producer and read_committed consumer
-//!   (`tests/streams/TxnJava.java`).
+//!   (`tests/streams/TxnJava.java`);
+//! - committed and aborted transactions among plain records on a compacted topic,
+//!   read at read_committed after the log cleaner ran (`tests/python/txn_compacted.py`).
 //!
 //! The Floe variants run on two agents sharing Postgres and S3.
 
@@ -242,4 +244,33 @@ fn java_txn_commit_abort_and_fencing_on_floe() {
         return;
     };
     on_floe("txn-java", |b| java_transactions(&classpath, b));
+}
+
+#[test]
+fn transactions_on_a_compacted_topic_on_kafka() {
+    on_kafka("transactions_on_a_compacted_topic_on_kafka", |b| {
+        let topic = format!("txn-compacted-{}", uuid_suffix());
+        // Kafka cleans only rolled segments, minutes later by default: its run is
+        // the reference for what read_committed shows, cleaned or not.
+        python::run_script("txn_compacted.py", b, &[&topic])
+            .map(|output| eprintln!("{}", output.stdout))
+            .map_err(|e| format!("{e:#}"))
+    });
+}
+
+#[test]
+fn transactions_on_a_compacted_topic_on_floe() {
+    // The log cleaner every 300 ms, so the check runs on a cleaned log.
+    let cluster =
+        txn_clients::floe_cluster_with("txn-compacted", &[("FLOE_LOG_CLEANER_INTERVAL_MS", "300")])
+            .expect("start a two-agent Floe cluster");
+    let topic = format!("txn-compacted-{}", uuid_suffix());
+    match python::run_script(
+        "txn_compacted.py",
+        &cluster.bootstrap_all(),
+        &[&topic, "cleaned"],
+    ) {
+        Ok(output) => eprintln!("{}", output.stdout),
+        Err(error) => panic!("{error:#}"),
+    }
 }
