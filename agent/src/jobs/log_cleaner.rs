@@ -38,8 +38,9 @@
 //!
 //! Left as they are: transactional and control batches (until the last
 //! stable offset is known to the cleaner, they are never filtered and
-//! their keys never mapped), and partitions holding rows of the Parquet
-//! archive tier (their records cannot be rewritten in place).
+//! their keys never mapped), partitions holding rows of the Parquet
+//! archive tier (their records cannot be rewritten in place), and topics
+//! whose archive drops segments (see [`archive_swaps_rows`]).
 
 pub mod filter;
 pub mod key_map;
@@ -59,7 +60,7 @@ use self::filter::{CleanRules, FilterError, FilterStats, KeptBatch, Mapped};
 use self::key_map::KeyMap;
 use super::compaction::plan::MAX_ROW_BYTES;
 use super::leased::PassReport;
-use crate::configs::{BrokerConfigs, CleanerConfig, CleanupPolicy};
+use crate::configs::{BrokerConfigs, CleanerConfig, CleanupPolicy, topic_value};
 use crate::error::{AgentError, Result};
 use crate::metrics::Metrics;
 use crate::segment::format::HEADER_LEN;
@@ -139,6 +140,12 @@ impl LogCleaner {
         let mut max_ratio = 0.0f64;
         for topic in self.store.list_topics().await? {
             if !CleanupPolicy::of(&topic.config, &self.broker).compact {
+                continue;
+            }
+            if archive_swaps_rows(&topic, &self.broker) {
+                // The archive job would swap rows it read before a clean
+                // for Parquet holding the records the clean removed.
+                debug!(topic = %topic.name, "archive drops its segments: not cleaned");
                 continue;
             }
             let config = CleanerConfig::of(&topic.config, &self.broker);
@@ -422,6 +429,19 @@ impl LogCleaner {
         let range = row.byte_offset..row.byte_offset + row.byte_len;
         self.storage.get_range(&key, range).await
     }
+}
+
+/// Whether the archive job swaps `topic`'s index rows for Parquet row
+/// groups (`floe.archive.enabled` and `floe.archive.drop.segments`). Its
+/// commit checks that rows still cover a range, not that they are the rows
+/// it read, so a clean between its read and its commit would be undone:
+/// such topics are not cleaned.
+fn archive_swaps_rows(topic: &Topic, broker: &BrokerConfigs) -> bool {
+    let flag = |name| {
+        topic_value(name, &topic.config, broker)
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    };
+    flag("floe.archive.enabled") && flag("floe.archive.drop.segments")
 }
 
 /// The dirty share of a partition's bytes.

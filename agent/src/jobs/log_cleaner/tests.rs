@@ -349,6 +349,33 @@ async fn only_compacted_topics_are_cleaned() {
     log.produce(&updates(10, 3, "a"), 4).await;
     assert_eq!(log.clean().await, PassReport::default());
     assert_eq!(log.consume(0).await.len(), 30);
+    // Nor those whose archive swaps their rows for Parquet.
+    let archived: BTreeMap<String, String> = [
+        ("cleanup.policy", "compact"),
+        ("min.cleanable.dirty.ratio", "0.01"),
+        ("floe.archive.enabled", "true"),
+        ("floe.archive.drop.segments", "true"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    log.store
+        .set_topic_config(log.topic, &archived)
+        .await
+        .expect("configs");
+    assert_eq!(log.clean().await, PassReport::default());
+    assert_eq!(log.consume(0).await.len(), 30);
+    // Compacted without that archive, it is cleaned.
+    let compacted: BTreeMap<String, String> = archived
+        .into_iter()
+        .filter(|(k, _)| k != "floe.archive.drop.segments")
+        .collect();
+    log.store
+        .set_topic_config(log.topic, &compacted)
+        .await
+        .expect("configs");
+    assert_eq!(log.clean().await.done, 1);
+    assert_eq!(log.consume(0).await.len(), 10);
     if let Some(f) = log.flusher.take() {
         f.shutdown().await;
     }
