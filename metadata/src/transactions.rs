@@ -128,6 +128,10 @@ pub struct TxnRecord {
     pub started_ms: i64,
     /// When the state last changed (ms since the epoch).
     pub updated_ms: i64,
+    /// The epoch before the coordinator bumped it to abort on its own
+    /// (a timeout), -1 otherwise: its producer may still call
+    /// InitProducerId with it (KIP-360), as Kafka's `lastProducerEpoch`.
+    pub last_epoch: i16,
     /// The partitions of the open transaction, ordered.
     pub partitions: Vec<(TopicId, i32)>,
     /// The consumer groups of the open transaction, ordered.

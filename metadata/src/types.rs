@@ -166,7 +166,10 @@ pub enum BatchOutcome {
     /// A transactional batch whose producer has no ongoing transaction on
     /// the partition at its epoch (INVALID_TXN_STATE, the answer of Kafka's
     /// KIP-890 verification): the partition was never added to the
-    /// transaction, or the transaction ended. Nothing was indexed.
+    /// transaction, or the transaction ended. Nothing was indexed. (A
+    /// producer whose transactional id has moved to a newer epoch gets
+    /// [`BatchOutcome::InvalidProducerEpoch`] instead, as Kafka answers a
+    /// fenced or timed-out producer.)
     InvalidTxnState,
 }
 

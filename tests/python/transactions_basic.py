@@ -126,7 +126,11 @@ def timeout(bootstrap, topic):
         p.commit_transaction(30)
         fail("the timed-out transaction committed")
     except KafkaException as e:
-        log(f"commit after timeout: {e.args[0]}")
+        # As on Kafka (transaction version 1): the coordinator's abort bumped
+        # the epoch, so the producer is fenced.
+        error = e.args[0]
+        log(f"commit after timeout: {error}")
+        check(error.fatal(), f"the timed-out producer is fenced: {error}")
     log("ok: the transaction past its timeout was aborted")
 
 

@@ -69,6 +69,38 @@ fn open_transaction_past_its_timeout_is_aborted() {
         agent.metric("floe_txn_timed_out_total").expect("metrics") >= Some(1.0),
         "the abort is counted"
     );
+
+    // KIP-360: the producer the timeout fenced may still InitProducerId
+    // with the epoch the coordinator bumped past (Kafka's
+    // lastProducerEpoch), once; an older incarnation may not.
+    let mut c = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let txn = format!("{topic}-txn");
+    let described: DescribeTransactionsResponse = c
+        .request(
+            0,
+            &DescribeTransactionsRequest::default()
+                .with_transactional_ids(vec![StrBytes::from_string(txn.clone()).into()]),
+        )
+        .expect("DescribeTransactions");
+    let state = &described.transaction_states[0];
+    assert_eq!(state.transaction_state.as_str(), "CompleteAbort");
+    assert_eq!(state.producer_epoch, 1, "the timeout bumped epoch 0");
+    let pid = state.producer_id.0;
+    let recover = |c: &mut RawClient| {
+        let resp = c
+            .request(
+                4,
+                &InitProducerIdRequest::default()
+                    .with_transactional_id(Some(StrBytes::from_string(txn.clone()).into()))
+                    .with_transaction_timeout_ms(60_000)
+                    .with_producer_id(ProducerId(pid))
+                    .with_producer_epoch(0),
+            )
+            .expect("InitProducerId");
+        (resp.error_code, resp.producer_epoch)
+    };
+    assert_eq!(recover(&mut c), (NONE, 2));
+    assert_eq!(recover(&mut c), (PRODUCER_FENCED, -1));
 }
 
 /// Raw frames: every answer of the coordinator as Kafka gives it, through

@@ -107,9 +107,12 @@ impl TxnCoordinator {
         if timeout_ms <= 0 || timeout_ms > self.settings.max_timeout_ms {
             return Err(TxnError::InvalidTransactionTimeout);
         }
+        // The current incarnation, or the one the coordinator's own abort
+        // bumped past (it may recover instead of being fenced).
         if let Some((producer_id, epoch)) = expected
             && let Some(record) = self.store.transaction(id).await?
-            && (record.producer_id != producer_id || record.epoch != epoch)
+            && (record.producer_id != producer_id
+                || (record.epoch != epoch && record.last_epoch != epoch))
         {
             return Err(TxnError::ProducerFenced);
         }

@@ -13,7 +13,15 @@ ALTER TABLE transactional_ids
         'prepare_commit', 'prepare_abort', 'complete_commit', 'complete_abort')),
     ADD COLUMN timeout_ms integer NOT NULL DEFAULT 60000 CHECK (timeout_ms > 0),
     ADD COLUMN started_ms bigint NOT NULL DEFAULT -1,
-    ADD COLUMN updated_ms bigint NOT NULL DEFAULT 0;
+    ADD COLUMN updated_ms bigint NOT NULL DEFAULT 0,
+    -- The epoch before the coordinator bumped it to abort on its own (a
+    -- timeout), -1 otherwise: that producer may still InitProducerId with
+    -- it (KIP-360) rather than be fenced, as Kafka's lastProducerEpoch.
+    ADD COLUMN last_epoch smallint NOT NULL DEFAULT -1;
+
+-- A refused transactional batch of a producer whose transactional id has
+-- moved to a newer epoch is INVALID_PRODUCER_EPOCH: looked up by producer id.
+CREATE INDEX transactional_ids_by_producer ON transactional_ids (producer_id);
 
 -- The timeout job looks for open transactions (few) by start time.
 CREATE INDEX transactional_ids_open ON transactional_ids (started_ms)
@@ -91,7 +99,9 @@ ALTER TABLE partitions ADD COLUMN last_aborted_offset bigint NOT NULL DEFAULT -1
 -- The rules are those of metadata/src/sequencer.rs:
 -- * a transactional batch is appended only if its producer has an ongoing
 --   row on the partition at the batch's epoch and no marker of the producer
---   comes before it in the segment; else 'invalid_txn_state';
+--   comes before it in the segment; else 'invalid_producer_epoch' if its
+--   producer id's transactional id is at a newer epoch (a fenced zombie, or
+--   a producer whose transaction timed out), 'invalid_txn_state' otherwise;
 -- * the first appended batch of a transaction sets its first offset;
 -- * an appended marker deletes its producer's ongoing row and, for an
 --   abort whose transaction appended data, records the aborted range and
@@ -201,7 +211,13 @@ BEGIN
 
     FOR i IN 1 .. n LOOP
         IF refused[i] THEN
-            o_kind := o_kind || 'invalid_txn_state'::text;
+            o_kind := o_kind || CASE
+                WHEN EXISTS (
+                    SELECT 1 FROM transactional_ids AS t
+                    WHERE t.producer_id = p_producer_ids[i] AND t.epoch > p_producer_epochs[i])
+                THEN 'invalid_producer_epoch'
+                ELSE 'invalid_txn_state'
+            END;
             o_base := o_base || NULL::bigint;
         ELSE
             j := j + 1;

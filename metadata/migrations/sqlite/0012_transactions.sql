@@ -8,6 +8,9 @@ ALTER TABLE transactional_ids ADD COLUMN timeout_ms INTEGER NOT NULL DEFAULT 600
     CHECK (timeout_ms > 0);
 ALTER TABLE transactional_ids ADD COLUMN started_ms INTEGER NOT NULL DEFAULT -1;
 ALTER TABLE transactional_ids ADD COLUMN updated_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE transactional_ids ADD COLUMN last_epoch INTEGER NOT NULL DEFAULT -1;
+
+CREATE INDEX transactional_ids_by_producer ON transactional_ids (producer_id);
 
 CREATE TABLE txn_partitions (
     transactional_id  TEXT    NOT NULL REFERENCES transactional_ids ON DELETE CASCADE,

@@ -1,5 +1,5 @@
 -- $1 transactional id: its producer id, epoch, state, timeout, start and
 -- last update.
 SELECT transactional_id, producer_id, CAST(epoch AS bigint) AS epoch, state, timeout_ms,
-    started_ms, updated_ms
+    started_ms, updated_ms, CAST(last_epoch AS bigint) AS last_epoch
 FROM transactional_ids WHERE transactional_id = $1

@@ -5,4 +5,5 @@ INSERT INTO transactional_ids (transactional_id, producer_id, epoch, state, time
 VALUES ($1, $2, $3, 'empty', $4, -1, $5)
 ON CONFLICT (transactional_id) DO UPDATE SET
     producer_id = excluded.producer_id, epoch = excluded.epoch, state = 'empty',
-    timeout_ms = excluded.timeout_ms, started_ms = -1, updated_ms = excluded.updated_ms
+    timeout_ms = excluded.timeout_ms, started_ms = -1, updated_ms = excluded.updated_ms,
+    last_epoch = -1

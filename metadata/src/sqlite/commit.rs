@@ -32,6 +32,8 @@ const TXN_ONGOING_OF_PARTITION: &str =
     include_str!("../../queries/sqlite/txn_ongoing_of_partition.sql");
 const TXN_ONGOING_SET_FIRST: &str = include_str!("../../queries/sqlite/txn_ongoing_set_first.sql");
 const TXN_ONGOING_END: &str = include_str!("../../queries/sqlite/txn_ongoing_end.sql");
+const TRANSACTIONAL_ID_NEWER_EPOCH: &str =
+    include_str!("../../queries/sqlite/transactional_id_newer_epoch.sql");
 const TXN_ABORTED_INSERT: &str = include_str!("../../queries/sqlite/txn_aborted_insert.sql");
 const PARTITION_SET_LAST_ABORTED: &str =
     include_str!("../../queries/sqlite/partition_set_last_aborted.sql");
@@ -157,7 +159,10 @@ async fn commit_entry(
     } else {
         HashMap::new()
     };
-    let plan = plan_entry(entry, next_offset, &mut histories, &mut ongoing)?;
+    let mut plan = plan_entry(entry, next_offset, &mut histories, &mut ongoing)?;
+    if transactional {
+        fenced_epochs(conn, entry, &mut plan.outcomes).await?;
+    }
     for row in &plan.rows {
         sqlx::query(INDEX_ROW_INSERT)
             .bind(entry.topic_id)
@@ -188,6 +193,30 @@ async fn commit_entry(
         save_txn_effects(conn, entry, &plan).await?;
     }
     Ok((plan.outcomes, log_start))
+}
+
+/// Turns the refusal of a transactional batch whose producer's
+/// transactional id has moved to a newer epoch into
+/// [`BatchOutcome::InvalidProducerEpoch`], Kafka's answer to a fenced or
+/// timed-out producer.
+async fn fenced_epochs(
+    conn: &mut SqliteConnection,
+    entry: &CommitEntry,
+    outcomes: &mut [BatchOutcome],
+) -> Result<()> {
+    for (outcome, batch) in outcomes.iter_mut().zip(&entry.batches) {
+        if let (BatchOutcome::InvalidTxnState, Some(producer)) = (*outcome, batch.producer) {
+            let newer: i64 = sqlx::query_scalar(TRANSACTIONAL_ID_NEWER_EPOCH)
+                .bind(producer.producer_id)
+                .bind(i64::from(producer.producer_epoch))
+                .fetch_one(&mut *conn)
+                .await?;
+            if newer > 0 {
+                *outcome = BatchOutcome::InvalidProducerEpoch;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The open transactions on the entry's partition, by producer.

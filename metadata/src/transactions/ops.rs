@@ -15,6 +15,7 @@ pub(crate) struct TxnRow {
     pub(crate) timeout_ms: i32,
     pub(crate) started_ms: i64,
     pub(crate) updated_ms: i64,
+    pub(crate) last_epoch: i64,
 }
 
 impl TxnRow {
@@ -28,6 +29,7 @@ impl TxnRow {
             timeout_ms: self.timeout_ms,
             started_ms: self.started_ms,
             updated_ms: self.updated_ms,
+            last_epoch: i16::try_from(self.last_epoch).unwrap_or(-1),
             partitions: Vec::new(),
             groups: Vec::new(),
         })

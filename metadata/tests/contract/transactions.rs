@@ -157,6 +157,26 @@ pub async fn transactional_batches_need_an_open_transaction(
         vec![aborted]
     );
 
+    // A newer incarnation fences the producer: its batches are now
+    // INVALID_PRODUCER_EPOCH, Kafka's answer to a zombie. (The store's
+    // coordinator state is still Ongoing: end it as the coordinator does.)
+    let record = s.transaction("txn-a").await?.expect("stored");
+    let prepared = s
+        .prepare_transaction("txn-a", record.version(), true, record.epoch, 3_500)
+        .await?
+        .expect("prepared");
+    assert!(
+        s.complete_transaction("txn-a", prepared.version(), 3_600)
+            .await?
+    );
+    let next = init(s, "txn-a").await?;
+    assert_eq!(next.epoch, 1);
+    assert_eq!(
+        commit(s, t, vec![data(p, 5, 1)]).await?,
+        vec![BatchOutcome::InvalidProducerEpoch]
+    );
+    let p = next;
+
     // A deleted topic takes its transactional rows along.
     s.add_to_transaction("txn-a", p.producer_id, p.epoch, &[(t, 0)], &[], 4_000)
         .await?
@@ -245,11 +265,16 @@ pub async fn transaction_state_changes_are_compare_and_set(
     );
     let done = s.transaction("txn-b").await?.expect("stored");
     assert_eq!(done.state, TxnState::CompleteAbort);
+    assert_eq!(done.last_epoch, 0, "the epoch the coordinator bumped past");
     assert_eq!(done.started_ms, -1);
     assert!(done.partitions.is_empty());
 
     let next = init(s, "txn-b").await?;
     assert_eq!((next.producer_id, next.epoch), (p.producer_id, 2));
+    assert_eq!(
+        s.transaction("txn-b").await?.expect("stored").last_epoch,
+        -1
+    );
     let listed = s.list_transactions("", 10).await?;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].state, TxnState::Empty);
