@@ -8,8 +8,9 @@
 # missing, then Kafka's jars resolved by Maven from tests/kafka/pom.xml (cached
 # in ~/.m2, the classpath in ~/.cache/floe-kafka, exported as
 # FLOE_KAFKA_CLASSPATH for the tests that run Kafka's tools and Kafka itself),
-# and for the client matrix javac and Go with the franz-go and Sarama modules;
-# builds the `floe` binary; then runs
+# Kafka Streams' jars likewise from tests/streams/pom.xml (FLOE_STREAMS_CLASSPATH),
+# javac for the Java programs of the client matrix and of tests/streams, and Go
+# with the franz-go and Sarama modules; builds the `floe` binary; then runs
 # `cargo test --workspace`, passing any extra arguments through, e.g.
 #   scripts/test.sh -p floe-tests --test kcat -- --nocapture
 set -euo pipefail
@@ -122,6 +123,30 @@ setup_kafka() {
     export FLOE_KAFKA_CLASSPATH
 }
 
+# Kafka Streams for the exactly-once test (tests/tests/streams_eos.rs) and the Java
+# transaction test: the jars of tests/streams/pom.xml (kafka-streams and its
+# kafka-clients), resolved and cached like Kafka's, exported as
+# FLOE_STREAMS_CLASSPATH. The harness compiles tests/streams/*.java against it.
+setup_streams() {
+    local pom="$ROOT/tests/streams/pom.xml"
+    local cache="$HOME/.cache/floe-streams"
+    local classpath="$cache/classpath.txt"
+    if [ -s "$classpath" ] && cmp -s "$pom" "$cache/pom.xml" \
+        && tr ':' '\n' <"$classpath" | while read -r jar; do [ -f "$jar" ] || exit 1; done; then
+        FLOE_STREAMS_CLASSPATH="$(cat "$classpath")"
+        export FLOE_STREAMS_CLASSPATH
+        return 0
+    fi
+    log "resolving Kafka Streams' jars with Maven (tests/streams/pom.xml)"
+    mkdir -p "$cache"
+    mvn --batch-mode --quiet -Dstyle.color=never -f "$pom" dependency:build-classpath \
+        -Dmdep.outputFile="$classpath.new" >&2
+    mv "$classpath.new" "$classpath"
+    cp "$pom" "$cache/pom.xml"
+    FLOE_STREAMS_CLASSPATH="$(cat "$classpath")"
+    export FLOE_STREAMS_CLASSPATH
+}
+
 setup_node() {
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         install_apt_packages nodejs npm
@@ -194,6 +219,7 @@ install_apt_packages "${APT_PACKAGES[@]}"
 setup_venv
 setup_node
 setup_kafka
+setup_streams
 setup_javac
 setup_go
 setup_infra

@@ -52,6 +52,7 @@ pub struct ClusterBuilder {
     metadata_url: Option<String>,
     concurrent_start: bool,
     extra_args: Vec<String>,
+    extra_env: Vec<(String, String)>,
 }
 
 impl ClusterBuilder {
@@ -95,6 +96,12 @@ impl ClusterBuilder {
     /// Appends an extra argument to every agent's `floe serve` command line.
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
         self.extra_args.push(arg.into());
+        self
+    }
+
+    /// Sets an environment variable (e.g. a `FLOE_*` setting) for every agent.
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_env.push((key.into(), value.into()));
         self
     }
 
@@ -267,6 +274,7 @@ impl Cluster {
             metadata_url: None,
             concurrent_start: false,
             extra_args: Vec::new(),
+            extra_env: Vec::new(),
         }
     }
 
@@ -426,6 +434,9 @@ impl Cluster {
         }
         for (key, value) in self.s3.env() {
             builder = builder.env(key, value);
+        }
+        for (key, value) in &o.extra_env {
+            builder = builder.env(key.clone(), value.clone());
         }
         builder
     }

@@ -10,6 +10,7 @@
 //! is already built (or the one named by `FLOE_BIN`).
 
 pub mod agent;
+pub mod background;
 pub mod binary;
 pub mod clients;
 pub mod cluster;
@@ -32,6 +33,7 @@ pub mod raw;
 pub mod records;
 pub mod requests;
 pub mod s3;
+pub mod txn_clients;
 pub mod verify;
 
 pub use agent::{Agent, AgentBuilder};
