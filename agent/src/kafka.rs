@@ -7,6 +7,8 @@ mod dispatch;
 pub mod error_codes;
 pub mod limits;
 pub mod memory_pool;
+pub mod principal;
+pub mod session;
 pub mod versions;
 
 mod admin_topics;

@@ -4,7 +4,6 @@
 //! concurrently and yields the encoded response.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,6 +14,7 @@ use kafka_protocol::protocol::Encodable;
 use tracing::{Instrument, debug, info_span};
 
 use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
+use super::session::Session;
 use super::{
     admin_topics, alter_configs, api_versions, create_partitions, delete_records, describe_cluster,
     describe_configs, describe_producers, describe_quorum, describe_topic_partitions,
@@ -29,12 +29,12 @@ use crate::context::AgentContext;
 pub type Completion =
     Pin<Box<dyn Future<Output = Result<Option<ResponseFrame>, CodecError>> + Send>>;
 
-/// Admits one request frame from `peer`. An error means the connection
-/// must close.
+/// Admits one request frame of the connection whose context is `session`.
+/// An error means the connection must close.
 pub async fn admit(
     ctx: &Arc<AgentContext>,
     frame: Bytes,
-    peer: Option<SocketAddr>,
+    session: &mut Session,
 ) -> Result<Completion, CodecError> {
     let req = codec::parse_request(frame)?;
     let api = req.api_key;
@@ -276,7 +276,7 @@ pub async fn admit(
         }
         // Group APIs are queued to their group and answered later.
         api if groups::serves(api) => {
-            let answer = groups::admit(ctx, &req, peer)
+            let answer = groups::admit(ctx, &req, session)
                 .instrument(span.clone())
                 .await?;
             let metrics = ctx.metrics.clone();
