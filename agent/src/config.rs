@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{AgentError, Result};
 use crate::segment::batch::TimestampLimits;
 
+pub mod listeners;
+mod security;
+
 /// Most fetch sessions an agent may be told to keep: each holds up to a
 /// request's worth of partitions, and the eviction choice scans them all.
 const MAX_FETCH_SESSION_SLOTS: usize = 100_000;
@@ -195,6 +198,24 @@ pub struct Config {
     /// and every consumer sends full fetch requests. Each session holds at
     /// most the partitions one request of `max_frame_bytes` could carry.
     pub max_incremental_fetch_session_cache_slots: usize,
+    /// Kafka listeners, `PROTOCOL://host:port,…` (PLAINTEXT, SSL,
+    /// SASL_PLAINTEXT, SASL_SSL); unset: one PLAINTEXT listener on
+    /// `kafka_listen`. Not together with `kafka_listen`/`advertised_addr`.
+    pub listeners: Option<String>,
+    /// The address clients are told for each listener, in the same form;
+    /// unset: each listener's bound address.
+    pub advertised_listeners: Option<String>,
+    /// PEM certificate chain of the SSL and SASL_SSL listeners (and of the
+    /// HTTP listener with `http_tls`); re-read when the file changes.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificates; when set, TLS clients must present a
+    /// certificate they signed (Kafka's `ssl.client.auth=required`) and an
+    /// SSL connection's principal is its subject.
+    pub tls_client_ca: Option<PathBuf>,
+    /// Serve the HTTP listener (metrics, health) over TLS with `tls_cert`.
+    pub http_tls: bool,
 }
 
 impl Default for Config {
@@ -252,6 +273,12 @@ impl Default for Config {
             group_max_size: i32::MAX as u32,
             message_max_bytes: 1_048_588,
             max_incremental_fetch_session_cache_slots: 1000,
+            listeners: None,
+            advertised_listeners: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
+            http_tls: false,
         }
     }
 }
@@ -425,7 +452,8 @@ impl Config {
         if self.max_pending_bytes < self.flush_bytes {
             return fail("max_pending_bytes must be at least flush_bytes");
         }
-        self.advertised().map(|_| ())
+        self.advertised().map(|_| ())?;
+        self.validate_security()
     }
 
     /// The timestamp window of topics that set none of their own.

@@ -15,6 +15,7 @@ use crate::kafka::memory_pool::MemoryPool;
 use crate::metrics::Metrics;
 use crate::produce::Producer;
 use crate::segment::batch::TimestampLimits;
+use crate::tls::Certificates;
 
 /// Shared by all connections of one agent.
 #[derive(Debug)]
@@ -53,4 +54,6 @@ pub struct AgentContext {
     /// This agent's broker configs, the defaults of topic configs; the
     /// dynamic ones are refreshed from the store (`jobs/broker_configs.rs`).
     pub broker_configs: Arc<BrokerConfigs>,
+    /// Certificates of the SSL and SASL_SSL listeners, if any.
+    pub tls: Option<Arc<Certificates>>,
 }

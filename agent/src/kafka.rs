@@ -5,6 +5,7 @@ pub mod codec;
 mod connection;
 mod dispatch;
 pub mod error_codes;
+mod frame_read;
 pub mod limits;
 pub mod memory_pool;
 pub mod principal;

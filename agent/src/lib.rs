@@ -22,6 +22,7 @@ pub mod produce;
 pub mod segment;
 pub mod server;
 pub mod storage;
+pub mod tls;
 pub mod wall_clock;
 
 #[cfg(test)]

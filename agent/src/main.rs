@@ -236,6 +236,29 @@ struct ServeArgs {
     /// max.incremental.fetch.session.cache.slots) [default: 1000].
     #[arg(long, env = "FLOE_MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS")]
     max_incremental_fetch_session_cache_slots: Option<usize>,
+    /// Kafka listeners, PROTOCOL://host:port,… with PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL,
+    /// e.g. PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093 [default: PLAINTEXT on
+    /// --kafka-listen]; not together with --kafka-listen or --advertised-addr
+    #[arg(long, env = "FLOE_LISTENERS")]
+    listeners: Option<String>,
+    /// The address clients are told for each listener, in the form of --listeners
+    /// [default: each listener's bound address]
+    #[arg(long, env = "FLOE_ADVERTISED_LISTENERS")]
+    advertised_listeners: Option<String>,
+    /// PEM certificate chain of the SSL/SASL_SSL listeners (and HTTP with --http-tls); re-read
+    /// when the file changes
+    #[arg(long, env = "FLOE_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert
+    #[arg(long, env = "FLOE_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// PEM CA certificates: TLS clients must present a certificate they signed (mTLS); the
+    /// principal of an SSL connection is its subject
+    #[arg(long, env = "FLOE_TLS_CLIENT_CA")]
+    tls_client_ca: Option<PathBuf>,
+    /// Serve /metrics, /healthz and /readyz over TLS with --tls-cert [default: false]
+    #[arg(long, env = "FLOE_HTTP_TLS", action = clap::ArgAction::Set)]
+    http_tls: Option<bool>,
 }
 
 impl ServeArgs {
@@ -298,7 +321,8 @@ impl ServeArgs {
             group_initial_rebalance_delay_ms,
             group_max_size,
             message_max_bytes,
-            max_incremental_fetch_session_cache_slots
+            max_incremental_fetch_session_cache_slots,
+            http_tls
         );
         set_optional!(
             advertised_addr,
@@ -306,7 +330,12 @@ impl ServeArgs {
             object_store,
             flush_interval_ms,
             zone,
-            fault_injection
+            fault_injection,
+            listeners,
+            advertised_listeners,
+            tls_cert,
+            tls_key,
+            tls_client_ca
         );
         Ok(c)
     }
@@ -377,6 +406,11 @@ mod tests {
             flush_interval_ms: Some(1),
             zone: Some("z".into()),
             fault_injection: Some(String::new()),
+            listeners: Some("PLAINTEXT://127.0.0.1:1".into()),
+            advertised_listeners: Some("PLAINTEXT://h:1".into()),
+            tls_cert: Some("c".into()),
+            tls_key: Some("k".into()),
+            tls_client_ca: Some("ca".into()),
             ..Config::default()
         })
         .expect("config as toml");

@@ -268,8 +268,14 @@ impl MetadataStore for SqliteStore {
         producers::init_producer_id(self, transactional_id).await
     }
 
-    async fn register_agent(&self, host: &str, port: i32, zone: Option<&str>) -> Result<i32> {
-        agents::register(self, host, port, zone).await
+    async fn register_agent(
+        &self,
+        host: &str,
+        port: i32,
+        zone: Option<&str>,
+        listeners: &str,
+    ) -> Result<i32> {
+        agents::register(self, host, port, zone, listeners).await
     }
 
     async fn heartbeat_agent(&self, node_id: i32) -> Result<bool> {

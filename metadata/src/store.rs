@@ -171,10 +171,18 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// forever: a restarted agent gets a new one). The registration counts
     /// as a first heartbeat. Fails with [`crate::MetadataError::Invalid`]
     /// unless `host` and `zone` are 1 to 255 bytes and `port` is 1 to 65535.
+    /// `listeners` is the advertised address of each listener
+    /// (`NAME://host:port,…`, at most 4096 bytes; empty: only `host:port`).
     ///
     /// Registering also removes the agents whose last heartbeat is more than
     /// [`FORGET_AGENTS_AFTER`] old: they crashed long ago.
-    async fn register_agent(&self, host: &str, port: i32, zone: Option<&str>) -> Result<i32>;
+    async fn register_agent(
+        &self,
+        host: &str,
+        port: i32,
+        zone: Option<&str>,
+        listeners: &str,
+    ) -> Result<i32>;
 
     /// Records that agent `node_id` is alive, by the database's clock.
     /// Returns `false` if its registration is gone (deregistered, or removed

@@ -210,6 +210,9 @@ pub struct AgentRecord {
     pub port: i32,
     /// Availability zone, if the agent has one.
     pub zone: Option<String>,
+    /// Advertised address of each listener, `NAME://host:port,…`; empty
+    /// when the agent has only `host:port` (a PLAINTEXT listener).
+    pub listeners: String,
 }
 
 /// A consumer group as its coordinator persists it after each rebalance, so

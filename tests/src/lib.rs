@@ -11,6 +11,7 @@
 
 pub mod agent;
 pub mod binary;
+pub mod certs;
 pub mod clients;
 pub mod cluster;
 pub mod dev_cluster;

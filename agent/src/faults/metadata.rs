@@ -201,9 +201,15 @@ impl MetadataStore for FaultyMetadataStore {
         self.inner.init_producer_id(transactional_id).await
     }
 
-    async fn register_agent(&self, host: &str, port: i32, zone: Option<&str>) -> Result<i32> {
+    async fn register_agent(
+        &self,
+        host: &str,
+        port: i32,
+        zone: Option<&str>,
+        listeners: &str,
+    ) -> Result<i32> {
         self.faults.delay().await;
-        self.inner.register_agent(host, port, zone).await
+        self.inner.register_agent(host, port, zone, listeners).await
     }
 
     async fn heartbeat_agent(&self, node_id: i32) -> Result<bool> {

@@ -67,9 +67,15 @@ pub async fn admit(
         ApiKey::ApiVersions => ready(&req, version, api_versions::response(false)),
         ApiKey::Metadata => {
             let body = codec::decode_body(&req)?;
-            let resp = metadata::handle(ctx, body, version, req.header.client_id.as_deref())
-                .instrument(span.clone())
-                .await;
+            let resp = metadata::handle(
+                ctx,
+                body,
+                version,
+                req.header.client_id.as_deref(),
+                session.listener,
+            )
+            .instrument(span.clone())
+            .await;
             ready(&req, version, resp)
         }
         ApiKey::Produce => {
@@ -158,7 +164,11 @@ pub async fn admit(
         }
         ApiKey::DescribeCluster => {
             let body = codec::decode_body(&req)?;
-            ready(&req, version, describe_cluster::handle(ctx, body))
+            ready(
+                &req,
+                version,
+                describe_cluster::handle(ctx, body, session.listener),
+            )
         }
         ApiKey::DescribeQuorum => {
             let body = codec::decode_body(&req)?;
@@ -262,7 +272,11 @@ pub async fn admit(
         }
         ApiKey::FindCoordinator => {
             let body = codec::decode_body(&req)?;
-            ready(&req, version, find_coordinator::handle(ctx, body, version))
+            ready(
+                &req,
+                version,
+                find_coordinator::handle(ctx, body, version, session.listener),
+            )
         }
         ApiKey::InitProducerId => {
             let body = codec::decode_body(&req)?;

@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 
 use super::principal::Principal;
+use crate::config::listeners::SecurityProtocol;
 
 /// Per-connection request context.
 #[derive(Debug, Clone)]
@@ -15,21 +16,20 @@ pub struct Session {
     pub peer: Option<SocketAddr>,
     /// The name of the listener the client connected to (`PLAINTEXT`,
     /// `SASL_SSL`, …); Metadata answers that listener's advertised addresses.
-    pub listener: String,
+    pub listener: &'static str,
+    /// The listener's security protocol.
+    pub protocol: SecurityProtocol,
     principal: Principal,
 }
 
 impl Session {
     /// A fresh connection on `listener`: anonymous until it authenticates
     /// (or `principal` when the TLS handshake already named the client).
-    pub fn new(
-        peer: Option<SocketAddr>,
-        listener: impl Into<String>,
-        principal: Principal,
-    ) -> Self {
+    pub fn new(peer: Option<SocketAddr>, protocol: SecurityProtocol, principal: Principal) -> Self {
         Self {
             peer,
-            listener: listener.into(),
+            listener: protocol.name(),
+            protocol,
             principal,
         }
     }
