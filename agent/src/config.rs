@@ -216,6 +216,19 @@ pub struct Config {
     pub tls_client_ca: Option<PathBuf>,
     /// Serve the HTTP listener (metrics, health) over TLS with `tls_cert`.
     pub http_tls: bool,
+    /// SASL mechanisms of the SASL_* listeners, comma-separated: PLAIN,
+    /// SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (Kafka's
+    /// `sasl.enabled.mechanisms`).
+    pub sasl_mechanisms: String,
+    /// JWKS file whose keys sign OAUTHBEARER tokens; re-read when it changes.
+    pub oauth_jwks_file: Option<PathBuf>,
+    /// The `aud` an OAUTHBEARER token must name, if set.
+    pub oauth_expected_audience: Option<String>,
+    /// The `iss` an OAUTHBEARER token must have, if set.
+    pub oauth_expected_issuer: Option<String>,
+    /// Longest SASL session before the client must re-authenticate on its
+    /// connection (KIP-368, Kafka's `connections.max.reauth.ms`); 0: never.
+    pub connections_max_reauth_ms: u64,
 }
 
 impl Default for Config {
@@ -279,6 +292,11 @@ impl Default for Config {
             tls_key: None,
             tls_client_ca: None,
             http_tls: false,
+            sasl_mechanisms: crate::sasl::DEFAULT_MECHANISMS.to_string(),
+            oauth_jwks_file: None,
+            oauth_expected_audience: None,
+            oauth_expected_issuer: None,
+            connections_max_reauth_ms: 0,
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::kafka::limits::ConnectionSettings;
 use crate::kafka::memory_pool::MemoryPool;
 use crate::metrics::Metrics;
 use crate::produce::Producer;
+use crate::sasl::Authenticator;
 use crate::segment::batch::TimestampLimits;
 use crate::tls::Certificates;
 
@@ -56,4 +57,6 @@ pub struct AgentContext {
     pub broker_configs: Arc<BrokerConfigs>,
     /// Certificates of the SSL and SASL_SSL listeners, if any.
     pub tls: Option<Arc<Certificates>>,
+    /// SASL mechanisms of the SASL listeners, if any.
+    pub sasl: Option<Arc<Authenticator>>,
 }

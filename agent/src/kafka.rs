@@ -40,5 +40,7 @@ mod offset_for_leader_epoch;
 mod offsets;
 mod partition_reassignments;
 mod produce;
+mod sasl;
+mod scram_credentials;
 
 pub use connection::serve_connection;

@@ -41,6 +41,9 @@ enum Command {
     /// N agents in two zones; prints `bootstrap: HOST:PORT,…` first; Ctrl-C
     /// stops everything and removes its files.
     DevCluster(floe_devcluster::DevClusterArgs),
+    /// Manage SASL/SCRAM users in the metadata store (before any client can connect).
+    #[command(subcommand)]
+    Users(floe_agent::users::UsersCommand),
 }
 
 /// Every setting of [`Config`] is a flag (the TOML key with dashes), also read
@@ -259,6 +262,23 @@ struct ServeArgs {
     /// Serve /metrics, /healthz and /readyz over TLS with --tls-cert [default: false]
     #[arg(long, env = "FLOE_HTTP_TLS", action = clap::ArgAction::Set)]
     http_tls: Option<bool>,
+    /// SASL mechanisms of the SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER
+    /// [default: PLAIN,SCRAM-SHA-256,SCRAM-SHA-512]
+    #[arg(long, env = "FLOE_SASL_MECHANISMS")]
+    sasl_mechanisms: Option<String>,
+    /// JWKS file with the keys that sign OAUTHBEARER tokens (JWTs); re-read when it changes
+    #[arg(long, env = "FLOE_OAUTH_JWKS_FILE")]
+    oauth_jwks_file: Option<PathBuf>,
+    /// The aud claim OAUTHBEARER tokens must carry [default: not checked]
+    #[arg(long, env = "FLOE_OAUTH_EXPECTED_AUDIENCE")]
+    oauth_expected_audience: Option<String>,
+    /// The iss claim OAUTHBEARER tokens must carry [default: not checked]
+    #[arg(long, env = "FLOE_OAUTH_EXPECTED_ISSUER")]
+    oauth_expected_issuer: Option<String>,
+    /// Longest SASL session before the client must re-authenticate (KIP-368); 0 never
+    /// [default: 0]
+    #[arg(long, env = "FLOE_CONNECTIONS_MAX_REAUTH_MS")]
+    connections_max_reauth_ms: Option<u64>,
 }
 
 impl ServeArgs {
@@ -322,7 +342,9 @@ impl ServeArgs {
             group_max_size,
             message_max_bytes,
             max_incremental_fetch_session_cache_slots,
-            http_tls
+            http_tls,
+            sasl_mechanisms,
+            connections_max_reauth_ms
         );
         set_optional!(
             advertised_addr,
@@ -335,7 +357,10 @@ impl ServeArgs {
             advertised_listeners,
             tls_cert,
             tls_key,
-            tls_client_ca
+            tls_client_ca,
+            oauth_jwks_file,
+            oauth_expected_audience,
+            oauth_expected_issuer
         );
         Ok(c)
     }
@@ -361,6 +386,7 @@ fn main() -> anyhow::Result<()> {
             })?;
         }
         Command::Bench(args) => floe_bench::run(args)?,
+        Command::Users(command) => runtime.block_on(floe_agent::users::run(command))?,
         Command::Verify(args) => floe_verify::run(args)?,
         Command::DevCluster(args) => {
             let floe = std::env::current_exe().context("cannot find the floe binary")?;
@@ -411,6 +437,9 @@ mod tests {
             tls_cert: Some("c".into()),
             tls_key: Some("k".into()),
             tls_client_ca: Some("ca".into()),
+            oauth_jwks_file: Some("j".into()),
+            oauth_expected_audience: Some("a".into()),
+            oauth_expected_issuer: Some("i".into()),
             ..Config::default()
         })
         .expect("config as toml");

@@ -41,6 +41,8 @@ use crate::kafka::memory_pool::MemoryPool;
 use crate::kafka::serve_connection;
 use crate::metrics::Metrics;
 use crate::produce::{COMMIT_ATTEMPT_TIMEOUT, CommitRetry, FlushSettings, Flusher};
+use crate::sasl::oauth::OAuthValidator;
+use crate::sasl::{Authenticator, Mechanism};
 use crate::storage::{ObjectStorage, open_object_store, root_uri};
 use crate::tls::Certificates;
 use crate::wall_clock;
@@ -151,6 +153,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
             ..GroupSettings::default()
         },
     );
+    let sasl = authenticator(&config, &store)?;
     let broker_configs = Arc::new(BrokerConfigs::new(&config));
     broker_configs::refresh(&*store, &broker_configs).await?;
     let ctx = Arc::new(AgentContext {
@@ -193,6 +196,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         },
         broker_configs,
         tls: tls.clone(),
+        sasl,
     });
     let limits = ConnectionLimits::new(config.max_connections, config.max_connections_per_ip);
 
@@ -440,4 +444,27 @@ async fn accept_any(
         .iter()
         .map(|(protocol, listener)| Box::pin(async move { (listener.accept().await, *protocol) }));
     futures::future::select_all(accepts).await.0
+}
+
+/// The SASL mechanisms, when a SASL listener needs them.
+fn authenticator(
+    config: &Config,
+    store: &Arc<dyn floe_metadata::MetadataStore>,
+) -> Result<Option<Arc<Authenticator>>> {
+    if !config.kafka_listeners()?.iter().any(|l| l.protocol.sasl()) {
+        return Ok(None);
+    }
+    let mechanisms = config.sasl_mechanisms()?;
+    let oauth = match config.oauth_settings() {
+        Some(settings) if mechanisms.contains(&Mechanism::OAuthBearer) => {
+            Some(OAuthValidator::load(settings).map_err(AgentError::Config)?)
+        }
+        _ => None,
+    };
+    Ok(Some(Arc::new(Authenticator::new(
+        store.clone(),
+        mechanisms,
+        oauth,
+        config.connections_max_reauth_ms,
+    ))))
 }

@@ -31,6 +31,7 @@ mod producers;
 mod prune;
 mod retention;
 mod rows;
+mod scram;
 mod segments;
 mod sweep;
 #[cfg(test)]
@@ -50,8 +51,8 @@ use crate::{
     AgentRecord, CommitNotifications, CommittedOffset, CommittedSegment, CompactionCandidate,
     CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, MetadataError,
     MetadataStore, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState,
-    Pruned, Result, Retained, RetentionPolicy, SegmentCommit, SegmentId, SegmentRow, SwapOutcome,
-    Topic, TopicId, UnreferencedSegment,
+    Pruned, Result, Retained, RetentionPolicy, ScramCredential, SegmentCommit, SegmentId,
+    SegmentRow, SwapOutcome, Topic, TopicId, UnreferencedSegment,
 };
 
 /// The schema, applied at connect. Concurrent agents may connect at once:
@@ -335,6 +336,24 @@ impl MetadataStore for PostgresStore {
         listeners: &str,
     ) -> Result<i32> {
         agents::register(&self.pool, host, port, zone, listeners).await
+    }
+
+    async fn scram_credentials(&self, user: Option<&str>) -> Result<Vec<ScramCredential>> {
+        with_retries("read scram credentials", || scram::list(&self.pool, user)).await
+    }
+
+    async fn upsert_scram_credential(&self, credential: &ScramCredential) -> Result<()> {
+        with_retries("store scram credential", || {
+            scram::upsert(&self.pool, credential)
+        })
+        .await
+    }
+
+    async fn delete_scram_credential(&self, user: &str, mechanism: Option<&str>) -> Result<u64> {
+        with_retries("delete scram credential", || {
+            scram::delete(&self.pool, user, mechanism)
+        })
+        .await
     }
 
     async fn heartbeat_agent(&self, node_id: i32) -> Result<bool> {

@@ -24,6 +24,7 @@ mod producers;
 mod prune;
 mod retention;
 mod rows;
+mod scram;
 mod segments;
 mod sweep;
 #[cfg(test)]
@@ -45,8 +46,8 @@ use crate::{
     AgentRecord, CommitNotifications, CommittedOffset, CommittedSegment, CompactionCandidate,
     CompactionSwap, DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, MetadataError,
     MetadataStore, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity, ProducerState,
-    Pruned, Result, Retained, RetentionPolicy, SegmentCommit, SegmentId, SegmentRow, SwapOutcome,
-    Topic, TopicId, UnreferencedSegment,
+    Pruned, Result, Retained, RetentionPolicy, ScramCredential, SegmentCommit, SegmentId,
+    SegmentRow, SwapOutcome, Topic, TopicId, UnreferencedSegment,
 };
 
 /// The schema, applied at connect.
@@ -276,6 +277,18 @@ impl MetadataStore for SqliteStore {
         listeners: &str,
     ) -> Result<i32> {
         agents::register(self, host, port, zone, listeners).await
+    }
+
+    async fn scram_credentials(&self, user: Option<&str>) -> Result<Vec<ScramCredential>> {
+        scram::list(&self.pool, user).await
+    }
+
+    async fn upsert_scram_credential(&self, credential: &ScramCredential) -> Result<()> {
+        scram::upsert(self, credential).await
+    }
+
+    async fn delete_scram_credential(&self, user: &str, mechanism: Option<&str>) -> Result<u64> {
+        scram::delete(self, user, mechanism).await
     }
 
     async fn heartbeat_agent(&self, node_id: i32) -> Result<bool> {

@@ -6,8 +6,8 @@ use crate::{
     AgentRecord, ArchiveCommit, ArchiveManifest, ArchiveOutcome, BatchOutcome, CommittedOffset,
     CommittedSegment, CompactionCandidate, CompactionSwap, DeletedRecords, GroupListing,
     GroupState, IndexRow, JobFence, NewTopic, PartitionLag, PartitionOffsets, ProducerIdentity,
-    ProducerState, Pruned, Result, Retained, RetentionPolicy, SegmentCommit, SegmentId, SegmentRow,
-    SwapOutcome, Topic, TopicId, UnreferencedSegment,
+    ProducerState, Pruned, Result, Retained, RetentionPolicy, ScramCredential, SegmentCommit,
+    SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, UnreferencedSegment,
 };
 
 /// The metadata store. Every implementation passes the same contract suite
@@ -183,6 +183,20 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         zone: Option<&str>,
         listeners: &str,
     ) -> Result<i32>;
+
+    /// The SCRAM credentials of `user`, or of every user when `None`,
+    /// ordered by user and mechanism.
+    async fn scram_credentials(&self, user: Option<&str>) -> Result<Vec<ScramCredential>>;
+
+    /// Stores `credential`, replacing the user's credential of the same
+    /// mechanism. Fails with [`crate::MetadataError::Invalid`] for an empty
+    /// or over-long user, an unknown mechanism or iterations outside
+    /// 4096..=16384.
+    async fn upsert_scram_credential(&self, credential: &ScramCredential) -> Result<()>;
+
+    /// Deletes the user's credential of `mechanism` (every mechanism when
+    /// `None`); returns how many were deleted.
+    async fn delete_scram_credential(&self, user: &str, mechanism: Option<&str>) -> Result<u64>;
 
     /// Records that agent `node_id` is alive, by the database's clock.
     /// Returns `false` if its registration is gone (deregistered, or removed

@@ -119,6 +119,36 @@ pub(crate) fn batch_is_valid(batch: &BatchEntry) -> bool {
 /// 253 characters).
 const MAX_ADDRESS_PART_LEN: usize = 255;
 
+/// Checks a SCRAM credential before it is stored: a user of 1 to 255
+/// bytes, a known mechanism, Kafka's iteration bounds, and key sizes of
+/// the mechanism's hash.
+pub(crate) fn scram_credential(c: &crate::ScramCredential) -> Result<()> {
+    let invalid = |m: String| Err(MetadataError::Invalid(m));
+    if c.user.is_empty() || c.user.len() > MAX_ADDRESS_PART_LEN {
+        return invalid(format!(
+            "user name must be 1 to {MAX_ADDRESS_PART_LEN} bytes long"
+        ));
+    }
+    let key_len = match c.mechanism.as_str() {
+        "SCRAM-SHA-256" => 32,
+        "SCRAM-SHA-512" => 64,
+        other => return invalid(format!("unknown scram mechanism {other}")),
+    };
+    if !(4096..=16384).contains(&c.iterations) {
+        return invalid(format!(
+            "scram iterations must be 4096 to 16384, got {}",
+            c.iterations
+        ));
+    }
+    if c.salt.is_empty() || c.salt.len() > 1024 {
+        return invalid("scram salt must be 1 to 1024 bytes".into());
+    }
+    if c.stored_key.len() != key_len || c.server_key.len() != key_len {
+        return invalid(format!("{} keys must be {key_len} bytes", c.mechanism));
+    }
+    Ok(())
+}
+
 /// Longest advertised-listeners string an agent registers.
 const MAX_LISTENERS_LEN: usize = 4096;
 

@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use super::Config;
 use super::listeners::{self, Advertised, Listener, SecurityProtocol};
 use crate::error::{AgentError, Result};
+use crate::sasl::Mechanism;
+use crate::sasl::oauth::OAuthSettings;
 use crate::tls::TlsFiles;
 
 impl Config {
@@ -114,7 +116,32 @@ impl Config {
         if self.tls_client_ca.is_some() && !has_pair {
             return fail("tls_client_ca needs tls_cert and tls_key".into());
         }
+        let mechanisms = self.sasl_mechanisms()?;
+        if bound.iter().any(|l| l.protocol.sasl())
+            && mechanisms.contains(&Mechanism::OAuthBearer)
+            && self.oauth_jwks_file.is_none()
+        {
+            return fail("sasl_mechanisms has OAUTHBEARER: set oauth_jwks_file".into());
+        }
+        if i64::try_from(self.connections_max_reauth_ms).is_err() {
+            return fail("connections_max_reauth_ms is too large".into());
+        }
         Ok(())
+    }
+
+    /// The enabled SASL mechanisms.
+    pub fn sasl_mechanisms(&self) -> Result<Vec<Mechanism>> {
+        Mechanism::parse_list(&self.sasl_mechanisms)
+            .map_err(|e| AgentError::Config(format!("sasl_mechanisms: {e}")))
+    }
+
+    /// What OAUTHBEARER tokens are checked against, when configured.
+    pub fn oauth_settings(&self) -> Option<OAuthSettings> {
+        Some(OAuthSettings {
+            jwks_file: self.oauth_jwks_file.clone()?,
+            expected_audience: self.oauth_expected_audience.clone(),
+            expected_issuer: self.oauth_expected_issuer.clone(),
+        })
     }
 
     /// The TLS files, when a certificate and key are configured.

@@ -193,7 +193,7 @@ async fn read_requests(
     // When the first byte of the frame being read arrived.
     let mut frame_started: Option<Instant> = None;
     loop {
-        match codec::decode_frame(&mut buf, ctx.max_frame_bytes) {
+        match codec::decode_frame(&mut buf, session.max_frame_bytes(ctx.max_frame_bytes)) {
             Err(e) => return Close::Error(e.to_string()),
             Ok(Some(frame)) => {
                 let fetch = frame.len() >= 2
@@ -219,6 +219,10 @@ async fn read_requests(
                 });
                 if tx.send(Pending { handle, fetch }).await.is_err() {
                     return Close::WriterGone;
+                }
+                // The answer is queued; the writer sends it before closing.
+                if let Some(reason) = session.close_after_answer {
+                    return Close::Error(reason.to_string());
                 }
                 // The request is admitted: its frame leaves the pool
                 // (produce data now counts as pending bytes).

@@ -20,7 +20,7 @@ use super::{
     describe_configs, describe_producers, describe_quorum, describe_topic_partitions,
     elect_leaders, fetch, fetch_frame, find_coordinator, groups, incremental_alter_configs,
     init_producer_id, list_config_resources, list_offsets, log_dirs, metadata,
-    offset_for_leader_epoch, partition_reassignments, produce, versions,
+    offset_for_leader_epoch, partition_reassignments, produce, sasl, scram_credentials, versions,
 };
 use crate::context::AgentContext;
 
@@ -49,6 +49,14 @@ pub async fn admit(
     );
     ctx.metrics.requests.with_label_values(&[name]).inc();
     let started = Instant::now();
+
+    if let Some(reason) = sasl::refuse(session, api) {
+        debug!(parent: &span, reason, "closing");
+        return Err(CodecError::Malformed {
+            what: "authentication",
+            reason,
+        });
+    }
 
     if !versions::is_supported(api, version) {
         if api == ApiKey::ApiVersions {
@@ -270,6 +278,31 @@ pub async fn admit(
                 .await;
             ready(&req, version, resp)
         }
+        ApiKey::SaslHandshake => {
+            let body = codec::decode_body(&req)?;
+            ready(&req, version, sasl::handshake(ctx, session, body))
+        }
+        ApiKey::SaslAuthenticate => {
+            let body = codec::decode_body(&req)?;
+            let resp = sasl::authenticate(ctx, session, body)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
+        ApiKey::DescribeUserScramCredentials => {
+            let body = codec::decode_body(&req)?;
+            let resp = scram_credentials::describe(ctx, body)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
+        ApiKey::AlterUserScramCredentials => {
+            let body = codec::decode_body(&req)?;
+            let resp = scram_credentials::alter(ctx, body)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
         ApiKey::FindCoordinator => {
             let body = codec::decode_body(&req)?;
             ready(
@@ -367,6 +400,10 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::AlterConfigs => "AlterConfigs",
         ApiKey::IncrementalAlterConfigs => "IncrementalAlterConfigs",
         ApiKey::ListConfigResources => "ListConfigResources",
+        ApiKey::SaslHandshake => "SaslHandshake",
+        ApiKey::SaslAuthenticate => "SaslAuthenticate",
+        ApiKey::DescribeUserScramCredentials => "DescribeUserScramCredentials",
+        ApiKey::AlterUserScramCredentials => "AlterUserScramCredentials",
         _ => "Other",
     }
 }

@@ -7,10 +7,11 @@
 use std::net::SocketAddr;
 
 use super::principal::Principal;
+use super::sasl::SaslState;
 use crate::config::listeners::SecurityProtocol;
 
 /// Per-connection request context.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Session {
     /// The client's address, if the socket still knew it.
     pub peer: Option<SocketAddr>,
@@ -20,6 +21,11 @@ pub struct Session {
     /// The listener's security protocol.
     pub protocol: SecurityProtocol,
     principal: Principal,
+    /// Where SASL authentication stands (SASL listeners only).
+    pub sasl: SaslState,
+    /// Set by a handler when the connection must close once the answer to
+    /// this request is written (a failed authentication), with the reason.
+    pub close_after_answer: Option<&'static str>,
 }
 
 impl Session {
@@ -31,6 +37,8 @@ impl Session {
             listener: protocol.name(),
             protocol,
             principal,
+            sasl: SaslState::default(),
+            close_after_answer: None,
         }
     }
 
@@ -42,6 +50,16 @@ impl Session {
     /// Records a successful authentication.
     pub fn set_principal(&mut self, principal: Principal) {
         self.principal = principal;
+    }
+
+    /// Largest request frame read now: Kafka's pre-authentication bound
+    /// until a SASL connection authenticated.
+    pub fn max_frame_bytes(&self, configured: usize) -> usize {
+        if self.protocol.sasl() && !self.sasl.authenticated() {
+            configured.min(super::sasl::MAX_PRE_AUTH_FRAME)
+        } else {
+            configured
+        }
     }
 
     /// The peer as Kafka shows client hosts (`/127.0.0.1`).
