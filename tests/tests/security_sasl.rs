@@ -258,3 +258,33 @@ fn sessions_expire_without_reauthentication_and_keep_their_principal() {
     );
     raw.expect_closed().expect("closed");
 }
+
+#[test]
+fn oauthbearer_accepts_tokens_signed_by_the_jwks_and_refuses_others() {
+    let keys = tempfile::tempdir().expect("tempdir");
+    let folder = keys.path().display().to_string();
+    python::run_script("security_oauth.py", "-", &["keygen", &folder]).expect("keygen");
+    let agent = Agent::builder()
+        .listener("SASL_PLAINTEXT")
+        .arg("--sasl-mechanisms")
+        .arg("OAUTHBEARER,SCRAM-SHA-512")
+        .arg("--oauth-jwks-file")
+        .arg(keys.path().join("jwks.json").display().to_string())
+        .arg("--oauth-expected-audience")
+        .arg("floe")
+        .arg("--oauth-expected-issuer")
+        .arg("https://idp.test")
+        .env("FLOE_LOG", "info")
+        .start()
+        .expect("start agent");
+    let topic = unique_topic("oauth");
+    let addr = agent.listener_addr("SASL_PLAINTEXT").to_string();
+    python::run_script("security_oauth.py", &addr, &["run", &folder, &topic])
+        .expect("security_oauth.py");
+    assert!(
+        agent.log().contains("principal=User:svc-orders"),
+        "the principal is the token's sub:\n{}",
+        agent.log()
+    );
+    assert!(!topic_exists(&agent, &format!("{topic}-denied")));
+}

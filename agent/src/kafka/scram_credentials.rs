@@ -164,7 +164,9 @@ pub async fn alter(
                     hash.mechanism()
                 ),
             );
-        } else if u.salted_password.len() != hash.key_len() || u.salt.is_empty() || u.salt.len() > 1024
+        } else if u.salted_password.len() != hash.key_len()
+            || u.salt.is_empty()
+            || u.salt.len() > 1024
         {
             fail(
                 &mut outcomes,
