@@ -87,7 +87,11 @@ pub fn handshake(
             .map(|m| StrBytes::from_static_str(m.name()))
             .collect(),
     );
-    if !session.protocol.sasl() || session.sasl.exchange.is_some() {
+    // On a listener without SASL, Kafka answers and keeps the connection.
+    if !session.protocol.sasl() {
+        return resp.with_error_code(ResponseError::IllegalSaslState.code());
+    }
+    if session.sasl.exchange.is_some() {
         session.close_after_answer = Some("SaslHandshake in the wrong state");
         return resp.with_error_code(ResponseError::IllegalSaslState.code());
     }
@@ -114,7 +118,9 @@ pub async fn authenticate(
     let (Some(authenticator), Some((mechanism, exchange))) =
         (ctx.sasl.as_ref(), session.sasl.exchange.take())
     else {
-        session.close_after_answer = Some("SaslAuthenticate without SaslHandshake");
+        if session.protocol.sasl() {
+            session.close_after_answer = Some("SaslAuthenticate without SaslHandshake");
+        }
         return resp
             .with_error_code(ResponseError::IllegalSaslState.code())
             .with_error_message(Some(StrBytes::from_static_str(
