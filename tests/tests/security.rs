@@ -47,6 +47,58 @@ fn served_subject(addr: std::net::SocketAddr) -> String {
         .to_string()
 }
 
+/// A TLS connection held open by `openssl s_client`, for raw Kafka frames.
+struct OpenConnection {
+    child: std::process::Child,
+}
+
+impl OpenConnection {
+    fn open(addr: std::net::SocketAddr) -> Self {
+        let child = Command::new("openssl")
+            .args([
+                "s_client",
+                "-quiet",
+                "-ign_eof",
+                "-connect",
+                &addr.to_string(),
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("openssl s_client");
+        Self { child }
+    }
+
+    /// Sends ApiVersions v0 with `correlation_id`; the correlation id of
+    /// the answer.
+    fn api_versions(&mut self, correlation_id: i32) -> i32 {
+        use std::io::{Read, Write};
+        let mut frame = 10i32.to_be_bytes().to_vec();
+        frame.extend_from_slice(&18i16.to_be_bytes());
+        frame.extend_from_slice(&0i16.to_be_bytes());
+        frame.extend_from_slice(&correlation_id.to_be_bytes());
+        frame.extend_from_slice(&(-1i16).to_be_bytes());
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        stdin.write_all(&frame).expect("send");
+        stdin.flush().expect("flush");
+        let stdout = self.child.stdout.as_mut().expect("stdout");
+        let mut head = [0u8; 8];
+        stdout.read_exact(&mut head).expect("answer");
+        let size = i32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+        let mut rest = vec![0u8; usize::try_from(size - 4).expect("size")];
+        stdout.read_exact(&mut rest).expect("answer body");
+        i32::from_be_bytes([head[4], head[5], head[6], head[7]])
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
 fn confluent_and_kafka_python_produce_consume_and_admin_over_ssl() {
     let mut ca = TestCa::new().expect("ca");
@@ -169,6 +221,9 @@ fn replaced_certificates_serve_new_connections_without_a_restart() {
     let agent = tls_agent(&live, |b| b);
     let ssl = agent.listener_addr("SSL");
     assert!(served_subject(ssl).contains("first-cert"));
+    // A connection made before the reload, kept open through it.
+    let mut old = OpenConnection::open(ssl);
+    assert_eq!(old.api_versions(1), 1, "answered before the reload");
 
     // A broken file keeps the certificate in force.
     std::fs::write(&live.cert, "not a certificate").expect("write");
@@ -188,6 +243,7 @@ fn replaced_certificates_serve_new_connections_without_a_restart() {
         assert!(Instant::now() < deadline, "still serving {subject}");
         std::thread::sleep(Duration::from_millis(200));
     }
+    assert_eq!(old.api_versions(2), 2, "the old connection still served");
     let topic = unique_topic("reloaded");
     python::run_script(
         "security_clients.py",
