@@ -100,9 +100,14 @@ impl TlsFiles {
                 builder.with_client_cert_verifier(verifier)
             }
         };
-        let config = builder
+        let mut config = builder
             .with_single_cert(chain, key)
             .map_err(|e| TlsError::Config(format!("certificate and key: {e}")))?;
+        // No TLS 1.3 session tickets: they arrive after the handshake,
+        // unasked, and kafka-python closes a connection that becomes
+        // readable with no request in flight. Kafka clients hold their
+        // connections open, so resumption would save little.
+        config.send_tls13_tickets = 0;
         Ok(Arc::new(config))
     }
 
