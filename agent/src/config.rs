@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{AgentError, Result};
 use crate::segment::batch::TimestampLimits;
 
+pub mod listeners;
+mod security;
+
 /// Most fetch sessions an agent may be told to keep: each holds up to a
 /// request's worth of partitions, and the eviction choice scans them all.
 const MAX_FETCH_SESSION_SLOTS: usize = 100_000;
@@ -209,6 +212,37 @@ pub struct Config {
     /// and every consumer sends full fetch requests. Each session holds at
     /// most the partitions one request of `max_frame_bytes` could carry.
     pub max_incremental_fetch_session_cache_slots: usize,
+    /// Kafka listeners, `PROTOCOL://host:port,…` (PLAINTEXT, SSL,
+    /// SASL_PLAINTEXT, SASL_SSL); unset: one PLAINTEXT listener on
+    /// `kafka_listen`. Not together with `kafka_listen`/`advertised_addr`.
+    pub listeners: Option<String>,
+    /// The address clients are told for each listener, in the same form;
+    /// unset: each listener's bound address.
+    pub advertised_listeners: Option<String>,
+    /// PEM certificate chain of the SSL and SASL_SSL listeners (and of the
+    /// HTTP listener with `http_tls`); re-read when the file changes.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificates; when set, TLS clients must present a
+    /// certificate they signed (Kafka's `ssl.client.auth=required`) and an
+    /// SSL connection's principal is its subject.
+    pub tls_client_ca: Option<PathBuf>,
+    /// Serve the HTTP listener (metrics, health) over TLS with `tls_cert`.
+    pub http_tls: bool,
+    /// SASL mechanisms of the SASL_* listeners, comma-separated: PLAIN,
+    /// SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (Kafka's
+    /// `sasl.enabled.mechanisms`).
+    pub sasl_mechanisms: String,
+    /// JWKS file whose keys sign OAUTHBEARER tokens; re-read when it changes.
+    pub oauth_jwks_file: Option<PathBuf>,
+    /// The `aud` an OAUTHBEARER token must name, if set.
+    pub oauth_expected_audience: Option<String>,
+    /// The `iss` an OAUTHBEARER token must have, if set.
+    pub oauth_expected_issuer: Option<String>,
+    /// Longest SASL session before the client must re-authenticate on its
+    /// connection (KIP-368, Kafka's `connections.max.reauth.ms`); 0: never.
+    pub connections_max_reauth_ms: u64,
 }
 
 impl Default for Config {
@@ -270,6 +304,17 @@ impl Default for Config {
             group_max_size: i32::MAX as u32,
             message_max_bytes: 1_048_588,
             max_incremental_fetch_session_cache_slots: 1000,
+            listeners: None,
+            advertised_listeners: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
+            http_tls: false,
+            sasl_mechanisms: crate::sasl::DEFAULT_MECHANISMS.to_string(),
+            oauth_jwks_file: None,
+            oauth_expected_audience: None,
+            oauth_expected_issuer: None,
+            connections_max_reauth_ms: 0,
         }
     }
 }
@@ -457,7 +502,8 @@ impl Config {
         if self.max_pending_bytes < self.flush_bytes {
             return fail("max_pending_bytes must be at least flush_bytes");
         }
-        self.advertised().map(|_| ())
+        self.advertised().map(|_| ())?;
+        self.validate_security()
     }
 
     /// The timestamp window of topics that set none of their own.

@@ -14,8 +14,10 @@ use crate::kafka::limits::ConnectionSettings;
 use crate::kafka::memory_pool::MemoryPool;
 use crate::metrics::Metrics;
 use crate::produce::Producer;
+use crate::sasl::Authenticator;
 use crate::segment::batch::TimestampLimits;
 use crate::txn::TxnCoordinator;
+use crate::tls::Certificates;
 
 /// Shared by all connections of one agent.
 #[derive(Debug)]
@@ -56,4 +58,8 @@ pub struct AgentContext {
     /// This agent's broker configs, the defaults of topic configs; the
     /// dynamic ones are refreshed from the store (`jobs/broker_configs.rs`).
     pub broker_configs: Arc<BrokerConfigs>,
+    /// Certificates of the SSL and SASL_SSL listeners, if any.
+    pub tls: Option<Arc<Certificates>>,
+    /// SASL mechanisms of the SASL listeners, if any.
+    pub sasl: Option<Arc<Authenticator>>,
 }

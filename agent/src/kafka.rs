@@ -5,8 +5,11 @@ pub mod codec;
 mod connection;
 mod dispatch;
 pub mod error_codes;
+mod frame_read;
 pub mod limits;
 pub mod memory_pool;
+pub mod principal;
+pub mod session;
 pub mod versions;
 
 mod admin_topics;
@@ -39,5 +42,7 @@ mod offsets;
 mod partition_reassignments;
 mod produce;
 mod transactions;
+mod sasl;
+mod scram_credentials;
 
 pub use connection::serve_connection;

@@ -41,6 +41,9 @@ enum Command {
     /// N agents in two zones; prints `bootstrap: HOST:PORT,…` first; Ctrl-C
     /// stops everything and removes its files.
     DevCluster(floe_devcluster::DevClusterArgs),
+    /// Manage SASL/SCRAM users in the metadata store (before any client can connect).
+    #[command(subcommand)]
+    Users(floe_agent::users::UsersCommand),
 }
 
 /// Every setting of [`Config`] is a flag (the TOML key with dashes), also read
@@ -252,6 +255,46 @@ struct ServeArgs {
     /// max.incremental.fetch.session.cache.slots) [default: 1000].
     #[arg(long, env = "FLOE_MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS")]
     max_incremental_fetch_session_cache_slots: Option<usize>,
+    /// Kafka listeners, PROTOCOL://host:port,… with PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL,
+    /// e.g. PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093 [default: PLAINTEXT on
+    /// --kafka-listen]; not together with --kafka-listen or --advertised-addr
+    #[arg(long, env = "FLOE_LISTENERS")]
+    listeners: Option<String>,
+    /// The address clients are told for each listener, in the form of --listeners
+    /// [default: each listener's bound address]
+    #[arg(long, env = "FLOE_ADVERTISED_LISTENERS")]
+    advertised_listeners: Option<String>,
+    /// PEM certificate chain of the SSL/SASL_SSL listeners (and HTTP with --http-tls); re-read
+    /// when the file changes
+    #[arg(long, env = "FLOE_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert
+    #[arg(long, env = "FLOE_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// PEM CA certificates: TLS clients must present a certificate they signed (mTLS); the
+    /// principal of an SSL connection is its subject
+    #[arg(long, env = "FLOE_TLS_CLIENT_CA")]
+    tls_client_ca: Option<PathBuf>,
+    /// Serve /metrics, /healthz and /readyz over TLS with --tls-cert [default: false]
+    #[arg(long, env = "FLOE_HTTP_TLS", action = clap::ArgAction::Set)]
+    http_tls: Option<bool>,
+    /// SASL mechanisms of the SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER
+    /// [default: PLAIN,SCRAM-SHA-256,SCRAM-SHA-512]
+    #[arg(long, env = "FLOE_SASL_MECHANISMS")]
+    sasl_mechanisms: Option<String>,
+    /// JWKS file with the keys that sign OAUTHBEARER tokens (JWTs); re-read when it changes
+    #[arg(long, env = "FLOE_OAUTH_JWKS_FILE")]
+    oauth_jwks_file: Option<PathBuf>,
+    /// The aud claim OAUTHBEARER tokens must carry [default: not checked]
+    #[arg(long, env = "FLOE_OAUTH_EXPECTED_AUDIENCE")]
+    oauth_expected_audience: Option<String>,
+    /// The iss claim OAUTHBEARER tokens must carry [default: not checked]
+    #[arg(long, env = "FLOE_OAUTH_EXPECTED_ISSUER")]
+    oauth_expected_issuer: Option<String>,
+    /// Longest SASL session before the client must re-authenticate (KIP-368); 0 never
+    /// [default: 0]
+    #[arg(long, env = "FLOE_CONNECTIONS_MAX_REAUTH_MS")]
+    connections_max_reauth_ms: Option<u64>,
 }
 
 impl ServeArgs {
@@ -318,7 +361,10 @@ impl ServeArgs {
             group_initial_rebalance_delay_ms,
             group_max_size,
             message_max_bytes,
-            max_incremental_fetch_session_cache_slots
+            max_incremental_fetch_session_cache_slots,
+            http_tls,
+            sasl_mechanisms,
+            connections_max_reauth_ms
         );
         set_optional!(
             advertised_addr,
@@ -326,7 +372,15 @@ impl ServeArgs {
             object_store,
             flush_interval_ms,
             zone,
-            fault_injection
+            fault_injection,
+            listeners,
+            advertised_listeners,
+            tls_cert,
+            tls_key,
+            tls_client_ca,
+            oauth_jwks_file,
+            oauth_expected_audience,
+            oauth_expected_issuer
         );
         Ok(c)
     }
@@ -352,6 +406,7 @@ fn main() -> anyhow::Result<()> {
             })?;
         }
         Command::Bench(args) => floe_bench::run(args)?,
+        Command::Users(command) => runtime.block_on(floe_agent::users::run(command))?,
         Command::Verify(args) => floe_verify::run(args)?,
         Command::DevCluster(args) => {
             let floe = std::env::current_exe().context("cannot find the floe binary")?;
@@ -397,6 +452,14 @@ mod tests {
             flush_interval_ms: Some(1),
             zone: Some("z".into()),
             fault_injection: Some(String::new()),
+            listeners: Some("PLAINTEXT://127.0.0.1:1".into()),
+            advertised_listeners: Some("PLAINTEXT://h:1".into()),
+            tls_cert: Some("c".into()),
+            tls_key: Some("k".into()),
+            tls_client_ca: Some("ca".into()),
+            oauth_jwks_file: Some("j".into()),
+            oauth_expected_audience: Some("a".into()),
+            oauth_expected_issuer: Some("i".into()),
             ..Config::default()
         })
         .expect("config as toml");

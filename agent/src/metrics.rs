@@ -45,6 +45,9 @@ pub struct Metrics {
     /// Connections the agent closed because a bound was reached, by reason
     /// (`idle`, `frame_timeout`, `write_timeout`).
     pub connections_closed: IntCounterVec,
+    /// SASL authentications, by mechanism and result (`success`,
+    /// `failure`).
+    pub sasl_authentications: IntCounterVec,
     /// Failed `accept()` calls (out of file descriptors, most often).
     pub accept_errors: IntCounter,
     /// Bytes reserved from the request-memory pool by frames being read.
@@ -282,6 +285,11 @@ impl Metrics {
                 "connections_closed_total",
                 "Connections closed by the agent because a bound was reached",
                 &["reason"],
+            )?,
+            sasl_authentications: counter_vec(
+                "sasl_authentications_total",
+                "SASL authentications by mechanism and result",
+                &["mechanism", "result"],
             )?,
             accept_errors: counter("accept_errors_total", "Failed accept calls")?,
             request_pool_bytes: gauge(

@@ -18,6 +18,7 @@ use crate::cluster::registry::{Membership, RegistrySettings};
 use crate::cluster::store_events;
 use crate::cluster::topics::Topics;
 use crate::config::Config;
+use crate::config::listeners::SecurityProtocol;
 use crate::configs::BrokerConfigs;
 use crate::context::AgentContext;
 use crate::error::{AgentError, Result};
@@ -41,8 +42,11 @@ use crate::kafka::memory_pool::MemoryPool;
 use crate::kafka::serve_connection;
 use crate::metrics::Metrics;
 use crate::produce::{COMMIT_ATTEMPT_TIMEOUT, CommitRetry, FlushSettings, Flusher};
+use crate::sasl::oauth::OAuthValidator;
+use crate::sasl::{Authenticator, Mechanism};
 use crate::storage::{ObjectStorage, open_object_store, root_uri};
 use crate::txn::{TxnCoordinator, TxnSettings};
+use crate::tls::Certificates;
 use crate::wall_clock;
 
 /// How long connections get to send their last responses at shutdown.
@@ -66,14 +70,31 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
             .await
             .map_err(|e| AgentError::Config(format!("cannot listen on {addr}: {e}")))
     };
-    let kafka = bind(config.kafka_listen).await?;
+    let mut kafka = Vec::new();
+    for listener in config.kafka_listeners()? {
+        kafka.push((listener.protocol, bind(listener.addr).await?));
+    }
+    for addr in config.exposed_plaintext_listeners() {
+        warn!(
+            %addr,
+            "PLAINTEXT listener on a non-loopback address: anyone who reaches it can read and \
+             write every topic (use SSL, SASL_SSL or SASL_PLAINTEXT listeners)"
+        );
+    }
     let http_listener = bind(config.http_listen).await?;
+    let tls = match config.tls_files() {
+        Some(files) => {
+            Some(Certificates::load(files).map_err(|e| AgentError::Config(e.to_string()))?)
+        }
+        None => None,
+    };
     let metrics =
         Arc::new(Metrics::new().map_err(|e| AgentError::Config(format!("metrics: {e}")))?);
     let ready = Arc::new(AtomicBool::new(false));
     let http_stop = CancellationToken::new();
     let http_task = tokio::spawn(http::serve(
         http_listener,
+        tls.clone().filter(|_| config.http_tls),
         HttpState {
             metrics: metrics.clone(),
             ready: ready.clone(),
@@ -113,11 +134,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         watermarks.clone(),
         metrics.clone(),
     );
-    let (host, port) = config.advertised()?;
     let membership = Membership::join(
         store.clone(),
-        host,
-        port,
+        config.advertised_listeners()?,
         config.zone.clone(),
         RegistrySettings {
             heartbeat_interval: Duration::from_millis(config.heartbeat_interval_ms),
@@ -136,6 +155,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
             ..GroupSettings::default()
         },
     );
+    let sasl = authenticator(&config, &store)?;
     let broker_configs = Arc::new(BrokerConfigs::new(&config));
     broker_configs::refresh(&*store, &broker_configs).await?;
     let txn = TxnCoordinator::new(
@@ -188,10 +208,15 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
             max_queued_response_bytes: config.max_queued_response_bytes,
         },
         broker_configs,
+        tls: tls.clone(),
+        sasl,
     });
     let limits = ConnectionLimits::new(config.max_connections, config.max_connections_per_ip);
 
     let wake_stop = CancellationToken::new();
+    let tls_watch = tls
+        .clone()
+        .map(|certificates| tokio::spawn(certificates.watch(wake_stop.clone())));
     let wake_task = tokio::spawn(store_events::follow(
         ctx.clone(),
         Duration::from_millis(config.commit_poll_interval_ms),
@@ -307,7 +332,17 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         lag_stop.clone(),
     ));
 
-    info!(kafka = %config.kafka_listen, http = %config.http_listen, "serving");
+    let serving: Vec<String> = kafka
+        .iter()
+        .map(|(p, l)| {
+            format!(
+                "{p}://{}",
+                l.local_addr()
+                    .map_or_else(|e| e.to_string(), |a| a.to_string())
+            )
+        })
+        .collect();
+    info!(kafka = ?serving, http = %config.http_listen, "serving");
     ready.store(true, Ordering::Release);
 
     let stop_reading = CancellationToken::new();
@@ -369,6 +404,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     }
     wake_stop.cancel();
     let _ = wake_task.await;
+    if let Some(task) = tls_watch {
+        let _ = task.await;
+    }
     http_stop.cancel();
     if let Ok(Err(e)) = http_task.await {
         warn!(error = %e, "http server failed");
@@ -377,10 +415,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     Ok(())
 }
 
-/// Accepts Kafka connections, each served by its own task in
-/// `connections` within the connection limits, until `until` completes.
+/// Accepts Kafka connections on every listener, each served by its own
+/// task in `connections` within the connection limits, until `until`
+/// completes.
 async fn accept_until(
-    kafka: &TcpListener,
+    kafka: &[(SecurityProtocol, TcpListener)],
     connections: &mut JoinSet<()>,
     ctx: &Arc<AgentContext>,
     stop_reading: &CancellationToken,
@@ -391,12 +430,12 @@ async fn accept_until(
     let mut backoff = AcceptBackoff::new();
     loop {
         tokio::select! {
-            accepted = kafka.accept() => match accepted {
+            (accepted, protocol) = accept_any(kafka) => match accepted {
                 Ok((stream, peer)) => {
                     backoff.succeeded();
                     match limits.admit(peer.ip()) {
                         Ok(permit) => {
-                            let serve = serve_connection(ctx.clone(), stream, stop_reading.clone());
+                            let serve = serve_connection(ctx.clone(), stream, protocol, stop_reading.clone());
                             connections.spawn(async move {
                                 serve.await;
                                 drop(permit);
@@ -425,4 +464,41 @@ async fn accept_until(
             _ = &mut until => return,
         }
     }
+}
+
+/// The next connection on any of the listeners, with its listener's
+/// protocol. Pending accepts are simply dropped when another finishes.
+async fn accept_any(
+    kafka: &[(SecurityProtocol, TcpListener)],
+) -> (
+    std::io::Result<(tokio::net::TcpStream, std::net::SocketAddr)>,
+    SecurityProtocol,
+) {
+    let accepts = kafka
+        .iter()
+        .map(|(protocol, listener)| Box::pin(async move { (listener.accept().await, *protocol) }));
+    futures::future::select_all(accepts).await.0
+}
+
+/// The SASL mechanisms, when a SASL listener needs them.
+fn authenticator(
+    config: &Config,
+    store: &Arc<dyn floe_metadata::MetadataStore>,
+) -> Result<Option<Arc<Authenticator>>> {
+    if !config.kafka_listeners()?.iter().any(|l| l.protocol.sasl()) {
+        return Ok(None);
+    }
+    let mechanisms = config.sasl_mechanisms()?;
+    let oauth = match config.oauth_settings() {
+        Some(settings) if mechanisms.contains(&Mechanism::OAuthBearer) => {
+            Some(OAuthValidator::load(settings).map_err(AgentError::Config)?)
+        }
+        _ => None,
+    };
+    Ok(Some(Arc::new(Authenticator::new(
+        store.clone(),
+        mechanisms,
+        oauth,
+        config.connections_max_reauth_ms,
+    ))))
 }

@@ -193,6 +193,21 @@ pub struct BenchArgs {
     /// Records per transaction with --transactional-id.
     #[arg(long, default_value_t = 1000)]
     pub txn_records: u64,
+    /// Client `security.protocol`: plaintext, ssl, sasl_plaintext or sasl_ssl.
+    #[arg(long, default_value = "plaintext")]
+    pub security_protocol: String,
+    /// CA certificate (PEM) that signed the agent's certificate (`ssl.ca.location`).
+    #[arg(long)]
+    pub ssl_ca_location: Option<String>,
+    /// `sasl.mechanism`: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+    #[arg(long)]
+    pub sasl_mechanism: Option<String>,
+    /// `sasl.username`.
+    #[arg(long)]
+    pub sasl_username: Option<String>,
+    /// `sasl.password` [default: the FLOE_BENCH_SASL_PASSWORD variable].
+    #[arg(long, env = "FLOE_BENCH_SASL_PASSWORD", hide_env_values = true)]
+    pub sasl_password: Option<String>,
 }
 
 /// How long producers may take to deliver what they queued after the run.
@@ -253,7 +268,19 @@ impl BenchArgs {
     fn base_client_config(&self) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.bootstrap)
-            .set("client.id", "floe-bench");
+            .set("client.id", "floe-bench")
+            .set("security.protocol", &self.security_protocol);
+        let optional = [
+            ("ssl.ca.location", &self.ssl_ca_location),
+            ("sasl.mechanism", &self.sasl_mechanism),
+            ("sasl.username", &self.sasl_username),
+            ("sasl.password", &self.sasl_password),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                c.set(key, value);
+            }
+        }
         c
     }
 

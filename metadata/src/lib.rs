@@ -38,7 +38,7 @@ pub use types::{
     AgentRecord, BatchEntry, BatchOutcome, BatchTxn, CommitEntry, CommittedOffset,
     CommittedSegment, DeletedRecords, GroupListing, GroupMember, GroupState, IndexRow, JobFence,
     NewTopic, PartitionLag, PartitionOffsets, ProducerBatch, ProducerIdentity, ProducerState,
-    Pruned, Retained, RetentionPolicy, SegmentCommit, SegmentId, Topic, TopicId,
+    Pruned, Retained, RetentionPolicy, ScramCredential, SegmentCommit, SegmentId, Topic, TopicId,
     UnreferencedSegment,
 };
 pub use validate::topic_name as validate_topic_name;

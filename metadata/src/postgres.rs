@@ -32,6 +32,7 @@ mod producers;
 mod prune;
 mod retention;
 mod rows;
+mod scram;
 mod segments;
 mod sweep;
 #[cfg(test)]
@@ -52,7 +53,7 @@ use crate::{
     AbortedTxn, AgentRecord, CleanSwap, CleanerPartition, CommitNotifications, CommittedOffset,
     CommittedSegment, CompactionCandidate, CompactionSwap, DeletedRecords, GroupListing,
     GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, OpenTxn, PartitionLag,
-    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
+    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy, ScramCredential,
     SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, TxnInit, TxnRecord,
     TxnRefusal, TxnVersion, UnreferencedSegment,
 };
@@ -330,8 +331,32 @@ impl MetadataStore for PostgresStore {
         .await
     }
 
-    async fn register_agent(&self, host: &str, port: i32, zone: Option<&str>) -> Result<i32> {
-        agents::register(&self.pool, host, port, zone).await
+    async fn register_agent(
+        &self,
+        host: &str,
+        port: i32,
+        zone: Option<&str>,
+        listeners: &str,
+    ) -> Result<i32> {
+        agents::register(&self.pool, host, port, zone, listeners).await
+    }
+
+    async fn scram_credentials(&self, user: Option<&str>) -> Result<Vec<ScramCredential>> {
+        with_retries("read scram credentials", || scram::list(&self.pool, user)).await
+    }
+
+    async fn upsert_scram_credential(&self, credential: &ScramCredential) -> Result<()> {
+        with_retries("store scram credential", || {
+            scram::upsert(&self.pool, credential)
+        })
+        .await
+    }
+
+    async fn delete_scram_credential(&self, user: &str, mechanism: Option<&str>) -> Result<u64> {
+        with_retries("delete scram credential", || {
+            scram::delete(&self.pool, user, mechanism)
+        })
+        .await
     }
 
     async fn heartbeat_agent(&self, node_id: i32) -> Result<bool> {

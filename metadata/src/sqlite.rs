@@ -25,6 +25,7 @@ mod producers;
 mod prune;
 mod retention;
 mod rows;
+mod scram;
 mod segments;
 mod sweep;
 #[cfg(test)]
@@ -47,7 +48,7 @@ use crate::{
     AbortedTxn, AgentRecord, CleanSwap, CleanerPartition, CommitNotifications, CommittedOffset,
     CommittedSegment, CompactionCandidate, CompactionSwap, DeletedRecords, GroupListing,
     GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, OpenTxn, PartitionLag,
-    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
+    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy, ScramCredential,
     SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, TxnInit, TxnRecord,
     TxnRefusal, TxnVersion, UnreferencedSegment,
 };
@@ -271,8 +272,26 @@ impl MetadataStore for SqliteStore {
         producers::init_producer_id(self, transactional_id).await
     }
 
-    async fn register_agent(&self, host: &str, port: i32, zone: Option<&str>) -> Result<i32> {
-        agents::register(self, host, port, zone).await
+    async fn register_agent(
+        &self,
+        host: &str,
+        port: i32,
+        zone: Option<&str>,
+        listeners: &str,
+    ) -> Result<i32> {
+        agents::register(self, host, port, zone, listeners).await
+    }
+
+    async fn scram_credentials(&self, user: Option<&str>) -> Result<Vec<ScramCredential>> {
+        scram::list(&self.pool, user).await
+    }
+
+    async fn upsert_scram_credential(&self, credential: &ScramCredential) -> Result<()> {
+        scram::upsert(self, credential).await
+    }
+
+    async fn delete_scram_credential(&self, user: &str, mechanism: Option<&str>) -> Result<u64> {
+        scram::delete(self, user, mechanism).await
     }
 
     async fn heartbeat_agent(&self, node_id: i32) -> Result<bool> {

@@ -7,7 +7,7 @@ use crate::{
     AgentRecord, ArchiveCommit, ArchiveManifest, ArchiveOutcome, BatchOutcome, CleanSwap,
     CleanerPartition, CommittedOffset, CommittedSegment, CompactionCandidate, CompactionSwap,
     DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, NewTopic, PartitionLag,
-    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
+    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy, ScramCredential,
     SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, TxnInit, TxnRecord,
     TxnRefusal, TxnVersion, UnreferencedSegment,
 };
@@ -173,10 +173,32 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// forever: a restarted agent gets a new one). The registration counts
     /// as a first heartbeat. Fails with [`crate::MetadataError::Invalid`]
     /// unless `host` and `zone` are 1 to 255 bytes and `port` is 1 to 65535.
+    /// `listeners` is the advertised address of each listener
+    /// (`NAME://host:port,…`, at most 4096 bytes; empty: only `host:port`).
     ///
     /// Registering also removes the agents whose last heartbeat is more than
     /// [`FORGET_AGENTS_AFTER`] old: they crashed long ago.
-    async fn register_agent(&self, host: &str, port: i32, zone: Option<&str>) -> Result<i32>;
+    async fn register_agent(
+        &self,
+        host: &str,
+        port: i32,
+        zone: Option<&str>,
+        listeners: &str,
+    ) -> Result<i32>;
+
+    /// The SCRAM credentials of `user`, or of every user when `None`,
+    /// ordered by user and mechanism.
+    async fn scram_credentials(&self, user: Option<&str>) -> Result<Vec<ScramCredential>>;
+
+    /// Stores `credential`, replacing the user's credential of the same
+    /// mechanism. Fails with [`crate::MetadataError::Invalid`] for an empty
+    /// or over-long user, an unknown mechanism or iterations outside
+    /// 4096..=16384.
+    async fn upsert_scram_credential(&self, credential: &ScramCredential) -> Result<()>;
+
+    /// Deletes the user's credential of `mechanism` (every mechanism when
+    /// `None`); returns how many were deleted.
+    async fn delete_scram_credential(&self, user: &str, mechanism: Option<&str>) -> Result<u64>;
 
     /// Records that agent `node_id` is alive, by the database's clock.
     /// Returns `false` if its registration is gone (deregistered, or removed

@@ -259,6 +259,9 @@ pub struct AgentRecord {
     pub port: i32,
     /// Availability zone, if the agent has one.
     pub zone: Option<String>,
+    /// Advertised address of each listener, `NAME://host:port,…`; empty
+    /// when the agent has only `host:port` (a PLAINTEXT listener).
+    pub listeners: String,
 }
 
 /// A consumer group as its coordinator persists it after each rebalance, so
@@ -399,4 +402,22 @@ pub struct GroupListing {
     pub protocol_type: Option<String>,
     /// Whether the group has members in its stored state.
     pub has_members: bool,
+}
+
+/// A user's SCRAM credential for one mechanism (RFC 5802): what is stored
+/// instead of the password. PLAIN checks a password against it too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScramCredential {
+    /// The user name (the principal's name).
+    pub user: String,
+    /// `SCRAM-SHA-256` or `SCRAM-SHA-512`.
+    pub mechanism: String,
+    /// The salt of the salted password.
+    pub salt: Vec<u8>,
+    /// `H(ClientKey)`: what a client's proof is checked against.
+    pub stored_key: Vec<u8>,
+    /// `HMAC(SaltedPassword, "Server Key")`: signs the server's answer.
+    pub server_key: Vec<u8>,
+    /// PBKDF2 iterations (4096 to 16384, Kafka's bounds).
+    pub iterations: i32,
 }

@@ -138,9 +138,49 @@ pub(crate) fn batch_is_valid(batch: &BatchEntry) -> bool {
 /// 253 characters).
 const MAX_ADDRESS_PART_LEN: usize = 255;
 
+/// Checks a SCRAM credential before it is stored: a user of 1 to 255
+/// bytes, a known mechanism, Kafka's iteration bounds, and key sizes of
+/// the mechanism's hash.
+pub(crate) fn scram_credential(c: &crate::ScramCredential) -> Result<()> {
+    let invalid = |m: String| Err(MetadataError::Invalid(m));
+    if c.user.is_empty() || c.user.len() > MAX_ADDRESS_PART_LEN {
+        return invalid(format!(
+            "user name must be 1 to {MAX_ADDRESS_PART_LEN} bytes long"
+        ));
+    }
+    let key_len = match c.mechanism.as_str() {
+        "SCRAM-SHA-256" => 32,
+        "SCRAM-SHA-512" => 64,
+        other => return invalid(format!("unknown scram mechanism {other}")),
+    };
+    if !(4096..=16384).contains(&c.iterations) {
+        return invalid(format!(
+            "scram iterations must be 4096 to 16384, got {}",
+            c.iterations
+        ));
+    }
+    if c.salt.is_empty() || c.salt.len() > 1024 {
+        return invalid("scram salt must be 1 to 1024 bytes".into());
+    }
+    if c.stored_key.len() != key_len || c.server_key.len() != key_len {
+        return invalid(format!("{} keys must be {key_len} bytes", c.mechanism));
+    }
+    Ok(())
+}
+
+/// Longest advertised-listeners string an agent registers.
+const MAX_LISTENERS_LEN: usize = 4096;
+
 /// Checks what an agent registers: a host and a zone (if any) of 1 to
-/// [`MAX_ADDRESS_PART_LEN`] bytes, and a port from 1 to 65535.
-pub(crate) fn agent(host: &str, port: i32, zone: Option<&str>) -> Result<()> {
+/// [`MAX_ADDRESS_PART_LEN`] bytes, a port from 1 to 65535, and listeners
+/// of at most [`MAX_LISTENERS_LEN`] bytes.
+pub(crate) fn agent(host: &str, port: i32, zone: Option<&str>, listeners: &str) -> Result<()> {
+    if listeners.len() > MAX_LISTENERS_LEN {
+        return Err(MetadataError::Invalid(format!(
+            "agent listeners must be at most {MAX_LISTENERS_LEN} bytes long, got {}",
+            listeners.len()
+        )));
+    }
     for (what, value) in [("host", Some(host)), ("zone", zone)] {
         if let Some(value) = value
             && (value.is_empty() || value.len() > MAX_ADDRESS_PART_LEN)
@@ -177,8 +217,8 @@ mod tests {
 
     #[test]
     fn agent_addresses_are_checked() {
-        assert!(agent("10.0.0.1", 9092, None).is_ok());
-        assert!(agent("broker.example.com", 65535, Some("eu-west-1a")).is_ok());
+        assert!(agent("10.0.0.1", 9092, None, "").is_ok());
+        assert!(agent("broker.example.com", 65535, Some("eu-west-1a"), "SSL://b:1").is_ok());
         for (host, port, zone) in [
             ("", 9092, None),
             ("h", 0, None),
@@ -188,7 +228,7 @@ mod tests {
             (&*"h".repeat(256), 9092, None),
         ] {
             assert!(
-                matches!(agent(host, port, zone), Err(MetadataError::Invalid(_))),
+                matches!(agent(host, port, zone, ""), Err(MetadataError::Invalid(_))),
                 "{host:?}:{port} in {zone:?} should be rejected"
             );
         }

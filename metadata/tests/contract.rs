@@ -44,6 +44,8 @@ mod persistence;
 mod producers;
 #[path = "contract/retention.rs"]
 mod retention;
+#[path = "contract/scram.rs"]
+mod scram;
 #[path = "contract/segments.rs"]
 mod segments;
 #[path = "contract/support.rs"]
@@ -71,6 +73,8 @@ macro_rules! contract_suite {
                 topics::recreated_topic_gets_new_id_and_empty_partitions,
                 topics::set_topic_config_replaces_the_whole_set,
                 topics::broker_configs_are_replaced_as_a_set,
+                scram::scram_credentials_are_stored_replaced_and_deleted,
+                scram::malformed_scram_credentials_are_refused,
                 commit::offsets_are_contiguous_from_zero,
                 commit::multi_partition_commit_assigns_each_partition,
                 commit::recommit_of_same_segment_is_idempotent,

@@ -40,6 +40,7 @@ pub struct AgentBuilder {
     extra_args: Vec<String>,
     env: Vec<(String, String)>,
     advertised: Option<String>,
+    listeners: Vec<String>,
 }
 
 impl Default for AgentBuilder {
@@ -52,6 +53,7 @@ impl Default for AgentBuilder {
             extra_args: Vec::new(),
             env: Vec::new(),
             advertised: None,
+            listeners: Vec::new(),
         }
     }
 }
@@ -91,6 +93,15 @@ impl AgentBuilder {
         self
     }
 
+    /// Adds a listener of `protocol` (`SSL`, `SASL_PLAINTEXT`, `SASL_SSL`) on a
+    /// free port of 127.0.0.1, beside the PLAINTEXT one: the agent is then
+    /// started with `--listeners` instead of `--kafka-listen`. TLS listeners
+    /// need `--tls-cert`/`--tls-key` given with [`AgentBuilder::arg`].
+    pub fn listener(mut self, protocol: impl Into<String>) -> Self {
+        self.listeners.push(protocol.into());
+        self
+    }
+
     /// Appends an extra command-line argument to `floe serve`.
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
         self.extra_args.push(arg.into());
@@ -114,8 +125,13 @@ impl AgentBuilder {
             std::fs::create_dir(dir.path().join(sub))
                 .with_context(|| format!("cannot create {sub}/ in the agent's directory"))?;
         }
+        let mut listener_ports = Vec::new();
+        for protocol in &self.listeners {
+            listener_ports.push((protocol.clone(), ports::free_port()?));
+        }
         let mut agent = Agent {
             bin: binary::floe_bin()?,
+            listener_ports,
             kafka_port: ports::free_port()?,
             http_port: ports::free_port()?,
             dir,
@@ -133,6 +149,8 @@ impl AgentBuilder {
 #[derive(Debug)]
 pub struct Agent {
     bin: PathBuf,
+    /// Ports of the listeners beside the PLAINTEXT one, by protocol.
+    listener_ports: Vec<(String, u16)>,
     kafka_port: u16,
     http_port: u16,
     dir: TempDir,
@@ -161,6 +179,17 @@ impl Agent {
     /// The Kafka listener's address.
     pub fn kafka_addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.kafka_port))
+    }
+
+    /// The address of the listener of `protocol` added with
+    /// [`AgentBuilder::listener`] (`PLAINTEXT`: [`Agent::kafka_addr`]).
+    pub fn listener_addr(&self, protocol: &str) -> SocketAddr {
+        let port = self
+            .listener_ports
+            .iter()
+            .find(|(p, _)| p == protocol)
+            .map_or(self.kafka_port, |(_, port)| *port);
+        SocketAddr::from(([127, 0, 0, 1], port))
     }
 
     /// The HTTP listener's address.
@@ -375,17 +404,25 @@ impl Agent {
         cmd.arg("serve")
             .arg("--data-dir")
             .arg(self.data_dir())
-            .arg("--kafka-listen")
-            .arg(self.kafka_addr().to_string())
             .arg("--http-listen")
-            .arg(self.http_addr().to_string())
-            .arg("--advertised-addr")
-            .arg(
-                o.advertised
-                    .clone()
-                    .unwrap_or_else(|| self.kafka_addr().to_string()),
-            )
-            .arg("--default-partitions")
+            .arg(self.http_addr().to_string());
+        if self.listener_ports.is_empty() {
+            cmd.arg("--kafka-listen")
+                .arg(self.kafka_addr().to_string())
+                .arg("--advertised-addr")
+                .arg(
+                    o.advertised
+                        .clone()
+                        .unwrap_or_else(|| self.kafka_addr().to_string()),
+                );
+        } else {
+            let mut listeners = vec![format!("PLAINTEXT://{}", self.kafka_addr())];
+            for (protocol, _) in &self.listener_ports {
+                listeners.push(format!("{protocol}://{}", self.listener_addr(protocol)));
+            }
+            cmd.arg("--listeners").arg(listeners.join(","));
+        }
+        cmd.arg("--default-partitions")
             .arg(o.partitions.to_string())
             .arg("--auto-create-topics")
             .arg(o.auto_create.to_string())
@@ -443,6 +480,9 @@ impl Agent {
                             // first start may simply move to other ports.
                             self.kafka_port = ports::free_port()?;
                             self.http_port = ports::free_port()?;
+                            for (_, port) in &mut self.listener_ports {
+                                *port = ports::free_port()?;
+                            }
                         }
                         thread::sleep(Duration::from_millis(200));
                         continue;

@@ -12,6 +12,7 @@
 pub mod agent;
 pub mod background;
 pub mod binary;
+pub mod certs;
 pub mod clients;
 pub mod cluster;
 pub mod dev_cluster;

@@ -160,20 +160,22 @@ fn exchange(client: &mut RawClient, api: ApiKey, version: i16) -> Result<Respons
 
 /// A Produce below v3 is refused as Kafka 4.x refuses it: the connection closes (the
 /// kafka-protocol crate cannot encode these versions; the header is enough, the agent
-/// refuses before the body). `client` is connected afresh to `addr`.
-fn refused_by_closing(client: &mut RawClient, addr: std::net::SocketAddr, version: i16) {
+/// refuses before the body); so is SaslHandshake v0, advertised only for librdkafka's
+/// sake. `client` is connected afresh to `addr`.
+fn refused_by_closing(
+    client: &mut RawClient,
+    addr: std::net::SocketAddr,
+    api: ApiKey,
+    version: i16,
+) {
     let mut frame = BytesMut::new();
-    header(
-        ApiKey::Produce as i16,
-        version,
-        client.next_correlation_id(),
-    )
-    .encode(&mut frame, ApiKey::Produce.request_header_version(3))
-    .expect("encode header");
+    header(api as i16, version, client.next_correlation_id())
+        .encode(&mut frame, api.request_header_version(version.max(1)))
+        .expect("encode header");
     client.send_frame(&frame).expect("send");
     client
         .expect_closed()
-        .unwrap_or_else(|e| panic!("Produce v{version}: {e:#}"));
+        .unwrap_or_else(|e| panic!("{api:?} v{version}: {e:#}"));
     *client = RawClient::connect(addr).expect("reconnect");
 }
 
@@ -187,8 +189,10 @@ fn every_advertised_version_of_every_api_answers_a_minimal_request() {
     let mut heartbeat_codes = Vec::new();
     for (api, min, max) in apis {
         for version in min..=max {
-            if api == ApiKey::Produce && version < PRODUCE_SERVED_MIN {
-                refused_by_closing(&mut client, agent.kafka_addr(), version);
+            if (api == ApiKey::Produce && version < PRODUCE_SERVED_MIN)
+                || (api == ApiKey::SaslHandshake && version == 0)
+            {
+                refused_by_closing(&mut client, agent.kafka_addr(), api, version);
                 walked += 1;
                 continue;
             }

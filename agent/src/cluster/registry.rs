@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::routing::AgentAddress;
-use crate::error::Result;
+use crate::config::listeners::{Advertised, format_advertised, parse_advertised};
+use crate::error::{AgentError, Result};
 
 /// Longest wait for the deregistration at shutdown.
 const LEAVE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -78,18 +79,27 @@ impl Membership {
     /// Registers this agent and starts heartbeating.
     pub async fn join(
         store: Arc<dyn MetadataStore>,
-        host: String,
-        port: i32,
+        advertised: Vec<Advertised>,
         zone: Option<String>,
         settings: RegistrySettings,
     ) -> Result<Self> {
-        let node_id = store.register_agent(&host, port, zone.as_deref()).await?;
-        info!(node_id, %host, port, ?zone, "registered agent");
+        // The first listener's address doubles as the agent's plain
+        // host:port, for agents that predate listeners.
+        let (host, port) = advertised
+            .first()
+            .map(|a| (a.host.clone(), a.port))
+            .ok_or_else(|| AgentError::Config("no listener to advertise".into()))?;
+        let listeners = format_advertised(&advertised);
+        let node_id = store
+            .register_agent(&host, port, zone.as_deref(), &listeners)
+            .await?;
+        info!(node_id, %host, port, ?zone, %listeners, "registered agent");
         let me = AgentAddress {
             node_id,
             host,
             port,
             zone,
+            listeners: advertised,
         };
         let registry = Arc::new(Registry {
             me: RwLock::new(me.clone()),
@@ -167,7 +177,12 @@ async fn heartbeat_loop(
 /// Registers again under a new node id after the registration vanished.
 async fn rejoin(store: &dyn MetadataStore, registry: &Registry, me: AgentAddress) {
     match store
-        .register_agent(&me.host, me.port, me.zone.as_deref())
+        .register_agent(
+            &me.host,
+            me.port,
+            me.zone.as_deref(),
+            &format_advertised(&me.listeners),
+        )
         .await
     {
         Ok(node_id) => {
@@ -194,6 +209,7 @@ async fn refresh(store: &dyn MetadataStore, registry: &Registry, settings: Regis
                     host: a.host,
                     port: a.port,
                     zone: a.zone,
+                    listeners: stored_listeners(a.node_id, &a.listeners),
                 })
                 .collect();
             if let Ok(mut l) = registry.live.write() {
@@ -202,4 +218,16 @@ async fn refresh(store: &dyn MetadataStore, registry: &Registry, settings: Regis
         }
         Err(e) => warn!(error = %e, "cannot list live agents"),
     }
+}
+
+/// An agent's stored listeners; an unreadable entry (written by a newer
+/// agent, say) leaves only its plain `host:port`.
+fn stored_listeners(node_id: i32, stored: &str) -> Vec<Advertised> {
+    if stored.is_empty() {
+        return Vec::new();
+    }
+    parse_advertised(stored).unwrap_or_else(|e| {
+        warn!(node_id, error = %e, "agent advertises unreadable listeners");
+        Vec::new()
+    })
 }

@@ -8,6 +8,8 @@
 
 use uuid::Uuid;
 
+use crate::config::listeners::Advertised;
+
 /// An agent as clients see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentAddress {
@@ -19,6 +21,23 @@ pub struct AgentAddress {
     pub port: i32,
     /// Availability zone, if configured.
     pub zone: Option<String>,
+    /// The advertised address of each listener; empty when the agent has
+    /// only `host:port`.
+    pub listeners: Vec<Advertised>,
+}
+
+impl AgentAddress {
+    /// The `(host, port)` a client on `listener` is told: that listener's
+    /// advertised address, or `host:port` for an agent without it.
+    pub fn endpoint(&self, listener: &str) -> (String, i32) {
+        self.listeners
+            .iter()
+            .find(|a| a.protocol.name() == listener)
+            .map_or_else(
+                || (self.host.clone(), self.port),
+                |a| (a.host.clone(), a.port),
+            )
+    }
 }
 
 /// The marker a client puts in its `client.id` to name its zone, as in
@@ -92,6 +111,7 @@ mod tests {
             host: "127.0.0.1".into(),
             port: 9000 + node_id,
             zone: Some(zone.into()),
+            listeners: Vec::new(),
         }
     }
 

@@ -11,7 +11,7 @@ use floe_metadata::{
     AgentRecord, CleanSwap, CleanerPartition, CommitNotifications, CommittedOffset,
     CommittedSegment, CompactionCandidate, CompactionSwap, DeletedRecords, GroupListing,
     GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, PartitionLag,
-    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
+    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy, ScramCredential,
     SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, UnreferencedSegment,
 };
 
@@ -202,9 +202,27 @@ impl MetadataStore for FaultyMetadataStore {
         self.inner.init_producer_id(transactional_id).await
     }
 
-    async fn register_agent(&self, host: &str, port: i32, zone: Option<&str>) -> Result<i32> {
+    async fn register_agent(
+        &self,
+        host: &str,
+        port: i32,
+        zone: Option<&str>,
+        listeners: &str,
+    ) -> Result<i32> {
         self.faults.delay().await;
-        self.inner.register_agent(host, port, zone).await
+        self.inner.register_agent(host, port, zone, listeners).await
+    }
+
+    async fn scram_credentials(&self, user: Option<&str>) -> Result<Vec<ScramCredential>> {
+        self.inner.scram_credentials(user).await
+    }
+
+    async fn upsert_scram_credential(&self, credential: &ScramCredential) -> Result<()> {
+        self.inner.upsert_scram_credential(credential).await
+    }
+
+    async fn delete_scram_credential(&self, user: &str, mechanism: Option<&str>) -> Result<u64> {
+        self.inner.delete_scram_credential(user, mechanism).await
     }
 
     async fn heartbeat_agent(&self, node_id: i32) -> Result<bool> {

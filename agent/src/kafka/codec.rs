@@ -213,6 +213,20 @@ pub fn decode_served_body(frame: &RequestFrame) -> Result<(), CodecError> {
         ApiKey::ListTransactions => {
             decode_body::<kafka_protocol::messages::ListTransactionsRequest>(frame).map(drop)
         }
+        ApiKey::SaslHandshake => {
+            decode_body::<kafka_protocol::messages::SaslHandshakeRequest>(frame).map(drop)
+        }
+        ApiKey::SaslAuthenticate => {
+            decode_body::<kafka_protocol::messages::SaslAuthenticateRequest>(frame).map(drop)
+        }
+        ApiKey::DescribeUserScramCredentials => {
+            decode_body::<kafka_protocol::messages::DescribeUserScramCredentialsRequest>(frame)
+                .map(drop)
+        }
+        ApiKey::AlterUserScramCredentials => {
+            decode_body::<kafka_protocol::messages::AlterUserScramCredentialsRequest>(frame)
+                .map(drop)
+        }
         other => Err(CodecError::Malformed {
             what: "api",
             reason: format!("{other:?} is not served"),

@@ -15,19 +15,24 @@ use std::time::Duration;
 use bytes::{Buf, BytesMut};
 use kafka_protocol::messages::ApiKey;
 use prometheus::IntGauge;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use super::codec::{self, CodecError, ResponseFrame};
 use super::dispatch::{self, Completion};
+use super::frame_read::{BufferedReader, FrameRead, TLS_READ_BUFFER};
 use super::memory_pool::Reservation;
+use super::principal::Principal;
+use super::session::Session;
+use crate::config::listeners::SecurityProtocol;
 use crate::context::AgentContext;
+use crate::tls::subject::subject_dn;
 
 /// Requests admitted but not yet answered on one connection. Reading stops
 /// while this many are outstanding. Produce data is bounded separately by
@@ -66,18 +71,98 @@ enum Close {
 pub async fn serve_connection(
     ctx: Arc<AgentContext>,
     stream: TcpStream,
+    protocol: SecurityProtocol,
     shutdown: CancellationToken,
 ) {
     let peer = stream.peer_addr().ok();
     let _ = stream.set_nodelay(true);
     ctx.metrics.connections.inc();
-    let (reader, writer) = stream.into_split();
+    if !protocol.tls() {
+        let session = Session::new(peer, protocol, Principal::anonymous());
+        let (reader, writer) = stream.into_split();
+        serve(&ctx, reader, writer, session, &shutdown).await;
+    } else if let Some((stream, principal)) = tls_handshake(&ctx, stream, peer).await {
+        let session = Session::new(peer, protocol, principal);
+        let (reader, writer) = tokio::io::split(stream);
+        let reader = BufferedReader(BufReader::with_capacity(TLS_READ_BUFFER, reader));
+        serve(&ctx, reader, writer, session, &shutdown).await;
+    }
+    ctx.metrics.connections.dec();
+}
+
+/// The TLS handshake of a connection on an SSL or SASL_SSL listener, in at
+/// most `frame_read_timeout`; with mTLS, the principal is the client
+/// certificate's subject. `None` (after counting why) when it fails, e.g. a
+/// plaintext client on a TLS port.
+async fn tls_handshake(
+    ctx: &Arc<AgentContext>,
+    stream: TcpStream,
+    peer: Option<std::net::SocketAddr>,
+) -> Option<(TlsStream<TcpStream>, Principal)> {
+    let closed = |reason: &str| {
+        ctx.metrics
+            .connections_closed
+            .with_label_values(&[reason])
+            .inc()
+    };
+    let Some(certificates) = &ctx.tls else {
+        warn!(?peer, "TLS listener without certificates; closing");
+        return None;
+    };
+    let acceptor = certificates.acceptor();
+    let stream = match tokio::time::timeout(
+        ctx.connection.frame_read_timeout,
+        acceptor.accept(stream),
+    )
+    .await
+    {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => {
+            debug!(?peer, error = %e, "TLS handshake failed; closing");
+            closed("tls_handshake");
+            return None;
+        }
+        Err(_) => {
+            debug!(?peer, "TLS handshake timed out; closing");
+            closed("tls_handshake");
+            return None;
+        }
+    };
+    let principal = match stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+    {
+        None => Principal::anonymous(),
+        Some(leaf) => match subject_dn(leaf) {
+            Ok(dn) => Principal::user(dn),
+            Err(e) => {
+                debug!(?peer, error = %e, "unreadable client certificate; closing");
+                closed("tls_handshake");
+                return None;
+            }
+        },
+    };
+    debug!(?peer, %principal, "TLS connection established");
+    Some((stream, principal))
+}
+
+/// Serves an established connection (TCP, or TLS over it) until it ends.
+async fn serve<R: FrameRead, W: AsyncWrite + Unpin + Send + 'static>(
+    ctx: &Arc<AgentContext>,
+    reader: R,
+    writer: W,
+    session: Session,
+    shutdown: &CancellationToken,
+) {
+    let peer = session.peer;
     let (tx, rx) = mpsc::channel::<Pending>(MAX_IN_FLIGHT);
     let queue = Arc::new(ResponseQueue::new(
         ctx.metrics.queued_response_bytes.clone(),
     ));
     let writer_task = tokio::spawn(write_responses(writer, rx, queue.clone(), ctx.clone()));
-    let close = read_requests(&ctx, reader, &tx, &queue, peer, &shutdown).await;
+    let close = read_requests(ctx, reader, &tx, &queue, session, shutdown).await;
     let closed = |reason: &str| ctx.metrics.connections_closed.with_label_values(&[reason]);
     match close {
         Close::Normal => {}
@@ -90,16 +175,15 @@ pub async fn serve_connection(
     if let Err(e) = writer_task.await {
         warn!(?peer, error = %e, "connection writer failed");
     }
-    ctx.metrics.connections.dec();
 }
 
 /// Reads and admits requests until the connection must end.
 async fn read_requests(
     ctx: &Arc<AgentContext>,
-    reader: OwnedReadHalf,
+    mut reader: impl FrameRead,
     tx: &mpsc::Sender<Pending>,
     queue: &Arc<ResponseQueue>,
-    peer: Option<std::net::SocketAddr>,
+    mut session: Session,
     shutdown: &CancellationToken,
 ) -> Close {
     let limits = ctx.connection;
@@ -109,7 +193,7 @@ async fn read_requests(
     // When the first byte of the frame being read arrived.
     let mut frame_started: Option<Instant> = None;
     loop {
-        match codec::decode_frame(&mut buf, ctx.max_frame_bytes) {
+        match codec::decode_frame(&mut buf, session.max_frame_bytes(ctx.max_frame_bytes)) {
             Err(e) => return Close::Error(e.to_string()),
             Ok(Some(frame)) => {
                 let fetch = frame.len() >= 2
@@ -120,7 +204,7 @@ async fn read_requests(
                     () = tx.closed() => return Close::WriterGone,
                     () = shutdown.cancelled() => return Close::Normal,
                 }
-                let completion: Completion = match dispatch::admit(ctx, frame, peer).await {
+                let completion: Completion = match dispatch::admit(ctx, frame, &mut session).await {
                     Ok(c) => c,
                     Err(e) => return Close::Error(e.to_string()),
                 };
@@ -135,6 +219,10 @@ async fn read_requests(
                 });
                 if tx.send(Pending { handle, fetch }).await.is_err() {
                     return Close::WriterGone;
+                }
+                // The answer is queued; the writer sends it before closing.
+                if let Some(reason) = session.close_after_answer {
+                    return Close::Error(reason.to_string());
                 }
                 // The request is admitted: its frame leaves the pool
                 // (produce data now counts as pending bytes).
@@ -308,8 +396,8 @@ impl Drop for ResponseQueue {
 
 /// Writes responses in request order. A write that makes no progress for
 /// `write_timeout` ends the connection: the client stopped reading.
-async fn write_responses(
-    mut writer: OwnedWriteHalf,
+async fn write_responses<W: AsyncWrite + Unpin>(
+    mut writer: W,
     mut rx: mpsc::Receiver<Pending>,
     queue: Arc<ResponseQueue>,
     ctx: Arc<AgentContext>,
@@ -354,8 +442,8 @@ async fn write_responses(
 
 /// One vectored write (a Fetch answer's record data go out from the cache's
 /// own buffers). `Ok(false)` when the socket failed; `Err` on timeout.
-async fn write_some(
-    writer: &mut OwnedWriteHalf,
+async fn write_some<W: AsyncWrite + Unpin>(
+    writer: &mut W,
     response: &mut ResponseFrame,
     timeout: Duration,
 ) -> Result<bool, tokio::time::error::Elapsed> {

@@ -19,7 +19,11 @@ use crate::context::AgentContext;
 const BROKER_ENDPOINTS: i8 = 1;
 
 /// Answers DescribeCluster.
-pub fn handle(ctx: &AgentContext, req: DescribeClusterRequest) -> DescribeClusterResponse {
+pub fn handle(
+    ctx: &AgentContext,
+    req: DescribeClusterRequest,
+    listener: &str,
+) -> DescribeClusterResponse {
     let resp = DescribeClusterResponse::default()
         .with_endpoint_type(BROKER_ENDPOINTS)
         .with_cluster_id(StrBytes::from_string(ctx.cluster_id.clone()))
@@ -38,10 +42,11 @@ pub fn handle(ctx: &AgentContext, req: DescribeClusterRequest) -> DescribeCluste
         .live()
         .into_iter()
         .map(|a| {
+            let (host, port) = a.endpoint(listener);
             DescribeClusterBroker::default()
                 .with_broker_id(BrokerId(a.node_id))
-                .with_host(StrBytes::from_string(a.host))
-                .with_port(a.port)
+                .with_host(StrBytes::from_string(host))
+                .with_port(port)
                 .with_rack(a.zone.map(StrBytes::from_string))
         })
         .collect();

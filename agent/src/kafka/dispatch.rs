@@ -4,7 +4,6 @@
 //! concurrently and yields the encoded response.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,12 +14,14 @@ use kafka_protocol::protocol::Encodable;
 use tracing::{Instrument, debug, info_span};
 
 use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
+use super::session::Session;
 use super::{
     admin_topics, alter_configs, api_versions, create_partitions, delete_records, describe_cluster,
     describe_configs, describe_producers, describe_quorum, describe_topic_partitions,
     describe_transactions, elect_leaders, fetch, fetch_frame, find_coordinator, groups,
     incremental_alter_configs, init_producer_id, list_config_resources, list_offsets, log_dirs,
-    metadata, offset_for_leader_epoch, partition_reassignments, produce, transactions, versions,
+    metadata, offset_for_leader_epoch, partition_reassignments, produce, sasl, scram_credentials, transactions,
+    versions,
 };
 use crate::context::AgentContext;
 
@@ -29,12 +30,12 @@ use crate::context::AgentContext;
 pub type Completion =
     Pin<Box<dyn Future<Output = Result<Option<ResponseFrame>, CodecError>> + Send>>;
 
-/// Admits one request frame from `peer`. An error means the connection
-/// must close.
+/// Admits one request frame of the connection whose context is `session`.
+/// An error means the connection must close.
 pub async fn admit(
     ctx: &Arc<AgentContext>,
     frame: Bytes,
-    peer: Option<SocketAddr>,
+    session: &mut Session,
 ) -> Result<Completion, CodecError> {
     let req = codec::parse_request(frame)?;
     let api = req.api_key;
@@ -49,6 +50,14 @@ pub async fn admit(
     );
     ctx.metrics.requests.with_label_values(&[name]).inc();
     let started = Instant::now();
+
+    if let Some(reason) = sasl::refuse(session, api) {
+        debug!(parent: &span, reason, "closing");
+        return Err(CodecError::Malformed {
+            what: "authentication",
+            reason,
+        });
+    }
 
     if !versions::is_supported(api, version) {
         if api == ApiKey::ApiVersions {
@@ -67,9 +76,15 @@ pub async fn admit(
         ApiKey::ApiVersions => ready(&req, version, api_versions::response(false)),
         ApiKey::Metadata => {
             let body = codec::decode_body(&req)?;
-            let resp = metadata::handle(ctx, body, version, req.header.client_id.as_deref())
-                .instrument(span.clone())
-                .await;
+            let resp = metadata::handle(
+                ctx,
+                body,
+                version,
+                req.header.client_id.as_deref(),
+                session.listener,
+            )
+            .instrument(span.clone())
+            .await;
             ready(&req, version, resp)
         }
         ApiKey::Produce => {
@@ -158,7 +173,11 @@ pub async fn admit(
         }
         ApiKey::DescribeCluster => {
             let body = codec::decode_body(&req)?;
-            ready(&req, version, describe_cluster::handle(ctx, body))
+            ready(
+                &req,
+                version,
+                describe_cluster::handle(ctx, body, session.listener),
+            )
         }
         ApiKey::DescribeQuorum => {
             let body = codec::decode_body(&req)?;
@@ -260,9 +279,38 @@ pub async fn admit(
                 .await;
             ready(&req, version, resp)
         }
+        ApiKey::SaslHandshake => {
+            let body = codec::decode_body(&req)?;
+            ready(&req, version, sasl::handshake(ctx, session, body))
+        }
+        ApiKey::SaslAuthenticate => {
+            let body = codec::decode_body(&req)?;
+            let resp = sasl::authenticate(ctx, session, body)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
+        ApiKey::DescribeUserScramCredentials => {
+            let body = codec::decode_body(&req)?;
+            let resp = scram_credentials::describe(ctx, body)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
+        ApiKey::AlterUserScramCredentials => {
+            let body = codec::decode_body(&req)?;
+            let resp = scram_credentials::alter(ctx, body)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
         ApiKey::FindCoordinator => {
             let body = codec::decode_body(&req)?;
-            ready(&req, version, find_coordinator::handle(ctx, body, version))
+            ready(
+                &req,
+                version,
+                find_coordinator::handle(ctx, body, version, session.listener),
+            )
         }
         ApiKey::InitProducerId => {
             let body = codec::decode_body(&req)?;
@@ -343,7 +391,7 @@ pub async fn admit(
         }
         // Group APIs are queued to their group and answered later.
         api if groups::serves(api) => {
-            let answer = groups::admit(ctx, &req, peer)
+            let answer = groups::admit(ctx, &req, session)
                 .instrument(span.clone())
                 .await?;
             let metrics = ctx.metrics.clone();
@@ -426,6 +474,10 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::EndTxn => "EndTxn",
         ApiKey::DescribeTransactions => "DescribeTransactions",
         ApiKey::ListTransactions => "ListTransactions",
+        ApiKey::SaslHandshake => "SaslHandshake",
+        ApiKey::SaslAuthenticate => "SaslAuthenticate",
+        ApiKey::DescribeUserScramCredentials => "DescribeUserScramCredentials",
+        ApiKey::AlterUserScramCredentials => "AlterUserScramCredentials",
         _ => "Other",
     }
 }

@@ -23,6 +23,7 @@ pub fn handle(
     ctx: &AgentContext,
     req: FindCoordinatorRequest,
     version: i16,
+    listener: &str,
 ) -> FindCoordinatorResponse {
     let agents = ctx.registry.live();
     let all: Vec<&AgentAddress> = agents.iter().collect();
@@ -45,10 +46,12 @@ pub fn handle(
             .map(|key| {
                 let c = Coordinator::default().with_key(key.clone());
                 match find(key) {
-                    Ok(a) => c
-                        .with_node_id(BrokerId(a.node_id))
-                        .with_host(StrBytes::from_string(a.host))
-                        .with_port(a.port),
+                    Ok(a) => {
+                        let (host, port) = a.endpoint(listener);
+                        c.with_node_id(BrokerId(a.node_id))
+                            .with_host(StrBytes::from_string(host))
+                            .with_port(port)
+                    }
                     Err((code, msg)) => c
                         .with_node_id(BrokerId(-1))
                         .with_error_code(code)
@@ -59,10 +62,13 @@ pub fn handle(
         return FindCoordinatorResponse::default().with_coordinators(coordinators);
     }
     match find(&req.key) {
-        Ok(a) => FindCoordinatorResponse::default()
-            .with_node_id(BrokerId(a.node_id))
-            .with_host(StrBytes::from_string(a.host))
-            .with_port(a.port),
+        Ok(a) => {
+            let (host, port) = a.endpoint(listener);
+            FindCoordinatorResponse::default()
+                .with_node_id(BrokerId(a.node_id))
+                .with_host(StrBytes::from_string(host))
+                .with_port(port)
+        }
         Err((code, msg)) => {
             let resp = FindCoordinatorResponse::default()
                 .with_error_code(code)

@@ -23,15 +23,17 @@ pub async fn handle(
     req: MetadataRequest,
     version: i16,
     client_id: Option<&str>,
+    listener: &str,
 ) -> MetadataResponse {
     let agents = ctx.registry.live();
     let brokers = agents
         .iter()
         .map(|a| {
+            let (host, port) = a.endpoint(listener);
             MetadataResponseBroker::default()
                 .with_node_id(BrokerId(a.node_id))
-                .with_host(StrBytes::from_string(a.host.clone()))
-                .with_port(a.port)
+                .with_host(StrBytes::from_string(host))
+                .with_port(port)
                 .with_rack(a.zone.clone().map(StrBytes::from_string))
         })
         .collect();

@@ -19,13 +19,15 @@ pub(super) async fn register(
     host: &str,
     port: i32,
     zone: Option<&str>,
+    listeners: &str,
 ) -> Result<i32> {
-    validate::agent(host, port, zone)?;
+    validate::agent(host, port, zone, listeners)?;
     let node_id: i32 = sqlx::query_scalar(AGENT_REGISTER)
         .bind(host)
         .bind(port)
         .bind(zone)
         .bind(age_micros(FORGET_AGENTS_AFTER))
+        .bind(listeners)
         .fetch_one(pool)
         .await?;
     tracing::info!(node_id, host, port, zone, "registered agent");

@@ -67,6 +67,7 @@ pub(super) struct AgentRow {
     host: String,
     port: i32,
     zone: Option<String>,
+    listeners: String,
 }
 
 impl AgentRow {
@@ -77,6 +78,7 @@ impl AgentRow {
             host: self.host,
             port: self.port,
             zone: self.zone,
+            listeners: self.listeners,
         })
     }
 }

@@ -381,8 +381,8 @@ async fn notifications_survive_an_outage_longer_than_a_connect_attempt() -> anyh
 async fn long_silent_agents_are_forgotten_at_the_next_registration() -> anyhow::Result<()> {
     let url = database("agents_forgotten").await?;
     let store = PostgresStore::connect(&url).await?;
-    let long_gone = store.register_agent("10.0.0.1", 9092, None).await?;
-    let paused = store.register_agent("10.0.0.2", 9092, None).await?;
+    let long_gone = store.register_agent("10.0.0.1", 9092, None, "").await?;
+    let paused = store.register_agent("10.0.0.2", 9092, None, "").await?;
     let silent_for = |age: &'static str, node_id: i32| {
         sqlx::query(
             "UPDATE agents SET heartbeat_at = heartbeat_at - $1::interval WHERE node_id = $2",
@@ -396,7 +396,7 @@ async fn long_silent_agents_are_forgotten_at_the_next_registration() -> anyhow::
     silent_for("30 minutes", paused)
         .execute(&store.pool)
         .await?;
-    let newcomer = store.register_agent("10.0.0.3", 9092, None).await?;
+    let newcomer = store.register_agent("10.0.0.3", 9092, None, "").await?;
     assert!(!store.heartbeat_agent(long_gone).await?);
     assert!(store.heartbeat_agent(paused).await?);
     assert!(store.heartbeat_agent(newcomer).await?);

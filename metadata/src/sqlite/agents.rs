@@ -22,8 +22,9 @@ pub(super) async fn register(
     host: &str,
     port: i32,
     zone: Option<&str>,
+    listeners: &str,
 ) -> Result<i32> {
-    validate::agent(host, port, zone)?;
+    validate::agent(host, port, zone, listeners)?;
     let mut write = store.begin_write().await?;
     let forgotten = sqlx::query(AGENTS_FORGET)
         .bind(age_millis(FORGET_AGENTS_AFTER))
@@ -34,6 +35,7 @@ pub(super) async fn register(
         .bind(host)
         .bind(port)
         .bind(zone)
+        .bind(listeners)
         .fetch_one(&mut *write.tx)
         .await?;
     let node_id = stored_node_id(node_id)?;

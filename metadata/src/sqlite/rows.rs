@@ -71,6 +71,7 @@ pub(super) struct AgentRow {
     host: String,
     port: i64,
     zone: Option<String>,
+    listeners: String,
 }
 
 impl AgentRow {
@@ -84,6 +85,7 @@ impl AgentRow {
             host: self.host,
             port,
             zone: self.zone,
+            listeners: self.listeners,
         })
     }
 }

@@ -153,8 +153,8 @@ async fn corrupt_rows_are_reported_not_panicked_on() -> anyhow::Result<()> {
 #[tokio::test]
 async fn long_silent_agents_are_forgotten_at_the_next_registration() -> anyhow::Result<()> {
     let store = SqliteStore::connect("sqlite::memory:").await?;
-    let long_gone = store.register_agent("10.0.0.1", 9092, None).await?;
-    let paused = store.register_agent("10.0.0.2", 9092, None).await?;
+    let long_gone = store.register_agent("10.0.0.1", 9092, None, "").await?;
+    let paused = store.register_agent("10.0.0.2", 9092, None, "").await?;
     // Times are milliseconds; move the last heartbeats into the past.
     let silent_for = |millis: i64, node_id: i32| {
         sqlx::query("UPDATE agents SET heartbeat_at = heartbeat_at - ?1 WHERE node_id = ?2")
@@ -165,7 +165,7 @@ async fn long_silent_agents_are_forgotten_at_the_next_registration() -> anyhow::
         .execute(&store.pool)
         .await?;
     silent_for(30 * 60_000, paused).execute(&store.pool).await?;
-    let newcomer = store.register_agent("10.0.0.3", 9092, None).await?;
+    let newcomer = store.register_agent("10.0.0.3", 9092, None, "").await?;
     assert!(!store.heartbeat_agent(long_gone).await?);
     assert!(store.heartbeat_agent(paused).await?);
     assert!(store.heartbeat_agent(newcomer).await?);

@@ -26,23 +26,30 @@ fn record(node_id: i32, host: &str, port: i32, zone: Option<&str>) -> AgentRecor
         host: host.to_string(),
         port,
         zone: zone.map(str::to_string),
+        listeners: String::new(),
     }
 }
+
+/// An agent's advertised listeners, kept as registered.
+const B_LISTENERS: &str = "PLAINTEXT://agent-b.internal:19092,SASL_SSL://agent-b.internal:19093";
 
 pub async fn registered_agents_are_live(backend: &dyn Backend) -> anyhow::Result<()> {
     let store = backend.open().await?;
     assert_eq!(store.live_agents(LONG_AGO).await?, vec![]);
     let a = store
-        .register_agent("10.0.0.1", 9092, Some("eu-west-1a"))
+        .register_agent("10.0.0.1", 9092, Some("eu-west-1a"), "")
         .await?;
     let b = store
-        .register_agent("agent-b.internal", 19092, None)
+        .register_agent("agent-b.internal", 19092, None, B_LISTENERS)
         .await?;
     assert!(a > 0 && b > 0, "node ids {a} and {b} must be positive");
     assert_ne!(a, b);
     let mut expected = vec![
         record(a, "10.0.0.1", 9092, Some("eu-west-1a")),
-        record(b, "agent-b.internal", 19092, None),
+        AgentRecord {
+            listeners: B_LISTENERS.to_string(),
+            ..record(b, "agent-b.internal", 19092, None)
+        },
     ];
     expected.sort_by_key(|agent| agent.node_id);
     assert_eq!(store.live_agents(LONG_AGO).await?, expected);
@@ -55,8 +62,8 @@ pub async fn registered_agents_are_live(backend: &dyn Backend) -> anyhow::Result
 
 pub async fn silent_agent_expires(backend: &dyn Backend) -> anyhow::Result<()> {
     let store = backend.open().await?;
-    let beating = store.register_agent("10.0.0.1", 9092, None).await?;
-    let silent = store.register_agent("10.0.0.2", 9092, None).await?;
+    let beating = store.register_agent("10.0.0.1", 9092, None, "").await?;
+    let silent = store.register_agent("10.0.0.2", 9092, None, "").await?;
     tokio::time::sleep(SHORT_WINDOW * 2).await;
     assert_eq!(
         store.live_agents(SHORT_WINDOW).await?,
@@ -88,8 +95,8 @@ pub async fn silent_agent_expires(backend: &dyn Backend) -> anyhow::Result<()> {
 
 pub async fn deregistered_agent_is_gone(backend: &dyn Backend) -> anyhow::Result<()> {
     let store = backend.open().await?;
-    let leaving = store.register_agent("10.0.0.1", 9092, None).await?;
-    let staying = store.register_agent("10.0.0.2", 9092, None).await?;
+    let leaving = store.register_agent("10.0.0.1", 9092, None, "").await?;
+    let staying = store.register_agent("10.0.0.2", 9092, None, "").await?;
     store.deregister_agent(leaving).await?;
     assert!(!store.heartbeat_agent(leaving).await?);
     assert_eq!(ids(&store.live_agents(LONG_AGO).await?), vec![staying]);
@@ -109,14 +116,14 @@ pub async fn node_ids_are_never_reused(backend: &dyn Backend) -> anyhow::Result<
     // Deregistering the newest agent each time is what tempts a database to
     // hand its id out again.
     for _ in 0..5 {
-        let id = store.register_agent("10.0.0.1", 9092, None).await?;
+        let id = store.register_agent("10.0.0.1", 9092, None, "").await?;
         assert!(seen.insert(id), "node id {id} handed out twice");
         store.deregister_agent(id).await?;
     }
     drop(store);
 
     let store = backend.open().await?;
-    let id = store.register_agent("10.0.0.1", 9092, None).await?;
+    let id = store.register_agent("10.0.0.1", 9092, None, "").await?;
     assert!(
         !seen.contains(&id),
         "node id {id} handed out again after a restart"
@@ -133,7 +140,7 @@ pub async fn invalid_registrations_fail(backend: &dyn Backend) -> anyhow::Result
         ("10.0.0.1", 70_000, None),
         ("10.0.0.1", 9092, Some("")),
     ] {
-        let result = store.register_agent(host, port, zone).await;
+        let result = store.register_agent(host, port, zone, "").await;
         assert!(
             matches!(result, Err(MetadataError::Invalid(_))),
             "{host:?}:{port} in {zone:?}: got {result:?}"

@@ -12,6 +12,7 @@ use floe_metadata::{CommittedOffset, MetadataStore, NewTopic};
 use super::Coordinator;
 use crate::cluster::registry::{Membership, RegistrySettings};
 use crate::cluster::routing::{AgentAddress, pick};
+use crate::config::listeners::{Advertised, SecurityProtocol};
 use crate::groups::types::*;
 use crate::groups::{GroupError, GroupSettings, MemberIds};
 
@@ -32,8 +33,11 @@ async fn store() -> Arc<dyn MetadataStore> {
 async fn agent(store: &Arc<dyn MetadataStore>, port: i32) -> (Membership, Coordinator) {
     let membership = Membership::join(
         store.clone(),
-        "127.0.0.1".into(),
-        port,
+        vec![Advertised {
+            protocol: SecurityProtocol::Plaintext,
+            host: "127.0.0.1".into(),
+            port,
+        }],
         None,
         RegistrySettings {
             heartbeat_interval: Duration::from_millis(20),

@@ -1,0 +1,290 @@
+//! SASL end to end: SCRAM-SHA-512 over SASL_SSL and PLAIN over
+//! SASL_PLAINTEXT with confluent-kafka and kafka-python, users made with
+//! `floe users`, wrong passwords, and the raw protocol around
+//! authentication (what is refused before it, bounds, re-authentication).
+
+use std::process::Command;
+use std::time::Duration;
+
+use bytes::Bytes;
+use floe_tests::certs::TestCa;
+use floe_tests::{Agent, AgentBuilder, RawClient, binary, process, python, unique_topic};
+use kafka_protocol::messages::{
+    MetadataRequest, SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest,
+};
+use kafka_protocol::protocol::StrBytes;
+
+/// Kafka's SASL_AUTHENTICATION_FAILED.
+const SASL_AUTHENTICATION_FAILED: i16 = 58;
+/// Kafka's UNSUPPORTED_SASL_MECHANISM.
+const UNSUPPORTED_SASL_MECHANISM: i16 = 33;
+
+/// Runs `floe users set NAME` against the agent's store.
+fn set_user(agent: &Agent, name: &str, mechanism: &str, password: &str) {
+    let mut cmd = Command::new(binary::floe_bin().expect("floe binary"));
+    cmd.args([
+        "users",
+        "set",
+        name,
+        "--mechanism",
+        mechanism,
+        "--password-stdin",
+    ])
+    .arg("--data-dir")
+    .arg(agent.data_dir());
+    process::run(
+        cmd,
+        format!("{password}\n").as_bytes(),
+        Duration::from_secs(60),
+    )
+    .expect("floe users set")
+    .ensure_success()
+    .expect("floe users set succeeds");
+}
+
+fn sasl_agent(ca: &mut TestCa, extra: impl FnOnce(AgentBuilder) -> AgentBuilder) -> Agent {
+    let server = ca.issue("server", "/CN=floe-agent").expect("server cert");
+    let builder = Agent::builder()
+        .listener("SASL_PLAINTEXT")
+        .listener("SASL_SSL")
+        .arg("--tls-cert")
+        .arg(server.cert.display().to_string())
+        .arg("--tls-key")
+        .arg(server.key.display().to_string());
+    extra(builder).start().expect("start agent")
+}
+
+fn sasl_config(ca: &TestCa, protocol: &str, mechanism: &str, user: &str, password: &str) -> String {
+    let mut config = serde_json::json!({
+        "security.protocol": protocol,
+        "sasl.mechanism": mechanism,
+        "sasl.username": user,
+        "sasl.password": password,
+    });
+    if protocol == "SASL_SSL" {
+        config["ssl.ca.location"] = ca.ca_pem().display().to_string().into();
+    }
+    config.to_string()
+}
+
+/// Whether `topic` exists, asked over the PLAINTEXT listener without
+/// creating it.
+fn topic_exists(agent: &Agent, topic: &str) -> bool {
+    let mut raw = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let resp = raw.metadata(Some(&[topic]), false).expect("metadata");
+    resp.topics.first().is_some_and(|t| t.error_code == 0)
+}
+
+#[test]
+fn scram_over_sasl_ssl_and_plain_over_sasl_plaintext_serve_both_python_clients() {
+    let mut ca = TestCa::new().expect("ca");
+    let agent = sasl_agent(&mut ca, |b| b);
+    set_user(&agent, "alice", "SCRAM-SHA-512", "alice-secret");
+    set_user(&agent, "bob", "SCRAM-SHA-256", "bob-secret");
+    let sasl_ssl = agent.listener_addr("SASL_SSL").to_string();
+    let sasl_plain = agent.listener_addr("SASL_PLAINTEXT").to_string();
+    for client in ["confluent", "kafka-python"] {
+        for (addr, protocol, mechanism, user, password) in [
+            (
+                &sasl_ssl,
+                "SASL_SSL",
+                "SCRAM-SHA-512",
+                "alice",
+                "alice-secret",
+            ),
+            (
+                &sasl_plain,
+                "SASL_PLAINTEXT",
+                "PLAIN",
+                "alice",
+                "alice-secret",
+            ),
+            // PLAIN checks the SCRAM-SHA-256 credential of a user without a 512 one.
+            (&sasl_plain, "SASL_PLAINTEXT", "PLAIN", "bob", "bob-secret"),
+            (&sasl_ssl, "SASL_SSL", "SCRAM-SHA-256", "bob", "bob-secret"),
+        ] {
+            let topic = unique_topic(&format!("sasl-{client}"));
+            let config = sasl_config(&ca, protocol, mechanism, user, password);
+            python::run_script("security_clients.py", addr, &[client, &topic, &config])
+                .unwrap_or_else(|e| panic!("{client} {protocol} {mechanism} as {user}: {e:#}"));
+        }
+    }
+    agent
+        .wait_for_metric(
+            "floe_sasl_authentications_total",
+            8.0,
+            Duration::from_secs(10),
+        )
+        .expect("authentications counted");
+}
+
+#[test]
+fn a_wrong_password_gets_sasl_authentication_failed_and_stores_nothing() {
+    let mut ca = TestCa::new().expect("ca");
+    let agent = sasl_agent(&mut ca, |b| b);
+    set_user(&agent, "alice", "SCRAM-SHA-512", "alice-secret");
+    let cases = [
+        ("SASL_SSL", "SCRAM-SHA-512", "alice", "wrong"),
+        ("SASL_PLAINTEXT", "PLAIN", "alice", "wrong"),
+        ("SASL_PLAINTEXT", "SCRAM-SHA-512", "mallory", "alice-secret"),
+    ];
+    for client in ["confluent", "kafka-python"] {
+        for (protocol, mechanism, user, password) in cases {
+            let topic = unique_topic("denied");
+            let addr = agent.listener_addr(protocol).to_string();
+            let config = sasl_config(&ca, protocol, mechanism, user, password);
+            python::run_script("security_denied.py", &addr, &[client, &topic, &config])
+                .unwrap_or_else(|e| panic!("{client} {protocol} {mechanism} as {user}: {e:#}"));
+            assert!(!topic_exists(&agent, &topic), "{topic} was created");
+        }
+    }
+}
+
+fn handshake(raw: &mut RawClient, mechanism: &str) -> i16 {
+    let req =
+        SaslHandshakeRequest::default().with_mechanism(StrBytes::from_string(mechanism.into()));
+    raw.request(1, &req).expect("SaslHandshake").error_code
+}
+
+fn authenticate(raw: &mut RawClient, token: &[u8]) -> SaslAuthenticateResponse {
+    let req = SaslAuthenticateRequest::default().with_auth_bytes(Bytes::copy_from_slice(token));
+    raw.request(2, &req).expect("SaslAuthenticate")
+}
+
+fn plain(user: &str, password: &str) -> Vec<u8> {
+    format!("\0{user}\0{password}").into_bytes()
+}
+
+#[test]
+fn the_raw_protocol_is_refused_until_authentication_and_bounded_before_it() {
+    let mut ca = TestCa::new().expect("ca");
+    let mut agent = sasl_agent(&mut ca, |b| b);
+    set_user(&agent, "alice", "SCRAM-SHA-512", "alice-secret");
+    let addr = agent.listener_addr("SASL_PLAINTEXT");
+
+    // ApiVersions is answered; Metadata before authenticating closes.
+    let mut raw = RawClient::connect(addr).expect("connect");
+    raw.api_versions(3)
+        .expect("ApiVersions before authentication");
+    let refused = raw.request(12, &MetadataRequest::default().with_topics(None));
+    assert!(refused.is_err(), "Metadata answered before authentication");
+
+    // An unknown mechanism is refused with the enabled ones, then closed.
+    let mut raw = RawClient::connect(addr).expect("connect");
+    assert_eq!(handshake(&mut raw, "GSSAPI"), UNSUPPORTED_SASL_MECHANISM);
+    raw.expect_closed()
+        .expect("closed after an unsupported mechanism");
+
+    // A wrong password: Kafka's code and message, then the connection closes.
+    let mut raw = RawClient::connect(addr).expect("connect");
+    assert_eq!(handshake(&mut raw, "PLAIN"), 0);
+    let resp = authenticate(&mut raw, &plain("alice", "wrong"));
+    assert_eq!(resp.error_code, SASL_AUTHENTICATION_FAILED);
+    assert_eq!(
+        resp.error_message.as_deref(),
+        Some("Authentication failed: Invalid username or password")
+    );
+    raw.expect_closed()
+        .expect("closed after a failed authentication");
+
+    // A frame above Kafka's pre-authentication bound (512 KiB) costs the
+    // client its connection, not the agent's memory.
+    let mut raw = RawClient::connect(addr).expect("connect");
+    let mut huge = (64u32 << 20).to_be_bytes().to_vec();
+    huge.extend_from_slice(&[0u8; 1024]);
+    raw.send_raw(&huge).expect("send");
+    raw.expect_closed()
+        .expect("closed on an oversized pre-auth frame");
+    assert_eq!(
+        agent.metric("floe_request_pool_bytes").expect("metric"),
+        Some(0.0)
+    );
+
+    // The right password: then every API is served on the connection.
+    let mut raw = RawClient::connect(addr).expect("connect");
+    assert_eq!(handshake(&mut raw, "PLAIN"), 0);
+    let resp = authenticate(&mut raw, &plain("alice", "alice-secret"));
+    assert_eq!(resp.error_code, 0, "{:?}", resp.error_message);
+    assert_eq!(resp.session_lifetime_ms, 0, "re-authentication is off");
+    raw.metadata(None, false)
+        .expect("Metadata after authentication");
+    assert!(agent.is_running());
+    agent.stop().expect("clean stop");
+}
+
+#[test]
+fn sessions_expire_without_reauthentication_and_keep_their_principal() {
+    let mut ca = TestCa::new().expect("ca");
+    let agent = sasl_agent(&mut ca, |b| {
+        b.arg("--connections-max-reauth-ms").arg("1500")
+    });
+    set_user(&agent, "alice", "SCRAM-SHA-512", "alice-secret");
+    set_user(&agent, "bob", "SCRAM-SHA-512", "bob-secret");
+    let addr = agent.listener_addr("SASL_PLAINTEXT");
+
+    let mut raw = RawClient::connect(addr).expect("connect");
+    assert_eq!(handshake(&mut raw, "PLAIN"), 0);
+    let resp = authenticate(&mut raw, &plain("alice", "alice-secret"));
+    assert_eq!(resp.session_lifetime_ms, 1500);
+    raw.metadata(None, false)
+        .expect("served within the session");
+    // Re-authenticating as the same user renews the session.
+    assert_eq!(handshake(&mut raw, "PLAIN"), 0);
+    let resp = authenticate(&mut raw, &plain("alice", "alice-secret"));
+    assert_eq!((resp.error_code, resp.session_lifetime_ms), (0, 1500));
+    raw.metadata(None, false)
+        .expect("served after re-authentication");
+    // Past the session without re-authenticating: the next request closes.
+    std::thread::sleep(Duration::from_millis(2000));
+    let expired = raw.metadata(None, false);
+    assert!(expired.is_err(), "served after the session ended");
+
+    // Re-authenticating as someone else is refused.
+    let mut raw = RawClient::connect(addr).expect("connect");
+    assert_eq!(handshake(&mut raw, "PLAIN"), 0);
+    assert_eq!(
+        authenticate(&mut raw, &plain("alice", "alice-secret")).error_code,
+        0
+    );
+    assert_eq!(handshake(&mut raw, "PLAIN"), 0);
+    let resp = authenticate(&mut raw, &plain("bob", "bob-secret"));
+    assert_eq!(resp.error_code, SASL_AUTHENTICATION_FAILED);
+    assert!(
+        resp.error_message
+            .as_deref()
+            .is_some_and(|m| m.contains("Cannot change principals during re-authentication")),
+        "{:?}",
+        resp.error_message
+    );
+    raw.expect_closed().expect("closed");
+}
+
+#[test]
+fn oauthbearer_accepts_tokens_signed_by_the_jwks_and_refuses_others() {
+    let keys = tempfile::tempdir().expect("tempdir");
+    let folder = keys.path().display().to_string();
+    python::run_script("security_oauth.py", "-", &["keygen", &folder]).expect("keygen");
+    let agent = Agent::builder()
+        .listener("SASL_PLAINTEXT")
+        .arg("--sasl-mechanisms")
+        .arg("OAUTHBEARER,SCRAM-SHA-512")
+        .arg("--oauth-jwks-file")
+        .arg(keys.path().join("jwks.json").display().to_string())
+        .arg("--oauth-expected-audience")
+        .arg("floe")
+        .arg("--oauth-expected-issuer")
+        .arg("https://idp.test")
+        .env("FLOE_LOG", "info")
+        .start()
+        .expect("start agent");
+    let topic = unique_topic("oauth");
+    let addr = agent.listener_addr("SASL_PLAINTEXT").to_string();
+    python::run_script("security_oauth.py", &addr, &["run", &folder, &topic])
+        .expect("security_oauth.py");
+    assert!(
+        agent.log().contains("principal=User:svc-orders"),
+        "the principal is the token's sub:\n{}",
+        agent.log()
+    );
+    assert!(!topic_exists(&agent, &format!("{topic}-denied")));
+}
