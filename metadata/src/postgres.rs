@@ -18,6 +18,7 @@
 mod agents;
 mod archive;
 mod broker_configs;
+mod client_quotas;
 mod commit;
 mod compaction;
 mod create_partitions;
@@ -255,6 +256,20 @@ impl MetadataStore for PostgresStore {
     ) -> Result<()> {
         with_retries("set broker configs", || {
             broker_configs::replace(&self.pool, config)
+        })
+        .await
+    }
+
+    async fn client_quotas(&self) -> Result<Vec<crate::ClientQuota>> {
+        with_retries("read client quotas", || client_quotas::all(&self.pool)).await
+    }
+
+    async fn alter_client_quotas(
+        &self,
+        alterations: &[crate::ClientQuotaAlteration],
+    ) -> Result<()> {
+        with_retries("alter client quotas", || {
+            client_quotas::alter(&self.pool, alterations)
         })
         .await
     }

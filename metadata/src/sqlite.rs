@@ -11,6 +11,7 @@
 mod agents;
 mod archive;
 mod broker_configs;
+mod client_quotas;
 mod commit;
 mod compaction;
 mod create_partitions;
@@ -208,6 +209,17 @@ impl MetadataStore for SqliteStore {
         config: &std::collections::BTreeMap<String, String>,
     ) -> Result<()> {
         broker_configs::replace(self, config).await
+    }
+
+    async fn client_quotas(&self) -> Result<Vec<crate::ClientQuota>> {
+        client_quotas::all(&self.pool).await
+    }
+
+    async fn alter_client_quotas(
+        &self,
+        alterations: &[crate::ClientQuotaAlteration],
+    ) -> Result<()> {
+        client_quotas::alter(self, alterations).await
     }
 
     async fn commit_segment_reporting(&self, commit: &SegmentCommit) -> Result<CommittedSegment> {

@@ -90,6 +90,17 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         config: &std::collections::BTreeMap<String, String>,
     ) -> Result<()>;
 
+    /// Every client quota (KIP-546), cluster-wide, ordered by entity.
+    async fn client_quotas(&self) -> Result<Vec<crate::ClientQuota>>;
+
+    /// Applies quota alterations in one transaction: each key of each
+    /// entity set to its value, or removed (an entity left without keys
+    /// is gone). Fails with [`crate::MetadataError::Invalid`], changing
+    /// nothing, if an entity has no part, a key is empty or a value is not
+    /// finite.
+    async fn alter_client_quotas(&self, alterations: &[crate::ClientQuotaAlteration])
+    -> Result<()>;
+
     /// Commits a segment in one transaction. For each entry, and each of its
     /// batches in order: a batch of an idempotent producer is checked against
     /// the last five batches committed by that producer to that partition

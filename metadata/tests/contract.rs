@@ -67,6 +67,7 @@ macro_rules! contract_suite {
                 topics::recreated_topic_gets_new_id_and_empty_partitions,
                 topics::set_topic_config_replaces_the_whole_set,
                 topics::broker_configs_are_replaced_as_a_set,
+                topics::client_quotas_are_set_altered_and_removed,
                 commit::offsets_are_contiguous_from_zero,
                 commit::multi_partition_commit_assigns_each_partition,
                 commit::recommit_of_same_segment_is_idempotent,

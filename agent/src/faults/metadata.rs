@@ -134,6 +134,20 @@ impl MetadataStore for FaultyMetadataStore {
         self.inner.set_broker_configs(config).await
     }
 
+    async fn client_quotas(&self) -> Result<Vec<floe_metadata::ClientQuota>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.client_quotas().await
+    }
+
+    async fn alter_client_quotas(
+        &self,
+        alterations: &[floe_metadata::ClientQuotaAlteration],
+    ) -> Result<()> {
+        self.faults.delay().await;
+        self.inner.alter_client_quotas(alterations).await
+    }
+
     async fn delete_topic(&self, id: TopicId) -> Result<()> {
         self.faults.delay().await;
         self.inner.delete_topic(id).await
