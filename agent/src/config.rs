@@ -195,6 +195,16 @@ pub struct Config {
     /// and every consumer sends full fetch requests. Each session holds at
     /// most the partitions one request of `max_frame_bytes` could carry.
     pub max_incremental_fetch_session_cache_slots: usize,
+    /// Windows a client's rate is measured over for its quota (Kafka's
+    /// `quota.window.num`).
+    pub quota_window_num: usize,
+    /// Length of one such window, in seconds (Kafka's
+    /// `quota.window.size.seconds`).
+    pub quota_window_size_seconds: u64,
+    /// Clients whose rates are tracked per quota kind at most; beyond it
+    /// the least recently seen client's rate is dropped (it starts afresh).
+    /// Each costs a few hundred bytes.
+    pub quota_max_tracked_clients: usize,
 }
 
 impl Default for Config {
@@ -252,6 +262,9 @@ impl Default for Config {
             group_max_size: i32::MAX as u32,
             message_max_bytes: 1_048_588,
             max_incremental_fetch_session_cache_slots: 1000,
+            quota_window_num: 11,
+            quota_window_size_seconds: 1,
+            quota_max_tracked_clients: 100_000,
         }
     }
 }
@@ -424,6 +437,16 @@ impl Config {
         }
         if self.max_pending_bytes < self.flush_bytes {
             return fail("max_pending_bytes must be at least flush_bytes");
+        }
+        if !(2..=1000).contains(&self.quota_window_num)
+            || !(1..=3600).contains(&self.quota_window_size_seconds)
+        {
+            return fail(
+                "quota_window_num must be 2 to 1000 and quota_window_size_seconds 1 to 3600",
+            );
+        }
+        if self.quota_max_tracked_clients == 0 {
+            return fail("quota_max_tracked_clients must be at least 1");
         }
         self.advertised().map(|_| ())
     }

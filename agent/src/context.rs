@@ -14,6 +14,7 @@ use crate::kafka::limits::ConnectionSettings;
 use crate::kafka::memory_pool::MemoryPool;
 use crate::metrics::Metrics;
 use crate::produce::Producer;
+use crate::quotas::ClientQuotas;
 use crate::segment::batch::TimestampLimits;
 
 /// Shared by all connections of one agent.
@@ -53,4 +54,7 @@ pub struct AgentContext {
     /// This agent's broker configs, the defaults of topic configs; the
     /// dynamic ones are refreshed from the store (`jobs/broker_configs.rs`).
     pub broker_configs: Arc<BrokerConfigs>,
+    /// Client quotas in force and the rates measured against them; the
+    /// quotas are refreshed from the store (`jobs/client_quotas.rs`).
+    pub quotas: Arc<ClientQuotas>,
 }

@@ -7,6 +7,7 @@ mod dispatch;
 pub mod error_codes;
 pub mod limits;
 pub mod memory_pool;
+pub mod mute;
 pub mod versions;
 
 mod admin_topics;
@@ -14,6 +15,7 @@ mod alter_configs;
 mod api_versions;
 mod authorized_operations;
 mod bounds;
+mod client_quotas;
 mod create_partitions;
 mod delete_records;
 mod describe_cluster;

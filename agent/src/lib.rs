@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod kafka;
 pub mod metrics;
 pub mod produce;
+pub mod quotas;
 pub mod segment;
 pub mod server;
 pub mod storage;

@@ -236,6 +236,17 @@ struct ServeArgs {
     /// max.incremental.fetch.session.cache.slots) [default: 1000].
     #[arg(long, env = "FLOE_MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS")]
     max_incremental_fetch_session_cache_slots: Option<usize>,
+    /// Windows a client's rate is measured over for its quota (Kafka's
+    /// quota.window.num) [default: 11].
+    #[arg(long, env = "FLOE_QUOTA_WINDOW_NUM")]
+    quota_window_num: Option<usize>,
+    /// Length of one quota window in seconds (Kafka's
+    /// quota.window.size.seconds) [default: 1].
+    #[arg(long, env = "FLOE_QUOTA_WINDOW_SIZE_SECONDS")]
+    quota_window_size_seconds: Option<u64>,
+    /// Clients tracked per quota kind at most [default: 100000].
+    #[arg(long, env = "FLOE_QUOTA_MAX_TRACKED_CLIENTS")]
+    quota_max_tracked_clients: Option<usize>,
 }
 
 impl ServeArgs {
@@ -298,7 +309,10 @@ impl ServeArgs {
             group_initial_rebalance_delay_ms,
             group_max_size,
             message_max_bytes,
-            max_incremental_fetch_session_cache_slots
+            max_incremental_fetch_session_cache_slots,
+            quota_window_num,
+            quota_window_size_seconds,
+            quota_max_tracked_clients
         );
         set_optional!(
             advertised_addr,

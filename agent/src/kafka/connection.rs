@@ -6,6 +6,10 @@
 //! waiting for a slow client are counted and, above a bound, the connection
 //! stops reading requests ([`ResponseQueue`]); idle connections, frames that
 //! dribble in and writes that make no progress all end in a close.
+//!
+//! A client over a quota is muted ([`Mute`]): for its throttle time the
+//! connection reads nothing, so nothing of it is buffered, while other
+//! connections go on.
 
 use std::io::IoSlice;
 use std::sync::Arc;
@@ -27,6 +31,7 @@ use tracing::{debug, warn};
 use super::codec::{self, CodecError, ResponseFrame};
 use super::dispatch::{self, Completion};
 use super::memory_pool::Reservation;
+use super::mute::Mute;
 use crate::context::AgentContext;
 
 /// Requests admitted but not yet answered on one connection. Reading stops
@@ -108,7 +113,21 @@ async fn read_requests(
     let mut last_read = Instant::now();
     // When the first byte of the frame being read arrived.
     let mut frame_started: Option<Instant> = None;
+    let mute = Arc::new(Mute::default());
     loop {
+        if let Some(until) = mute.until() {
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => {}
+                () = tx.closed() => return Close::WriterGone,
+                () = shutdown.cancelled() => return Close::Normal,
+            }
+            // Time spent muted is neither idleness nor a slow frame.
+            last_read = Instant::now();
+            if frame_started.is_some() {
+                frame_started = Some(last_read);
+            }
+            continue;
+        }
         match codec::decode_frame(&mut buf, ctx.max_frame_bytes) {
             Err(e) => return Close::Error(e.to_string()),
             Ok(Some(frame)) => {
@@ -120,7 +139,7 @@ async fn read_requests(
                     () = tx.closed() => return Close::WriterGone,
                     () = shutdown.cancelled() => return Close::Normal,
                 }
-                let completion: Completion = match dispatch::admit(ctx, frame, peer).await {
+                let completion: Completion = match dispatch::admit(ctx, frame, peer, &mute).await {
                     Ok(c) => c,
                     Err(e) => return Close::Error(e.to_string()),
                 };
