@@ -8,6 +8,8 @@ pub mod error_codes;
 pub mod limits;
 pub mod memory_pool;
 pub mod mute;
+pub mod principal;
+pub mod session;
 pub mod versions;
 
 mod admin_topics;

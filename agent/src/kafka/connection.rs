@@ -32,6 +32,8 @@ use super::codec::{self, CodecError, ResponseFrame};
 use super::dispatch::{self, Completion};
 use super::memory_pool::Reservation;
 use super::mute::Mute;
+use super::principal::Principal;
+use super::session::Session;
 use crate::context::AgentContext;
 
 /// Requests admitted but not yet answered on one connection. Reading stops
@@ -82,7 +84,8 @@ pub async fn serve_connection(
         ctx.metrics.queued_response_bytes.clone(),
     ));
     let writer_task = tokio::spawn(write_responses(writer, rx, queue.clone(), ctx.clone()));
-    let close = read_requests(&ctx, reader, &tx, &queue, peer, &shutdown).await;
+    let session = Session::new(peer, "PLAINTEXT", Principal::anonymous());
+    let close = read_requests(&ctx, reader, &tx, &queue, session, &shutdown).await;
     let closed = |reason: &str| ctx.metrics.connections_closed.with_label_values(&[reason]);
     match close {
         Close::Normal => {}
@@ -104,7 +107,7 @@ async fn read_requests(
     reader: OwnedReadHalf,
     tx: &mpsc::Sender<Pending>,
     queue: &Arc<ResponseQueue>,
-    peer: Option<std::net::SocketAddr>,
+    mut session: Session,
     shutdown: &CancellationToken,
 ) -> Close {
     let limits = ctx.connection;
@@ -139,7 +142,8 @@ async fn read_requests(
                     () = tx.closed() => return Close::WriterGone,
                     () = shutdown.cancelled() => return Close::Normal,
                 }
-                let completion: Completion = match dispatch::admit(ctx, frame, peer, &mute).await {
+                let admitted = dispatch::admit(ctx, frame, &mut session, &mute).await;
+                let completion: Completion = match admitted {
                     Ok(c) => c,
                     Err(e) => return Close::Error(e.to_string()),
                 };

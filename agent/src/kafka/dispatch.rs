@@ -4,7 +4,6 @@
 //! concurrently and yields the encoded response.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,6 +15,7 @@ use tracing::{Instrument, debug, info_span};
 
 use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
 use super::mute::Mute;
+use super::session::Session;
 use super::{
     admin_topics, alter_configs, api_versions, client_quotas, create_partitions, delete_records,
     describe_cluster, describe_configs, describe_producers, describe_quorum,
@@ -26,12 +26,9 @@ use super::{
 use crate::context::AgentContext;
 use crate::quotas::QuotaKind;
 
-/// The user quotas know a connection by until it authenticates: Kafka's
-/// unauthenticated principal, `User:ANONYMOUS`, to which user quotas (and
-/// the default user's) apply as in Kafka.
-const UNAUTHENTICATED_USER: &str = "ANONYMOUS";
-
-/// Who a request counts against for quotas: its user and client id.
+/// Who a request counts against for quotas: its user (the connection's
+/// principal's name; `ANONYMOUS` before it authenticates, to which user
+/// quotas and the default user's apply, as in Kafka) and its client id.
 #[derive(Debug, Clone)]
 struct QuotaClient {
     user: String,
@@ -39,9 +36,9 @@ struct QuotaClient {
 }
 
 impl QuotaClient {
-    fn of(req: &RequestFrame) -> Self {
+    fn of(req: &RequestFrame, session: &Session) -> Self {
         QuotaClient {
-            user: UNAUTHENTICATED_USER.to_string(),
+            user: session.principal().name.clone(),
             client_id: req.header.client_id.as_deref().unwrap_or("").to_string(),
         }
     }
@@ -66,11 +63,11 @@ impl QuotaClient {
 
 /// The quota client of a request, when any quota is enforced (otherwise
 /// nothing is recorded: one atomic load per kind).
-fn quota_client(ctx: &AgentContext, req: &RequestFrame) -> Option<QuotaClient> {
+fn quota_client(ctx: &AgentContext, req: &RequestFrame, session: &Session) -> Option<QuotaClient> {
     QuotaKind::ALL
         .iter()
         .any(|&kind| ctx.quotas.enforces(kind))
-        .then(|| QuotaClient::of(req))
+        .then(|| QuotaClient::of(req, session))
 }
 
 /// A response on its way: `None` when the request gets no answer
@@ -78,19 +75,19 @@ fn quota_client(ctx: &AgentContext, req: &RequestFrame) -> Option<QuotaClient> {
 pub type Completion =
     Pin<Box<dyn Future<Output = Result<Option<ResponseFrame>, CodecError>> + Send>>;
 
-/// Admits one request frame from `peer`. An error means the connection
-/// must close. A client over a quota gets `throttle_time_ms` in its
-/// Produce and Fetch answers, and `mute` stops its connection reading
-/// for that time.
+/// Admits one request frame of the connection whose context is `session`.
+/// An error means the connection must close. A client over a quota gets
+/// `throttle_time_ms` in its Produce and Fetch answers, and `mute` stops
+/// its connection reading for that time.
 pub async fn admit(
     ctx: &Arc<AgentContext>,
     frame: Bytes,
-    peer: Option<SocketAddr>,
+    session: &mut Session,
     mute: &Arc<Mute>,
 ) -> Result<Completion, CodecError> {
     let frame_bytes = frame.len();
     let req = codec::parse_request(frame)?;
-    let quota = quota_client(ctx, &req);
+    let quota = quota_client(ctx, &req, session);
     let api = req.api_key;
     let version = req.version;
     let name = api_name(api);
@@ -376,7 +373,7 @@ pub async fn admit(
         }
         // Group APIs are queued to their group and answered later.
         api if groups::serves(api) => {
-            let answer = groups::admit(ctx, &req, peer)
+            let answer = groups::admit(ctx, &req, session)
                 .instrument(span.clone())
                 .await?;
             let metrics = ctx.metrics.clone();

@@ -6,7 +6,6 @@
 //! JoinGroup or SyncGroup may be a whole rebalance later.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -21,6 +20,7 @@ use kafka_protocol::protocol::{Encodable, StrBytes};
 
 use super::codec::{self, CodecError, RequestFrame};
 use super::error_codes::for_group;
+use super::session::Session;
 use super::{group_admin, offsets};
 use crate::context::AgentContext;
 use crate::groups::{
@@ -62,12 +62,12 @@ pub fn serves(api: ApiKey) -> bool {
 pub async fn admit(
     ctx: &Arc<AgentContext>,
     req: &RequestFrame,
-    peer: Option<SocketAddr>,
+    session: &Session,
 ) -> Result<Answer, CodecError> {
     let (api, v, corr) = (req.api_key, req.version, req.header.correlation_id);
     let client = Client {
         id: req.header.client_id.as_deref().unwrap_or("").to_string(),
-        host: peer.map(|p| format!("/{}", p.ip())).unwrap_or_default(),
+        host: session.host(),
     };
     Ok(match api {
         ApiKey::JoinGroup => answer(
