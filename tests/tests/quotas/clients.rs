@@ -141,8 +141,7 @@ async fn greedy(
             waiting.retain(|h: &tokio::task::JoinHandle<()>| !h.is_finished());
         }
     }
-    let acks = acks.lock().expect("acks").clone();
-    acks
+    acks.lock().expect("acks").clone()
 }
 
 /// (b) and (c): a producer with `producer_byte_rate` = 1 MiB/s sending as fast as it
