@@ -468,6 +468,41 @@ fn throttle_time_is_answered_over_quota_and_the_connection_muted() {
     }
 }
 
+/// `request_percentage`: the time spent handling a client's requests counts against
+/// it, and its throttle is capped at one window (1 s), as Kafka caps it.
+#[test]
+fn request_time_is_held_to_request_percentage() {
+    let agent = Agent::start().expect("agent");
+    let topic = unique_topic("quota-request-time");
+    let mut admin = RawClient::connect(agent.kafka_addr()).expect("connect");
+    assert_eq!(admin.create_topic(&topic, 1).expect("create"), 0);
+    // A thousandth of a percent of a thread: 10 µs of handling per second.
+    let outcome = alter(
+        &mut admin,
+        vec![entry(
+            &[("client-id", Some("busy"))],
+            &[("request_percentage", Some(0.001))],
+        )],
+        false,
+    )
+    .expect("alter");
+    assert_eq!(outcome, vec![(0, None)]);
+    let mut busy = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let mut throttle = 0;
+    for _ in 0..20 {
+        throttle = produce_as(&mut busy, "busy", &topic, &["v"]);
+        if throttle > 0 {
+            break;
+        }
+    }
+    assert!(
+        (1..=1000).contains(&throttle),
+        "request-time throttle {throttle} ms"
+    );
+    let mut idle = RawClient::connect(agent.kafka_addr()).expect("connect");
+    assert_eq!(produce_as(&mut idle, "not-busy", &topic, &["v"]), 0);
+}
+
 /// A quota altered through one agent is enforced by another within a few seconds.
 #[test]
 fn a_quota_set_through_one_agent_is_enforced_by_another() {
