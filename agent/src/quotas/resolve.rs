@@ -31,6 +31,19 @@ pub struct Resolved {
 pub struct QuotaSet {
     entities: HashMap<ClientQuotaEntity, [Option<f64>; 3]>,
     kinds: [bool; 3],
+    /// For each kind, which of the [`PRECEDENCE`] shapes some entity with
+    /// a value of that kind has: resolution looks up only those.
+    shapes: [[bool; 8]; 3],
+}
+
+/// The place of an entity's shape in [`PRECEDENCE`].
+fn shape_of(entity: &ClientQuotaEntity) -> Option<usize> {
+    let shape = |part: &Option<QuotaEntityPart>| {
+        part.as_ref()
+            .map(|p| matches!(p, QuotaEntityPart::Named(_)))
+    };
+    let wanted = (shape(&entity.user), shape(&entity.client_id));
+    PRECEDENCE.iter().position(|&s| s == wanted)
 }
 
 /// The eight entity shapes in order of precedence: (user part, client-id
@@ -53,10 +66,14 @@ impl QuotaSet {
         let mut set = QuotaSet::default();
         for quota in quotas {
             let mut values = [None; 3];
+            let shape = shape_of(&quota.entity);
             for kind in QuotaKind::ALL {
                 if let Some(&v) = quota.values.get(kind.key()) {
                     values[kind.index()] = Some(v);
                     set.kinds[kind.index()] = true;
+                    if let Some(shape) = shape {
+                        set.shapes[kind.index()][shape] = true;
+                    }
                 }
             }
             if values.iter().any(Option::is_some) {
@@ -86,7 +103,11 @@ impl QuotaSet {
                 }
             })
         };
-        for (user_shape, client_shape) in PRECEDENCE {
+        let shapes = &self.shapes[kind.index()];
+        for (i, &(user_shape, client_shape)) in PRECEDENCE.iter().enumerate() {
+            if !shapes[i] {
+                continue;
+            }
             let entity = ClientQuotaEntity {
                 user: part(user_shape, user),
                 client_id: part(client_shape, client_id),
