@@ -243,6 +243,16 @@ pub struct Config {
     /// Longest SASL session before the client must re-authenticate on its
     /// connection (KIP-368, Kafka's `connections.max.reauth.ms`); 0: never.
     pub connections_max_reauth_ms: u64,
+    /// Windows a client's rate is measured over for its quota (Kafka's
+    /// `quota.window.num`).
+    pub quota_window_num: usize,
+    /// Length of one such window, in seconds (Kafka's
+    /// `quota.window.size.seconds`).
+    pub quota_window_size_seconds: u64,
+    /// Clients whose rates are tracked per quota kind at most; beyond it
+    /// the least recently seen client's rate is dropped (it starts afresh).
+    /// Each costs a few hundred bytes.
+    pub quota_max_tracked_clients: usize,
 }
 
 impl Default for Config {
@@ -315,6 +325,9 @@ impl Default for Config {
             oauth_expected_audience: None,
             oauth_expected_issuer: None,
             connections_max_reauth_ms: 0,
+            quota_window_num: 11,
+            quota_window_size_seconds: 1,
+            quota_max_tracked_clients: 100_000,
         }
     }
 }
@@ -501,6 +514,16 @@ impl Config {
         }
         if self.max_pending_bytes < self.flush_bytes {
             return fail("max_pending_bytes must be at least flush_bytes");
+        }
+        if !(2..=1000).contains(&self.quota_window_num)
+            || !(1..=3600).contains(&self.quota_window_size_seconds)
+        {
+            return fail(
+                "quota_window_num must be 2 to 1000 and quota_window_size_seconds 1 to 3600",
+            );
+        }
+        if self.quota_max_tracked_clients == 0 {
+            return fail("quota_max_tracked_clients must be at least 1");
         }
         self.advertised().map(|_| ())?;
         self.validate_security()

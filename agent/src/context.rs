@@ -14,10 +14,11 @@ use crate::kafka::limits::ConnectionSettings;
 use crate::kafka::memory_pool::MemoryPool;
 use crate::metrics::Metrics;
 use crate::produce::Producer;
+use crate::quotas::ClientQuotas;
 use crate::sasl::Authenticator;
 use crate::segment::batch::TimestampLimits;
-use crate::txn::TxnCoordinator;
 use crate::tls::Certificates;
+use crate::txn::TxnCoordinator;
 
 /// Shared by all connections of one agent.
 #[derive(Debug)]
@@ -62,4 +63,7 @@ pub struct AgentContext {
     pub tls: Option<Arc<Certificates>>,
     /// SASL mechanisms of the SASL listeners, if any.
     pub sasl: Option<Arc<Authenticator>>,
+    /// Client quotas in force and the rates measured against them; the
+    /// quotas are refreshed from the store (`jobs/client_quotas.rs`).
+    pub quotas: Arc<ClientQuotas>,
 }

@@ -9,6 +9,7 @@
 
 pub mod archive;
 pub mod broker_configs;
+pub mod client_quotas;
 pub mod collector;
 pub mod compaction;
 pub mod group_lag;

@@ -19,12 +19,13 @@ pub mod jobs;
 pub mod kafka;
 pub mod metrics;
 pub mod produce;
+pub mod quotas;
 pub mod sasl;
 pub mod segment;
 pub mod server;
 pub mod storage;
-pub mod txn;
 pub mod tls;
+pub mod txn;
 pub mod users;
 pub mod wall_clock;
 

@@ -32,7 +32,7 @@ enum Command {
     /// Run an agent: Kafka protocol, HTTP metrics and health.
     Serve(Box<ServeArgs>),
     /// Measure a Kafka-compatible cluster: produce, consume or end-to-end.
-    Bench(floe_bench::BenchArgs),
+    Bench(Box<floe_bench::BenchArgs>),
     /// Check a cluster loses, duplicates and reorders nothing: idempotent
     /// producers and a consumer group, then a verdict (non-zero exit on any
     /// violation).
@@ -295,6 +295,17 @@ struct ServeArgs {
     /// [default: 0]
     #[arg(long, env = "FLOE_CONNECTIONS_MAX_REAUTH_MS")]
     connections_max_reauth_ms: Option<u64>,
+    /// Windows a client's rate is measured over for its quota (Kafka's
+    /// quota.window.num) [default: 11].
+    #[arg(long, env = "FLOE_QUOTA_WINDOW_NUM")]
+    quota_window_num: Option<usize>,
+    /// Length of one quota window in seconds (Kafka's
+    /// quota.window.size.seconds) [default: 1].
+    #[arg(long, env = "FLOE_QUOTA_WINDOW_SIZE_SECONDS")]
+    quota_window_size_seconds: Option<u64>,
+    /// Clients tracked per quota kind at most [default: 100000].
+    #[arg(long, env = "FLOE_QUOTA_MAX_TRACKED_CLIENTS")]
+    quota_max_tracked_clients: Option<usize>,
 }
 
 impl ServeArgs {
@@ -364,7 +375,10 @@ impl ServeArgs {
             max_incremental_fetch_session_cache_slots,
             http_tls,
             sasl_mechanisms,
-            connections_max_reauth_ms
+            connections_max_reauth_ms,
+            quota_window_num,
+            quota_window_size_seconds,
+            quota_max_tracked_clients
         );
         set_optional!(
             advertised_addr,
@@ -405,7 +419,7 @@ fn main() -> anyhow::Result<()> {
                 floe_agent::server::run(config, shutdown).await
             })?;
         }
-        Command::Bench(args) => floe_bench::run(args)?,
+        Command::Bench(args) => floe_bench::run(*args)?,
         Command::Users(command) => runtime.block_on(floe_agent::users::run(command))?,
         Command::Verify(args) => floe_verify::run(args)?,
         Command::DevCluster(args) => {

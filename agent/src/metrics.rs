@@ -137,6 +137,13 @@ pub struct Metrics {
     pub cpu_seconds: Counter,
     /// Resident memory of the agent process. Refreshed at each scrape.
     pub resident_bytes: IntGauge,
+    /// Throttle times answered to clients over a quota, in ms, by kind
+    /// (`produce`, `fetch`, `request`).
+    pub quota_throttle_ms: HistogramVec,
+    /// Requests throttled for a quota, by kind.
+    pub quota_throttled: IntCounterVec,
+    /// Clients whose rates are tracked for a quota, by kind.
+    pub quota_tracked: IntGaugeVec,
 }
 
 /// The transaction coordinator's metrics (`floe_txn_*`).
@@ -512,8 +519,40 @@ impl Metrics {
                 "process_resident_memory_bytes",
                 "Resident memory of the agent",
             )?,
+            quota_throttle_ms: {
+                let h = HistogramVec::new(
+                    HistogramOpts::new(
+                        "quota_throttle_time_ms",
+                        "Throttle times answered to clients over a quota, by kind",
+                    )
+                    // 1 ms to ~33 s.
+                    .buckets(exponential_buckets(1.0, 2.0, 16)?),
+                    &["kind"],
+                )?;
+                registry.register(Box::new(h.clone()))?;
+                h
+            },
+            quota_throttled: counter_vec(
+                "quota_throttled_requests_total",
+                "Requests throttled for a client quota, by kind",
+                &["kind"],
+            )?,
+            quota_tracked: gauge_vec(
+                "quota_tracked_clients",
+                "Clients whose rates are tracked for a quota, by kind",
+                &["kind"],
+            )?,
             registry,
         })
+    }
+
+    /// The metrics client quotas report.
+    pub fn quota_metrics(&self) -> crate::quotas::QuotaMetrics {
+        crate::quotas::QuotaMetrics {
+            throttle_ms: self.quota_throttle_ms.clone(),
+            throttled: self.quota_throttled.clone(),
+            tracked: self.quota_tracked.clone(),
+        }
     }
 
     /// The metrics in Prometheus text format.

@@ -28,7 +28,6 @@ use crate::fetch::{LogReader, SegmentCache, Watermarks};
 use crate::groups::{Coordinator, GroupSettings};
 use crate::http::{self, HttpState};
 use crate::jobs::archive::{self, Archiver};
-use crate::jobs::broker_configs;
 use crate::jobs::collector::Collector;
 use crate::jobs::compaction::Compaction;
 use crate::jobs::group_lag::export_lag;
@@ -37,16 +36,18 @@ use crate::jobs::log_cleaner::{LogCleaner, key_map};
 use crate::jobs::orphan_sweep::OrphanSweep;
 use crate::jobs::prune::Prune;
 use crate::jobs::retention;
+use crate::jobs::{broker_configs, client_quotas};
 use crate::kafka::limits::{AcceptBackoff, ConnectionLimits, ConnectionSettings};
 use crate::kafka::memory_pool::MemoryPool;
 use crate::kafka::serve_connection;
 use crate::metrics::Metrics;
 use crate::produce::{COMMIT_ATTEMPT_TIMEOUT, CommitRetry, FlushSettings, Flusher};
+use crate::quotas::{ClientQuotas, QuotaSettings, Sampling};
 use crate::sasl::oauth::OAuthValidator;
 use crate::sasl::{Authenticator, Mechanism};
 use crate::storage::{ObjectStorage, open_object_store, root_uri};
-use crate::txn::{TxnCoordinator, TxnSettings};
 use crate::tls::Certificates;
+use crate::txn::{TxnCoordinator, TxnSettings};
 use crate::wall_clock;
 
 /// How long connections get to send their last responses at shutdown.
@@ -168,6 +169,17 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
                 .unwrap_or(i64::MAX),
         },
     );
+    let quotas = Arc::new(ClientQuotas::new(
+        QuotaSettings {
+            sampling: Sampling {
+                samples: config.quota_window_num,
+                window_ms: config.quota_window_size_seconds * 1000,
+            },
+            max_tracked: config.quota_max_tracked_clients,
+        },
+        metrics.quota_metrics(),
+    ));
+    client_quotas::refresh(&*store, &quotas).await?;
     let ctx = Arc::new(AgentContext {
         cluster_id: config.cluster_id.clone(),
         log_dir: config.log_dir(),
@@ -210,6 +222,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         broker_configs,
         tls: tls.clone(),
         sasl,
+        quotas,
     });
     let limits = ConnectionLimits::new(config.max_connections, config.max_connections_per_ip);
 
@@ -292,6 +305,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let broker_configs_task = tokio::spawn(broker_configs::run(
         ctx.store.clone(),
         ctx.broker_configs.clone(),
+        Duration::from_millis(config.heartbeat_interval_ms),
+        background_stop.clone(),
+    ));
+    let quotas_task = tokio::spawn(client_quotas::run(
+        ctx.store.clone(),
+        ctx.quotas.clone(),
         Duration::from_millis(config.heartbeat_interval_ms),
         background_stop.clone(),
     ));
@@ -387,6 +406,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let _ = cleaner_task.await;
     let _ = retention_task.await;
     let _ = broker_configs_task.await;
+    let _ = quotas_task.await;
     let _ = prune_task.await;
     let _ = transactions_task.await;
     let _ = archive_task.await;

@@ -14,6 +14,7 @@ mod error;
 mod groups;
 mod outcomes;
 mod postgres;
+mod quotas;
 mod resolve;
 mod sequencer;
 mod sqlite;
@@ -30,6 +31,7 @@ pub use compaction::{
 };
 pub use error::{MetadataError, Result};
 pub use postgres::{PostgresStore, STATEMENT_TIMEOUT};
+pub use quotas::{ClientQuota, ClientQuotaAlteration, ClientQuotaEntity, QuotaEntityPart};
 pub use resolve::open;
 pub use sqlite::SqliteStore;
 pub use store::{CommitNotifications, FORGET_AGENTS_AFTER, MetadataStore, StoreEvent};

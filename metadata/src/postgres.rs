@@ -19,6 +19,7 @@ mod agents;
 mod archive;
 mod broker_configs;
 mod cleaner;
+mod client_quotas;
 mod commit;
 mod compaction;
 mod create_partitions;
@@ -53,9 +54,9 @@ use crate::{
     AbortedTxn, AgentRecord, CleanSwap, CleanerPartition, CommitNotifications, CommittedOffset,
     CommittedSegment, CompactionCandidate, CompactionSwap, DeletedRecords, GroupListing,
     GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, OpenTxn, PartitionLag,
-    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy, ScramCredential,
-    SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, TxnInit, TxnRecord,
-    TxnRefusal, TxnVersion, UnreferencedSegment,
+    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
+    ScramCredential, SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, TxnInit,
+    TxnRecord, TxnRefusal, TxnVersion, UnreferencedSegment,
 };
 
 /// The schema, applied at connect. Concurrent agents may connect at once:
@@ -259,6 +260,20 @@ impl MetadataStore for PostgresStore {
     ) -> Result<()> {
         with_retries("set broker configs", || {
             broker_configs::replace(&self.pool, config)
+        })
+        .await
+    }
+
+    async fn client_quotas(&self) -> Result<Vec<crate::ClientQuota>> {
+        with_retries("read client quotas", || client_quotas::all(&self.pool)).await
+    }
+
+    async fn alter_client_quotas(
+        &self,
+        alterations: &[crate::ClientQuotaAlteration],
+    ) -> Result<()> {
+        with_retries("alter client quotas", || {
+            client_quotas::alter(&self.pool, alterations)
         })
         .await
     }

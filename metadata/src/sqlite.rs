@@ -12,6 +12,7 @@ mod agents;
 mod archive;
 mod broker_configs;
 mod cleaner;
+mod client_quotas;
 mod commit;
 mod compaction;
 mod create_partitions;
@@ -48,9 +49,9 @@ use crate::{
     AbortedTxn, AgentRecord, CleanSwap, CleanerPartition, CommitNotifications, CommittedOffset,
     CommittedSegment, CompactionCandidate, CompactionSwap, DeletedRecords, GroupListing,
     GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, OpenTxn, PartitionLag,
-    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy, ScramCredential,
-    SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, TxnInit, TxnRecord,
-    TxnRefusal, TxnVersion, UnreferencedSegment,
+    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
+    ScramCredential, SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, TxnInit,
+    TxnRecord, TxnRefusal, TxnVersion, UnreferencedSegment,
 };
 
 /// The schema, applied at connect.
@@ -212,6 +213,17 @@ impl MetadataStore for SqliteStore {
         config: &std::collections::BTreeMap<String, String>,
     ) -> Result<()> {
         broker_configs::replace(self, config).await
+    }
+
+    async fn client_quotas(&self) -> Result<Vec<crate::ClientQuota>> {
+        client_quotas::all(&self.pool).await
+    }
+
+    async fn alter_client_quotas(
+        &self,
+        alterations: &[crate::ClientQuotaAlteration],
+    ) -> Result<()> {
+        client_quotas::alter(self, alterations).await
     }
 
     async fn commit_segment_reporting(&self, commit: &SegmentCommit) -> Result<CommittedSegment> {

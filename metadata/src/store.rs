@@ -7,9 +7,9 @@ use crate::{
     AgentRecord, ArchiveCommit, ArchiveManifest, ArchiveOutcome, BatchOutcome, CleanSwap,
     CleanerPartition, CommittedOffset, CommittedSegment, CompactionCandidate, CompactionSwap,
     DeletedRecords, GroupListing, GroupState, IndexRow, JobFence, NewTopic, PartitionLag,
-    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy, ScramCredential,
-    SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, TxnInit, TxnRecord,
-    TxnRefusal, TxnVersion, UnreferencedSegment,
+    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
+    ScramCredential, SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, TxnInit,
+    TxnRecord, TxnRefusal, TxnVersion, UnreferencedSegment,
 };
 
 /// The metadata store. Every implementation passes the same contract suite
@@ -91,6 +91,17 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         &self,
         config: &std::collections::BTreeMap<String, String>,
     ) -> Result<()>;
+
+    /// Every client quota (KIP-546), cluster-wide, ordered by entity.
+    async fn client_quotas(&self) -> Result<Vec<crate::ClientQuota>>;
+
+    /// Applies quota alterations in one transaction: each key of each
+    /// entity set to its value, or removed (an entity left without keys
+    /// is gone). Fails with [`crate::MetadataError::Invalid`], changing
+    /// nothing, if an entity has no part, a key is empty or a value is not
+    /// finite.
+    async fn alter_client_quotas(&self, alterations: &[crate::ClientQuotaAlteration])
+    -> Result<()>;
 
     /// Commits a segment in one transaction. For each entry, and each of its
     /// batches in order: a batch of an idempotent producer is checked against

@@ -75,6 +75,7 @@ macro_rules! contract_suite {
                 topics::broker_configs_are_replaced_as_a_set,
                 scram::scram_credentials_are_stored_replaced_and_deleted,
                 scram::malformed_scram_credentials_are_refused,
+                topics::client_quotas_are_set_altered_and_removed,
                 commit::offsets_are_contiguous_from_zero,
                 commit::multi_partition_commit_assigns_each_partition,
                 commit::recommit_of_same_segment_is_idempotent,

@@ -30,6 +30,7 @@ pub mod ports;
 pub mod postgres;
 pub mod process;
 pub mod python;
+pub mod quotas;
 pub mod raw;
 pub mod records;
 pub mod requests;

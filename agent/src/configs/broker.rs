@@ -204,6 +204,18 @@ impl BrokerConfigs {
             "Open Kafka connections from one client address at most."
         );
         setting!(
+            "quota.window.num",
+            Int,
+            quota_window_num,
+            "The number of samples a client's rate is measured over for its quota."
+        );
+        setting!(
+            "quota.window.size.seconds",
+            Int,
+            quota_window_size_seconds,
+            "The time span of each quota sample."
+        );
+        setting!(
             "connections.max.idle.ms",
             Long,
             connections_max_idle_ms,

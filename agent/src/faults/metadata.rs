@@ -11,8 +11,9 @@ use floe_metadata::{
     AgentRecord, CleanSwap, CleanerPartition, CommitNotifications, CommittedOffset,
     CommittedSegment, CompactionCandidate, CompactionSwap, DeletedRecords, GroupListing,
     GroupState, IndexRow, JobFence, MetadataError, MetadataStore, NewTopic, PartitionLag,
-    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy, ScramCredential,
-    SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId, UnreferencedSegment,
+    PartitionOffsets, ProducerIdentity, ProducerState, Pruned, Result, Retained, RetentionPolicy,
+    ScramCredential, SegmentCommit, SegmentId, SegmentRow, SwapOutcome, Topic, TopicId,
+    UnreferencedSegment,
 };
 
 use super::{Fault, Faults, injected};
@@ -133,6 +134,20 @@ impl MetadataStore for FaultyMetadataStore {
     ) -> Result<()> {
         self.faults.delay().await;
         self.inner.set_broker_configs(config).await
+    }
+
+    async fn client_quotas(&self) -> Result<Vec<floe_metadata::ClientQuota>> {
+        self.faults.delay().await;
+        self.read_fault()?;
+        self.inner.client_quotas().await
+    }
+
+    async fn alter_client_quotas(
+        &self,
+        alterations: &[floe_metadata::ClientQuotaAlteration],
+    ) -> Result<()> {
+        self.faults.delay().await;
+        self.inner.alter_client_quotas(alterations).await
     }
 
     async fn delete_topic(&self, id: TopicId) -> Result<()> {

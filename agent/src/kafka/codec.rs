@@ -227,6 +227,12 @@ pub fn decode_served_body(frame: &RequestFrame) -> Result<(), CodecError> {
             decode_body::<kafka_protocol::messages::AlterUserScramCredentialsRequest>(frame)
                 .map(drop)
         }
+        ApiKey::DescribeClientQuotas => {
+            decode_body::<kafka_protocol::messages::DescribeClientQuotasRequest>(frame).map(drop)
+        }
+        ApiKey::AlterClientQuotas => {
+            decode_body::<kafka_protocol::messages::AlterClientQuotasRequest>(frame).map(drop)
+        }
         other => Err(CodecError::Malformed {
             what: "api",
             reason: format!("{other:?} is not served"),

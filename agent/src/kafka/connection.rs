@@ -6,6 +6,10 @@
 //! waiting for a slow client are counted and, above a bound, the connection
 //! stops reading requests ([`ResponseQueue`]); idle connections, frames that
 //! dribble in and writes that make no progress all end in a close.
+//!
+//! A client over a quota is muted ([`Mute`]): for its throttle time the
+//! connection reads nothing, so nothing of it is buffered, while other
+//! connections go on.
 
 use std::io::IoSlice;
 use std::sync::Arc;
@@ -28,6 +32,7 @@ use super::codec::{self, CodecError, ResponseFrame};
 use super::dispatch::{self, Completion};
 use super::frame_read::{BufferedReader, FrameRead, TLS_READ_BUFFER};
 use super::memory_pool::Reservation;
+use super::mute::Mute;
 use super::principal::Principal;
 use super::session::Session;
 use crate::config::listeners::SecurityProtocol;
@@ -192,7 +197,21 @@ async fn read_requests(
     let mut last_read = Instant::now();
     // When the first byte of the frame being read arrived.
     let mut frame_started: Option<Instant> = None;
+    let mute = Arc::new(Mute::default());
     loop {
+        if let Some(until) = mute.until() {
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => {}
+                () = tx.closed() => return Close::WriterGone,
+                () = shutdown.cancelled() => return Close::Normal,
+            }
+            // Time spent muted is neither idleness nor a slow frame.
+            last_read = Instant::now();
+            if frame_started.is_some() {
+                frame_started = Some(last_read);
+            }
+            continue;
+        }
         match codec::decode_frame(&mut buf, session.max_frame_bytes(ctx.max_frame_bytes)) {
             Err(e) => return Close::Error(e.to_string()),
             Ok(Some(frame)) => {
@@ -204,7 +223,8 @@ async fn read_requests(
                     () = tx.closed() => return Close::WriterGone,
                     () = shutdown.cancelled() => return Close::Normal,
                 }
-                let completion: Completion = match dispatch::admit(ctx, frame, &mut session).await {
+                let admitted = dispatch::admit(ctx, frame, &mut session, &mute).await;
+                let completion: Completion = match admitted {
                     Ok(c) => c,
                     Err(e) => return Close::Error(e.to_string()),
                 };

@@ -8,22 +8,68 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::protocol::Encodable;
 use tracing::{Instrument, debug, info_span};
 
 use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
+use super::mute::Mute;
 use super::session::Session;
 use super::{
-    admin_topics, alter_configs, api_versions, create_partitions, delete_records, describe_cluster,
-    describe_configs, describe_producers, describe_quorum, describe_topic_partitions,
-    describe_transactions, elect_leaders, fetch, fetch_frame, find_coordinator, groups,
-    incremental_alter_configs, init_producer_id, list_config_resources, list_offsets, log_dirs,
-    metadata, offset_for_leader_epoch, partition_reassignments, produce, sasl, scram_credentials, transactions,
-    versions,
+    admin_topics, alter_configs, api_versions, client_quotas, create_partitions, delete_records,
+    describe_cluster, describe_configs, describe_producers, describe_quorum,
+    describe_topic_partitions, describe_transactions, elect_leaders, fetch, fetch_frame,
+    find_coordinator, groups, incremental_alter_configs, init_producer_id, list_config_resources,
+    list_offsets, log_dirs, metadata, offset_for_leader_epoch, partition_reassignments, produce,
+    sasl, scram_credentials, transactions, versions,
 };
 use crate::context::AgentContext;
+use crate::quotas::QuotaKind;
+
+/// Who a request counts against for quotas: its user (the connection's
+/// principal's name; `ANONYMOUS` before it authenticates, to which user
+/// quotas and the default user's apply, as in Kafka) and its client id.
+#[derive(Debug, Clone)]
+struct QuotaClient {
+    user: String,
+    client_id: String,
+}
+
+impl QuotaClient {
+    fn of(req: &RequestFrame, session: &Session) -> Self {
+        QuotaClient {
+            user: session.principal().name.clone(),
+            client_id: req.header.client_id.as_deref().unwrap_or("").to_string(),
+        }
+    }
+
+    /// Records `value` of `kind` and answers the throttle time in ms.
+    fn record(&self, ctx: &AgentContext, kind: QuotaKind, value: f64) -> u64 {
+        ctx.quotas.record(
+            kind,
+            &self.user,
+            &self.client_id,
+            value,
+            std::time::Instant::now(),
+        )
+    }
+
+    /// Records time spent handling a request, as Kafka's request quota
+    /// counts thread time: percent of one thread for the elapsed time.
+    fn record_time(&self, ctx: &AgentContext, elapsed: std::time::Duration) -> u64 {
+        self.record(ctx, QuotaKind::Request, elapsed.as_secs_f64() * 100.0)
+    }
+}
+
+/// The quota client of a request, when any quota is enforced (otherwise
+/// nothing is recorded: one atomic load per kind).
+fn quota_client(ctx: &AgentContext, req: &RequestFrame, session: &Session) -> Option<QuotaClient> {
+    QuotaKind::ALL
+        .iter()
+        .any(|&kind| ctx.quotas.enforces(kind))
+        .then(|| QuotaClient::of(req, session))
+}
 
 /// A response on its way: `None` when the request gets no answer
 /// (Produce with acks=0).
@@ -31,13 +77,18 @@ pub type Completion =
     Pin<Box<dyn Future<Output = Result<Option<ResponseFrame>, CodecError>> + Send>>;
 
 /// Admits one request frame of the connection whose context is `session`.
-/// An error means the connection must close.
+/// An error means the connection must close. A client over a quota gets
+/// `throttle_time_ms` in its Produce and Fetch answers, and `mute` stops
+/// its connection reading for that time.
 pub async fn admit(
     ctx: &Arc<AgentContext>,
     frame: Bytes,
     session: &mut Session,
+    mute: &Arc<Mute>,
 ) -> Result<Completion, CodecError> {
+    let frame_bytes = frame.len();
     let req = codec::parse_request(frame)?;
+    let quota = quota_client(ctx, &req, session);
     let api = req.api_key;
     let version = req.version;
     let name = api_name(api);
@@ -92,6 +143,15 @@ pub async fn admit(
             let pending = produce::admit(ctx, body, version)
                 .instrument(span.clone())
                 .await;
+            // Kafka records a Produce's request size against the byte
+            // quota, and its handling time against the request quota, and
+            // answers the larger throttle.
+            let throttle = quota.as_ref().map_or(0, |q| {
+                let bytes = q.record(ctx, QuotaKind::Produce, frame_bytes as f64);
+                bytes.max(q.record_time(ctx, started.elapsed()))
+            });
+            mute.mute_for(throttle);
+            let throttle_ms = i32::try_from(throttle).unwrap_or(i32::MAX);
             let (corr, metrics) = (req.header.correlation_id, ctx.metrics.clone());
             Box::pin(
                 async move {
@@ -100,22 +160,45 @@ pub async fn admit(
                         .request_seconds
                         .with_label_values(&[name])
                         .observe(started.elapsed().as_secs_f64());
-                    resp.map(|r| codec::encode_response(api, version, corr, &r).map(Into::into))
-                        .transpose()
+                    resp.map(|mut r| {
+                        r.throttle_time_ms = throttle_ms;
+                        codec::encode_response(api, version, corr, &r).map(Into::into)
+                    })
+                    .transpose()
                 }
                 .instrument(span),
             )
         }
         ApiKey::Fetch => {
-            let body = codec::decode_body(&req)?;
-            let (ctx, corr) = (ctx.clone(), req.header.correlation_id);
+            let mut body: kafka_protocol::messages::FetchRequest = codec::decode_body(&req)?;
+            if let Some(q) = &quota {
+                limit_fetch_to_quota(ctx, q, &mut body);
+            }
+            let (ctx, corr, mute) = (ctx.clone(), req.header.correlation_id, mute.clone());
+            let quota = quota.clone();
             Box::pin(
                 async move {
-                    let resp = fetch::handle(&ctx, body, version).await;
+                    let mut resp = fetch::handle(&ctx, body, version).await;
                     ctx.metrics
                         .request_seconds
                         .with_label_values(&[name])
                         .observe(started.elapsed().as_secs_f64());
+                    let encoding = std::time::Instant::now();
+                    let frame = fetch_frame::encode(&resp, version, corr)?;
+                    let Some(q) = quota else {
+                        return Ok(Some(frame));
+                    };
+                    // Kafka records a Fetch's response size against the
+                    // byte quota. The time counted against the request
+                    // quota is the encoding's (the wait of a long poll
+                    // uses no thread).
+                    let bytes = q.record(&ctx, QuotaKind::Fetch, frame.remaining() as f64);
+                    let throttle = bytes.max(q.record_time(&ctx, encoding.elapsed()));
+                    if throttle == 0 {
+                        return Ok(Some(frame));
+                    }
+                    mute.mute_for(throttle);
+                    resp.response.throttle_time_ms = i32::try_from(throttle).unwrap_or(i32::MAX);
                     fetch_frame::encode(&resp, version, corr).map(Some)
                 }
                 .instrument(span),
@@ -290,6 +373,13 @@ pub async fn admit(
                 .await;
             ready(&req, version, resp)
         }
+        ApiKey::DescribeClientQuotas => {
+            let body = codec::decode_body(&req)?;
+            let resp = client_quotas::describe(ctx, body)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
         ApiKey::DescribeUserScramCredentials => {
             let body = codec::decode_body(&req)?;
             let resp = scram_credentials::describe(ctx, body)
@@ -300,6 +390,13 @@ pub async fn admit(
         ApiKey::AlterUserScramCredentials => {
             let body = codec::decode_body(&req)?;
             let resp = scram_credentials::alter(ctx, body)
+                .instrument(span.clone())
+                .await;
+            ready(&req, version, resp)
+        }
+        ApiKey::AlterClientQuotas => {
+            let body = codec::decode_body(&req)?;
+            let resp = client_quotas::alter(ctx, body)
                 .instrument(span.clone())
                 .await;
             ready(&req, version, resp)
@@ -421,7 +518,33 @@ pub async fn admit(
             .with_label_values(&[name])
             .observe(started.elapsed().as_secs_f64());
     }
+    // Other APIs count their admission time against the request quota;
+    // over it, the connection is muted (their answers keep a throttle
+    // time of 0: the field is per API and only Produce and Fetch set it).
+    if api != ApiKey::Produce
+        && let Some(q) = &quota
+    {
+        mute.mute_for(q.record_time(ctx, started.elapsed()));
+    }
     Ok(completion)
+}
+
+/// Caps a Fetch to what the client's byte quota allows over the sampled
+/// span, as Kafka does, so one answer cannot overshoot the quota by more.
+fn limit_fetch_to_quota(
+    ctx: &AgentContext,
+    q: &QuotaClient,
+    body: &mut kafka_protocol::messages::FetchRequest,
+) {
+    let Some(most) = ctx
+        .quotas
+        .max_in_window(QuotaKind::Fetch, &q.user, &q.client_id)
+    else {
+        return;
+    };
+    let most = most.clamp(1.0, i32::MAX as f64) as i32;
+    body.max_bytes = body.max_bytes.min(most);
+    body.min_bytes = body.min_bytes.min(body.max_bytes);
 }
 
 /// A completion that is already done.
@@ -478,6 +601,8 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::SaslAuthenticate => "SaslAuthenticate",
         ApiKey::DescribeUserScramCredentials => "DescribeUserScramCredentials",
         ApiKey::AlterUserScramCredentials => "AlterUserScramCredentials",
+        ApiKey::DescribeClientQuotas => "DescribeClientQuotas",
+        ApiKey::AlterClientQuotas => "AlterClientQuotas",
         _ => "Other",
     }
 }

@@ -237,3 +237,113 @@ pub async fn broker_configs_are_replaced_as_a_set(backend: &dyn Backend) -> anyh
     assert!(store.broker_configs().await?.is_empty());
     Ok(())
 }
+
+pub async fn client_quotas_are_set_altered_and_removed(
+    backend: &dyn Backend,
+) -> anyhow::Result<()> {
+    use floe_metadata::{ClientQuotaAlteration, ClientQuotaEntity, QuotaEntityPart};
+    let store = backend.open().await?;
+    assert!(store.client_quotas().await?.is_empty());
+    let named = |s: &str| Some(QuotaEntityPart::Named(s.to_string()));
+    let client = ClientQuotaEntity {
+        user: None,
+        client_id: named("c1"),
+    };
+    let user_default = ClientQuotaEntity {
+        user: Some(QuotaEntityPart::Default),
+        client_id: None,
+    };
+    let both = ClientQuotaEntity {
+        user: named("alice"),
+        client_id: named(""),
+    };
+    let set = |entity: &ClientQuotaEntity, ops: &[(&str, Option<f64>)]| ClientQuotaAlteration {
+        entity: entity.clone(),
+        ops: ops.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+    };
+    store
+        .alter_client_quotas(&[
+            set(&client, &[("producer_byte_rate", Some(1048576.0))]),
+            set(&user_default, &[("consumer_byte_rate", Some(2048.0))]),
+            set(
+                &both,
+                &[
+                    ("request_percentage", Some(12.5)),
+                    ("producer_byte_rate", Some(1.0)),
+                ],
+            ),
+        ])
+        .await?;
+    let quotas = store.client_quotas().await?;
+    assert_eq!(quotas.len(), 3, "{quotas:?}");
+    let of = |entity: &ClientQuotaEntity| {
+        quotas
+            .iter()
+            .find(|q| &q.entity == entity)
+            .map(|q| q.values.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        of(&client),
+        BTreeMap::from([("producer_byte_rate".to_string(), 1048576.0)])
+    );
+    assert_eq!(
+        of(&user_default),
+        BTreeMap::from([("consumer_byte_rate".to_string(), 2048.0)])
+    );
+    assert_eq!(
+        of(&both),
+        BTreeMap::from([
+            ("producer_byte_rate".to_string(), 1.0),
+            ("request_percentage".to_string(), 12.5)
+        ]),
+        "an empty client id is a name of its own"
+    );
+
+    // A new value replaces the old, a removal drops only its key, removing
+    // a key never set is no error, and an entity without keys is gone.
+    store
+        .alter_client_quotas(&[
+            set(&client, &[("producer_byte_rate", Some(512.0))]),
+            set(
+                &both,
+                &[("request_percentage", None), ("consumer_byte_rate", None)],
+            ),
+            set(&user_default, &[("consumer_byte_rate", None)]),
+        ])
+        .await?;
+    let quotas = store.client_quotas().await?;
+    let entities: Vec<_> = quotas.iter().map(|q| q.entity.clone()).collect();
+    assert_eq!(entities.len(), 2, "{quotas:?}");
+    assert!(!entities.contains(&user_default));
+    let client_values = quotas
+        .iter()
+        .find(|q| q.entity == client)
+        .map(|q| &q.values);
+    assert_eq!(
+        client_values.and_then(|v| v.get("producer_byte_rate")),
+        Some(&512.0)
+    );
+
+    // Invalid alterations change nothing, even beside valid ones.
+    let nobody = ClientQuotaEntity {
+        user: None,
+        client_id: None,
+    };
+    for bad in [
+        vec![
+            set(&client, &[("producer_byte_rate", Some(1.0))]),
+            set(&nobody, &[("producer_byte_rate", Some(1.0))]),
+        ],
+        vec![set(&client, &[("producer_byte_rate", Some(f64::NAN))])],
+        vec![set(&client, &[("", Some(1.0))])],
+    ] {
+        let refused = store.alter_client_quotas(&bad).await;
+        assert!(
+            matches!(refused, Err(MetadataError::Invalid(_))),
+            "got {refused:?}"
+        );
+    }
+    assert_eq!(store.client_quotas().await?, quotas);
+    Ok(())
+}
