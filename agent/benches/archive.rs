@@ -15,7 +15,7 @@ use std::hint::black_box;
 use bytes::{BufMut, Bytes, BytesMut};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use floe_agent::archive::TimestampType;
-use floe_agent::archive::decode::add_batches;
+use floe_agent::archive::decode::{AbortedRanges, add_batches};
 use floe_agent::archive::encode::BatchEncoder;
 use floe_agent::archive::reader::encode_row_group;
 use floe_agent::archive::writer::{ArchiveFile, ArchiveWriter};
@@ -102,7 +102,7 @@ fn compress(batch: &[u8]) -> Vec<u8> {
 
 fn archive(stored: &Bytes) -> ArchiveFile {
     let mut writer = ArchiveWriter::new().expect("writer");
-    add_batches(stored.clone(), 0, 0, &mut writer).expect("decode");
+    add_batches(stored.clone(), 0, 0, &AbortedRanges::default(), &mut writer).expect("decode");
     writer.finish().expect("parquet")
 }
 
@@ -131,9 +131,15 @@ fn benches(c: &mut Criterion) {
     let row_group = &file.row_groups[0];
     let start = row_group.byte_offset as usize;
     let data = file.bytes.slice(start..start + row_group.byte_len as usize);
-    let served = encode_row_group(metadata.clone(), 0, row_group.byte_offset, data.clone())
-        .expect("encode")
-        .len();
+    let served = encode_row_group(
+        metadata.clone(),
+        0,
+        row_group.byte_offset,
+        data.clone(),
+        row_group.base_offset..=row_group.last_offset,
+    )
+    .expect("encode")
+    .len();
     eprintln!(
         "archive: row group 0 holds {} records, {:.2} MiB of Parquet, serves {:.2} MiB of batches",
         row_group.records,
@@ -144,8 +150,14 @@ fn benches(c: &mut Criterion) {
     group.bench_function("fetch_row_group", |b| {
         b.iter(|| {
             black_box(
-                encode_row_group(metadata.clone(), 0, row_group.byte_offset, data.clone())
-                    .expect("encode"),
+                encode_row_group(
+                    metadata.clone(),
+                    0,
+                    row_group.byte_offset,
+                    data.clone(),
+                    row_group.base_offset..=row_group.last_offset,
+                )
+                .expect("encode"),
             )
         })
     });

@@ -449,8 +449,12 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// range's index rows, which must cover it exactly, are replaced by
     /// one row per row group of its file (`byte_offset`/`byte_len` the row
     /// group's bytes in the Parquet file), the file is recorded as a
-    /// segment, and the old rows' segments become candidates of the
-    /// collector. A range that no longer matches the log records nothing
+    /// segment, the old rows' segments become candidates of the
+    /// collector, and the aborted-transaction ranges whose abort marker
+    /// lies at or below the range's last offset are forgotten (the archive
+    /// holds no markers; a consumer told of an aborted range whose marker
+    /// it never reads would skip that producer's later committed batches).
+    /// A range that no longer matches the log records nothing
     /// ([`ArchiveOutcome::Conflict`]). A write of the archive job: refused
     /// unless `fence` holds its lease.
     async fn commit_archive(

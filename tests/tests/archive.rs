@@ -171,3 +171,51 @@ fn archived_ranges_are_served_by_fetch_and_read_by_duckdb_and_pyiceberg() {
         .expect("list offsets by timestamp");
     assert_eq!(hit.offset, 50, "record n=101 is the 51st of partition 1");
 }
+
+/// Transactional and plain producers on one partition, archived while a
+/// transaction is open, then again to the end of the log
+/// (`tests/python/archive_txn.py`): the archive holds only committed
+/// records and stops at the last stable offset; read_committed readers get
+/// every committed record once across the archive → live boundary and from
+/// the archive alone; read_uncommitted readers no longer see the aborted
+/// records of archived ranges; DuckDB and pyiceberg read exactly the
+/// committed records. `metadata` is the store's URL, `None` for SQLite.
+fn archive_transactional_ranges(metadata: Option<String>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("floe.toml");
+    std::fs::write(&config, "archive_interval_ms = 300\n").expect("write config");
+    let mut builder = Agent::builder()
+        .arg("--config")
+        .arg(config.to_str().expect("utf-8 path"));
+    if let Some(url) = metadata {
+        builder = builder.arg("--metadata").arg(url);
+    }
+    let agent = builder.start().expect("start agent");
+    let objects = agent.data_dir().join("objects");
+    let topic = unique_topic("archived-txn");
+    let root = objects.to_str().expect("utf-8 path").to_string();
+    if let Err(error) = python::run_script("archive_txn.py", &agent.bootstrap(), &[&topic, &root]) {
+        panic!("{error:#}\n{}", agent.log());
+    }
+    let records = agent
+        .metric("floe_archived_records_total")
+        .expect("metrics")
+        .unwrap_or(0.0);
+    // 2 phases of 9 rounds: 9 plain records, 9 inside the transactions and
+    // 6 committed transactions of 4; and 3 plain records after the open one.
+    assert_eq!(records, 2.0 * (9.0 + 9.0 + 6.0 * 4.0) + 3.0);
+}
+
+#[test]
+fn archived_transactional_ranges_hold_committed_records_only() {
+    archive_transactional_ranges(None);
+}
+
+#[test]
+fn archived_transactional_ranges_hold_committed_records_only_on_postgres() {
+    let postgres = floe_tests::cluster::shared_postgres().expect("postgres");
+    let url = postgres
+        .create_database(&unique_topic("archive-txn"))
+        .expect("database");
+    archive_transactional_ranges(Some(url));
+}

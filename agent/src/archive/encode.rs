@@ -10,6 +10,12 @@
 //! LogAppendTime, their append time, which consumers read from the batch's
 //! max timestamp), up to [`MAX_BATCH_RECORDS`] records or
 //! [`MAX_BATCH_BYTES`] bytes.
+//!
+//! The offsets of a row group's range after its last record (markers and
+//! aborted records left out of the archive) end in an empty batch
+//! ([`BatchEncoder::finish_through`]), as Kafka's log cleaner leaves empty
+//! batches: a consumer's position moves past them, so one that read the
+//! archive to the end of the log reaches the high watermark.
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
@@ -26,6 +32,8 @@ pub const MAX_BATCH_RECORDS: i32 = 1_000;
 pub const MAX_BATCH_BYTES: usize = 1 << 20;
 const TIMESTAMP_TYPE_FLAG: i16 = 0x08;
 const LEADER_EPOCH: i32 = 0;
+/// Kafka's timestamp of a batch without one.
+const NO_TIMESTAMP: i64 = -1;
 
 #[derive(Debug)]
 struct OpenBatch {
@@ -46,6 +54,8 @@ pub struct BatchEncoder {
     /// One encoded record, and the scratch space of its body, reused.
     record: Vec<u8>,
     scratch: Vec<u8>,
+    /// The offset of the last record pushed.
+    last_offset: Option<i64>,
 }
 
 impl BatchEncoder {
@@ -109,6 +119,7 @@ impl BatchEncoder {
         batch.records.put_slice(&self.record);
         batch.count += 1;
         batch.last_offset = offset;
+        self.last_offset = Some(offset);
         batch.max_timestamp = batch.max_timestamp.max(timestamp);
     }
 
@@ -187,6 +198,33 @@ impl BatchEncoder {
     /// The batches encoded so far, the open one closed.
     pub fn finish(mut self) -> Bytes {
         self.close();
+        self.out.freeze()
+    }
+
+    /// [`BatchEncoder::finish`], then empty batches (no records, no
+    /// producer) over the offsets after the last record (or from `first`
+    /// if none was pushed) through `last`: what a row group covering
+    /// `first..=last` serves.
+    pub fn finish_through(mut self, first: i64, last: i64) -> Bytes {
+        self.close();
+        let mut next = self.last_offset.map_or(first, |l| l.saturating_add(1));
+        while next <= last {
+            let span = (last - next).min(i64::from(i32::MAX));
+            let fields = BatchFields {
+                base_offset: next,
+                attributes: 0,
+                // Bounded to i32 just above.
+                last_offset_delta: span as i32,
+                base_timestamp: NO_TIMESTAMP,
+                max_timestamp: NO_TIMESTAMP,
+                producer_id: -1,
+                producer_epoch: -1,
+                base_sequence: -1,
+                count: 0,
+            };
+            put_batch(&mut self.out, &fields, &[]);
+            next += span + 1;
+        }
         self.out.freeze()
     }
 }

@@ -8,7 +8,7 @@
 //! run on a blocking thread; memory is one row group's worth (about
 //! [`super::writer::ROW_GROUP_TARGET_BYTES`] of records).
 
-use std::ops::Range;
+use std::ops::{Range, RangeInclusive};
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes};
@@ -66,12 +66,20 @@ pub async fn read_metadata(storage: &ObjectStorage, key: &SegmentKey) -> Result<
 }
 
 /// The records of the row group at `range` of the archive file `key`, as
-/// record batches with their real offsets, laid end to end.
+/// record batches with their real offsets, laid end to end, ending in an
+/// empty batch over the offsets of `offsets` (the index row's) after its
+/// last record. An empty `range` is the row of a file that holds no
+/// record (its range had only markers and aborted transactions): one
+/// empty batch over `offsets`, nothing read.
 pub async fn read_row_group(
     storage: &ObjectStorage,
     key: &SegmentKey,
     range: Range<u64>,
+    offsets: RangeInclusive<i64>,
 ) -> Result<Bytes> {
+    if range.is_empty() {
+        return Ok(BatchEncoder::new().finish_through(*offsets.start(), *offsets.end()));
+    }
     let metadata = read_metadata(storage, key).await?;
     let len = range.end - range.start;
     let index = (0..metadata.num_row_groups())
@@ -82,19 +90,22 @@ pub async fn read_row_group(
         })?;
     let data = storage.get_range(key, range.clone()).await?;
     let key_text = key.to_string();
-    tokio::task::spawn_blocking(move || encode_row_group(metadata, index, range.start, data))
-        .await
-        .map_err(|e| AgentError::Corrupt(format!("archive decoding of {key_text} failed: {e}")))?
-        .map_err(AgentError::from)
+    tokio::task::spawn_blocking(move || {
+        encode_row_group(metadata, index, range.start, data, offsets)
+    })
+    .await
+    .map_err(|e| AgentError::Corrupt(format!("archive decoding of {key_text} failed: {e}")))?
+    .map_err(AgentError::from)
 }
 
 /// Decodes row group `index`, whose bytes `data` start at `base` in the
-/// file, into record batches.
+/// file, into record batches covering `offsets`.
 pub fn encode_row_group(
     metadata: ParquetMetaData,
     index: usize,
     base: u64,
     data: Bytes,
+    offsets: RangeInclusive<i64>,
 ) -> Result<Bytes, ArchiveError> {
     let file_len = metadata
         .row_groups()
@@ -120,7 +131,7 @@ pub fn encode_row_group(
     for batch in rows {
         encoder.push_rows(&batch?)?;
     }
-    Ok(encoder.finish())
+    Ok(encoder.finish_through(*offsets.start(), *offsets.end()))
 }
 
 /// The bytes of one row group, readable at their offsets in the file.

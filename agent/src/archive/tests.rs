@@ -107,8 +107,14 @@ fn records_round_trip_through_parquet_row_groups() {
         expected_base = group.last_offset + 1;
         let start = group.byte_offset as usize;
         let data = file.bytes.slice(start..start + group.byte_len as usize);
-        let batches =
-            encode_row_group(metadata.clone(), i, group.byte_offset, data).expect("encode");
+        let batches = encode_row_group(
+            metadata.clone(),
+            i,
+            group.byte_offset,
+            data,
+            group.base_offset..=group.last_offset,
+        )
+        .expect("encode");
         let decoded = consume(batches, 3);
         assert_eq!(decoded.len() as u64, group.records);
         assert_eq!(
@@ -196,4 +202,169 @@ fn avro_values_use_zigzag_varints_and_blocked_arrays() {
     let file = super::avro::container("\"int\"", &[("k", "v".into())], &[Value::Int(3)], [7; 16]);
     assert!(file.starts_with(b"Obj\x01"));
     assert!(file.ends_with(&[7; 16]));
+}
+
+/// One uncompressed batch of `values` at `base`, with `attributes`
+/// (0x10 transactional, 0x20 control) and producer `pid`.
+fn stored_batch(out: &mut bytes::BytesMut, base: i64, attributes: i16, pid: i64, values: &[&str]) {
+    use super::encode::{BatchFields, put_batch, put_record};
+    let mut records = Vec::new();
+    let mut scratch = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        put_record(
+            &mut records,
+            &mut scratch,
+            i as i64,
+            i as i32,
+            Some(b"k"),
+            Some(v.as_bytes()),
+            std::iter::empty(),
+        );
+    }
+    let fields = BatchFields {
+        base_offset: base,
+        attributes,
+        last_offset_delta: values.len() as i32 - 1,
+        base_timestamp: 1_000 + base,
+        max_timestamp: 1_000 + base + values.len() as i64 - 1,
+        producer_id: pid,
+        producer_epoch: 0,
+        base_sequence: 0,
+        count: values.len() as i32,
+    };
+    put_batch(out, &fields, &records);
+}
+
+/// A partition's log as the job reads it: plain records, a committed
+/// transaction of producer 7 and an aborted one of producer 8 interleaved
+/// with them, their markers, then a second (committed) transaction of
+/// producer 8.
+fn transactional_log() -> Bytes {
+    let mut out = bytes::BytesMut::new();
+    stored_batch(&mut out, 0, 0, -1, &["plain-0", "plain-1"]);
+    stored_batch(&mut out, 2, 0x10, 7, &["c7-0", "c7-1"]);
+    stored_batch(&mut out, 4, 0x10, 8, &["a8-0", "a8-1", "a8-2"]);
+    stored_batch(&mut out, 7, 0, -1, &["plain-7"]);
+    stored_batch(&mut out, 8, 0x10, 8, &["a8-3"]);
+    stored_batch(&mut out, 9, 0x30, 7, &["marker"]); // commit of 7
+    stored_batch(&mut out, 10, 0x30, 8, &["marker"]); // abort of 8
+    stored_batch(&mut out, 11, 0x10, 8, &["c8-0"]);
+    stored_batch(&mut out, 12, 0x30, 8, &["marker"]); // commit of 8
+    out.freeze()
+}
+
+#[test]
+fn archiving_leaves_out_aborted_transactions_and_markers() {
+    use super::decode::{AbortedRanges, Added, add_batches};
+    let aborted = AbortedRanges::new([floe_metadata::AbortedTxn {
+        producer_id: 8,
+        first_offset: 4,
+        last_offset: 10,
+    }]);
+    let mut writer = ArchiveWriter::with_row_group_bytes(1 << 20).expect("writer");
+    let added = add_batches(transactional_log(), 0, 0, &aborted, &mut writer).expect("add");
+    assert_eq!(
+        added,
+        Added {
+            records: 6,
+            aborted: 4,
+            markers: 3
+        }
+    );
+    let file = writer.finish().expect("finish");
+    let metadata = ParquetMetaDataReader::new()
+        .parse_and_finish(&file.bytes)
+        .expect("footer");
+    let group = &file.row_groups[0];
+    let data = file
+        .bytes
+        .slice(group.byte_offset as usize..(group.byte_offset + group.byte_len) as usize);
+    // The row group as an index row covers the whole range, 0..=12.
+    let batches = encode_row_group(metadata, 0, group.byte_offset, data, 0..=12).expect("encode");
+    let headers: Vec<BatchHeader> = BatchIter::new(batches.clone())
+        .map(|b| b.expect("batch").0)
+        .collect();
+    // Served batches carry no producer and no transactional flag: no
+    // consumer's aborted-transaction bookkeeping can act on them.
+    assert!(
+        headers
+            .iter()
+            .all(|h| h.producer_id == -1 && !h.is_transactional() && !h.is_control())
+    );
+    // The offsets after the last record (the commit marker's) end in an
+    // empty batch, so a consumer's position reaches the range's end.
+    let last = headers.last().expect("batches");
+    assert_eq!(
+        (last.base_offset, last.record_count, last.offset_count()),
+        (12, 0, 1)
+    );
+    let read: Vec<(i64, Vec<u8>)> = BatchIter::new(batches)
+        .flat_map(|b| {
+            let (header, batch) = b.expect("batch");
+            verify_crc(&batch, &header).expect("crc");
+            let mut records = Records::open(&batch, &header, u64::MAX).expect("open");
+            (0..header.record_count)
+                .map(|_| {
+                    let r = records.next_record().expect("record");
+                    (
+                        header.base_offset + i64::from(r.offset_delta),
+                        r.value.expect("value"),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let expected: Vec<(i64, Vec<u8>)> = [
+        (0, "plain-0"),
+        (1, "plain-1"),
+        (2, "c7-0"),
+        (3, "c7-1"),
+        (7, "plain-7"),
+        (11, "c8-0"),
+    ]
+    .into_iter()
+    .map(|(o, v)| (o, v.as_bytes().to_vec()))
+    .collect();
+    assert_eq!(read, expected);
+}
+
+#[test]
+fn aborted_ranges_match_their_producer_only() {
+    use super::decode::AbortedRanges;
+    let aborted = AbortedRanges::new([
+        floe_metadata::AbortedTxn {
+            producer_id: 8,
+            first_offset: 4,
+            last_offset: 10,
+        },
+        floe_metadata::AbortedTxn {
+            producer_id: 8,
+            first_offset: 20,
+            last_offset: 25,
+        },
+    ]);
+    assert!(aborted.contains(8, 4) && aborted.contains(8, 10) && aborted.contains(8, 22));
+    assert!(!aborted.contains(8, 11) && !aborted.contains(8, 3) && !aborted.contains(8, 26));
+    assert!(
+        !aborted.contains(7, 5),
+        "another producer's batch inside the range"
+    );
+}
+
+#[test]
+fn a_range_of_no_records_is_served_as_one_empty_batch() {
+    let data = super::encode::BatchEncoder::new().finish_through(10, 20);
+    let batches: Vec<_> = BatchIter::new(data).map(|b| b.expect("batch")).collect();
+    assert_eq!(batches.len(), 1);
+    let (header, batch) = &batches[0];
+    verify_crc(batch, header).expect("crc");
+    assert_eq!(
+        (
+            header.base_offset,
+            header.offset_count(),
+            header.record_count
+        ),
+        (10, 11, 0)
+    );
+    assert_eq!((header.producer_id, header.is_transactional()), (-1, false));
 }

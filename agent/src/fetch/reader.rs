@@ -105,7 +105,12 @@ impl LogReader {
         if key.is_archive() {
             // The archive tier: the row is one row group of a Parquet file,
             // encoded again as batches that already carry their offsets.
-            let data = read_row_group(&self.storage, &key, range.clone()).await?;
+            let offsets = row.base_offset..=row.last_offset;
+            let data = read_row_group(&self.storage, &key, range.clone(), offsets).await?;
+            if range.is_empty() {
+                // A row of no records: one empty batch, nothing to cache.
+                return Ok(data);
+            }
             return Ok(self.cache.insert_range(&key, range, data));
         }
         let fetched = self.storage.get_range(&key, range.clone()).await?;
@@ -216,8 +221,12 @@ impl LogReader {
                 let mut full = false;
                 while end < data.len() {
                     let header = BatchHeader::parse(&data[end..])?;
-                    let batch_base = base;
-                    base += header.offset_count();
+                    // Served bytes carry real base offsets. A row of the
+                    // archive tier may have gaps before a batch (offsets of
+                    // markers, aborted or compacted records), so its
+                    // batches' offsets are read, not counted.
+                    let batch_base = base.max(header.base_offset);
+                    base = batch_base + header.offset_count();
                     if base <= next {
                         // Wholly before the offset asked for.
                         end += header.total_len;
@@ -334,8 +343,8 @@ impl LogReader {
         let mut base = row.base_offset;
         for item in BatchIter::new(data) {
             let (header, batch) = item?;
-            let batch_base = base;
-            base += header.offset_count();
+            let batch_base = base.max(header.base_offset);
+            base = batch_base + header.offset_count();
             if !batch_matches(&header) {
                 continue;
             }

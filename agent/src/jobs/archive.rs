@@ -7,12 +7,16 @@
 //! A pass, per topic: finish publishing the last snapshot if a crash cut
 //! it short; per partition, take the index rows after the partition's
 //! archived ranges, from the first whole row, while their max timestamp is
-//! older than the cut-off, up to [`MAX_FILE_BYTES`] of stored batches;
-//! decode their records into a Parquet file and upload it; then upload the
+//! older than the cut-off and wholly below the last stable offset, up to
+//! [`MAX_FILE_BYTES`] of stored batches; decode their committed records
+//! into a Parquet file and upload it (markers and the records of aborted
+//! transactions are left out, see `archive/decode.rs`; a range holding
+//! none makes a file of no rows, so the partition's archive moves on); then upload the
 //! pass's manifest and record everything in one fenced store transaction
 //! (with `floe.archive.drop.segments=true` that transaction also swaps the
 //! ranges' index rows for rows pointing at the files' row groups, and the
-//! segments become the collector's); then publish the snapshot. A range
+//! segments become the collector's, and the aborted ranges whose markers
+//! the files leave out are forgotten); then publish the snapshot. A range
 //! that no longer matches the log (retention ran in between) commits
 //! nothing and its files are deleted again.
 //!
@@ -32,7 +36,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::leased::PassReport;
-use crate::archive::decode::add_batches;
+use crate::archive::decode::{AbortedRanges, add_batches};
 use crate::archive::iceberg::DataFile;
 use crate::archive::table::ArchiveTable;
 use crate::archive::writer::{ArchiveFile, ArchiveWriter};
@@ -52,6 +56,8 @@ pub const MAX_PASS_BYTES: u64 = 256 << 20;
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
 /// Index rows read per store query.
 const ROWS_PER_QUERY: u32 = 64;
+/// Aborted transactions read per store query while archiving a row.
+const ABORTED_PER_QUERY: u32 = 1_024;
 /// The topic configs the job reads.
 const ENABLED: &str = "floe.archive.enabled";
 const AFTER_MS: &str = "floe.archive.after.ms";
@@ -176,14 +182,9 @@ impl Archiver {
             if range.more {
                 report.backlog += 1;
             }
-            match self.write_file(topic, &range).await? {
-                Some((file, stats)) => {
-                    written.push(stats);
-                    files.push(file);
-                }
-                None => {
-                    warn!(topic = %topic.name, partition, "range holds no records; not archived")
-                }
+            if let Some((file, stats)) = self.write_file(topic, &range).await? {
+                written.push(stats);
+                files.push(file);
             }
         }
         if files.is_empty() {
@@ -242,8 +243,10 @@ impl Archiver {
 
     /// The rows of `partition` to archive next: from `archived_to` (or the
     /// log start), whole rows in order while all their records are older
-    /// than `cutoff`, up to a file's worth or `budget` bytes. `None` if the
-    /// first row is not old enough (or none is left).
+    /// than `cutoff` and below the last stable offset (so every
+    /// transaction they hold has ended, and whether it aborted is known),
+    /// up to a file's worth or `budget` bytes. `None` if the first row is
+    /// not old enough (or none is left).
     async fn pick_range(
         &self,
         topic: TopicId,
@@ -260,7 +263,8 @@ impl Archiver {
         let mut rows: Vec<IndexRow> = Vec::new();
         let mut bytes = 0u64;
         let mut next = from;
-        'scan: while next < bounds.high_watermark {
+        let stable = bounds.last_stable_offset.min(bounds.high_watermark);
+        'scan: while next < stable {
             let page = self
                 .store
                 .index_rows(topic, partition, next, ROWS_PER_QUERY)
@@ -272,7 +276,7 @@ impl Archiver {
                 let adjacent = rows
                     .last()
                     .is_none_or(|prev| prev.last_offset + 1 == row.base_offset);
-                if row.base_offset >= bounds.high_watermark
+                if row.last_offset >= stable
                     || row.max_timestamp >= cutoff
                     || SegmentKey::from_stored(row.object_key.clone()).is_archive()
                     || !adjacent
@@ -300,8 +304,11 @@ impl Archiver {
         }))
     }
 
-    /// Reads the range's batches, writes them as one Parquet file and
-    /// uploads it. `None` if the range holds no records.
+    /// Reads the range's batches, writes their committed records as one
+    /// Parquet file and uploads it. A range holding no committed record
+    /// (only markers and aborted transactions) makes a file of no rows and
+    /// no row groups: its offsets become a gap, as a compacted range's do.
+    /// `None` only for a range of no rows.
     async fn write_file(
         &self,
         topic: &Topic,
@@ -313,17 +320,28 @@ impl Archiver {
         let base_offset = first.base_offset.max(range.from);
         let last_offset = last.last_offset;
         let mut writer = ArchiveWriter::new().map_err(AgentError::from)?;
+        let (mut aborted, mut markers) = (0u64, 0u64);
         for row in &range.rows {
             let data = self.row_bytes(row).await?;
+            let ranges = self.aborted_in(topic.id, range.partition, row).await?;
             let (partition, from) = (range.partition, range.from);
-            writer = tokio::task::spawn_blocking(move || {
-                add_batches(data, partition, from, &mut writer).map(|_| writer)
+            let (added, back) = tokio::task::spawn_blocking(move || {
+                add_batches(data, partition, from, &ranges, &mut writer).map(|a| (a, writer))
             })
             .await
             .map_err(|e| AgentError::Corrupt(format!("archive encoding failed: {e}")))??;
+            writer = back;
+            aborted += added.aborted;
+            markers += added.markers;
         }
-        if writer.is_empty() {
-            return Ok(None);
+        if aborted > 0 || markers > 0 {
+            info!(
+                topic = %topic.name,
+                partition = range.partition,
+                aborted_records = aborted,
+                markers,
+                "left out of the archive: aborted transactions and markers"
+            );
         }
         let file = tokio::task::spawn_blocking(move || writer.finish())
             .await
@@ -350,6 +368,35 @@ impl Archiver {
         Ok(Some((archived, file)))
     }
 
+    /// The aborted transactions overlapping `row`'s offsets, read in pages:
+    /// at most one per abort marker in the row plus one per producer whose
+    /// transaction straddles its ends, so bounded by the row's size.
+    async fn aborted_in(
+        &self,
+        topic: TopicId,
+        partition: i32,
+        row: &IndexRow,
+    ) -> Result<AbortedRanges> {
+        let mut all = Vec::new();
+        let mut from = row.base_offset;
+        loop {
+            let page = self
+                .store
+                .aborted_transactions(topic, partition, from, row.last_offset, ABORTED_PER_QUERY)
+                .await?;
+            let full = page.len() == ABORTED_PER_QUERY as usize;
+            let Some(last) = page.last().map(|a| a.last_offset) else {
+                break;
+            };
+            all.extend(page);
+            if !full {
+                break;
+            }
+            from = last + 1;
+        }
+        Ok(AbortedRanges::new(all))
+    }
+
     /// A row's stored batches with their real base offsets.
     async fn row_bytes(&self, row: &IndexRow) -> Result<Bytes> {
         let key = SegmentKey::from_stored(row.object_key.clone());
@@ -368,9 +415,20 @@ impl Archiver {
 /// The file's row groups as index rows that cover `base..=last` without a
 /// gap: a batch's offsets past its last record (or before the range's
 /// first) belong to the neighbouring row group, so a fetch of any offset
-/// of the range finds a row.
+/// of the range finds a row. A file of no records gets one row of no
+/// bytes (served as one empty batch) and no timestamp, so consumers move
+/// past its offsets and timestamp lookups never pick it.
 fn contiguous_groups(file: &ArchiveFile, base: i64, last: i64) -> Vec<ArchivedRowGroup> {
     let groups = &file.row_groups;
+    if groups.is_empty() {
+        return vec![ArchivedRowGroup {
+            base_offset: base,
+            last_offset: last,
+            byte_offset: 0,
+            byte_len: 0,
+            max_timestamp: -1,
+        }];
+    }
     groups
         .iter()
         .enumerate()

@@ -124,6 +124,16 @@ async fn swap_rows(conn: &mut PgConnection, topic: TopicId, file: &ArchivedFile)
             .execute(&mut *conn)
             .await?;
     }
+    // The range's abort markers are not archived (the table holds committed
+    // records only): an aborted range whose marker is gone would make a
+    // read_committed consumer skip its producer's later committed batches
+    // while waiting for that marker, so it goes with the rows.
+    sqlx::query(crate::transactions::ops::ABORTED_BELOW)
+        .bind(topic)
+        .bind(file.partition)
+        .bind(last.saturating_add(1))
+        .execute(&mut *conn)
+        .await?;
     sqlx::query(SEGMENT_INSERT)
         .bind(file.file_id)
         .bind(&file.object_key)

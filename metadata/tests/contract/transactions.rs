@@ -352,3 +352,110 @@ pub async fn transactional_offsets_apply_only_on_commit(
     assert_eq!(s.fetch_offsets("g", None).await?, vec![offset(2)]);
     Ok(())
 }
+
+/// An archive swap (`drop_segments`) forgets the aborted ranges whose
+/// abort marker it archived away (the archive holds no markers), and keeps
+/// those whose marker is still live.
+pub async fn archive_swaps_forget_aborted_ranges_they_archive(
+    backend: &dyn Backend,
+) -> anyhow::Result<()> {
+    use floe_metadata::{ArchiveCommit, ArchiveOutcome, ArchivedFile, ArchivedRowGroup};
+    use std::time::Duration;
+
+    let store = backend.open().await?;
+    let s = &*store;
+    let t = create(s, "archived-txn", 1).await?.id;
+    let p = init(s, "txn-archived").await?;
+    let add = || async {
+        s.add_to_transaction(
+            "txn-archived",
+            p.producer_id,
+            p.epoch,
+            &[(t, 0)],
+            &[],
+            2_000,
+        )
+        .await?
+        .map_err(|r| anyhow::anyhow!("{r:?}"))
+    };
+    // Aborted 0..=2 (marker at 2); aborted 3..=5 (plain record at 4,
+    // marker at 5); one row per commit.
+    add().await?;
+    assert_eq!(commit(s, t, vec![data(p, 0, 2)]).await?, vec![appended(0)]);
+    assert_eq!(
+        commit(s, t, vec![marker(p, false)]).await?,
+        vec![appended(2)]
+    );
+    add().await?;
+    assert_eq!(commit(s, t, vec![data(p, 2, 1)]).await?, vec![appended(3)]);
+    assert_eq!(
+        commit(s, t, vec![batch(1, 1_000)]).await?,
+        vec![appended(4)]
+    );
+    assert_eq!(
+        commit(s, t, vec![marker(p, false)]).await?,
+        vec![appended(5)]
+    );
+    let range = |first_offset, last_offset| AbortedTxn {
+        producer_id: p.producer_id,
+        first_offset,
+        last_offset,
+    };
+    assert_eq!(
+        s.aborted_transactions(t, 0, 0, 100, 10).await?,
+        vec![range(0, 2), range(3, 5)]
+    );
+
+    let fence = s
+        .acquire_lease(
+            "archive",
+            "contract",
+            Duration::from_secs(60),
+            Duration::ZERO,
+        )
+        .await?
+        .expect("a free lease");
+    let id = uuid::Uuid::new_v4();
+    let pass = |drop_segments| ArchiveCommit {
+        topic_id: t,
+        snapshot_id: 1,
+        manifest_key: "archive/t/metadata/m.avro".into(),
+        manifest_length: 1,
+        committed_ms: 0,
+        files: vec![ArchivedFile {
+            file_id: id,
+            object_key: format!("archive/t/data/0-0-3-{id}.parquet"),
+            size: 100,
+            partition: 0,
+            base_offset: 0,
+            last_offset: 3,
+            records: 0,
+            row_groups: vec![ArchivedRowGroup {
+                base_offset: 0,
+                last_offset: 3,
+                byte_offset: 0,
+                byte_len: 0,
+                max_timestamp: -1,
+            }],
+        }],
+        drop_segments,
+    };
+    // Rows 0-1, 2 and 3 swapped: the range whose marker (2) went is
+    // forgotten, the one whose marker (5) is live stays.
+    assert!(matches!(
+        s.commit_archive(&pass(true), &fence).await?,
+        ArchiveOutcome::Committed { .. }
+    ));
+    assert_eq!(
+        s.aborted_transactions(t, 0, 0, 100, 10).await?,
+        vec![range(3, 5)]
+    );
+    let rows = s.index_rows(t, 0, 0, 10).await?;
+    assert_eq!(
+        rows.iter()
+            .map(|r| (r.base_offset, r.last_offset))
+            .collect::<Vec<_>>(),
+        vec![(0, 3), (4, 4), (5, 5)]
+    );
+    Ok(())
+}

@@ -404,3 +404,100 @@ async fn timestamp_lookups_pass_over_rows_without_timestamps() {
         .unwrap();
     assert_eq!(hit.map(|h| h.offset), Some(MAX_ROWS_SEARCHED as i64));
 }
+
+/// Swaps partition 0's rows for one archive row group over 0..=19 holding
+/// only the records at `kept` (the others as if aborted or markers), as
+/// the archive job does with `floe.archive.drop.segments=true`.
+async fn archive_with_gaps(log: &Log, kept: &[i64]) {
+    use crate::archive::writer::ArchiveWriter;
+    use crate::archive::{ArchivedRecord, TimestampType};
+    use floe_metadata::{ArchiveCommit, ArchiveOutcome, ArchivedFile, ArchivedRowGroup};
+
+    let mut writer = ArchiveWriter::new().unwrap();
+    for &offset in kept {
+        writer
+            .push(ArchivedRecord {
+                partition: 0,
+                offset,
+                timestamp: 1_000 + offset,
+                // A LogAppendTime record between CreateTime ones splits the
+                // row group into several batches.
+                timestamp_type: if offset == 9 {
+                    TimestampType::LogAppendTime
+                } else {
+                    TimestampType::CreateTime
+                },
+                key: None,
+                value: Some(offset.to_string().into_bytes()),
+                headers: Vec::new(),
+            })
+            .unwrap();
+    }
+    let file = writer.finish().unwrap();
+    let group = &file.row_groups[0];
+    let id = uuid::Uuid::new_v4();
+    let key = SegmentKey::for_archive_file("t", 0, 0, 19, id);
+    log.storage
+        .put_segment(&key, file.bytes.clone())
+        .await
+        .unwrap();
+    let fence = log
+        .store
+        .acquire_lease("archive", "test", Duration::from_secs(60), Duration::ZERO)
+        .await
+        .unwrap()
+        .expect("lease");
+    let commit = ArchiveCommit {
+        topic_id: log.topic,
+        snapshot_id: 1,
+        manifest_key: "archive/t/metadata/m.avro".into(),
+        manifest_length: 0,
+        committed_ms: 0,
+        files: vec![ArchivedFile {
+            file_id: id,
+            object_key: key.as_str().to_string(),
+            size: file.bytes.len() as u64,
+            partition: 0,
+            base_offset: 0,
+            last_offset: 19,
+            records: file.records(),
+            row_groups: vec![ArchivedRowGroup {
+                base_offset: 0,
+                last_offset: 19,
+                byte_offset: group.byte_offset,
+                byte_len: group.byte_len,
+                max_timestamp: group.max_timestamp,
+            }],
+        }],
+        drop_segments: true,
+    };
+    let outcome = log.store.commit_archive(&commit, &fence).await.unwrap();
+    assert!(matches!(outcome, ArchiveOutcome::Committed { .. }));
+}
+
+#[tokio::test]
+async fn archived_rows_with_gaps_serve_every_record_from_any_offset() {
+    // Offsets 0..=19 in segments, then archived with gaps before, between
+    // and after the records kept.
+    let log = write_log(1, 10).await;
+    let kept = [3, 4, 5, 9, 14, 15];
+    archive_with_gaps(&log, &kept).await;
+    let reader = log.reader(&log.cold_cache());
+    for from in 0..20 {
+        let read = read_from(&reader, log.topic, from, 1 << 20, true)
+            .await
+            .unwrap();
+        let (served, _) = offsets(&read);
+        let wanted: Vec<i64> = kept.iter().copied().filter(|&o| o >= from).collect();
+        let seen: Vec<i64> = served.into_iter().filter(|&o| o >= from).collect();
+        assert_eq!(seen, wanted, "records served from offset {from}");
+        // The last batch is empty and ends at the row's last offset: a
+        // consumer's position reaches the high watermark.
+        let last = BatchIter::new(read.records.concat().into())
+            .last()
+            .expect("a batch")
+            .unwrap()
+            .0;
+        assert_eq!(last.base_offset + last.offset_count(), 20);
+    }
+}
