@@ -46,5 +46,6 @@ mod produce;
 mod sasl;
 mod scram_credentials;
 mod transactions;
+mod write_txn_markers;
 
 pub use connection::serve_connection;

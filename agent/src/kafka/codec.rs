@@ -207,6 +207,9 @@ pub fn decode_served_body(frame: &RequestFrame) -> Result<(), CodecError> {
             decode_body::<kafka_protocol::messages::TxnOffsetCommitRequest>(frame).map(drop)
         }
         ApiKey::EndTxn => decode_body::<kafka_protocol::messages::EndTxnRequest>(frame).map(drop),
+        ApiKey::WriteTxnMarkers => {
+            decode_body::<kafka_protocol::messages::WriteTxnMarkersRequest>(frame).map(drop)
+        }
         ApiKey::DescribeTransactions => {
             decode_body::<kafka_protocol::messages::DescribeTransactionsRequest>(frame).map(drop)
         }

@@ -24,6 +24,9 @@ use crate::wall_clock;
 const PAGE: u32 = 1_000;
 /// Most transactional ids one ListTransactions answers.
 const MAX_LISTED: usize = 100_000;
+/// Bytes a compiled transactional id pattern may take (the regex crate
+/// matches in linear time; this bounds what a client's pattern costs).
+const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 
 /// Every state, by Kafka's name, for ListTransactions' filters.
 const STATES: [TxnState; 6] = [
@@ -81,10 +84,34 @@ pub async fn describe(
     DescribeTransactionsResponse::default().with_transaction_states(states)
 }
 
+/// v2's transactional id pattern (KIP-1152) as a regex matching whole ids
+/// (Kafka matches with RE2/J's `matches()`, whose syntax the regex crate
+/// shares); `None` for a null or empty pattern, which passes every id.
+fn id_pattern(pattern: Option<&str>) -> Result<Option<regex::Regex>, regex::Error> {
+    match pattern {
+        None | Some("") => Ok(None),
+        Some(p) => regex::RegexBuilder::new(&format!("^(?:{p})$"))
+            .size_limit(PATTERN_SIZE_LIMIT)
+            .build()
+            .map(Some),
+    }
+}
+
 /// ListTransactions: the ids whose state and producer id pass the filters
-/// (empty filters pass everything) and, from v1, that have run at least
-/// `duration_filter` ms (-1: any). Unknown state names are answered back.
+/// (empty filters pass everything), from v1 that have run at least
+/// `duration_filter` ms (-1: any), and from v2 whose id matches
+/// `transactional_id_pattern` as a whole (null or empty: any; an invalid
+/// pattern is INVALID_REGULAR_EXPRESSION). Unknown state names are
+/// answered back.
 pub async fn list(ctx: &AgentContext, req: ListTransactionsRequest) -> ListTransactionsResponse {
+    let pattern = match id_pattern(req.transactional_id_pattern.as_deref()) {
+        Ok(pattern) => pattern,
+        Err(e) => {
+            tracing::debug!(error = %e, "ListTransactions: invalid transactional id pattern");
+            return ListTransactionsResponse::default()
+                .with_error_code(ResponseError::InvalidRegularExpression.code());
+        }
+    };
     let mut wanted_states = HashSet::new();
     let mut unknown = Vec::new();
     for name in &req.state_filters {
@@ -116,7 +143,10 @@ pub async fn list(ctx: &AgentContext, req: ListTransactionsRequest) -> ListTrans
             let producer_ok = producers.is_empty() || producers.contains(&record.producer_id);
             let duration_ok = req.duration_filter < 0
                 || (record.started_ms >= 0 && now - record.started_ms >= req.duration_filter);
-            if state_ok && producer_ok && duration_ok && listed.len() < MAX_LISTED {
+            let id_ok = pattern
+                .as_ref()
+                .is_none_or(|p| p.is_match(&record.transactional_id));
+            if state_ok && producer_ok && duration_ok && id_ok && listed.len() < MAX_LISTED {
                 listed.push(
                     ListedState::default()
                         .with_transactional_id(

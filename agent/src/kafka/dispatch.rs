@@ -22,7 +22,7 @@ use super::{
     describe_topic_partitions, describe_transactions, elect_leaders, fetch, fetch_frame,
     find_coordinator, groups, incremental_alter_configs, init_producer_id, list_config_resources,
     list_offsets, log_dirs, metadata, offset_for_leader_epoch, partition_reassignments, produce,
-    sasl, scram_credentials, transactions, versions,
+    sasl, scram_credentials, transactions, versions, write_txn_markers,
 };
 use crate::context::AgentContext;
 use crate::quotas::QuotaKind;
@@ -486,6 +486,22 @@ pub async fn admit(
                 .instrument(span),
             )
         }
+        ApiKey::WriteTxnMarkers => {
+            // Waits for the markers' commit, as EndTxn does.
+            let body = codec::decode_body(&req)?;
+            let (ctx, corr) = (ctx.clone(), req.header.correlation_id);
+            Box::pin(
+                async move {
+                    let resp = write_txn_markers::write(&ctx, body).await;
+                    ctx.metrics
+                        .request_seconds
+                        .with_label_values(&[name])
+                        .observe(started.elapsed().as_secs_f64());
+                    codec::encode_response(api, version, corr, &resp).map(|f| Some(f.into()))
+                }
+                .instrument(span),
+            )
+        }
         // Group APIs are queued to their group and answered later.
         api if groups::serves(api) => {
             let answer = groups::admit(ctx, &req, session)
@@ -512,7 +528,11 @@ pub async fn admit(
             });
         }
     };
-    if !matches!(api, ApiKey::Produce | ApiKey::Fetch | ApiKey::EndTxn) && !groups::serves(api) {
+    if !matches!(
+        api,
+        ApiKey::Produce | ApiKey::Fetch | ApiKey::EndTxn | ApiKey::WriteTxnMarkers
+    ) && !groups::serves(api)
+    {
         ctx.metrics
             .request_seconds
             .with_label_values(&[name])
@@ -595,6 +615,7 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::AddOffsetsToTxn => "AddOffsetsToTxn",
         ApiKey::TxnOffsetCommit => "TxnOffsetCommit",
         ApiKey::EndTxn => "EndTxn",
+        ApiKey::WriteTxnMarkers => "WriteTxnMarkers",
         ApiKey::DescribeTransactions => "DescribeTransactions",
         ApiKey::ListTransactions => "ListTransactions",
         ApiKey::SaslHandshake => "SaslHandshake",
