@@ -113,6 +113,9 @@ struct Range {
     rows: Vec<IndexRow>,
     /// More eligible rows remain after it.
     more: bool,
+    /// The partition's newest aborted range's marker offset when picked:
+    /// rows after it hold no aborted transaction and need no lookup.
+    last_aborted_offset: i64,
 }
 
 impl Archiver {
@@ -289,6 +292,7 @@ impl Archiver {
                         from,
                         rows,
                         more: true,
+                        last_aborted_offset: bounds.last_aborted_offset,
                     }));
                 }
                 bytes += row.byte_len;
@@ -301,6 +305,7 @@ impl Archiver {
             from,
             rows,
             more: false,
+            last_aborted_offset: bounds.last_aborted_offset,
         }))
     }
 
@@ -323,7 +328,11 @@ impl Archiver {
         let (mut aborted, mut markers) = (0u64, 0u64);
         for row in &range.rows {
             let data = self.row_bytes(row).await?;
-            let ranges = self.aborted_in(topic.id, range.partition, row).await?;
+            let ranges = if row.base_offset > range.last_aborted_offset {
+                AbortedRanges::default()
+            } else {
+                self.aborted_in(topic.id, range.partition, row).await?
+            };
             let (partition, from) = (range.partition, range.from);
             let (added, back) = tokio::task::spawn_blocking(move || {
                 add_batches(data, partition, from, &ranges, &mut writer).map(|a| (a, writer))
