@@ -179,7 +179,9 @@ fn archived_ranges_are_served_by_fetch_and_read_by_duckdb_and_pyiceberg() {
 /// every committed record once across the archive → live boundary and from
 /// the archive alone; read_uncommitted readers no longer see the aborted
 /// records of archived ranges; DuckDB and pyiceberg read exactly the
-/// committed records. `metadata` is the store's URL, `None` for SQLite.
+/// committed records; raw read_committed fetches of the archived log report
+/// no aborted transactions and serve batches without a producer.
+/// `metadata` is the store's URL, `None` for SQLite.
 fn archive_transactional_ranges(metadata: Option<String>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("floe.toml");
@@ -197,6 +199,34 @@ fn archive_transactional_ranges(metadata: Option<String>) {
     if let Err(error) = python::run_script("archive_txn.py", &agent.bootstrap(), &[&topic, &root]) {
         panic!("{error:#}\n{}", agent.log());
     }
+    // The whole log is archived: read_committed fetches from anywhere in it
+    // are answered with no aborted transactions (their markers are not in
+    // the archive, so none may be reported), and its batches carry no
+    // producer.
+    let mut client = RawClient::connect(agent.kafka_addr()).expect("connect");
+    for offset in [0, 40, 70, 100] {
+        let data = fetch_committed(&mut client, &topic, offset);
+        assert_eq!(data.error_code, 0);
+        assert_eq!(data.high_watermark, data.last_stable_offset);
+        assert_eq!(
+            data.aborted_transactions,
+            Some(Vec::new()),
+            "aborted transactions reported from offset {offset}"
+        );
+        let mut bytes = data.records.expect("records");
+        assert!(!bytes.is_empty(), "records from offset {offset}");
+        while !bytes.is_empty() {
+            let batch = kafka_protocol::records::RecordBatchDecoder::decode(&mut bytes)
+                .expect("batches decode");
+            assert!(
+                batch
+                    .records
+                    .iter()
+                    .all(|r| r.producer_id == -1 && !r.transactional),
+                "archived batches carry no producer"
+            );
+        }
+    }
     let records = agent
         .metric("floe_archived_records_total")
         .expect("metrics")
@@ -204,6 +234,39 @@ fn archive_transactional_ranges(metadata: Option<String>) {
     // 2 phases of 9 rounds: 9 plain records, 9 inside the transactions and
     // 6 committed transactions of 4; and 3 plain records after the open one.
     assert_eq!(records, 2.0 * (9.0 + 9.0 + 6.0 * 4.0) + 3.0);
+}
+
+/// Fetch v12 of partition 0 from `offset` at read_committed.
+fn fetch_committed(
+    client: &mut RawClient,
+    topic: &str,
+    offset: i64,
+) -> kafka_protocol::messages::fetch_response::PartitionData {
+    use kafka_protocol::messages::FetchRequest;
+    use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+    let request = FetchRequest::default()
+        .with_replica_id((-1).into())
+        .with_max_wait_ms(0)
+        .with_min_bytes(0)
+        .with_max_bytes(1 << 20)
+        .with_isolation_level(1)
+        .with_session_id(0)
+        .with_session_epoch(-1)
+        .with_topics(vec![
+            FetchTopic::default()
+                .with_topic(floe_tests::raw::topic_name(topic))
+                .with_partitions(vec![
+                    FetchPartition::default()
+                        .with_partition(0)
+                        .with_current_leader_epoch(-1)
+                        .with_fetch_offset(offset)
+                        .with_last_fetched_epoch(-1)
+                        .with_log_start_offset(-1)
+                        .with_partition_max_bytes(1 << 20),
+                ]),
+        ]);
+    let resp = client.request(12, &request).expect("fetch");
+    resp.responses[0].partitions[0].clone()
 }
 
 #[test]
