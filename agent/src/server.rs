@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use crate::authz::Authorizer;
 use crate::cluster::registry::{Membership, RegistrySettings};
 use crate::cluster::store_events;
 use crate::cluster::topics::Topics;
@@ -36,7 +37,7 @@ use crate::jobs::log_cleaner::{LogCleaner, key_map};
 use crate::jobs::orphan_sweep::OrphanSweep;
 use crate::jobs::prune::Prune;
 use crate::jobs::retention;
-use crate::jobs::{broker_configs, client_quotas};
+use crate::jobs::{acls, broker_configs, client_quotas};
 use crate::kafka::limits::{AcceptBackoff, ConnectionLimits, ConnectionSettings};
 use crate::kafka::memory_pool::MemoryPool;
 use crate::kafka::serve_connection;
@@ -180,6 +181,13 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         metrics.quota_metrics(),
     ));
     client_quotas::refresh(&*store, &quotas).await?;
+    let authorizer = match config.authorizer_settings()? {
+        Some(settings) => {
+            Authorizer::new(settings, metrics.authz_denied.clone(), metrics.acls.clone())
+        }
+        None => Authorizer::disabled(),
+    };
+    acls::refresh(&*store, &authorizer).await?;
     let ctx = Arc::new(AgentContext {
         cluster_id: config.cluster_id.clone(),
         log_dir: config.log_dir(),
@@ -223,6 +231,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         tls: tls.clone(),
         sasl,
         quotas,
+        authorizer,
     });
     let limits = ConnectionLimits::new(config.max_connections, config.max_connections_per_ip);
 
@@ -312,6 +321,13 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         ctx.store.clone(),
         ctx.quotas.clone(),
         Duration::from_millis(config.heartbeat_interval_ms),
+        background_stop.clone(),
+    ));
+    // ACL changes reach every agent within a second (one small query each).
+    let acls_task = tokio::spawn(acls::run(
+        ctx.store.clone(),
+        ctx.authorizer.clone(),
+        Duration::from_millis(config.heartbeat_interval_ms.min(1000)),
         background_stop.clone(),
     ));
     let prune = Prune {
@@ -407,6 +423,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let _ = retention_task.await;
     let _ = broker_configs_task.await;
     let _ = quotas_task.await;
+    let _ = acls_task.await;
     let _ = prune_task.await;
     let _ = transactions_task.await;
     let _ = archive_task.await;
