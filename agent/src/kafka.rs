@@ -16,6 +16,7 @@ pub mod versions;
 mod admin_topics;
 mod alter_configs;
 mod api_versions;
+mod authorize;
 mod authorized_operations;
 mod bounds;
 mod client_quotas;

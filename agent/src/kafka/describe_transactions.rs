@@ -2,6 +2,7 @@
 //! transactional ids, read from the metadata store (any agent answers for
 //! any id, as any agent coordinates any).
 
+use super::authorize::{Access, Op, TXN_DENIED};
 use std::collections::HashSet;
 
 use floe_metadata::TxnState;
@@ -36,14 +37,27 @@ const STATES: [TxnState; 6] = [
 ];
 
 /// DescribeTransactions: each id's state, producer, timeout, start and
-/// partitions; TRANSACTIONAL_ID_NOT_FOUND for an unknown one.
+/// partitions; TRANSACTIONAL_ID_NOT_FOUND for an unknown one. As Kafka, an
+/// id needs DESCRIBE (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED), and the
+/// partitions of topics the requester may not DESCRIBE are left out.
 pub async fn describe(
     ctx: &AgentContext,
     req: DescribeTransactionsRequest,
+    access: &Access,
 ) -> DescribeTransactionsResponse {
     let mut states = Vec::with_capacity(req.transactional_ids.len());
     for id in req.transactional_ids {
         let described = DescribedState::default().with_transactional_id(id.clone());
+        if !access.transactional_id(Op::Describe, &id) {
+            states.push(
+                described
+                    .with_error_code(TXN_DENIED)
+                    .with_producer_id(ProducerId(-1))
+                    .with_producer_epoch(-1)
+                    .with_transaction_start_time_ms(-1),
+            );
+            continue;
+        }
         states.push(match ctx.store.transaction(id.as_str()).await {
             Ok(Some(record)) => {
                 let mut topics: Vec<TopicData> = Vec::new();
@@ -51,6 +65,9 @@ pub async fn describe(
                     let Ok(Some(topic)) = ctx.topics.get_by_id(*topic_id).await else {
                         continue;
                     };
+                    if !access.topic(Op::Describe, &topic.name) {
+                        continue;
+                    }
                     match topics.last_mut() {
                         Some(last) if last.topic.as_str() == topic.name => {
                             last.partitions.push(*partition);
@@ -84,7 +101,12 @@ pub async fn describe(
 /// ListTransactions: the ids whose state and producer id pass the filters
 /// (empty filters pass everything) and, from v1, that have run at least
 /// `duration_filter` ms (-1: any). Unknown state names are answered back.
-pub async fn list(ctx: &AgentContext, req: ListTransactionsRequest) -> ListTransactionsResponse {
+/// Only the ids the requester may DESCRIBE are listed, as in Kafka.
+pub async fn list(
+    ctx: &AgentContext,
+    req: ListTransactionsRequest,
+    access: &Access,
+) -> ListTransactionsResponse {
     let mut wanted_states = HashSet::new();
     let mut unknown = Vec::new();
     for name in &req.state_filters {
@@ -116,7 +138,12 @@ pub async fn list(ctx: &AgentContext, req: ListTransactionsRequest) -> ListTrans
             let producer_ok = producers.is_empty() || producers.contains(&record.producer_id);
             let duration_ok = req.duration_filter < 0
                 || (record.started_ms >= 0 && now - record.started_ms >= req.duration_filter);
-            if state_ok && producer_ok && duration_ok && listed.len() < MAX_LISTED {
+            if state_ok
+                && producer_ok
+                && duration_ok
+                && listed.len() < MAX_LISTED
+                && access.transactional_id(Op::Describe, &record.transactional_id)
+            {
                 listed.push(
                     ListedState::default()
                         .with_transactional_id(

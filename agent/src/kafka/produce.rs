@@ -28,6 +28,7 @@ use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use kafka_protocol::protocol::StrBytes;
 use tokio::sync::oneshot;
 
+use super::authorize::{self, Access, Op, TOPIC_DENIED};
 use super::error_codes;
 use crate::configs::{self, CleanupPolicy, names};
 use crate::context::AgentContext;
@@ -63,8 +64,15 @@ enum Admitted {
 /// is: as Kafka, a transactional batch in a request without a
 /// transactional id is TRANSACTIONAL_ID_AUTHORIZATION_FAILED (checked
 /// first), and `acks` other than 0, 1 and -1 is INVALID_REQUIRED_ACKS.
-fn request_refusal(req: &ProduceRequest) -> Option<i16> {
-    if req.transactional_id.is_none() {
+///
+/// With ACLs, a transactional batch also needs WRITE on the transactional
+/// id (Kafka answers the whole request with the same error).
+fn request_refusal(req: &ProduceRequest, access: &Access) -> Option<i16> {
+    let authorized = req
+        .transactional_id
+        .as_ref()
+        .is_some_and(|id| !access.is_checked() || access.transactional_id(Op::Write, id));
+    if !authorized {
         let transactional = req.topic_data.iter().any(|topic| {
             topic.partition_data.iter().any(|p| {
                 p.records
@@ -74,7 +82,7 @@ fn request_refusal(req: &ProduceRequest) -> Option<i16> {
             })
         });
         if transactional {
-            return Some(ResponseError::TransactionalIdAuthorizationFailed.code());
+            return Some(authorize::TXN_DENIED);
         }
     }
     (!(-1..=1).contains(&req.acks)).then(|| ResponseError::InvalidRequiredAcks.code())
@@ -162,16 +170,23 @@ fn invalid_response(
 /// (validation and the append) happens before this returns. The returned
 /// future waits for the commit and yields the response, or `None` for
 /// `acks=0`, which Kafka never answers.
+///
+/// A topic the requester may not WRITE is TOPIC_AUTHORIZATION_FAILED on
+/// every partition; a missing topic is auto-created only for a requester
+/// that may create it. Idempotent batches need nothing more: Kafka 4.x
+/// takes WRITE on the topic in place of IDEMPOTENT_WRITE on the cluster.
 pub async fn admit(
     ctx: &Arc<AgentContext>,
     req: ProduceRequest,
     version: i16,
+    access: &Access,
 ) -> impl Future<Output = Option<ProduceResponse>> + Send + 'static {
     ctx.metrics.produce_requests.inc();
-    let refusal = request_refusal(&req);
+    let refusal = request_refusal(&req, access);
     let mut topics = Vec::with_capacity(req.topic_data.len());
     for topic_data in req.topic_data {
         let name = topic_data.name;
+        let refusal = refusal.or_else(|| (!access.topic(Op::Write, &name)).then_some(TOPIC_DENIED));
         if let Some(code) = refusal {
             let partitions = topic_data
                 .partition_data
@@ -181,7 +196,8 @@ pub async fn admit(
             topics.push((name, partitions));
             continue;
         }
-        let topic = ctx.topics.get_or_create(name.as_str(), true).await;
+        let create = !access.is_checked() || access.may_create_topic(&name);
+        let topic = ctx.topics.get_or_create(name.as_str(), create).await;
         let mut partitions = Vec::with_capacity(topic_data.partition_data.len());
         for p in topic_data.partition_data {
             let admitted = match &topic {
