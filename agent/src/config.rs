@@ -253,6 +253,15 @@ pub struct Config {
     /// the least recently seen client's rate is dropped (it starts afresh).
     /// Each costs a few hundred bytes.
     pub quota_max_tracked_clients: usize,
+    /// The authorizer: `acl` (ACLs in the metadata store, Kafka's
+    /// `StandardAuthorizer`) or unset (none: every request is allowed).
+    pub authorizer: Option<String>,
+    /// Principals allowed everything, `;`-separated (Kafka's
+    /// `super.users`: `User:admin;User:CN=ops,O=Acme`).
+    pub super_users: Option<String>,
+    /// Allow an action on a resource no ACL names (Kafka's
+    /// `allow.everyone.if.no.acl.found`).
+    pub allow_everyone_if_no_acl_found: bool,
 }
 
 impl Default for Config {
@@ -328,6 +337,9 @@ impl Default for Config {
             quota_window_num: 11,
             quota_window_size_seconds: 1,
             quota_max_tracked_clients: 100_000,
+            authorizer: None,
+            super_users: None,
+            allow_everyone_if_no_acl_found: false,
         }
     }
 }
@@ -526,7 +538,38 @@ impl Config {
             return fail("quota_max_tracked_clients must be at least 1");
         }
         self.advertised().map(|_| ())?;
+        self.authorizer_settings()?;
         self.validate_security()
+    }
+
+    /// The authorizer's settings, or `None` when no authorizer is
+    /// configured; refuses an unknown authorizer, a malformed super user,
+    /// and authorizer settings without an authorizer.
+    pub fn authorizer_settings(&self) -> Result<Option<crate::authz::AuthorizerSettings>> {
+        use crate::authz::settings::{ACL, parse_super_users};
+        let super_users = match &self.super_users {
+            Some(list) => parse_super_users(list)
+                .map_err(|e| AgentError::Config(format!("super_users: {e}")))?,
+            None => Vec::new(),
+        };
+        match self.authorizer.as_deref() {
+            None | Some("") => {
+                if !super_users.is_empty() || self.allow_everyone_if_no_acl_found {
+                    return Err(AgentError::Config(
+                        "super_users and allow_everyone_if_no_acl_found need authorizer = \"acl\""
+                            .into(),
+                    ));
+                }
+                Ok(None)
+            }
+            Some(ACL) => Ok(Some(crate::authz::AuthorizerSettings {
+                super_users,
+                allow_everyone_if_no_acl_found: self.allow_everyone_if_no_acl_found,
+            })),
+            Some(other) => Err(AgentError::Config(format!(
+                "authorizer must be \"acl\" or unset, not {other:?}"
+            ))),
+        }
     }
 
     /// The timestamp window of topics that set none of their own.

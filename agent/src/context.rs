@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use floe_metadata::MetadataStore;
 
+use crate::authz::Authorizer;
 use crate::cluster::registry::Registry;
 use crate::cluster::topics::Topics;
 use crate::configs::BrokerConfigs;
@@ -66,4 +67,8 @@ pub struct AgentContext {
     /// Client quotas in force and the rates measured against them; the
     /// quotas are refreshed from the store (`jobs/client_quotas.rs`).
     pub quotas: Arc<ClientQuotas>,
+    /// Decides whether a session may do an operation on a resource (ACLs);
+    /// allows everything when no authorizer is configured. The ACLs are
+    /// refreshed from the store (`jobs/acls.rs`).
+    pub authorizer: Authorizer,
 }

@@ -6,6 +6,7 @@
 //! groups, [`cluster`] describes topics.
 
 pub mod archive;
+pub mod authz;
 pub mod cluster;
 pub mod config;
 pub mod configs;

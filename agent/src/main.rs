@@ -306,6 +306,18 @@ struct ServeArgs {
     /// Clients tracked per quota kind at most [default: 100000].
     #[arg(long, env = "FLOE_QUOTA_MAX_TRACKED_CLIENTS")]
     quota_max_tracked_clients: Option<usize>,
+    /// The authorizer: acl (ACLs kept in the metadata store, managed with kafka-acls) [default:
+    /// none, every request allowed]
+    #[arg(long, env = "FLOE_AUTHORIZER")]
+    authorizer: Option<String>,
+    /// Principals allowed everything, ;-separated (Kafka's super.users), e.g.
+    /// "User:admin;User:CN=ops,O=Acme"
+    #[arg(long, env = "FLOE_SUPER_USERS")]
+    super_users: Option<String>,
+    /// Allow actions on resources no ACL names (Kafka's allow.everyone.if.no.acl.found)
+    /// [default: false]
+    #[arg(long, env = "FLOE_ALLOW_EVERYONE_IF_NO_ACL_FOUND", action = clap::ArgAction::Set)]
+    allow_everyone_if_no_acl_found: Option<bool>,
 }
 
 impl ServeArgs {
@@ -378,7 +390,8 @@ impl ServeArgs {
             connections_max_reauth_ms,
             quota_window_num,
             quota_window_size_seconds,
-            quota_max_tracked_clients
+            quota_max_tracked_clients,
+            allow_everyone_if_no_acl_found
         );
         set_optional!(
             advertised_addr,
@@ -394,7 +407,9 @@ impl ServeArgs {
             tls_client_ca,
             oauth_jwks_file,
             oauth_expected_audience,
-            oauth_expected_issuer
+            oauth_expected_issuer,
+            authorizer,
+            super_users
         );
         Ok(c)
     }

@@ -48,6 +48,11 @@ pub struct Metrics {
     /// SASL authentications, by mechanism and result (`success`,
     /// `failure`).
     pub sasl_authentications: IntCounterVec,
+    /// Authorizer denials, by ACL operation and resource type (Kafka's
+    /// names: `READ`, `TOPIC`, …).
+    pub authz_denied: IntCounterVec,
+    /// ACL bindings the authorizer holds.
+    pub acls: IntGauge,
     /// Failed `accept()` calls (out of file descriptors, most often).
     pub accept_errors: IntCounter,
     /// Bytes reserved from the request-memory pool by frames being read.
@@ -298,6 +303,12 @@ impl Metrics {
                 "SASL authentications by mechanism and result",
                 &["mechanism", "result"],
             )?,
+            authz_denied: counter_vec(
+                "authz_denied_total",
+                "Requests the authorizer denied, by ACL operation and resource type",
+                &["operation", "resource_type"],
+            )?,
+            acls: gauge("acls", "ACL bindings the authorizer holds")?,
             accept_errors: counter("accept_errors_total", "Failed accept calls")?,
             request_pool_bytes: gauge(
                 "request_pool_bytes",

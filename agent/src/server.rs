@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use crate::authz::Authorizer;
 use crate::cluster::registry::{Membership, RegistrySettings};
 use crate::cluster::store_events;
 use crate::cluster::topics::Topics;
@@ -180,6 +181,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         metrics.quota_metrics(),
     ));
     client_quotas::refresh(&*store, &quotas).await?;
+    let authorizer = match config.authorizer_settings()? {
+        Some(settings) => {
+            Authorizer::new(settings, metrics.authz_denied.clone(), metrics.acls.clone())
+        }
+        None => Authorizer::disabled(),
+    };
     let ctx = Arc::new(AgentContext {
         cluster_id: config.cluster_id.clone(),
         log_dir: config.log_dir(),
@@ -223,6 +230,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         tls: tls.clone(),
         sasl,
         quotas,
+        authorizer,
     });
     let limits = ConnectionLimits::new(config.max_connections, config.max_connections_per_ip);
 

@@ -6,6 +6,7 @@
 //! [`MetadataStore`], has one implementation per database; [`open`] picks one
 //! from a URL.
 
+pub mod acls;
 mod archive;
 mod cleaner;
 mod compaction;
@@ -23,6 +24,7 @@ mod transactions;
 mod types;
 mod validate;
 
+pub use acls::{AclBinding, AclBindingFilter};
 pub use archive::{ArchiveCommit, ArchiveManifest, ArchiveOutcome, ArchivedFile, ArchivedRowGroup};
 pub use cleaner::{CleanSwap, CleanedSegment, CleanerPartition, CleanerProgress};
 pub use compaction::{
