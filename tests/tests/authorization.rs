@@ -84,8 +84,14 @@ fn acl_agent(users: &[(&str, &str)]) -> Agent {
 /// A raw connection authenticated as `user` with SASL PLAIN.
 pub fn login(agent: &Agent, user: &str, password: &str) -> RawClient {
     let mut raw = RawClient::connect(agent.listener_addr("SASL_PLAINTEXT")).expect("connect");
-    let handshake = SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("PLAIN"));
-    assert_eq!(raw.request(1, &handshake).expect("SaslHandshake").error_code, 0);
+    let handshake =
+        SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("PLAIN"));
+    assert_eq!(
+        raw.request(1, &handshake)
+            .expect("SaslHandshake")
+            .error_code,
+        0
+    );
     let token = format!("\0{user}\0{password}");
     let auth = SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(token));
     let resp = raw.request(2, &auth).expect("SaslAuthenticate");
@@ -172,8 +178,9 @@ fn scenario(agent: &Agent, name: &str, config: &str, args: &[&str]) {
     let addr = agent.listener_addr("SASL_PLAINTEXT").to_string();
     let mut all = vec![name, config];
     all.extend_from_slice(args);
-    python::run_script("authorization.py", &addr, &all)
+    let out = python::run_script("authorization.py", &addr, &all)
         .unwrap_or_else(|e| panic!("authorization.py {name} {args:?}: {e:#}"));
+    eprint!("{}", out.stdout);
 }
 
 /// The high watermark of partition 0 of `topic`, asked by the super user.
@@ -191,12 +198,32 @@ fn clients_without_acls_get_authorization_errors_and_no_data() {
     let mut admin = login(&agent, ADMIN.0, ADMIN.1);
     assert_eq!(admin.create_topic(&topic, 1).expect("CreateTopics"), 0);
     let batch = records::simple_batch(&["secret"], 1_700_000_000_000).expect("batch");
-    assert_eq!(admin.produce_one(&topic, 0, batch).expect("produce").error_code, 0);
+    assert_eq!(
+        admin
+            .produce_one(&topic, 0, batch)
+            .expect("produce")
+            .error_code,
+        0
+    );
 
     let mallory = sasl("mallory", "mallory-secret");
-    scenario(&agent, "denied-confluent", &mallory, &[&topic, "mallory-group"]);
-    scenario(&agent, "denied-kafka-python", &mallory, &[&topic, "mallory-group-py"]);
-    assert_eq!(high_watermark(&agent, &topic), 1, "a denied producer stored records");
+    scenario(
+        &agent,
+        "denied-confluent",
+        &mallory,
+        &[&topic, "mallory-group"],
+    );
+    scenario(
+        &agent,
+        "denied-kafka-python",
+        &mallory,
+        &[&topic, "mallory-group-py"],
+    );
+    assert_eq!(
+        high_watermark(&agent, &topic),
+        1,
+        "a denied producer stored records"
+    );
 
     // Anonymous (the PLAINTEXT listener) is denied the same way.
     let mut anonymous = RawClient::connect(agent.kafka_addr()).expect("connect");
@@ -205,7 +232,10 @@ fn clients_without_acls_get_authorization_errors_and_no_data() {
     assert_eq!(resp.error_code, TOPIC_DENIED);
     let fetched = anonymous.fetch(&topic, 0, 0, 0).expect("fetch");
     assert_eq!(fetched.error_code, TOPIC_DENIED);
-    assert!(fetched.records.is_none_or(|r| r.is_empty()), "records served");
+    assert!(
+        fetched.records.is_none_or(|r| r.is_empty()),
+        "records served"
+    );
     assert_eq!(high_watermark(&agent, &topic), 1);
     agent
         .wait_for_metric("floe_authz_denied_total", 1.0, Duration::from_secs(5))
@@ -253,7 +283,12 @@ fn a_prefixed_acl_grants_exactly_its_topics_and_deny_beats_allow() {
     let codes: Vec<(String, i16)> = named
         .topics
         .iter()
-        .map(|t| (t.name.as_ref().map(|n| n.to_string()).unwrap_or_default(), t.error_code))
+        .map(|t| {
+            (
+                t.name.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+                t.error_code,
+            )
+        })
         .collect();
     assert_eq!(
         codes,
@@ -306,10 +341,7 @@ fn a_transactional_producer_needs_write_on_its_transactional_id() {
     scenario(&agent, "txn-denied", &config, &[&txn_id]);
     // The error is the coordinator's too when asked raw.
     let mut raw = login(&agent, "txn", "txn-secret");
-    assert_eq!(
-        apis::init_transactional(&mut raw, &txn_id),
-        TXN_DENIED
-    );
+    assert_eq!(apis::init_transactional(&mut raw, &txn_id), TXN_DENIED);
     create_acls(
         &agent,
         &[Acl::allow("User:txn", TRANSACTIONAL_ID, &txn_id, WRITE)],
@@ -322,10 +354,16 @@ fn each_api_answers_its_authorization_error_in_kafkas_field() {
     let agent = acl_agent(&[("mallory", "mallory-secret")]);
     let names = apis::Names::default();
     let mut admin = login(&agent, ADMIN.0, ADMIN.1);
-    assert_eq!(admin.create_topic(&names.topic, 1).expect("CreateTopics"), 0);
+    assert_eq!(
+        admin.create_topic(&names.topic, 1).expect("CreateTopics"),
+        0
+    );
     // A group and a transactional id for the filtered listings.
     assert_eq!(apis::offset_commit(&mut admin, &names), 0);
-    assert_eq!(apis::init_transactional(&mut admin, &names.transactional_id), 0);
+    assert_eq!(
+        apis::init_transactional(&mut admin, &names.transactional_id),
+        0
+    );
     let mut mallory = login(&agent, "mallory", "mallory-secret");
     let mut failures = Vec::new();
     for case in apis::CASES {
@@ -353,7 +391,10 @@ fn each_api_answers_its_authorization_error_in_kafkas_field() {
     assert!(apis::listed_groups(&mut admin).contains(&names.group));
     assert_eq!(apis::listed_groups(&mut mallory), Vec::<String>::new());
     assert!(apis::listed_transactions(&mut admin).contains(&names.transactional_id));
-    assert_eq!(apis::listed_transactions(&mut mallory), Vec::<String>::new());
+    assert_eq!(
+        apis::listed_transactions(&mut mallory),
+        Vec::<String>::new()
+    );
     assert!(apis::listed_topics(&mut admin) >= 1);
     assert_eq!(apis::listed_topics(&mut mallory), 0);
 }

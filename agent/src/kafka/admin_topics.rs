@@ -35,17 +35,14 @@ pub async fn create(
     req: CreateTopicsRequest,
     access: &Access,
 ) -> CreateTopicsResponse {
-    let cluster_create = access.cluster(Op::Create);
     let mut results = Vec::with_capacity(req.topics.len());
     for t in req.topics {
-        if !cluster_create && !access.topic(Op::Create, &t.name) {
+        if !access.may_create_topic(&t.name) {
             results.push(
                 CreatableTopicResult::default()
                     .with_name(t.name)
                     .with_error_code(TOPIC_DENIED)
-                    .with_error_message(Some(StrBytes::from_static_str(
-                        "Authorization failed.",
-                    ))),
+                    .with_error_message(Some(StrBytes::from_static_str("Authorization failed."))),
             );
             continue;
         }

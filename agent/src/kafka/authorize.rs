@@ -130,6 +130,22 @@ impl Access {
         }
     }
 
+    /// Whether a listing shows the resource: `op` on it, checked without
+    /// counting a denial, as Kafka filters listings without logging them
+    /// (Metadata for all topics, ListGroups, ListTransactions).
+    pub fn shows(&self, op: AclOperation, resource: ResourceType, name: &str) -> bool {
+        match &self.inner {
+            None => true,
+            Some(r) => r.authorizer.check(
+                r.session.principal(),
+                r.session.peer.map(|p| p.ip()),
+                op,
+                resource,
+                name,
+            ),
+        }
+    }
+
     /// `op` on a topic.
     pub fn topic(&self, op: AclOperation, name: &str) -> bool {
         self.allows(op, ResourceType::Topic, name)
@@ -159,9 +175,11 @@ impl Access {
     }
 
     /// May the requester create the topic `name` (CREATE on the cluster,
-    /// or on the topic)?
+    /// or on the topic)? As Kafka, lacking CREATE on the cluster is not
+    /// counted as a denial (the topic's decides).
     pub fn may_create_topic(&self, name: &str) -> bool {
-        self.cluster(Op::Create) || self.topic(Op::Create, name)
+        self.shows(Op::Create, ResourceType::Cluster, CLUSTER_RESOURCE)
+            || self.topic(Op::Create, name)
     }
 
     /// The `authorized_operations` field of a topic.

@@ -17,9 +17,9 @@ use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicR
 use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse};
 use kafka_protocol::protocol::StrBytes;
 
+use super::authorize::{Access, Op};
 use super::error_codes;
 use super::partition_reassignments::replicas_refusal;
-use super::authorize::{Access, Op};
 use crate::context::AgentContext;
 use crate::error::AgentError;
 

@@ -24,6 +24,7 @@ use kafka_protocol::protocol::StrBytes;
 
 use super::authorize::{Access, Op, TOPIC_DENIED};
 use super::error_codes;
+use crate::authz::ResourceType;
 use crate::cluster::routing::{AgentAddress, client_zone, eligible, partition_key, pick};
 use crate::context::AgentContext;
 
@@ -51,7 +52,7 @@ pub async fn handle(
         match ctx.topics.list().await {
             Ok(all) => all
                 .iter()
-                .filter(|t| access.topic(Op::Describe, &t.name))
+                .filter(|t| access.shows(Op::Describe, ResourceType::Topic, &t.name))
                 .map(|t| t.name.clone())
                 .collect(),
             Err(e) => {
@@ -119,7 +120,9 @@ pub async fn handle(
         }
         remaining -= (last - first).max(0);
         let operations = access.topic_operations(name);
-        topics.push(describe(&routing, &topic, first..last).with_topic_authorized_operations(operations));
+        topics.push(
+            describe(&routing, &topic, first..last).with_topic_authorized_operations(operations),
+        );
         if next_cursor.is_some() {
             break;
         }

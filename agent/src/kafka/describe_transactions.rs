@@ -3,6 +3,7 @@
 //! any id, as any agent coordinates any).
 
 use super::authorize::{Access, Op, TXN_DENIED};
+use crate::authz::ResourceType;
 use std::collections::HashSet;
 
 use floe_metadata::TxnState;
@@ -142,7 +143,11 @@ pub async fn list(
                 && producer_ok
                 && duration_ok
                 && listed.len() < MAX_LISTED
-                && access.transactional_id(Op::Describe, &record.transactional_id)
+                && access.shows(
+                    Op::Describe,
+                    ResourceType::TransactionalId,
+                    &record.transactional_id,
+                )
             {
                 listed.push(
                     ListedState::default()

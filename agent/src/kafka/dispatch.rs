@@ -323,15 +323,14 @@ pub async fn admit(
         }
         ApiKey::DescribeTopicPartitions => {
             let body = codec::decode_body(&req)?;
-            let resp =
-                describe_topic_partitions::handle(
-                    ctx,
-                    body,
-                    req.header.client_id.as_deref(),
-                    &access,
-                )
-                    .instrument(span.clone())
-                    .await;
+            let resp = describe_topic_partitions::handle(
+                ctx,
+                body,
+                req.header.client_id.as_deref(),
+                &access,
+            )
+            .instrument(span.clone())
+            .await;
             ready(&req, version, resp)
         }
         ApiKey::DescribeProducers => {

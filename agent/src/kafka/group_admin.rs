@@ -17,6 +17,7 @@ use kafka_protocol::protocol::StrBytes;
 
 use super::authorize::{Access, GROUP_DENIED, Op};
 use super::error_codes::for_group;
+use crate::authz::{CLUSTER_RESOURCE, ResourceType};
 use crate::context::AgentContext;
 use crate::groups::{GroupError, GroupStatus};
 
@@ -33,7 +34,8 @@ pub async fn list(
     access: &Access,
 ) -> impl Future<Output = ListGroupsResponse> + Send + 'static {
     let ctx = ctx.clone();
-    let access = (!access.cluster(Op::Describe)).then(|| access.clone());
+    let access = (!access.shows(Op::Describe, ResourceType::Cluster, CLUSTER_RESOURCE))
+        .then(|| access.clone());
     async move {
         let groups = match ctx.groups.list().await {
             Ok(g) => g,
@@ -49,7 +51,7 @@ pub async fn list(
             .filter(|g| {
                 access
                     .as_ref()
-                    .is_none_or(|a| a.group(Op::Describe, &g.group_id))
+                    .is_none_or(|a| a.shows(Op::Describe, ResourceType::Group, &g.group_id))
             })
             .map(|g| {
                 ListedGroup::default()

@@ -18,8 +18,8 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::{Encodable, StrBytes};
 
-use super::codec::{self, CodecError, RequestFrame};
 use super::authorize::{Access, GROUP_DENIED, Op};
+use super::codec::{self, CodecError, RequestFrame};
 use super::error_codes::for_group;
 use super::session::Session;
 use super::{group_admin, offsets};
@@ -79,7 +79,8 @@ pub async fn admit(
         ApiKey::JoinGroup => {
             let body: JoinGroupRequest = codec::decode_body(req)?;
             if !readable(&body.group_id) {
-                let refused = JoinResult::error(body.member_id.as_str(), GroupError::InvalidGroupId);
+                let refused =
+                    JoinResult::error(body.member_id.as_str(), GroupError::InvalidGroupId);
                 let resp = join_response(refused, v).with_error_code(GROUP_DENIED);
                 return Ok(answer(api, v, corr, std::future::ready(resp)));
             }

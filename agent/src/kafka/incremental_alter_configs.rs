@@ -11,10 +11,10 @@ use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterC
 use kafka_protocol::protocol::StrBytes;
 
 use super::alter_configs::{alter_broker, alter_topic, denied, unsupported};
+use super::authorize::{Access, Op};
 use crate::configs::{
     BrokerConfigs, ConfigError, ConfigType, is_dynamic, resource_type, topic_key, topic_value,
 };
-use super::authorize::{Access, Op};
 use crate::context::AgentContext;
 
 /// Kafka's `AlterConfigOp.OpType` ids.

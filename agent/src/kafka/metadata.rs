@@ -12,6 +12,7 @@ use kafka_protocol::protocol::StrBytes;
 
 use super::authorize::{Access, Op, TOPIC_DENIED};
 use super::{authorized_operations, error_codes};
+use crate::authz::ResourceType;
 use crate::cluster::routing::{AgentAddress, client_zone, eligible, partition_key, pick};
 use crate::context::AgentContext;
 
@@ -73,7 +74,7 @@ pub async fn handle(
         None => match ctx.topics.list().await {
             Ok(all) => all
                 .iter()
-                .filter(|t| access.topic(Op::Describe, &t.name))
+                .filter(|t| access.shows(Op::Describe, ResourceType::Topic, &t.name))
                 .map(|t| describe(&routing, t))
                 .collect(),
             Err(e) => {
@@ -155,7 +156,13 @@ async fn lookup(
             denied(None, topic_id)
         }
         Ok(Some(t)) => describe(routing, &t),
-        Ok(None) if client_allows && !may_create && name.as_ref().is_some_and(|n| floe_metadata::validate_topic_name(n.as_str()).is_ok()) => {
+        Ok(None)
+            if client_allows
+                && !may_create
+                && name
+                    .as_ref()
+                    .is_some_and(|n| floe_metadata::validate_topic_name(n.as_str()).is_ok()) =>
+        {
             denied(name, uuid::Uuid::nil())
         }
         Ok(None) => {

@@ -29,6 +29,7 @@ use kafka_protocol::protocol::StrBytes;
 
 use super::authorize::{Access, GROUP_DENIED, Op, TOPIC_DENIED};
 use super::error_codes::{for_agent, for_group};
+use crate::authz::ResourceType;
 use crate::context::AgentContext;
 use crate::groups::types::OffsetToDelete;
 use crate::groups::{CommitArgs, GroupError, Pending};
@@ -267,7 +268,12 @@ pub async fn fetch(
                     .asked
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|(name, idx)| (name, idx.into_iter().map(|p| Fetched::none(p, code)).collect()))
+                    .map(|(name, idx)| {
+                        (
+                            name,
+                            idx.into_iter().map(|p| Fetched::none(p, code)).collect(),
+                        )
+                    })
                     .collect();
                 groups.push((q.group_id, Err((code, parts))));
                 continue;
@@ -401,7 +407,7 @@ fn restrict(
         }
         return Ok(topics
             .into_iter()
-            .filter(|(name, _)| access.topic(Op::Describe, name))
+            .filter(|(name, _)| access.shows(Op::Describe, ResourceType::Topic, name))
             .collect());
     }
     Ok(topics

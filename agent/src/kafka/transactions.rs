@@ -228,7 +228,8 @@ pub async fn commit_offsets(
     let mut offsets = Vec::new();
     let mut planned = Vec::with_capacity(req.topics.len());
     for topic in &req.topics {
-        let refusal = refusal.or_else(|| (!access.topic(Op::Read, &topic.name)).then_some(TOPIC_DENIED));
+        let refusal =
+            refusal.or_else(|| (!access.topic(Op::Read, &topic.name)).then_some(TOPIC_DENIED));
         let found = match refusal {
             Some(_) => Ok(None),
             None => ctx.topics.get(topic.name.as_str()).await,

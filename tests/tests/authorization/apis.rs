@@ -18,8 +18,8 @@ use kafka_protocol::messages::{
     IncrementalAlterConfigsRequest, InitProducerIdRequest, JoinGroupRequest, LeaveGroupRequest,
     ListConfigResourcesRequest, ListGroupsRequest, ListPartitionReassignmentsRequest,
     ListTransactionsRequest, MetadataRequest, OffsetCommitRequest, OffsetDeleteRequest,
-    OffsetFetchRequest, OffsetForLeaderEpochRequest, ProducerId, SyncGroupRequest,
-    TransactionalId, TxnOffsetCommitRequest,
+    OffsetFetchRequest, OffsetForLeaderEpochRequest, ProducerId, SyncGroupRequest, TransactionalId,
+    TxnOffsetCommitRequest,
 };
 use kafka_protocol::messages::{
     add_partitions_to_txn_request, alter_client_quotas_request, alter_configs_request,
@@ -86,7 +86,9 @@ fn txn(n: &Names) -> TransactionalId {
 
 fn produce(raw: &mut RawClient, n: &Names) -> i16 {
     let batch = records::simple_batch(&["v"], 1_700_000_000_000).expect("batch");
-    raw.produce_one(&n.topic, 0, batch).expect("Produce").error_code
+    raw.produce_one(&n.topic, 0, batch)
+        .expect("Produce")
+        .error_code
 }
 
 fn fetch(raw: &mut RawClient, n: &Names) -> i16 {
@@ -94,7 +96,9 @@ fn fetch(raw: &mut RawClient, n: &Names) -> i16 {
 }
 
 fn list_offsets(raw: &mut RawClient, n: &Names) -> i16 {
-    raw.list_offsets(&n.topic, 0, -1).expect("ListOffsets").error_code
+    raw.list_offsets(&n.topic, 0, -1)
+        .expect("ListOffsets")
+        .error_code
 }
 
 fn offset_for_leader_epoch(raw: &mut RawClient, n: &Names) -> i16 {
@@ -116,7 +120,10 @@ fn offset_for_leader_epoch(raw: &mut RawClient, n: &Names) -> i16 {
 }
 
 fn metadata(raw: &mut RawClient, n: &Names) -> i16 {
-    raw.metadata(Some(&[&n.topic]), false).expect("Metadata").topics[0].error_code
+    raw.metadata(Some(&[&n.topic]), false)
+        .expect("Metadata")
+        .topics[0]
+        .error_code
 }
 
 fn describe_topic_partitions(raw: &mut RawClient, n: &Names) -> i16 {
@@ -126,7 +133,10 @@ fn describe_topic_partitions(raw: &mut RawClient, n: &Names) -> i16 {
             describe_topic_partitions_request::TopicRequest::default()
                 .with_name(topic_name(&n.topic)),
         ]);
-    raw.request(0, &req).expect("DescribeTopicPartitions").topics[0].error_code
+    raw.request(0, &req)
+        .expect("DescribeTopicPartitions")
+        .topics[0]
+        .error_code
 }
 
 fn create_topics(raw: &mut RawClient, n: &Names) -> i16 {
@@ -227,7 +237,10 @@ fn alter_broker_configs(raw: &mut RawClient, _: &Names) -> i16 {
                         .with_value(Some(s("100000"))),
                 ]),
         ]);
-    raw.request(1, &req).expect("IncrementalAlterConfigs").responses[0].error_code
+    raw.request(1, &req)
+        .expect("IncrementalAlterConfigs")
+        .responses[0]
+        .error_code
 }
 
 fn describe_producers(raw: &mut RawClient, n: &Names) -> i16 {
@@ -418,7 +431,10 @@ fn end_txn(raw: &mut RawClient, n: &Names) -> i16 {
 
 fn describe_transactions(raw: &mut RawClient, n: &Names) -> i16 {
     let req = DescribeTransactionsRequest::default().with_transactional_ids(vec![txn(n)]);
-    raw.request(0, &req).expect("DescribeTransactions").transaction_states[0].error_code
+    raw.request(0, &req)
+        .expect("DescribeTransactions")
+        .transaction_states[0]
+        .error_code
 }
 
 fn list_transactions(raw: &mut RawClient, _: &Names) -> i16 {
@@ -477,14 +493,18 @@ fn alter_partition_reassignments(raw: &mut RawClient, n: &Names) -> i16 {
                         .with_replicas(None),
                 ]),
         ]);
-    raw.request(0, &req).expect("AlterPartitionReassignments").error_code
+    raw.request(0, &req)
+        .expect("AlterPartitionReassignments")
+        .error_code
 }
 
 fn list_partition_reassignments(raw: &mut RawClient, _: &Names) -> i16 {
     let req = ListPartitionReassignmentsRequest::default()
         .with_timeout_ms(10_000)
         .with_topics(None);
-    raw.request(0, &req).expect("ListPartitionReassignments").error_code
+    raw.request(0, &req)
+        .expect("ListPartitionReassignments")
+        .error_code
 }
 
 fn describe_quorum(raw: &mut RawClient, _: &Names) -> i16 {
@@ -499,7 +519,9 @@ fn describe_quorum(raw: &mut RawClient, _: &Names) -> i16 {
 
 fn describe_client_quotas(raw: &mut RawClient, _: &Names) -> i16 {
     let req = DescribeClientQuotasRequest::default();
-    raw.request(1, &req).expect("DescribeClientQuotas").error_code
+    raw.request(1, &req)
+        .expect("DescribeClientQuotas")
+        .error_code
 }
 
 fn alter_client_quotas(raw: &mut RawClient, _: &Names) -> i16 {
@@ -611,15 +633,40 @@ pub const CASES: &[Case] = &[
     case!("ListOffsets", list_offsets, Topic, true),
     case!("OffsetForLeaderEpoch", offset_for_leader_epoch, Topic, true),
     case!("Metadata", metadata, Topic, true),
-    case!("DescribeTopicPartitions", describe_topic_partitions, Topic, true),
+    case!(
+        "DescribeTopicPartitions",
+        describe_topic_partitions,
+        Topic,
+        true
+    ),
     case!("CreateTopics", create_topics, Topic, false),
     case!("CreatePartitions", create_partitions, Topic, false),
     case!("DeleteRecords", delete_records, Topic, false),
-    case!("DescribeConfigs(topic)", describe_topic_configs, Topic, true),
-    case!("DescribeConfigs(broker)", describe_broker_configs, Cluster, true),
-    case!("DescribeConfigs(group)", describe_group_configs, Group, true),
+    case!(
+        "DescribeConfigs(topic)",
+        describe_topic_configs,
+        Topic,
+        true
+    ),
+    case!(
+        "DescribeConfigs(broker)",
+        describe_broker_configs,
+        Cluster,
+        true
+    ),
+    case!(
+        "DescribeConfigs(group)",
+        describe_group_configs,
+        Group,
+        true
+    ),
     case!("AlterConfigs(topic)", alter_topic_configs, Topic, true),
-    case!("IncrementalAlterConfigs(broker)", alter_broker_configs, Cluster, true),
+    case!(
+        "IncrementalAlterConfigs(broker)",
+        alter_broker_configs,
+        Cluster,
+        true
+    ),
     case!("DescribeProducers", describe_producers, Topic, true),
     case!("JoinGroup", join_group, Group, false),
     case!("SyncGroup", sync_group, Group, false),
@@ -630,29 +677,94 @@ pub const CASES: &[Case] = &[
     case!("OffsetDelete", offset_delete, Group, false),
     case!("DescribeGroups", describe_groups, Group, true),
     case!("DeleteGroups", delete_groups, Group, false),
-    case!("FindCoordinator(group)", find_group_coordinator, Group, true),
-    case!("FindCoordinator(transaction)", find_txn_coordinator, TransactionalId, true),
-    case!("InitProducerId(transactional)", init_txn_producer, TransactionalId, false),
-    case!("InitProducerId(idempotent)", init_idempotent_producer, Cluster, true),
-    case!("AddPartitionsToTxn", add_partitions_to_txn, TransactionalId, false),
-    case!("AddOffsetsToTxn", add_offsets_to_txn, TransactionalId, false),
+    case!(
+        "FindCoordinator(group)",
+        find_group_coordinator,
+        Group,
+        true
+    ),
+    case!(
+        "FindCoordinator(transaction)",
+        find_txn_coordinator,
+        TransactionalId,
+        true
+    ),
+    case!(
+        "InitProducerId(transactional)",
+        init_txn_producer,
+        TransactionalId,
+        false
+    ),
+    case!(
+        "InitProducerId(idempotent)",
+        init_idempotent_producer,
+        Cluster,
+        true
+    ),
+    case!(
+        "AddPartitionsToTxn",
+        add_partitions_to_txn,
+        TransactionalId,
+        false
+    ),
+    case!(
+        "AddOffsetsToTxn",
+        add_offsets_to_txn,
+        TransactionalId,
+        false
+    ),
     case!("TxnOffsetCommit", txn_offset_commit, TransactionalId, false),
     case!("EndTxn", end_txn, TransactionalId, false),
-    case!("DescribeTransactions", describe_transactions, TransactionalId, true),
+    case!(
+        "DescribeTransactions",
+        describe_transactions,
+        TransactionalId,
+        true
+    ),
     case!("ListTransactions", list_transactions, Filtered, true),
     case!("ListGroups", list_groups, Filtered, true),
     case!("DescribeLogDirs", describe_log_dirs, Cluster, true),
     case!("AlterReplicaLogDirs", alter_replica_log_dirs, Cluster, true),
     case!("ElectLeaders", elect_leaders, Cluster, true),
-    case!("AlterPartitionReassignments", alter_partition_reassignments, Cluster, true),
-    case!("ListPartitionReassignments", list_partition_reassignments, Cluster, true),
+    case!(
+        "AlterPartitionReassignments",
+        alter_partition_reassignments,
+        Cluster,
+        true
+    ),
+    case!(
+        "ListPartitionReassignments",
+        list_partition_reassignments,
+        Cluster,
+        true
+    ),
     case!("DescribeQuorum", describe_quorum, Cluster, true),
-    case!("DescribeClientQuotas", describe_client_quotas, Cluster, true),
+    case!(
+        "DescribeClientQuotas",
+        describe_client_quotas,
+        Cluster,
+        true
+    ),
     case!("AlterClientQuotas", alter_client_quotas, Cluster, true),
-    case!("DescribeUserScramCredentials", describe_user_scram_credentials, Cluster, true),
-    case!("AlterUserScramCredentials", alter_user_scram_credentials, Cluster, false),
+    case!(
+        "DescribeUserScramCredentials",
+        describe_user_scram_credentials,
+        Cluster,
+        true
+    ),
+    case!(
+        "AlterUserScramCredentials",
+        alter_user_scram_credentials,
+        Cluster,
+        false
+    ),
     case!("ListConfigResources", list_config_resources, Cluster, true),
-    case!("DescribeCluster(authorized operations)", describe_cluster, Cluster, true),
+    case!(
+        "DescribeCluster(authorized operations)",
+        describe_cluster,
+        Cluster,
+        true
+    ),
     // Last: it deletes the topic the others name.
     case!("DeleteTopics", delete_topics, Topic, false),
 ];

@@ -27,9 +27,7 @@ use super::CLUSTER_DENIED;
 
 /// Kafka's message for a refused request.
 fn message() -> Option<StrBytes> {
-    Some(StrBytes::from_static_str(
-        "Cluster authorization failed.",
-    ))
+    Some(StrBytes::from_static_str("Cluster authorization failed."))
 }
 
 /// DescribeLogDirs: the top-level code (v3+); before, no directory.
