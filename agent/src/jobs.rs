@@ -7,6 +7,7 @@
 //! (`periodic.rs`): the consumer-lag metrics of the groups it coordinates
 //! and the re-reading of dynamic broker configs.
 
+pub mod acls;
 pub mod archive;
 pub mod broker_configs;
 pub mod client_quotas;

@@ -13,6 +13,7 @@ pub mod principal;
 pub mod session;
 pub mod versions;
 
+mod acls;
 mod admin_topics;
 mod alter_configs;
 mod api_versions;

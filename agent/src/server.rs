@@ -37,7 +37,7 @@ use crate::jobs::log_cleaner::{LogCleaner, key_map};
 use crate::jobs::orphan_sweep::OrphanSweep;
 use crate::jobs::prune::Prune;
 use crate::jobs::retention;
-use crate::jobs::{broker_configs, client_quotas};
+use crate::jobs::{acls, broker_configs, client_quotas};
 use crate::kafka::limits::{AcceptBackoff, ConnectionLimits, ConnectionSettings};
 use crate::kafka::memory_pool::MemoryPool;
 use crate::kafka::serve_connection;
@@ -187,6 +187,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         }
         None => Authorizer::disabled(),
     };
+    acls::refresh(&*store, &authorizer).await?;
     let ctx = Arc::new(AgentContext {
         cluster_id: config.cluster_id.clone(),
         log_dir: config.log_dir(),
@@ -322,6 +323,13 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
         Duration::from_millis(config.heartbeat_interval_ms),
         background_stop.clone(),
     ));
+    // ACL changes reach every agent within a second (one small query each).
+    let acls_task = tokio::spawn(acls::run(
+        ctx.store.clone(),
+        ctx.authorizer.clone(),
+        Duration::from_millis(config.heartbeat_interval_ms.min(1000)),
+        background_stop.clone(),
+    ));
     let prune = Prune {
         store: ctx.store.clone(),
         metrics: metrics.clone(),
@@ -415,6 +423,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
     let _ = retention_task.await;
     let _ = broker_configs_task.await;
     let _ = quotas_task.await;
+    let _ = acls_task.await;
     let _ = prune_task.await;
     let _ = transactions_task.await;
     let _ = archive_task.await;

@@ -354,6 +354,76 @@ impl AclBindingFilter {
     }
 }
 
+/// A stored row: resource type, name, pattern type, principal, host,
+/// operation, permission.
+pub(crate) type AclRow = (i64, String, i64, String, String, i64, i64);
+
+/// The row of a binding.
+pub(crate) fn to_row(acl: &AclBinding) -> (i16, &str, i16, &str, &str, i16, i16) {
+    (
+        i16::from(acl.resource_type.code()),
+        &acl.resource_name,
+        i16::from(acl.pattern_type.code()),
+        &acl.principal,
+        &acl.host,
+        i16::from(acl.operation.code()),
+        i16::from(acl.permission.code()),
+    )
+}
+
+/// The binding of a stored row; a code out of range is corruption.
+pub(crate) fn from_row(row: AclRow) -> Result<AclBinding> {
+    let (rt, name, pt, principal, host, op, perm) = row;
+    let code = |c: i64| {
+        i8::try_from(c).map_err(|_| MetadataError::Corrupt(format!("ACL code {c} out of range")))
+    };
+    let acl = AclBinding {
+        resource_type: ResourceType::from_code(code(rt)?),
+        resource_name: name,
+        pattern_type: PatternType::from_code(code(pt)?),
+        principal,
+        host,
+        operation: AclOperation::from_code(code(op)?),
+        permission: AclPermission::from_code(code(perm)?),
+    };
+    acl.validate()
+        .map_err(|e| MetadataError::Corrupt(format!("stored ACL: {e}")))?;
+    Ok(acl)
+}
+
+/// Refuses a batch with a binding the store may not keep (see
+/// [`AclBinding::validate`]).
+pub(crate) fn validate_all(acls: &[AclBinding]) -> Result<()> {
+    acls.iter().try_for_each(AclBinding::validate)
+}
+
+/// The resource type to read for `filters`: one type if every filter names
+/// the same one, else every row.
+pub(crate) fn type_to_read(filters: &[AclBindingFilter]) -> Option<ResourceType> {
+    let first = filters.first()?.resource_type;
+    (first != ResourceType::Any && filters.iter().all(|f| f.resource_type == first))
+        .then_some(first)
+}
+
+/// Per filter, the bindings of `rows` it matches (a binding two filters
+/// match is listed under both, as Kafka answers DeleteAcls), and the
+/// distinct bindings matched by any.
+pub(crate) fn matches_per_filter(
+    rows: &[AclBinding],
+    filters: &[AclBindingFilter],
+) -> (Vec<Vec<AclBinding>>, Vec<AclBinding>) {
+    let per_filter: Vec<Vec<AclBinding>> = filters
+        .iter()
+        .map(|f| rows.iter().filter(|acl| f.matches(acl)).cloned().collect())
+        .collect();
+    let any = rows
+        .iter()
+        .filter(|acl| filters.iter().any(|f| f.matches(acl)))
+        .cloned()
+        .collect();
+    (per_filter, any)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

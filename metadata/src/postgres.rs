@@ -15,6 +15,7 @@
 //! which wakes the long-polling fetches of every agent
 //! (`postgres/notifications.rs`).
 
+mod acls;
 mod agents;
 mod archive;
 mod broker_configs;
@@ -276,6 +277,32 @@ impl MetadataStore for PostgresStore {
             client_quotas::alter(&self.pool, alterations)
         })
         .await
+    }
+
+    async fn acl_version(&self) -> Result<i64> {
+        acls::version(&self.pool).await
+    }
+
+    async fn acls(&self) -> Result<(i64, Vec<crate::AclBinding>)> {
+        acls::all(&self.pool).await
+    }
+
+    async fn create_acls(&self, bindings: &[crate::AclBinding]) -> Result<()> {
+        acls::create(&self.pool, bindings).await
+    }
+
+    async fn describe_acls(
+        &self,
+        filter: &crate::AclBindingFilter,
+    ) -> Result<Vec<crate::AclBinding>> {
+        acls::describe(&self.pool, filter).await
+    }
+
+    async fn delete_acls(
+        &self,
+        filters: &[crate::AclBindingFilter],
+    ) -> Result<Vec<Vec<crate::AclBinding>>> {
+        acls::delete(&self.pool, filters).await
     }
 
     async fn commit_segment_reporting(&self, commit: &SegmentCommit) -> Result<CommittedSegment> {

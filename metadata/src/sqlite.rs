@@ -8,6 +8,7 @@
 //! which could fail with `SQLITE_BUSY` if another process held it). Reads run
 //! beside the writer on the other connections of the pool.
 
+mod acls;
 mod agents;
 mod archive;
 mod broker_configs;
@@ -224,6 +225,32 @@ impl MetadataStore for SqliteStore {
         alterations: &[crate::ClientQuotaAlteration],
     ) -> Result<()> {
         client_quotas::alter(self, alterations).await
+    }
+
+    async fn acl_version(&self) -> Result<i64> {
+        acls::version(&self.pool).await
+    }
+
+    async fn acls(&self) -> Result<(i64, Vec<crate::AclBinding>)> {
+        acls::all(&self.pool).await
+    }
+
+    async fn create_acls(&self, bindings: &[crate::AclBinding]) -> Result<()> {
+        acls::create(self, bindings).await
+    }
+
+    async fn describe_acls(
+        &self,
+        filter: &crate::AclBindingFilter,
+    ) -> Result<Vec<crate::AclBinding>> {
+        acls::describe(&self.pool, filter).await
+    }
+
+    async fn delete_acls(
+        &self,
+        filters: &[crate::AclBindingFilter],
+    ) -> Result<Vec<Vec<crate::AclBinding>>> {
+        acls::delete(self, filters).await
     }
 
     async fn commit_segment_reporting(&self, commit: &SegmentCommit) -> Result<CommittedSegment> {

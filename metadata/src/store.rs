@@ -103,6 +103,35 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     async fn alter_client_quotas(&self, alterations: &[crate::ClientQuotaAlteration])
     -> Result<()>;
 
+    /// The ACL version: moves whenever a create or delete changes the ACLs,
+    /// so an agent polls this one row to know whether to read them again.
+    async fn acl_version(&self) -> Result<i64>;
+
+    /// Every ACL binding and the [`MetadataStore::acl_version`] they are
+    /// at, read together.
+    async fn acls(&self) -> Result<(i64, Vec<crate::AclBinding>)>;
+
+    /// Adds bindings in one transaction; one that exists already stays
+    /// (creating it again succeeds, as in Kafka). Fails with
+    /// [`crate::MetadataError::Invalid`], changing nothing, if a binding
+    /// is not concrete ([`crate::AclBinding::validate`]).
+    async fn create_acls(&self, acls: &[crate::AclBinding]) -> Result<()>;
+
+    /// The bindings `filter` matches (Kafka's `AclBindingFilter` rules,
+    /// `MATCH` included), in key order.
+    async fn describe_acls(
+        &self,
+        filter: &crate::AclBindingFilter,
+    ) -> Result<Vec<crate::AclBinding>>;
+
+    /// Deletes, in one transaction, every binding one of `filters` matches;
+    /// answers, per filter in order, the bindings it matched (one matched
+    /// by two filters is listed under both, as Kafka answers).
+    async fn delete_acls(
+        &self,
+        filters: &[crate::AclBindingFilter],
+    ) -> Result<Vec<Vec<crate::AclBinding>>>;
+
     /// Commits a segment in one transaction. For each entry, and each of its
     /// batches in order: a batch of an idempotent producer is checked against
     /// the last five batches committed by that producer to that partition

@@ -10,6 +10,8 @@
 //! temporary directory; see `floe_tests::TestPostgres`), with a fresh
 //! database per test.
 
+#[path = "contract/acls.rs"]
+mod acls;
 #[path = "contract/admin.rs"]
 mod admin;
 #[path = "contract/agents.rs"]
@@ -75,6 +77,9 @@ macro_rules! contract_suite {
                 topics::broker_configs_are_replaced_as_a_set,
                 scram::scram_credentials_are_stored_replaced_and_deleted,
                 scram::malformed_scram_credentials_are_refused,
+                acls::acls_are_created_described_and_deleted,
+                acls::malformed_acls_are_refused,
+                acls::acls_are_shared_between_stores,
                 topics::client_quotas_are_set_altered_and_removed,
                 commit::offsets_are_contiguous_from_zero,
                 commit::multi_partition_commit_assigns_each_partition,

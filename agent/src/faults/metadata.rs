@@ -150,6 +150,37 @@ impl MetadataStore for FaultyMetadataStore {
         self.inner.alter_client_quotas(alterations).await
     }
 
+    async fn acl_version(&self) -> Result<i64> {
+        self.faults.delay().await;
+        self.inner.acl_version().await
+    }
+
+    async fn acls(&self) -> Result<(i64, Vec<floe_metadata::AclBinding>)> {
+        self.faults.delay().await;
+        self.inner.acls().await
+    }
+
+    async fn create_acls(&self, acls: &[floe_metadata::AclBinding]) -> Result<()> {
+        self.faults.delay().await;
+        self.inner.create_acls(acls).await
+    }
+
+    async fn describe_acls(
+        &self,
+        filter: &floe_metadata::AclBindingFilter,
+    ) -> Result<Vec<floe_metadata::AclBinding>> {
+        self.faults.delay().await;
+        self.inner.describe_acls(filter).await
+    }
+
+    async fn delete_acls(
+        &self,
+        filters: &[floe_metadata::AclBindingFilter],
+    ) -> Result<Vec<Vec<floe_metadata::AclBinding>>> {
+        self.faults.delay().await;
+        self.inner.delete_acls(filters).await
+    }
+
     async fn delete_topic(&self, id: TopicId) -> Result<()> {
         self.faults.delay().await;
         self.inner.delete_topic(id).await

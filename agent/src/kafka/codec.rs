@@ -233,6 +233,15 @@ pub fn decode_served_body(frame: &RequestFrame) -> Result<(), CodecError> {
         ApiKey::AlterClientQuotas => {
             decode_body::<kafka_protocol::messages::AlterClientQuotasRequest>(frame).map(drop)
         }
+        ApiKey::CreateAcls => {
+            decode_body::<kafka_protocol::messages::CreateAclsRequest>(frame).map(drop)
+        }
+        ApiKey::DescribeAcls => {
+            decode_body::<kafka_protocol::messages::DescribeAclsRequest>(frame).map(drop)
+        }
+        ApiKey::DeleteAcls => {
+            decode_body::<kafka_protocol::messages::DeleteAclsRequest>(frame).map(drop)
+        }
         other => Err(CodecError::Malformed {
             what: "api",
             reason: format!("{other:?} is not served"),

@@ -18,8 +18,8 @@ use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
 use super::mute::Mute;
 use super::session::Session;
 use super::{
-    admin_topics, alter_configs, api_versions, client_quotas, create_partitions, delete_records,
-    describe_cluster, describe_configs, describe_producers, describe_quorum,
+    acls, admin_topics, alter_configs, api_versions, client_quotas, create_partitions,
+    delete_records, describe_cluster, describe_configs, describe_producers, describe_quorum,
     describe_topic_partitions, describe_transactions, elect_leaders, fetch, fetch_frame,
     find_coordinator, groups, incremental_alter_configs, init_producer_id, list_config_resources,
     list_offsets, log_dirs, metadata, offset_for_leader_epoch, partition_reassignments, produce,
@@ -443,6 +443,27 @@ pub async fn admit(
                 ready(&req, version, resp)
             }
         }
+        ApiKey::CreateAcls => {
+            let body = codec::decode_body(&req)?;
+            let resp = acls::create(ctx, session, body)
+                .instrument(span.clone())
+                .await?;
+            ready(&req, version, resp)
+        }
+        ApiKey::DescribeAcls => {
+            let body = codec::decode_body(&req)?;
+            let resp = acls::describe(ctx, session, body)
+                .instrument(span.clone())
+                .await?;
+            ready(&req, version, resp)
+        }
+        ApiKey::DeleteAcls => {
+            let body = codec::decode_body(&req)?;
+            let resp = acls::delete(ctx, session, body)
+                .instrument(span.clone())
+                .await?;
+            ready(&req, version, resp)
+        }
         ApiKey::AlterClientQuotas => {
             let body = codec::decode_body(&req)?;
             if !access.cluster(Op::AlterConfigs) {
@@ -657,6 +678,9 @@ fn api_name(api: ApiKey) -> &'static str {
         ApiKey::AlterUserScramCredentials => "AlterUserScramCredentials",
         ApiKey::DescribeClientQuotas => "DescribeClientQuotas",
         ApiKey::AlterClientQuotas => "AlterClientQuotas",
+        ApiKey::CreateAcls => "CreateAcls",
+        ApiKey::DescribeAcls => "DescribeAcls",
+        ApiKey::DeleteAcls => "DeleteAcls",
         _ => "Other",
     }
 }

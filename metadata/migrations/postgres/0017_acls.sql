@@ -1,0 +1,25 @@
+-- ACL bindings (Kafka's CreateAcls / DescribeAcls / DeleteAcls), cluster-wide,
+-- held in memory by every agent's authorizer. Codes are Kafka's wire codes
+-- (resource type, pattern type LITERAL 3 / PREFIXED 4, operation, permission
+-- DENY 2 / ALLOW 3); which are valid is checked before a row is written. A
+-- binding is its whole row: creating it twice keeps one.
+CREATE TABLE acls (
+    resource_type  smallint NOT NULL,
+    resource_name  text NOT NULL,
+    pattern_type   smallint NOT NULL CHECK (pattern_type IN (3, 4)),
+    principal      text NOT NULL,
+    host           text NOT NULL,
+    operation      smallint NOT NULL,
+    permission     smallint NOT NULL CHECK (permission IN (2, 3)),
+    PRIMARY KEY (resource_type, resource_name, pattern_type, principal, host,
+                 operation, permission)
+);
+
+-- One row: moves on every change of acls, in the same transaction, so each
+-- agent polls one small row to know whether to read the ACLs again. Writers
+-- of ACLs serialise on it.
+CREATE TABLE acl_version (
+    id       smallint PRIMARY KEY CHECK (id = 1),
+    version  bigint NOT NULL
+);
+INSERT INTO acl_version (id, version) VALUES (1, 0);
