@@ -105,13 +105,18 @@ impl Access {
     /// The access of a request on `session`: empty when no authorizer is
     /// configured.
     pub fn of(ctx: &AgentContext, session: &Session) -> Self {
-        if !ctx.authorizer.is_enabled() {
+        Self::new(&ctx.authorizer, session)
+    }
+
+    /// The access `authorizer` gives the requester of `session`.
+    fn new(authorizer: &Authorizer, session: &Session) -> Self {
+        if !authorizer.is_enabled() {
             return Self::default();
         }
         let copy = Session::new(session.peer, session.protocol, session.principal().clone());
         Self {
             inner: Some(Arc::new(Requester {
-                authorizer: ctx.authorizer.clone(),
+                authorizer: authorizer.clone(),
                 session: copy,
             })),
         }
@@ -226,10 +231,16 @@ impl Access {
 
 #[cfg(test)]
 mod tests {
+    use floe_metadata::AclBinding;
+    use prometheus::{IntCounterVec, IntGauge, Opts};
+
     use super::*;
+    use crate::authz::{AclPermission, AuthorizerSettings, PatternType};
+    use crate::config::listeners::SecurityProtocol;
+    use crate::kafka::principal::Principal;
 
     #[test]
-    fn unchecked_allows_everything_and_reports_every_operation() {
+    fn an_empty_access_allows_everything_and_reports_every_operation() {
         let access = Access::default();
         assert!(!access.is_checked());
         assert!(access.topic(Op::Write, "t"));
@@ -239,5 +250,74 @@ mod tests {
         assert_eq!(access.topic_operations("t"), authorized_operations::TOPIC);
         assert_eq!(access.cluster_operations(), authorized_operations::CLUSTER);
         assert_eq!(access.config_refusal(Op::AlterConfigs, 4, "1"), None);
+    }
+
+    fn alice_reading(topic: &str) -> (Access, IntCounterVec) {
+        let denied =
+            IntCounterVec::new(Opts::new("denied", "test"), &["operation", "resource_type"])
+                .expect("counter");
+        let authorizer = Authorizer::new(
+            AuthorizerSettings::default(),
+            denied.clone(),
+            IntGauge::new("acls", "test").expect("gauge"),
+        );
+        authorizer.install(
+            1,
+            vec![AclBinding {
+                resource_type: ResourceType::Topic,
+                resource_name: topic.to_string(),
+                pattern_type: PatternType::Literal,
+                principal: "User:alice".to_string(),
+                host: "*".to_string(),
+                operation: AclOperation::Read,
+                permission: AclPermission::Allow,
+            }],
+        );
+        let session = Session::new(
+            Some("127.0.0.1:5000".parse().expect("address")),
+            SecurityProtocol::SaslPlaintext,
+            Principal::user("alice"),
+        );
+        (Access::new(&authorizer, &session), denied)
+    }
+
+    #[test]
+    fn checks_are_the_authorizers_and_config_resources_map_to_kafkas_errors() {
+        let (access, _) = alice_reading("orders");
+        assert!(access.is_checked());
+        assert!(access.topic(Op::Read, "orders"));
+        assert!(
+            access.topic(Op::Describe, "orders"),
+            "READ implies DESCRIBE"
+        );
+        assert!(!access.topic(Op::Write, "orders"));
+        assert!(!access.topic(Op::Read, "payments"));
+        assert!(!access.may_create_topic("orders"));
+        let bits = access.topic_operations("orders");
+        assert_eq!(bits, 1 << 3 | 1 << 8, "READ and DESCRIBE");
+        assert_eq!(
+            access.config_refusal(Op::DescribeConfigs, 2, "orders"),
+            Some(TOPIC_DENIED)
+        );
+        assert_eq!(
+            access.config_refusal(Op::DescribeConfigs, 32, "g"),
+            Some(GROUP_DENIED)
+        );
+        for broker_like in [4, 8, 16] {
+            assert_eq!(
+                access.config_refusal(Op::AlterConfigs, broker_like, "1"),
+                Some(CLUSTER_DENIED)
+            );
+        }
+    }
+
+    #[test]
+    fn listings_filter_without_counting_denials() {
+        let (access, denied) = alice_reading("orders");
+        let count = || denied.with_label_values(&["DESCRIBE", "TOPIC"]).get();
+        assert!(!access.shows(Op::Describe, ResourceType::Topic, "payments"));
+        assert_eq!(count(), 0, "a filtered listing is not a denial");
+        assert!(!access.topic(Op::Describe, "payments"));
+        assert_eq!(count(), 1);
     }
 }
