@@ -10,7 +10,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
-use floe_tests::{Agent, RawClient, binary, process, python, records, unique_topic};
+use floe_tests::kafka_cli::tools;
+use floe_tests::{Agent, KafkaTools, RawClient, binary, process, python, records, unique_topic};
 use kafka_protocol::messages::create_acls_request::AclCreation;
 use kafka_protocol::messages::{CreateAclsRequest, SaslAuthenticateRequest, SaslHandshakeRequest};
 use kafka_protocol::protocol::StrBytes;
@@ -397,4 +398,103 @@ fn each_api_answers_its_authorization_error_in_kafkas_field() {
     );
     assert!(apis::listed_topics(&mut admin) >= 1);
     assert_eq!(apis::listed_topics(&mut mallory), 0);
+}
+
+/// A client.properties for SASL_PLAINTEXT with SCRAM-SHA-512 as `user`.
+fn java_properties(dir: &std::path::Path, user: &str, password: &str) -> String {
+    let path = dir.join(format!("{user}.properties"));
+    let text = format!(
+        "security.protocol=SASL_PLAINTEXT\n\
+         sasl.mechanism=SCRAM-SHA-512\n\
+         sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required \
+         username=\"{user}\" password=\"{password}\";\n\
+         max.block.ms=15000\n"
+    );
+    std::fs::write(&path, text).expect("write client properties");
+    path.display().to_string()
+}
+
+#[test]
+fn the_java_client_is_refused_without_acls_and_served_with_them() {
+    let Some(kafka) = KafkaTools::from_env_or_skip("java acls") else {
+        return;
+    };
+    let agent = acl_agent(&[("carol", "carol-secret")]);
+    let topic = unique_topic("java-acl");
+    let group = unique_topic("java-acl-group");
+    let mut admin = login(&agent, ADMIN.0, ADMIN.1);
+    assert_eq!(admin.create_topic(&topic, 1).expect("CreateTopics"), 0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let carol = java_properties(dir.path(), "carol", "carol-secret");
+    let bootstrap = agent.listener_addr("SASL_PLAINTEXT").to_string();
+    let lines: String = (0..10).map(|i| format!("record-{i}\n")).collect();
+    let produce = || {
+        let args = [
+            "--bootstrap-server",
+            &bootstrap,
+            "--topic",
+            &topic,
+            "--producer.config",
+            &carol,
+        ];
+        kafka
+            .run(tools::CONSOLE_PRODUCER, &args, lines.as_bytes())
+            .expect("console producer")
+    };
+    let consume = || {
+        let args = [
+            "--bootstrap-server",
+            &bootstrap,
+            "--topic",
+            &topic,
+            "--from-beginning",
+            "--max-messages",
+            "10",
+            "--timeout-ms",
+            "20000",
+            "--group",
+            &group,
+            "--consumer.config",
+            &carol,
+        ];
+        kafka
+            .run(tools::CONSOLE_CONSUMER, &args, b"")
+            .expect("console consumer")
+    };
+
+    let refused = produce();
+    let said = format!("{}{}", refused.stdout, refused.stderr);
+    assert!(said.contains("TopicAuthorizationException"), "{said}");
+    assert_eq!(
+        high_watermark(&agent, &topic),
+        0,
+        "a refused producer stored records"
+    );
+    let refused = consume();
+    let said = format!("{}{}", refused.stdout, refused.stderr);
+    assert!(!refused.stdout.contains("record-"), "{said}");
+    assert!(said.contains("AuthorizationException"), "{said}");
+
+    create_acls(
+        &agent,
+        &[
+            Acl::allow("User:carol", TOPIC, &topic, WRITE),
+            Acl::allow("User:carol", TOPIC, &topic, READ),
+            Acl::allow("User:carol", GROUP, &group, READ),
+        ],
+    );
+    let served = produce();
+    assert!(served.status.success(), "{}", served.stderr);
+    assert_eq!(high_watermark(&agent, &topic), 10);
+    let served = consume();
+    assert!(served.status.success(), "{}", served.stderr);
+    let mut read: Vec<&str> = served
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("record-"))
+        .collect();
+    read.sort_unstable();
+    let mut want: Vec<String> = (0..10).map(|i| format!("record-{i}")).collect();
+    want.sort_unstable();
+    assert_eq!(read, want);
 }
