@@ -33,6 +33,7 @@ pub const LITERAL: i8 = 3;
 pub const PREFIXED: i8 = 4;
 pub const READ: i8 = 3;
 pub const WRITE: i8 = 4;
+pub const CREATE: i8 = 5;
 pub const DESCRIBE: i8 = 8;
 pub const ALL: i8 = 2;
 pub const DENY: i8 = 2;
@@ -312,6 +313,28 @@ fn a_prefixed_acl_grants_exactly_its_topics_and_deny_beats_allow() {
     assert_eq!(created.topics[0].error_code, TOPIC_DENIED);
     let seen = admin.metadata(Some(&[&missing]), false).expect("metadata");
     assert_ne!(seen.topics[0].error_code, 0, "{missing} was created");
+    // Nor does producing to it; with CREATE on the prefix, both do.
+    let batch = || records::simple_batch(&["v"], 1_700_000_000_000).expect("batch");
+    let resp = raw.produce_one(&missing, 0, batch()).expect("produce");
+    assert_eq!(resp.error_code, TOPIC_DENIED);
+    let seen = admin.metadata(Some(&[&missing]), false).expect("metadata");
+    assert_ne!(seen.topics[0].error_code, 0, "{missing} was created");
+    create_acls(
+        &agent,
+        &[Acl::allow("User:app", TOPIC, &prefix, CREATE).prefixed()],
+    );
+    assert_eq!(
+        raw.produce_one(&missing, 0, batch())
+            .expect("produce")
+            .error_code,
+        0
+    );
+    let created = format!("app.{run}.created");
+    let resp = raw.metadata(Some(&[&created]), true).expect("metadata");
+    assert_eq!(
+        resp.topics[0].error_code, 0,
+        "{created} was not auto-created"
+    );
 }
 
 #[test]

@@ -51,6 +51,7 @@ use super::session::Session;
 use crate::authz::{AclOperation, Authorizer, CLUSTER_RESOURCE, ResourceType};
 use crate::configs::resource_type as config_type;
 use crate::context::AgentContext;
+use floe_metadata::Topic;
 
 pub use crate::authz::AclOperation as Op;
 
@@ -226,6 +227,32 @@ impl Access {
             _ => (self.cluster(op), CLUSTER_DENIED),
         };
         (!allowed).then_some(code)
+    }
+}
+
+/// Looks the topic `name` up, creating it when it is missing, `wanted`
+/// (the client asked for auto-creation) and the requester may create it
+/// (CREATE on the cluster or the topic, checked only for a missing topic,
+/// as Kafka checks it). The second value says creation was refused for
+/// want of CREATE: Kafka answers that TOPIC_AUTHORIZATION_FAILED.
+pub async fn get_or_create_topic(
+    ctx: &AgentContext,
+    access: &Access,
+    name: &str,
+    wanted: bool,
+) -> (crate::error::Result<Option<Arc<Topic>>>, bool) {
+    if !access.is_checked() || !wanted {
+        return (ctx.topics.get_or_create(name, wanted).await, false);
+    }
+    match ctx.topics.get(name).await {
+        Ok(None) if ctx.topics.auto_creates() => {
+            if access.may_create_topic(name) {
+                (ctx.topics.get_or_create(name, true).await, false)
+            } else {
+                (Ok(None), true)
+            }
+        }
+        other => (other, false),
     }
 }
 

@@ -10,7 +10,7 @@ use kafka_protocol::messages::metadata_response::{
 use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, TopicName};
 use kafka_protocol::protocol::StrBytes;
 
-use super::authorize::{Access, Op, TOPIC_DENIED};
+use super::authorize::{Access, Op, TOPIC_DENIED, get_or_create_topic};
 use super::{authorized_operations, error_codes};
 use crate::authz::ResourceType;
 use crate::cluster::routing::{AgentAddress, client_zone, eligible, partition_key, pick};
@@ -142,29 +142,16 @@ async fn lookup(
     {
         return denied(name, uuid::Uuid::nil());
     }
-    let client_allows = client_allows && ctx.topics.auto_creates();
-    let may_create = client_allows
-        && name
-            .as_ref()
-            .is_some_and(|n| !access.is_checked() || access.may_create_topic(n));
-    let found = match &name {
-        Some(n) => ctx.topics.get_or_create(n.as_str(), may_create).await,
-        None => ctx.topics.get_by_id(topic_id).await,
+    let (found, create_refused) = match &name {
+        Some(n) => get_or_create_topic(ctx, access, n, client_allows).await,
+        None => (ctx.topics.get_by_id(topic_id).await, false),
     };
     match found {
         Ok(Some(t)) if name.is_none() && !access.topic(Op::Describe, &t.name) => {
             denied(None, topic_id)
         }
         Ok(Some(t)) => describe(routing, &t),
-        Ok(None)
-            if client_allows
-                && !may_create
-                && name
-                    .as_ref()
-                    .is_some_and(|n| floe_metadata::validate_topic_name(n.as_str()).is_ok()) =>
-        {
-            denied(name, uuid::Uuid::nil())
-        }
+        Ok(None) if create_refused => denied(name, uuid::Uuid::nil()),
         Ok(None) => {
             let code = match &name {
                 // As Kafka: a name no topic can have is invalid, not unknown.
