@@ -15,6 +15,7 @@ Scenarios:
                                  GROUP_AUTHORIZATION_FAILED and no records
   txn-denied TXN_ID              init_transactions fails with
                                  TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+  txn-ok TXN_ID TOPIC N          a transaction of N records commits
 """
 
 import json
@@ -172,6 +173,17 @@ def txn_denied(bootstrap, security, txn_id):
     fail("init_transactions succeeded without TRANSACTIONAL_ID WRITE")
 
 
+def txn_ok(bootstrap, security, txn_id, topic, count):
+    producer = Producer(conf(bootstrap, security, **{"transactional.id": txn_id,
+                                                    "transaction.timeout.ms": 10000}))
+    producer.init_transactions(20)
+    producer.begin_transaction()
+    for i in range(int(count)):
+        producer.produce(topic, key=str(i).encode(), value=f"record-{i}".encode())
+    producer.commit_transaction(30)
+    log(f"committed {count} records to {topic} as {txn_id}")
+
+
 SCENARIOS = {
     "denied-confluent": denied_confluent,
     "denied-kafka-python": denied_kafka_python,
@@ -181,6 +193,7 @@ SCENARIOS = {
     "consume": consume_ok,
     "consume-group-denied": consume_group_denied,
     "txn-denied": txn_denied,
+    "txn-ok": txn_ok,
 }
 
 

@@ -360,6 +360,8 @@ fn a_transactional_producer_needs_write_on_its_transactional_id() {
     let agent = acl_agent(&[("txn", "txn-secret")]);
     let topic = unique_topic("txn-acl");
     let txn_id = unique_topic("txn-id");
+    let mut admin = login(&agent, ADMIN.0, ADMIN.1);
+    assert_eq!(admin.create_topic(&topic, 1).expect("CreateTopics"), 0);
     create_acls(&agent, &[Acl::allow("User:txn", TOPIC, &topic, WRITE)]);
     let config = sasl("txn", "txn-secret");
     scenario(&agent, "txn-denied", &config, &[&txn_id]);
@@ -371,6 +373,10 @@ fn a_transactional_producer_needs_write_on_its_transactional_id() {
         &[Acl::allow("User:txn", TRANSACTIONAL_ID, &txn_id, WRITE)],
     );
     assert_eq!(apis::init_transactional(&mut raw, &txn_id), 0);
+    // With WRITE on the id and the topic, a whole transaction commits: five
+    // records and the commit marker.
+    scenario(&agent, "txn-ok", &config, &[&txn_id, &topic, "5"]);
+    assert_eq!(high_watermark(&agent, &topic), 6);
 }
 
 #[test]
