@@ -542,36 +542,6 @@ impl Config {
         self.validate_security()
     }
 
-    /// The authorizer's settings, or `None` when no authorizer is
-    /// configured; refuses an unknown authorizer, a malformed super user,
-    /// and authorizer settings without an authorizer.
-    pub fn authorizer_settings(&self) -> Result<Option<crate::authz::AuthorizerSettings>> {
-        use crate::authz::settings::{ACL, parse_super_users};
-        let super_users = match &self.super_users {
-            Some(list) => parse_super_users(list)
-                .map_err(|e| AgentError::Config(format!("super_users: {e}")))?,
-            None => Vec::new(),
-        };
-        match self.authorizer.as_deref() {
-            None | Some("") => {
-                if !super_users.is_empty() || self.allow_everyone_if_no_acl_found {
-                    return Err(AgentError::Config(
-                        "super_users and allow_everyone_if_no_acl_found need authorizer = \"acl\""
-                            .into(),
-                    ));
-                }
-                Ok(None)
-            }
-            Some(ACL) => Ok(Some(crate::authz::AuthorizerSettings {
-                super_users,
-                allow_everyone_if_no_acl_found: self.allow_everyone_if_no_acl_found,
-            })),
-            Some(other) => Err(AgentError::Config(format!(
-                "authorizer must be \"acl\" or unset, not {other:?}"
-            ))),
-        }
-    }
-
     /// The timestamp window of topics that set none of their own.
     pub fn timestamp_limits(&self) -> TimestampLimits {
         TimestampLimits {

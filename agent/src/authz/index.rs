@@ -119,13 +119,19 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Tables keyed by resource name, hashed with foldhash: a check is a few
+/// lookups, and SipHash made each cost several times more. Seeded per
+/// process; the keys are names admins gave ACLs, a client's name is only
+/// looked up.
+type ByName = HashMap<String, Vec<Entry>, foldhash::fast::RandomState>;
+
 /// The ACLs of one resource type.
 #[derive(Debug, Default)]
 struct TypeIndex {
     /// Literal patterns by name (`*` included).
-    literal: HashMap<String, Vec<Entry>>,
+    literal: ByName,
     /// Prefixed patterns by prefix.
-    prefixed: HashMap<String, Vec<Entry>>,
+    prefixed: ByName,
     /// The byte lengths of the prefixes in `prefixed`: a check looks up
     /// only these prefixes of the name.
     prefix_lengths: BTreeSet<usize>,

@@ -163,6 +163,36 @@ impl Config {
             .map(|l| l.addr)
             .collect()
     }
+
+    /// The authorizer's settings, or `None` when no authorizer is
+    /// configured; refuses an unknown authorizer, a malformed super user,
+    /// and authorizer settings without an authorizer.
+    pub fn authorizer_settings(&self) -> Result<Option<crate::authz::AuthorizerSettings>> {
+        use crate::authz::settings::{ACL, parse_super_users};
+        let super_users = match &self.super_users {
+            Some(list) => parse_super_users(list)
+                .map_err(|e| AgentError::Config(format!("super_users: {e}")))?,
+            None => Vec::new(),
+        };
+        match self.authorizer.as_deref() {
+            None | Some("") => {
+                if !super_users.is_empty() || self.allow_everyone_if_no_acl_found {
+                    return Err(AgentError::Config(
+                        "super_users and allow_everyone_if_no_acl_found need authorizer = \"acl\""
+                            .into(),
+                    ));
+                }
+                Ok(None)
+            }
+            Some(ACL) => Ok(Some(crate::authz::AuthorizerSettings {
+                super_users,
+                allow_everyone_if_no_acl_found: self.allow_everyone_if_no_acl_found,
+            })),
+            Some(other) => Err(AgentError::Config(format!(
+                "authorizer must be \"acl\" or unset, not {other:?}"
+            ))),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -253,6 +283,43 @@ mod tests {
         for (c, why) in cases {
             let err = c.validate().unwrap_err().to_string();
             assert!(err.contains(why), "{err} should say {why}");
+        }
+    }
+
+    #[test]
+    fn authorizer_settings_are_checked() {
+        let none = Config::default();
+        assert!(none.authorizer_settings().expect("valid").is_none());
+        let acl = Config {
+            authorizer: Some("acl".into()),
+            super_users: Some("User:admin; User:CN=ops,O=Acme".into()),
+            ..Config::default()
+        };
+        let settings = acl.authorizer_settings().expect("valid").expect("enabled");
+        assert_eq!(settings.super_users.len(), 2);
+        assert_eq!(settings.super_users[1].name, "CN=ops,O=Acme");
+        assert!(!settings.allow_everyone_if_no_acl_found);
+        let refused = [
+            Config {
+                authorizer: Some("kafka.security.authorizer.AclAuthorizer".into()),
+                ..Config::default()
+            },
+            Config {
+                authorizer: Some("acl".into()),
+                super_users: Some("admin".into()),
+                ..Config::default()
+            },
+            Config {
+                super_users: Some("User:admin".into()),
+                ..Config::default()
+            },
+            Config {
+                allow_everyone_if_no_acl_found: true,
+                ..Config::default()
+            },
+        ];
+        for config in refused {
+            assert!(config.validate().is_err(), "{config:?}");
         }
     }
 }
