@@ -111,6 +111,13 @@ fn minimal(api: ApiKey, version: i16) -> RequestKind {
         RequestKind::CreateTopics(r) => r.with_timeout_ms(5_000).into(),
         RequestKind::DeleteTopics(r) => r.with_timeout_ms(5_000).into(),
         RequestKind::InitProducerId(r) => r.with_transaction_timeout_ms(60_000).into(),
+        // Code 0 (UNKNOWN) in a filter fails the parsing, as in Kafka: ANY.
+        RequestKind::DescribeAcls(r) => r
+            .with_resource_type_filter(1)
+            .with_pattern_type_filter(1)
+            .with_operation(1)
+            .with_permission_type(1)
+            .into(),
         other => other,
     }
 }
