@@ -17,6 +17,7 @@ mod acls;
 mod admin_topics;
 mod alter_configs;
 mod api_versions;
+mod authorize;
 mod authorized_operations;
 mod bounds;
 mod client_quotas;

@@ -82,6 +82,12 @@ impl Topics {
         Ok(self.store.topic_by_id(id).await?.map(|t| self.remember(t)))
     }
 
+    /// Whether topics a client asks for are created when missing
+    /// (`auto_create_topics`).
+    pub fn auto_creates(&self) -> bool {
+        self.auto_create
+    }
+
     /// The topic named `name`, created with the default partition count if
     /// it does not exist, auto-creation is on, and the client allows it.
     pub async fn get_or_create(

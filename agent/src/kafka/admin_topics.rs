@@ -14,6 +14,7 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
+use super::authorize::{Access, Op, TOPIC_DENIED};
 use super::error_codes;
 use crate::configs::{ConfigError, describe_topic, validate_topic_config};
 use crate::context::AgentContext;
@@ -24,10 +25,36 @@ use crate::error::AgentError;
 /// with `compact` is refused until Floe compacts. Replication factors are
 /// accepted and reported as given: durability comes from the object store,
 /// not from replicas.
-pub async fn create(ctx: &AgentContext, req: CreateTopicsRequest) -> CreateTopicsResponse {
+///
+/// A topic needs CREATE on the cluster or on itself (else
+/// TOPIC_AUTHORIZATION_FAILED), and its configs are answered only to a
+/// requester that may DESCRIBE_CONFIGS it (else the config error code is
+/// TOPIC_AUTHORIZATION_FAILED), as Kafka does.
+pub async fn create(
+    ctx: &AgentContext,
+    req: CreateTopicsRequest,
+    access: &Access,
+) -> CreateTopicsResponse {
     let mut results = Vec::with_capacity(req.topics.len());
     for t in req.topics {
-        results.push(create_one(ctx, t, req.validate_only).await);
+        if !access.may_create_topic(&t.name) {
+            results.push(
+                CreatableTopicResult::default()
+                    .with_name(t.name)
+                    .with_error_code(TOPIC_DENIED)
+                    .with_error_message(Some(StrBytes::from_static_str("Authorization failed."))),
+            );
+            continue;
+        }
+        let name = t.name.clone();
+        let result = create_one(ctx, t, req.validate_only).await;
+        results.push(if access.topic(Op::DescribeConfigs, &name) {
+            result
+        } else {
+            result
+                .with_configs(None)
+                .with_topic_config_error_code(TOPIC_DENIED)
+        });
     }
     CreateTopicsResponse::default().with_topics(results)
 }
@@ -152,8 +179,14 @@ fn describe(
         .with_configs(Some(configs))
 }
 
-/// Answers DeleteTopics, by name (all versions) or by id (v6).
-pub async fn delete(ctx: &AgentContext, req: DeleteTopicsRequest) -> DeleteTopicsResponse {
+/// Answers DeleteTopics, by name (all versions) or by id (v6). A topic
+/// needs DELETE (else TOPIC_AUTHORIZATION_FAILED); one named by id that the
+/// requester may not DESCRIBE is answered the same, so ids reveal nothing.
+pub async fn delete(
+    ctx: &AgentContext,
+    req: DeleteTopicsRequest,
+    access: &Access,
+) -> DeleteTopicsResponse {
     let mut targets: Vec<(Option<TopicName>, uuid::Uuid)> = req
         .topic_names
         .into_iter()
@@ -169,6 +202,15 @@ pub async fn delete(ctx: &AgentContext, req: DeleteTopicsRequest) -> DeleteTopic
         let result = DeletableTopicResult::default()
             .with_name(name.clone())
             .with_topic_id(id);
+        let allowed = match (&name, &found) {
+            (Some(n), _) => access.topic(Op::Delete, n),
+            (None, Ok(Some(topic))) => access.topic(Op::Delete, &topic.name),
+            (None, _) => true,
+        };
+        if !allowed {
+            responses.push(result.with_error_code(TOPIC_DENIED));
+            continue;
+        }
         responses.push(match found {
             Ok(Some(topic)) => match ctx.topics.delete(&topic).await {
                 Ok(()) => {

@@ -10,6 +10,7 @@ use kafka_protocol::messages::alter_configs_response::AlterConfigsResourceRespon
 use kafka_protocol::messages::{AlterConfigsRequest, AlterConfigsResponse};
 use kafka_protocol::protocol::StrBytes;
 
+use super::authorize::{Access, Op, denied_message};
 use super::error_codes;
 use crate::configs::{ConfigError, resource_type, validate_dynamic, validate_topic_config};
 use crate::context::AgentContext;
@@ -20,12 +21,20 @@ pub(super) type Outcome = (i16, Option<String>);
 /// Success.
 pub(super) const DONE: Outcome = (0, None);
 
-/// Answers AlterConfigs, one result per resource in request order.
-pub async fn handle(ctx: &AgentContext, req: AlterConfigsRequest) -> AlterConfigsResponse {
+/// Answers AlterConfigs, one result per resource in request order. A
+/// resource needs ALTER_CONFIGS (else the authorization error of its ACL
+/// resource).
+pub async fn handle(
+    ctx: &AgentContext,
+    req: AlterConfigsRequest,
+    access: &Access,
+) -> AlterConfigsResponse {
     let mut responses = Vec::with_capacity(req.resources.len());
     for resource in req.resources {
         let name = resource.resource_name.as_str();
+        let refusal = access.config_refusal(Op::AlterConfigs, resource.resource_type, name);
         let (code, message) = match resource.resource_type {
+            _ if refusal.is_some() => denied(refusal),
             resource_type::TOPIC => {
                 let given: Result<BTreeMap<String, String>, ConfigError> = resource
                     .configs
@@ -65,6 +74,12 @@ pub async fn handle(ctx: &AgentContext, req: AlterConfigsRequest) -> AlterConfig
         );
     }
     AlterConfigsResponse::default().with_responses(responses)
+}
+
+/// The answer to a resource the requester may not alter.
+pub(super) fn denied(code: Option<i16>) -> Outcome {
+    let code = code.unwrap_or(super::authorize::CLUSTER_DENIED);
+    (code, Some(denied_message(code).to_string()))
 }
 
 /// The answer to a resource type Floe has no configs for.

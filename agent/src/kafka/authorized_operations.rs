@@ -1,9 +1,10 @@
 //! The authorized operations Floe reports (Metadata, DescribeGroups,
 //! DescribeCluster, DescribeTopicPartitions), as Kafka's 32-bit fields: bit
-//! `n` set for the ACL operation of code `n`. Floe has no authorizer, so
-//! every operation a resource type supports is allowed, which is what a
-//! Kafka 4.x broker without an authorizer reports: the supported operations
-//! of each resource type (`AclEntry.supportedOperations`).
+//! `n` set for the ACL operation of code `n`. Without an authorizer every
+//! operation a resource type supports is allowed, which is what a Kafka 4.x
+//! broker without an authorizer reports: the supported operations of each
+//! resource type (`AclEntry.supportedOperations`). With `--authorizer acl`
+//! the requester's own bits are reported instead (`authorize.rs`).
 
 /// ACL operation codes (Kafka's `AclOperation`).
 const READ: u8 = 3;

@@ -17,6 +17,7 @@ use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicR
 use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse};
 use kafka_protocol::protocol::StrBytes;
 
+use super::authorize::{Access, Op};
 use super::error_codes;
 use super::partition_reassignments::replicas_refusal;
 use crate::context::AgentContext;
@@ -27,7 +28,12 @@ type Refusal = (ResponseError, Option<String>);
 
 /// Answers CreatePartitions, one result per topic in the order asked. A
 /// topic named twice is refused both times (INVALID_REQUEST), as Kafka does.
-pub async fn handle(ctx: &AgentContext, req: CreatePartitionsRequest) -> CreatePartitionsResponse {
+/// A topic needs ALTER (else TOPIC_AUTHORIZATION_FAILED).
+pub async fn handle(
+    ctx: &AgentContext,
+    req: CreatePartitionsRequest,
+    access: &Access,
+) -> CreatePartitionsResponse {
     let mut seen = HashSet::with_capacity(req.topics.len());
     let duplicated: HashSet<_> = req
         .topics
@@ -42,6 +48,8 @@ pub async fn handle(ctx: &AgentContext, req: CreatePartitionsRequest) -> CreateP
                 ResponseError::InvalidRequest,
                 Some("Duplicate topic in request.".to_string()),
             ))
+        } else if !access.topic(Op::Alter, &t.name) {
+            Err((ResponseError::TopicAuthorizationFailed, None))
         } else {
             grow(ctx, t, req.validate_only).await
         };

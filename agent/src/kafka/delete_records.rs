@@ -14,6 +14,7 @@ use kafka_protocol::messages::delete_records_response::{
 };
 use kafka_protocol::messages::{DeleteRecordsRequest, DeleteRecordsResponse};
 
+use super::authorize::{Access, Op, TOPIC_DENIED};
 use super::error_codes;
 use crate::context::AgentContext;
 
@@ -21,10 +22,33 @@ use crate::context::AgentContext;
 const INVALID_LOW_WATERMARK: i64 = -1;
 
 /// Answers DeleteRecords, partition by partition: the new low watermark,
-/// or why the partition's records were not deleted.
-pub async fn handle(ctx: &AgentContext, req: DeleteRecordsRequest) -> DeleteRecordsResponse {
+/// or why the partition's records were not deleted. A topic needs DELETE
+/// (else TOPIC_AUTHORIZATION_FAILED on each partition).
+pub async fn handle(
+    ctx: &AgentContext,
+    req: DeleteRecordsRequest,
+    access: &Access,
+) -> DeleteRecordsResponse {
     let mut topics = Vec::with_capacity(req.topics.len());
     for t in req.topics {
+        if !access.topic(Op::Delete, &t.name) {
+            let partitions = t
+                .partitions
+                .iter()
+                .map(|p| {
+                    DeleteRecordsPartitionResult::default()
+                        .with_partition_index(p.partition_index)
+                        .with_low_watermark(INVALID_LOW_WATERMARK)
+                        .with_error_code(TOPIC_DENIED)
+                })
+                .collect();
+            topics.push(
+                DeleteRecordsTopicResult::default()
+                    .with_name(t.name)
+                    .with_partitions(partitions),
+            );
+            continue;
+        }
         let topic = ctx.topics.get(t.name.as_str()).await;
         let mut partitions = Vec::with_capacity(t.partitions.len());
         for p in t.partitions {

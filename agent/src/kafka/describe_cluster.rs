@@ -12,17 +12,21 @@ use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{BrokerId, DescribeClusterRequest, DescribeClusterResponse};
 use kafka_protocol::protocol::StrBytes;
 
+use super::authorize::{Access, Op};
 use super::authorized_operations;
 use crate::context::AgentContext;
 
 /// `endpoint_type` of broker endpoints (Kafka's `EndpointType.BROKER`).
 const BROKER_ENDPOINTS: i8 = 1;
 
-/// Answers DescribeCluster.
+/// Answers DescribeCluster. As in Kafka it needs no ACL (clients bootstrap
+/// with it); the cluster's authorized operations are answered only to a
+/// requester that may DESCRIBE the cluster (0 otherwise).
 pub fn handle(
     ctx: &AgentContext,
     req: DescribeClusterRequest,
     listener: &str,
+    access: &Access,
 ) -> DescribeClusterResponse {
     let resp = DescribeClusterResponse::default()
         .with_endpoint_type(BROKER_ENDPOINTS)
@@ -51,7 +55,11 @@ pub fn handle(
         })
         .collect();
     let operations = if req.include_cluster_authorized_operations {
-        authorized_operations::CLUSTER
+        if access.cluster(Op::Describe) {
+            access.cluster_operations()
+        } else {
+            0
+        }
     } else {
         authorized_operations::NOT_ASKED
     };

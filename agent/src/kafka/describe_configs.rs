@@ -11,6 +11,7 @@ use kafka_protocol::messages::describe_configs_response::{
 use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
 use kafka_protocol::protocol::StrBytes;
 
+use super::authorize::{Access, Op, denied_message};
 use super::error_codes;
 use crate::configs::{
     DescribedConfig, describe_broker, describe_broker_defaults, describe_client_metrics,
@@ -29,11 +30,14 @@ struct Shown {
     types: bool,
 }
 
-/// Answers DescribeConfigs, one result per resource in request order.
+/// Answers DescribeConfigs, one result per resource in request order. A
+/// resource needs DESCRIBE_CONFIGS (else the authorization error of its
+/// ACL resource, with Kafka's message).
 pub async fn handle(
     ctx: &AgentContext,
     req: DescribeConfigsRequest,
     version: i16,
+    access: &Access,
 ) -> DescribeConfigsResponse {
     let shown = Shown {
         synonyms: req.include_synonyms,
@@ -42,6 +46,17 @@ pub async fn handle(
     };
     let mut results = Vec::with_capacity(req.resources.len());
     for resource in req.resources {
+        let (kind, name) = (resource.resource_type, resource.resource_name.as_str());
+        if let Some(code) = access.config_refusal(Op::DescribeConfigs, kind, name) {
+            results.push(
+                DescribeConfigsResult::default()
+                    .with_resource_type(kind)
+                    .with_resource_name(resource.resource_name.clone())
+                    .with_error_code(code)
+                    .with_error_message(Some(StrBytes::from_static_str(denied_message(code)))),
+            );
+            continue;
+        }
         results.push(describe_one(ctx, resource, shown).await);
     }
     DescribeConfigsResponse::default().with_results(results)

@@ -14,21 +14,30 @@ use kafka_protocol::messages::describe_producers_response::{
 };
 use kafka_protocol::messages::{DescribeProducersRequest, DescribeProducersResponse, ProducerId};
 
+use super::authorize::{Access, Op, TOPIC_DENIED};
 use super::error_codes;
 use crate::context::AgentContext;
 
-/// Answers DescribeProducers, partition by partition.
+/// Answers DescribeProducers, partition by partition. A topic needs READ
+/// (else TOPIC_AUTHORIZATION_FAILED on each partition), as Kafka checks.
 pub async fn handle(
     ctx: &AgentContext,
     req: DescribeProducersRequest,
+    access: &Access,
 ) -> DescribeProducersResponse {
     let mut topics = Vec::with_capacity(req.topics.len());
     for t in req.topics {
-        let topic = ctx.topics.get(t.name.as_str()).await;
+        let readable = access.topic(Op::Read, &t.name);
+        let topic = if readable {
+            ctx.topics.get(t.name.as_str()).await
+        } else {
+            Ok(None)
+        };
         let mut partitions = Vec::with_capacity(t.partition_indexes.len());
         for p in t.partition_indexes {
             let response = PartitionResponse::default().with_partition_index(p);
             partitions.push(match &topic {
+                _ if !readable => response.with_error_code(TOPIC_DENIED),
                 Ok(Some(topic)) if (0..topic.partitions).contains(&p) => {
                     let found = match ctx.store.partition_producers(topic.id, p).await {
                         Ok(producers) => ctx

@@ -22,7 +22,9 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
-use super::{authorized_operations, error_codes};
+use super::authorize::{Access, Op, TOPIC_DENIED};
+use super::error_codes;
+use crate::authz::ResourceType;
 use crate::cluster::routing::{AgentAddress, client_zone, eligible, partition_key, pick};
 use crate::context::AgentContext;
 
@@ -30,12 +32,17 @@ use crate::context::AgentContext;
 /// `max.request.partition.size.limit` default).
 pub const MAX_PARTITIONS_PER_ANSWER: i32 = 2000;
 
-/// Answers DescribeTopicPartitions.
+/// Answers DescribeTopicPartitions. As Kafka, topics the requester may not
+/// DESCRIBE are left out of an all-topics answer and answered
+/// TOPIC_AUTHORIZATION_FAILED when named; each topic carries the
+/// requester's authorized operations on it.
 pub async fn handle(
     ctx: &AgentContext,
     req: DescribeTopicPartitionsRequest,
     client_id: Option<&str>,
+    access: &Access,
 ) -> DescribeTopicPartitionsResponse {
+    let listing = req.topics.is_empty();
     let cursor = req
         .cursor
         .as_ref()
@@ -43,7 +50,11 @@ pub async fn handle(
     // Every topic, or the ones named, in name order, from the cursor's.
     let names: Vec<String> = if req.topics.is_empty() {
         match ctx.topics.list().await {
-            Ok(all) => all.iter().map(|t| t.name.clone()).collect(),
+            Ok(all) => all
+                .iter()
+                .filter(|t| access.shows(Op::Describe, ResourceType::Topic, &t.name))
+                .map(|t| t.name.clone())
+                .collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "listing topics failed");
                 return DescribeTopicPartitionsResponse::default();
@@ -81,6 +92,10 @@ pub async fn handle(
             next_cursor = Some((name.clone(), 0));
             break;
         }
+        if !listing && !access.topic(Op::Describe, name) {
+            topics.push(failed(name.clone(), TOPIC_DENIED));
+            continue;
+        }
         let topic = match ctx.topics.get(name).await {
             Ok(Some(t)) => t,
             Ok(None) => {
@@ -104,7 +119,10 @@ pub async fn handle(
             next_cursor = Some((name.clone(), last));
         }
         remaining -= (last - first).max(0);
-        topics.push(describe(&routing, &topic, first..last));
+        let operations = access.topic_operations(name);
+        topics.push(
+            describe(&routing, &topic, first..last).with_topic_authorized_operations(operations),
+        );
         if next_cursor.is_some() {
             break;
         }
@@ -147,5 +165,4 @@ fn describe(
         .with_name(Some(TopicName(StrBytes::from_string(topic.name.clone()))))
         .with_topic_id(topic.id)
         .with_partitions(partitions)
-        .with_topic_authorized_operations(authorized_operations::TOPIC)
 }

@@ -2,6 +2,8 @@
 //! transactional ids, read from the metadata store (any agent answers for
 //! any id, as any agent coordinates any).
 
+use super::authorize::{Access, Op, TXN_DENIED};
+use crate::authz::ResourceType;
 use std::collections::HashSet;
 
 use floe_metadata::TxnState;
@@ -39,14 +41,27 @@ const STATES: [TxnState; 6] = [
 ];
 
 /// DescribeTransactions: each id's state, producer, timeout, start and
-/// partitions; TRANSACTIONAL_ID_NOT_FOUND for an unknown one.
+/// partitions; TRANSACTIONAL_ID_NOT_FOUND for an unknown one. As Kafka, an
+/// id needs DESCRIBE (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED), and the
+/// partitions of topics the requester may not DESCRIBE are left out.
 pub async fn describe(
     ctx: &AgentContext,
     req: DescribeTransactionsRequest,
+    access: &Access,
 ) -> DescribeTransactionsResponse {
     let mut states = Vec::with_capacity(req.transactional_ids.len());
     for id in req.transactional_ids {
         let described = DescribedState::default().with_transactional_id(id.clone());
+        if !access.transactional_id(Op::Describe, &id) {
+            states.push(
+                described
+                    .with_error_code(TXN_DENIED)
+                    .with_producer_id(ProducerId(-1))
+                    .with_producer_epoch(-1)
+                    .with_transaction_start_time_ms(-1),
+            );
+            continue;
+        }
         states.push(match ctx.store.transaction(id.as_str()).await {
             Ok(Some(record)) => {
                 let mut topics: Vec<TopicData> = Vec::new();
@@ -54,6 +69,9 @@ pub async fn describe(
                     let Ok(Some(topic)) = ctx.topics.get_by_id(*topic_id).await else {
                         continue;
                     };
+                    if !access.topic(Op::Describe, &topic.name) {
+                        continue;
+                    }
                     match topics.last_mut() {
                         Some(last) if last.topic.as_str() == topic.name => {
                             last.partitions.push(*partition);
@@ -102,8 +120,13 @@ fn id_pattern(pattern: Option<&str>) -> Result<Option<regex::Regex>, regex::Erro
 /// `duration_filter` ms (-1: any), and from v2 whose id matches
 /// `transactional_id_pattern` as a whole (null or empty: any; an invalid
 /// pattern is INVALID_REGULAR_EXPRESSION). Unknown state names are
-/// answered back.
-pub async fn list(ctx: &AgentContext, req: ListTransactionsRequest) -> ListTransactionsResponse {
+/// answered back. Only the ids the requester may DESCRIBE are listed, as
+/// in Kafka.
+pub async fn list(
+    ctx: &AgentContext,
+    req: ListTransactionsRequest,
+    access: &Access,
+) -> ListTransactionsResponse {
     let pattern = match id_pattern(req.transactional_id_pattern.as_deref()) {
         Ok(pattern) => pattern,
         Err(e) => {
@@ -146,7 +169,17 @@ pub async fn list(ctx: &AgentContext, req: ListTransactionsRequest) -> ListTrans
             let id_ok = pattern
                 .as_ref()
                 .is_none_or(|p| p.is_match(&record.transactional_id));
-            if state_ok && producer_ok && duration_ok && id_ok && listed.len() < MAX_LISTED {
+            if state_ok
+                && producer_ok
+                && duration_ok
+                && id_ok
+                && listed.len() < MAX_LISTED
+                && access.shows(
+                    Op::Describe,
+                    ResourceType::TransactionalId,
+                    &record.transactional_id,
+                )
+            {
                 listed.push(
                     ListedState::default()
                         .with_transactional_id(

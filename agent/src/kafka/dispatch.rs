@@ -13,6 +13,7 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::protocol::Encodable;
 use tracing::{Instrument, debug, info_span};
 
+use super::authorize::{Access, Op, cluster};
 use super::codec::{self, CodecError, RequestFrame, ResponseFrame};
 use super::mute::Mute;
 use super::session::Session;
@@ -123,6 +124,8 @@ pub async fn admit(
         });
     }
 
+    // What the requester may do: empty (no checks) without an authorizer.
+    let access = Access::of(ctx, session);
     let completion: Completion = match api {
         ApiKey::ApiVersions => ready(&req, version, api_versions::response(false)),
         ApiKey::Metadata => {
@@ -133,6 +136,7 @@ pub async fn admit(
                 version,
                 req.header.client_id.as_deref(),
                 session.listener,
+                &access,
             )
             .instrument(span.clone())
             .await;
@@ -140,7 +144,7 @@ pub async fn admit(
         }
         ApiKey::Produce => {
             let body = codec::decode_body(&req)?;
-            let pending = produce::admit(ctx, body, version)
+            let pending = produce::admit(ctx, body, version, &access)
                 .instrument(span.clone())
                 .await;
             // Kafka records a Produce's request size against the byte
@@ -176,9 +180,10 @@ pub async fn admit(
             }
             let (ctx, corr, mute) = (ctx.clone(), req.header.correlation_id, mute.clone());
             let quota = quota.clone();
+            let access = access.clone();
             Box::pin(
                 async move {
-                    let mut resp = fetch::handle(&ctx, body, version).await;
+                    let mut resp = fetch::handle(&ctx, body, version, &access).await;
                     ctx.metrics
                         .request_seconds
                         .with_label_values(&[name])
@@ -209,7 +214,7 @@ pub async fn admit(
             ready(
                 &req,
                 version,
-                list_offsets::handle(ctx, body, version)
+                list_offsets::handle(ctx, body, version, &access)
                     .instrument(span.clone())
                     .await,
             )
@@ -219,7 +224,7 @@ pub async fn admit(
             ready(
                 &req,
                 version,
-                admin_topics::create(ctx, body)
+                admin_topics::create(ctx, body, &access)
                     .instrument(span.clone())
                     .await,
             )
@@ -229,7 +234,7 @@ pub async fn admit(
             ready(
                 &req,
                 version,
-                admin_topics::delete(ctx, body)
+                admin_topics::delete(ctx, body, &access)
                     .instrument(span.clone())
                     .await,
             )
@@ -239,7 +244,7 @@ pub async fn admit(
             ready(
                 &req,
                 version,
-                create_partitions::handle(ctx, body)
+                create_partitions::handle(ctx, body, &access)
                     .instrument(span.clone())
                     .await,
             )
@@ -249,7 +254,7 @@ pub async fn admit(
             ready(
                 &req,
                 version,
-                delete_records::handle(ctx, body)
+                delete_records::handle(ctx, body, &access)
                     .instrument(span.clone())
                     .await,
             )
@@ -259,53 +264,73 @@ pub async fn admit(
             ready(
                 &req,
                 version,
-                describe_cluster::handle(ctx, body, session.listener),
+                describe_cluster::handle(ctx, body, session.listener, &access),
             )
         }
         ApiKey::DescribeQuorum => {
             let body = codec::decode_body(&req)?;
-            ready(&req, version, describe_quorum::handle(ctx, body))
+            if !access.cluster(Op::Describe) {
+                ready(&req, version, cluster::describe_quorum(&body, version))
+            } else {
+                ready(&req, version, describe_quorum::handle(ctx, body))
+            }
         }
         ApiKey::OffsetForLeaderEpoch => {
             let body = codec::decode_body(&req)?;
             ready(
                 &req,
                 version,
-                offset_for_leader_epoch::handle(ctx, body)
+                offset_for_leader_epoch::handle(ctx, body, &access)
                     .instrument(span.clone())
                     .await,
             )
         }
         ApiKey::ElectLeaders => {
             let body = codec::decode_body(&req)?;
-            ready(
-                &req,
-                version,
-                elect_leaders::handle(ctx, body)
-                    .instrument(span.clone())
-                    .await,
-            )
+            if !access.cluster(Op::Alter) {
+                ready(&req, version, cluster::elect_leaders(&body, version))
+            } else {
+                ready(
+                    &req,
+                    version,
+                    elect_leaders::handle(ctx, body)
+                        .instrument(span.clone())
+                        .await,
+                )
+            }
         }
         ApiKey::ListPartitionReassignments => {
             let body = codec::decode_body(&req)?;
-            ready(&req, version, partition_reassignments::list(body))
+            if !access.cluster(Op::Describe) {
+                ready(&req, version, cluster::list_partition_reassignments())
+            } else {
+                ready(&req, version, partition_reassignments::list(body))
+            }
         }
         ApiKey::AlterPartitionReassignments => {
             let body = codec::decode_body(&req)?;
-            ready(
-                &req,
-                version,
-                partition_reassignments::alter(ctx, body)
-                    .instrument(span.clone())
-                    .await,
-            )
+            if !access.cluster(Op::Alter) {
+                ready(&req, version, cluster::alter_partition_reassignments(&body))
+            } else {
+                ready(
+                    &req,
+                    version,
+                    partition_reassignments::alter(ctx, body)
+                        .instrument(span.clone())
+                        .await,
+                )
+            }
         }
         ApiKey::DescribeTopicPartitions => {
             let body = codec::decode_body(&req)?;
-            let resp =
-                describe_topic_partitions::handle(ctx, body, req.header.client_id.as_deref())
-                    .instrument(span.clone())
-                    .await;
+            let resp = describe_topic_partitions::handle(
+                ctx,
+                body,
+                req.header.client_id.as_deref(),
+                &access,
+            )
+            .instrument(span.clone())
+            .await;
             ready(&req, version, resp)
         }
         ApiKey::DescribeProducers => {
@@ -313,54 +338,66 @@ pub async fn admit(
             ready(
                 &req,
                 version,
-                describe_producers::handle(ctx, body)
+                describe_producers::handle(ctx, body, &access)
                     .instrument(span.clone())
                     .await,
             )
         }
         ApiKey::DescribeLogDirs => {
             let body = codec::decode_body(&req)?;
-            ready(
-                &req,
-                version,
-                log_dirs::describe(ctx, body).instrument(span.clone()).await,
-            )
+            if !access.cluster(Op::Describe) {
+                ready(&req, version, cluster::describe_log_dirs(version))
+            } else {
+                ready(
+                    &req,
+                    version,
+                    log_dirs::describe(ctx, body).instrument(span.clone()).await,
+                )
+            }
         }
         ApiKey::AlterReplicaLogDirs => {
             let body = codec::decode_body(&req)?;
-            ready(
-                &req,
-                version,
-                log_dirs::alter(ctx, body).instrument(span.clone()).await,
-            )
+            if !access.cluster(Op::Alter) {
+                ready(&req, version, cluster::alter_replica_log_dirs(&body))
+            } else {
+                ready(
+                    &req,
+                    version,
+                    log_dirs::alter(ctx, body).instrument(span.clone()).await,
+                )
+            }
         }
         ApiKey::DescribeConfigs => {
             let body = codec::decode_body(&req)?;
-            let resp = describe_configs::handle(ctx, body, version)
+            let resp = describe_configs::handle(ctx, body, version, &access)
                 .instrument(span.clone())
                 .await;
             ready(&req, version, resp)
         }
         ApiKey::AlterConfigs => {
             let body = codec::decode_body(&req)?;
-            let resp = alter_configs::handle(ctx, body)
+            let resp = alter_configs::handle(ctx, body, &access)
                 .instrument(span.clone())
                 .await;
             ready(&req, version, resp)
         }
         ApiKey::IncrementalAlterConfigs => {
             let body = codec::decode_body(&req)?;
-            let resp = incremental_alter_configs::handle(ctx, body)
+            let resp = incremental_alter_configs::handle(ctx, body, &access)
                 .instrument(span.clone())
                 .await;
             ready(&req, version, resp)
         }
         ApiKey::ListConfigResources => {
             let body = codec::decode_body(&req)?;
-            let resp = list_config_resources::handle(ctx, body, version)
-                .instrument(span.clone())
-                .await;
-            ready(&req, version, resp)
+            if !access.cluster(Op::DescribeConfigs) {
+                ready(&req, version, cluster::list_config_resources())
+            } else {
+                let resp = list_config_resources::handle(ctx, body, version)
+                    .instrument(span.clone())
+                    .await;
+                ready(&req, version, resp)
+            }
         }
         ApiKey::SaslHandshake => {
             let body = codec::decode_body(&req)?;
@@ -375,24 +412,36 @@ pub async fn admit(
         }
         ApiKey::DescribeClientQuotas => {
             let body = codec::decode_body(&req)?;
-            let resp = client_quotas::describe(ctx, body)
-                .instrument(span.clone())
-                .await;
-            ready(&req, version, resp)
+            if !access.cluster(Op::DescribeConfigs) {
+                ready(&req, version, cluster::describe_client_quotas())
+            } else {
+                let resp = client_quotas::describe(ctx, body)
+                    .instrument(span.clone())
+                    .await;
+                ready(&req, version, resp)
+            }
         }
         ApiKey::DescribeUserScramCredentials => {
             let body = codec::decode_body(&req)?;
-            let resp = scram_credentials::describe(ctx, body)
-                .instrument(span.clone())
-                .await;
-            ready(&req, version, resp)
+            if !access.cluster(Op::Describe) {
+                ready(&req, version, cluster::describe_user_scram_credentials())
+            } else {
+                let resp = scram_credentials::describe(ctx, body)
+                    .instrument(span.clone())
+                    .await;
+                ready(&req, version, resp)
+            }
         }
         ApiKey::AlterUserScramCredentials => {
             let body = codec::decode_body(&req)?;
-            let resp = scram_credentials::alter(ctx, body)
-                .instrument(span.clone())
-                .await;
-            ready(&req, version, resp)
+            if !access.cluster(Op::Alter) {
+                ready(&req, version, cluster::alter_user_scram_credentials(&body))
+            } else {
+                let resp = scram_credentials::alter(ctx, body)
+                    .instrument(span.clone())
+                    .await;
+                ready(&req, version, resp)
+            }
         }
         ApiKey::CreateAcls => {
             let body = codec::decode_body(&req)?;
@@ -417,17 +466,21 @@ pub async fn admit(
         }
         ApiKey::AlterClientQuotas => {
             let body = codec::decode_body(&req)?;
-            let resp = client_quotas::alter(ctx, body)
-                .instrument(span.clone())
-                .await;
-            ready(&req, version, resp)
+            if !access.cluster(Op::AlterConfigs) {
+                ready(&req, version, cluster::alter_client_quotas(&body))
+            } else {
+                let resp = client_quotas::alter(ctx, body)
+                    .instrument(span.clone())
+                    .await;
+                ready(&req, version, resp)
+            }
         }
         ApiKey::FindCoordinator => {
             let body = codec::decode_body(&req)?;
             ready(
                 &req,
                 version,
-                find_coordinator::handle(ctx, body, version, session.listener),
+                find_coordinator::handle(ctx, body, version, session.listener, &access),
             )
         }
         ApiKey::InitProducerId => {
@@ -435,7 +488,7 @@ pub async fn admit(
             ready(
                 &req,
                 version,
-                init_producer_id::handle(ctx, body, version)
+                init_producer_id::handle(ctx, body, version, &access)
                     .instrument(span.clone())
                     .await,
             )
@@ -445,7 +498,7 @@ pub async fn admit(
             ready(
                 &req,
                 version,
-                transactions::add_partitions(ctx, body, version)
+                transactions::add_partitions(ctx, body, version, &access)
                     .instrument(span.clone())
                     .await,
             )
@@ -455,7 +508,7 @@ pub async fn admit(
             ready(
                 &req,
                 version,
-                transactions::add_offsets(ctx, body, version)
+                transactions::add_offsets(ctx, body, version, &access)
                     .instrument(span.clone())
                     .await,
             )
@@ -465,7 +518,7 @@ pub async fn admit(
             ready(
                 &req,
                 version,
-                transactions::commit_offsets(ctx, body)
+                transactions::commit_offsets(ctx, body, &access)
                     .instrument(span.clone())
                     .await,
             )
@@ -475,7 +528,7 @@ pub async fn admit(
             ready(
                 &req,
                 version,
-                describe_transactions::describe(ctx, body)
+                describe_transactions::describe(ctx, body, &access)
                     .instrument(span.clone())
                     .await,
             )
@@ -485,7 +538,7 @@ pub async fn admit(
             ready(
                 &req,
                 version,
-                describe_transactions::list(ctx, body)
+                describe_transactions::list(ctx, body, &access)
                     .instrument(span.clone())
                     .await,
             )
@@ -495,9 +548,10 @@ pub async fn admit(
             // admission order, like Produce.
             let body = codec::decode_body(&req)?;
             let (ctx, corr) = (ctx.clone(), req.header.correlation_id);
+            let access = access.clone();
             Box::pin(
                 async move {
-                    let resp = transactions::end(&ctx, body, version).await;
+                    let resp = transactions::end(&ctx, body, version, &access).await;
                     ctx.metrics
                         .request_seconds
                         .with_label_values(&[name])
@@ -510,6 +564,9 @@ pub async fn admit(
         ApiKey::WriteTxnMarkers => {
             // Waits for the markers' commit, as EndTxn does.
             let body = codec::decode_body(&req)?;
+            if !access.cluster(Op::ClusterAction) {
+                return Ok(ready(&req, version, cluster::write_txn_markers(&body)));
+            }
             let (ctx, corr) = (ctx.clone(), req.header.correlation_id);
             Box::pin(
                 async move {
@@ -525,7 +582,7 @@ pub async fn admit(
         }
         // Group APIs are queued to their group and answered later.
         api if groups::serves(api) => {
-            let answer = groups::admit(ctx, &req, session)
+            let answer = groups::admit(ctx, &req, session, &access)
                 .instrument(span.clone())
                 .await?;
             let metrics = ctx.metrics.clone();

@@ -19,6 +19,7 @@ use kafka_protocol::messages::{FetchRequest, FetchResponse, ProducerId, TopicNam
 use kafka_protocol::protocol::StrBytes;
 use tokio::time::Instant;
 
+use super::authorize::{Access, Op, TOPIC_DENIED};
 use super::bounds;
 use super::error_codes;
 use super::fetch_frame::FetchAnswer;
@@ -60,8 +61,16 @@ struct Read {
     found: Found,
 }
 
-/// Serves a Fetch request.
-pub async fn handle(ctx: &AgentContext, req: FetchRequest, version: i16) -> FetchAnswer {
+/// Serves a Fetch request. A topic the requester may not READ is
+/// TOPIC_AUTHORIZATION_FAILED on each of its partitions, whether the
+/// request named it or its session holds it (Kafka checks a session's
+/// partitions on every fetch).
+pub async fn handle(
+    ctx: &AgentContext,
+    req: FetchRequest,
+    version: i16,
+    access: &Access,
+) -> FetchAnswer {
     ctx.metrics.fetch_requests.inc();
     let context = if version >= SESSIONS {
         match ctx
@@ -87,7 +96,7 @@ pub async fn handle(ctx: &AgentContext, req: FetchRequest, version: i16) -> Fetc
     let deadline = Instant::now() + wait;
     let min_bytes = usize::try_from(req.min_bytes).unwrap_or(0);
     let max_bytes = usize::try_from(req.max_bytes).unwrap_or(0);
-    let topics = resolve(ctx, partitions).await;
+    let topics = resolve(ctx, partitions, access).await;
     let existing = existing_partitions(partitions, &topics);
     // Watched from before the first read, so a commit landing between a
     // read and the wait after it is not missed.
@@ -212,11 +221,19 @@ fn assemble(
     }
 }
 
-/// Looks up each topic of the partitions once.
-async fn resolve(ctx: &AgentContext, partitions: &[(PartitionKey, Wanted)]) -> Topics {
+/// Looks up each topic of the partitions once (and checks READ on it once).
+async fn resolve(
+    ctx: &AgentContext,
+    partitions: &[(PartitionKey, Wanted)],
+    access: &Access,
+) -> Topics {
     let mut topics = Topics::new();
     for (key, _) in partitions {
         if !topics.contains_key(&key.topic) {
+            if !access.topic(Op::Read, &key.topic) {
+                topics.insert(key.topic.clone(), Err(TOPIC_DENIED));
+                continue;
+            }
             let topic = ctx.topics.get(&key.topic).await;
             topics.insert(
                 key.topic.clone(),

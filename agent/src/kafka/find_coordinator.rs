@@ -11,6 +11,7 @@ use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinatorResponse};
 use kafka_protocol::protocol::StrBytes;
 
+use super::authorize::{Access, GROUP_DENIED, Op, TXN_DENIED, denied_message};
 use crate::cluster::routing::{AgentAddress, pick};
 use crate::context::AgentContext;
 
@@ -18,12 +19,14 @@ const GROUP: i8 = 0;
 const TRANSACTION: i8 = 1;
 
 /// Answers FindCoordinator, in the single-key form (v0–v3) or the batched
-/// form (v4+).
+/// form (v4+). A key needs DESCRIBE on its group or transactional id
+/// (else GROUP_ / TRANSACTIONAL_ID_AUTHORIZATION_FAILED), as in Kafka.
 pub fn handle(
     ctx: &AgentContext,
     req: FindCoordinatorRequest,
     version: i16,
     listener: &str,
+    access: &Access,
 ) -> FindCoordinatorResponse {
     let agents = ctx.registry.live();
     let all: Vec<&AgentAddress> = agents.iter().collect();
@@ -33,6 +36,14 @@ pub fn handle(
                 ResponseError::InvalidRequest.code(),
                 format!("coordinator key type {} is not supported", req.key_type),
             ));
+        }
+        let refusal = if req.key_type == GROUP {
+            (!access.group(Op::Describe, key)).then_some(GROUP_DENIED)
+        } else {
+            (!access.transactional_id(Op::Describe, key)).then_some(TXN_DENIED)
+        };
+        if let Some(code) = refusal {
+            return Err((code, denied_message(code).to_string()));
         }
         pick(&all, key.as_bytes()).cloned().ok_or((
             ResponseError::CoordinatorNotAvailable.code(),

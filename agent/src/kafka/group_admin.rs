@@ -15,25 +15,27 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
+use super::authorize::{Access, GROUP_DENIED, Op};
 use super::error_codes::for_group;
+use crate::authz::{CLUSTER_RESOURCE, ResourceType};
 use crate::context::AgentContext;
 use crate::groups::{GroupError, GroupStatus};
 
 /// Classic groups are the only type Floe has (no KIP-848 groups).
 const CLASSIC: &str = "classic";
 
-/// The operations on a group a client may perform, as the bit set of
-/// DescribeGroups v3+: every operation on a group, since Floe has no ACLs
-/// (Kafka without an authorizer answers the same).
-const GROUP_OPERATIONS: i32 = super::authorized_operations::GROUP;
-
-/// ListGroups, with the state filter (v4+) and type filter (v5+).
+/// ListGroups, with the state filter (v4+) and type filter (v5+). As
+/// Kafka: a requester with DESCRIBE on the cluster sees every group, any
+/// other only the groups it may DESCRIBE.
 pub async fn list(
     ctx: &Arc<AgentContext>,
     req: ListGroupsRequest,
     version: i16,
+    access: &Access,
 ) -> impl Future<Output = ListGroupsResponse> + Send + 'static {
     let ctx = ctx.clone();
+    let access = (!access.shows(Op::Describe, ResourceType::Cluster, CLUSTER_RESOURCE))
+        .then(|| access.clone());
     async move {
         let groups = match ctx.groups.list().await {
             Ok(g) => g,
@@ -46,6 +48,11 @@ pub async fn list(
             .into_iter()
             .filter(|g| version < 4 || wanted(&req.states_filter, g.status.as_str()))
             .filter(|_| version < 5 || wanted(&req.types_filter, CLASSIC))
+            .filter(|g| {
+                access
+                    .as_ref()
+                    .is_none_or(|a| a.shows(Op::Describe, ResourceType::Group, &g.group_id))
+            })
             .map(|g| {
                 ListedGroup::default()
                     .with_group_id(GroupId(StrBytes::from_string(g.group_id)))
@@ -59,23 +66,38 @@ pub async fn list(
 }
 
 /// DescribeGroups. A group that does not exist is `Dead`, or
-/// GROUP_ID_NOT_FOUND from v6 (KIP-1043).
+/// GROUP_ID_NOT_FOUND from v6 (KIP-1043). A group the requester may not
+/// DESCRIBE is GROUP_AUTHORIZATION_FAILED; the authorized operations (v3+,
+/// when asked) are the requester's.
 pub async fn describe(
     ctx: &AgentContext,
     req: DescribeGroupsRequest,
     version: i16,
+    access: &Access,
 ) -> impl Future<Output = DescribeGroupsResponse> + Send + 'static {
-    let operations =
-        (version >= 3 && req.include_authorized_operations).then_some(GROUP_OPERATIONS);
+    let asked = version >= 3 && req.include_authorized_operations;
     let mut queued = Vec::with_capacity(req.groups.len());
     for id in req.groups {
+        if !access.group(Op::Describe, &id) {
+            queued.push((id, None, None));
+            continue;
+        }
+        let operations = asked.then(|| access.group_operations(&id));
         let pending = ctx.groups.describe(id.as_str()).await;
-        queued.push((id, pending));
+        queued.push((id, Some(pending), operations));
     }
     async move {
         let mut groups = Vec::with_capacity(queued.len());
-        for (id, pending) in queued {
+        for (id, pending, operations) in queued {
             let group = DescribedGroup::default().with_group_id(id.clone());
+            let Some(pending) = pending else {
+                groups.push(
+                    group
+                        .with_error_code(GROUP_DENIED)
+                        .with_authorized_operations(i32::MIN),
+                );
+                continue;
+            };
             let group = match pending.wait().await {
                 Ok(d) if d.status == GroupStatus::Dead && version >= 6 => group
                     .with_error_code(for_group(GroupError::GroupIdNotFound))
@@ -116,20 +138,28 @@ pub async fn describe(
 }
 
 /// DeleteGroups: only empty groups (NON_EMPTY_GROUP otherwise), with their
-/// committed offsets.
+/// committed offsets. A group needs DELETE (else GROUP_AUTHORIZATION_FAILED).
 pub async fn delete(
     ctx: &AgentContext,
     req: DeleteGroupsRequest,
+    access: &Access,
 ) -> impl Future<Output = DeleteGroupsResponse> + Send + 'static {
     let mut queued = Vec::with_capacity(req.groups_names.len());
     for id in req.groups_names {
+        if !access.group(Op::Delete, &id) {
+            queued.push((id, None));
+            continue;
+        }
         let pending = ctx.groups.delete(id.as_str()).await;
-        queued.push((id, pending));
+        queued.push((id, Some(pending)));
     }
     async move {
         let mut results = Vec::with_capacity(queued.len());
         for (id, pending) in queued {
-            let code = pending.wait().await.err().map_or(0, for_group);
+            let code = match pending {
+                Some(pending) => pending.wait().await.err().map_or(0, for_group),
+                None => GROUP_DENIED,
+            };
             results.push(
                 DeletableGroupResult::default()
                     .with_group_id(id)

@@ -18,6 +18,7 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::{Encodable, StrBytes};
 
+use super::authorize::{Access, GROUP_DENIED, Op};
 use super::codec::{self, CodecError, RequestFrame};
 use super::error_codes::for_group;
 use super::session::Session;
@@ -58,62 +59,92 @@ pub fn serves(api: ApiKey) -> bool {
 }
 
 /// Admits a group request: decodes it and queues it to its group. The
-/// returned future yields the encoded answer.
+/// returned future yields the encoded answer. A request the requester is
+/// not authorized for is answered at once, as Kafka answers it: the
+/// membership APIs need READ on the group (`refused`), the others check in
+/// their handlers.
 pub async fn admit(
     ctx: &Arc<AgentContext>,
     req: &RequestFrame,
     session: &Session,
+    access: &Access,
 ) -> Result<Answer, CodecError> {
     let (api, v, corr) = (req.api_key, req.version, req.header.correlation_id);
     let client = Client {
         id: req.header.client_id.as_deref().unwrap_or("").to_string(),
         host: session.host(),
     };
+    let readable = |group: &str| access.group(Op::Read, group);
     Ok(match api {
-        ApiKey::JoinGroup => answer(
-            api,
-            v,
-            corr,
-            join(ctx, codec::decode_body(req)?, v, &client).await,
-        ),
-        ApiKey::SyncGroup => answer(api, v, corr, sync(ctx, codec::decode_body(req)?).await),
-        ApiKey::Heartbeat => answer(api, v, corr, heartbeat(ctx, codec::decode_body(req)?).await),
-        ApiKey::LeaveGroup => answer(api, v, corr, leave(ctx, codec::decode_body(req)?, v).await),
+        ApiKey::JoinGroup => {
+            let body: JoinGroupRequest = codec::decode_body(req)?;
+            if !readable(&body.group_id) {
+                let refused =
+                    JoinResult::error(body.member_id.as_str(), GroupError::InvalidGroupId);
+                let resp = join_response(refused, v).with_error_code(GROUP_DENIED);
+                return Ok(answer(api, v, corr, std::future::ready(resp)));
+            }
+            answer(api, v, corr, join(ctx, body, v, &client).await)
+        }
+        ApiKey::SyncGroup => {
+            let body: SyncGroupRequest = codec::decode_body(req)?;
+            if !readable(&body.group_id) {
+                let resp = SyncGroupResponse::default().with_error_code(GROUP_DENIED);
+                return Ok(answer(api, v, corr, std::future::ready(resp)));
+            }
+            answer(api, v, corr, sync(ctx, body).await)
+        }
+        ApiKey::Heartbeat => {
+            let body: HeartbeatRequest = codec::decode_body(req)?;
+            if !readable(&body.group_id) {
+                let resp = HeartbeatResponse::default().with_error_code(GROUP_DENIED);
+                return Ok(answer(api, v, corr, std::future::ready(resp)));
+            }
+            answer(api, v, corr, heartbeat(ctx, body).await)
+        }
+        ApiKey::LeaveGroup => {
+            let body: LeaveGroupRequest = codec::decode_body(req)?;
+            if !readable(&body.group_id) {
+                let resp = LeaveGroupResponse::default().with_error_code(GROUP_DENIED);
+                return Ok(answer(api, v, corr, std::future::ready(resp)));
+            }
+            answer(api, v, corr, leave(ctx, body, v).await)
+        }
         ApiKey::OffsetCommit => answer(
             api,
             v,
             corr,
-            offsets::commit(ctx, codec::decode_body(req)?).await,
+            offsets::commit(ctx, codec::decode_body(req)?, access).await,
         ),
         ApiKey::OffsetFetch => answer(
             api,
             v,
             corr,
-            offsets::fetch(ctx, codec::decode_body(req)?, v).await,
+            offsets::fetch(ctx, codec::decode_body(req)?, v, access).await,
         ),
         ApiKey::OffsetDelete => answer(
             api,
             v,
             corr,
-            offsets::delete(ctx, codec::decode_body(req)?).await,
+            offsets::delete(ctx, codec::decode_body(req)?, access).await,
         ),
         ApiKey::ListGroups => answer(
             api,
             v,
             corr,
-            group_admin::list(ctx, codec::decode_body(req)?, v).await,
+            group_admin::list(ctx, codec::decode_body(req)?, v, access).await,
         ),
         ApiKey::DescribeGroups => answer(
             api,
             v,
             corr,
-            group_admin::describe(ctx, codec::decode_body(req)?, v).await,
+            group_admin::describe(ctx, codec::decode_body(req)?, v, access).await,
         ),
         ApiKey::DeleteGroups => answer(
             api,
             v,
             corr,
-            group_admin::delete(ctx, codec::decode_body(req)?).await,
+            group_admin::delete(ctx, codec::decode_body(req)?, access).await,
         ),
         other => {
             return Err(CodecError::Malformed {

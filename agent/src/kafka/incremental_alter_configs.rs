@@ -10,7 +10,8 @@ use kafka_protocol::messages::incremental_alter_configs_response::AlterConfigsRe
 use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse};
 use kafka_protocol::protocol::StrBytes;
 
-use super::alter_configs::{alter_broker, alter_topic, unsupported};
+use super::alter_configs::{alter_broker, alter_topic, denied, unsupported};
+use super::authorize::{Access, Op};
 use crate::configs::{
     BrokerConfigs, ConfigError, ConfigType, is_dynamic, resource_type, topic_key, topic_value,
 };
@@ -24,17 +25,24 @@ const SUBTRACT: i8 = 3;
 
 /// Answers IncrementalAlterConfigs, one result per resource in request
 /// order.
+///
+/// A resource needs ALTER_CONFIGS (else the authorization error of its ACL
+/// resource), checked first as Kafka does.
 pub async fn handle(
     ctx: &AgentContext,
     req: IncrementalAlterConfigsRequest,
+    access: &Access,
 ) -> IncrementalAlterConfigsResponse {
     let mut responses = Vec::with_capacity(req.resources.len());
     for resource in req.resources {
         let name = resource.resource_name.as_str();
+        let refusal = access.config_refusal(Op::AlterConfigs, resource.resource_type, name);
         let mut names: Vec<&str> = resource.configs.iter().map(|c| c.name.as_str()).collect();
         names.sort_unstable();
         let duplicated = names.windows(2).any(|pair| pair[0] == pair[1]);
-        let (code, message) = if duplicated {
+        let (code, message) = if refusal.is_some() {
+            denied(refusal)
+        } else if duplicated {
             // Kafka refuses a resource that names a config twice.
             (
                 ResponseError::InvalidRequest.code(),

@@ -8,6 +8,7 @@ use kafka_protocol::messages::list_offsets_response::{
 };
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 
+use super::authorize::{Access, Op, TOPIC_DENIED};
 use super::{bounds, error_codes};
 use crate::context::AgentContext;
 use crate::error::Result;
@@ -21,27 +22,40 @@ const READ_COMMITTED: i8 = 1;
 
 /// Answers ListOffsets. The bounds of all the partitions asked come from
 /// the store in one round trip; earliest and latest need nothing more.
+/// A topic the requester may not DESCRIBE is TOPIC_AUTHORIZATION_FAILED on
+/// each partition, and its offsets are not read.
 pub async fn handle(
     ctx: &AgentContext,
     req: ListOffsetsRequest,
     version: i16,
+    access: &Access,
 ) -> ListOffsetsResponse {
     // The leader epoch field exists from v4 on; the codec refuses it before.
     let leader_epoch = if version >= 4 { 0 } else { -1 };
     let committed = version >= 2 && req.isolation_level == READ_COMMITTED;
-    let asked = req.topics.iter().map(|t| {
-        let partitions = t.partitions.iter().map(|p| p.partition_index).collect();
+    let denied: Vec<bool> = req
+        .topics
+        .iter()
+        .map(|t| !access.topic(Op::Describe, &t.name))
+        .collect();
+    let asked = req.topics.iter().zip(&denied).map(|(t, denied)| {
+        let partitions = if *denied {
+            Vec::new()
+        } else {
+            t.partitions.iter().map(|p| p.partition_index).collect()
+        };
         (t.name.as_str(), partitions)
     });
     let (resolved, bounds) = bounds::resolve_and_read(ctx, asked).await;
     let mut topics = Vec::with_capacity(req.topics.len());
-    for (t, topic) in req.topics.into_iter().zip(resolved) {
+    for ((t, topic), denied) in req.topics.into_iter().zip(resolved).zip(denied) {
         let mut partitions = Vec::with_capacity(t.partitions.len());
         for p in t.partitions {
             let resp = ListOffsetsPartitionResponse::default()
                 .with_partition_index(p.partition_index)
                 .with_leader_epoch(leader_epoch);
             let found = match (&topic, &bounds) {
+                _ if denied => Err(TOPIC_DENIED),
                 (Ok(Some(topic)), Ok(bounds)) => match bounds.get(&(topic.id, p.partition_index)) {
                     Some(b) => lookup(ctx, topic.id, p.partition_index, *b, p.timestamp, committed)
                         .await

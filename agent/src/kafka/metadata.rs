@@ -10,7 +10,9 @@ use kafka_protocol::messages::metadata_response::{
 use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, TopicName};
 use kafka_protocol::protocol::StrBytes;
 
+use super::authorize::{Access, Op, TOPIC_DENIED, get_or_create_topic};
 use super::{authorized_operations, error_codes};
+use crate::authz::ResourceType;
 use crate::cluster::routing::{AgentAddress, client_zone, eligible, partition_key, pick};
 use crate::context::AgentContext;
 
@@ -18,12 +20,19 @@ use crate::context::AgentContext;
 /// Brokers are the live agents; each partition's leader is picked among the
 /// agents in the client's zone (named in its client id) by rendezvous
 /// hashing, so producers spread over the agents and stay in their zone.
+///
+/// With ACLs, as Kafka: topics the requester may not DESCRIBE are left out
+/// of an all-topics answer and answered TOPIC_AUTHORIZATION_FAILED when
+/// named; a missing topic is auto-created only for a requester with CREATE
+/// on the cluster or the topic (else TOPIC_AUTHORIZATION_FAILED); the
+/// authorized operations are the requester's.
 pub async fn handle(
     ctx: &AgentContext,
     req: MetadataRequest,
     version: i16,
     client_id: Option<&str>,
     listener: &str,
+    access: &Access,
 ) -> MetadataResponse {
     let agents = ctx.registry.live();
     let brokers = agents
@@ -45,16 +54,17 @@ pub async fn handle(
         Some(list) if !(version == 0 && list.is_empty()) => Some(list),
         _ => None,
     };
-    // Authorized operations exist from v8 on (the cluster's until v10):
-    // all of them, as Floe has no authorizer.
-    let topic_operations = if version >= 8 && req.include_topic_authorized_operations {
-        authorized_operations::TOPIC
-    } else {
-        authorized_operations::NOT_ASKED
-    };
+    // Authorized operations exist from v8 on (the cluster's until v10);
+    // Kafka answers the cluster's only to a requester that may DESCRIBE it
+    // (0 otherwise).
+    let topic_operations = version >= 8 && req.include_topic_authorized_operations;
     let cluster_operations =
         if (8..=10).contains(&version) && req.include_cluster_authorized_operations {
-            authorized_operations::CLUSTER
+            if access.cluster(Op::Describe) {
+                access.cluster_operations()
+            } else {
+                0
+            }
         } else {
             authorized_operations::NOT_ASKED
         };
@@ -62,7 +72,11 @@ pub async fn handle(
     let client_allows = version < 4 || req.allow_auto_topic_creation;
     let topics = match wanted {
         None => match ctx.topics.list().await {
-            Ok(all) => all.iter().map(|t| describe(&routing, t)).collect(),
+            Ok(all) => all
+                .iter()
+                .filter(|t| access.shows(Op::Describe, ResourceType::Topic, &t.name))
+                .map(|t| describe(&routing, t))
+                .collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "listing topics failed");
                 Vec::new()
@@ -71,19 +85,19 @@ pub async fn handle(
         Some(list) => {
             let mut out = Vec::with_capacity(list.len());
             for t in list {
-                out.push(lookup(ctx, &routing, t.name, t.topic_id, client_allows).await);
+                out.push(lookup(ctx, &routing, t.name, t.topic_id, client_allows, access).await);
             }
             out
         }
     };
     let topics = topics
         .into_iter()
-        .map(|t: MetadataResponseTopic| {
-            if t.error_code == 0 {
-                t.with_topic_authorized_operations(topic_operations)
-            } else {
-                t
+        .map(|t: MetadataResponseTopic| match &t.name {
+            Some(name) if t.error_code == 0 && topic_operations => {
+                let operations = access.topic_operations(name);
+                t.with_topic_authorized_operations(operations)
             }
+            _ => t,
         })
         .collect();
     MetadataResponse::default()
@@ -105,19 +119,39 @@ impl Routing<'_> {
     }
 }
 
+/// One topic asked for by name or id. A requester that may not DESCRIBE
+/// it gets TOPIC_AUTHORIZATION_FAILED (by id, without the name); one that
+/// may describe but not create a missing topic it asked to auto-create
+/// gets the same.
 async fn lookup(
     ctx: &AgentContext,
     routing: &Routing<'_>,
     name: Option<TopicName>,
     topic_id: uuid::Uuid,
     client_allows: bool,
+    access: &Access,
 ) -> MetadataResponseTopic {
-    let found = match &name {
-        Some(n) => ctx.topics.get_or_create(n.as_str(), client_allows).await,
-        None => ctx.topics.get_by_id(topic_id).await,
+    let denied = |name: Option<TopicName>, topic_id| {
+        MetadataResponseTopic::default()
+            .with_name(name)
+            .with_topic_id(topic_id)
+            .with_error_code(TOPIC_DENIED)
+    };
+    if let Some(n) = &name
+        && !access.topic(Op::Describe, n)
+    {
+        return denied(name, uuid::Uuid::nil());
+    }
+    let (found, create_refused) = match &name {
+        Some(n) => get_or_create_topic(ctx, access, n, client_allows).await,
+        None => (ctx.topics.get_by_id(topic_id).await, false),
     };
     match found {
+        Ok(Some(t)) if name.is_none() && !access.topic(Op::Describe, &t.name) => {
+            denied(None, topic_id)
+        }
         Ok(Some(t)) => describe(routing, &t),
+        Ok(None) if create_refused => denied(name, uuid::Uuid::nil()),
         Ok(None) => {
             let code = match &name {
                 // As Kafka: a name no topic can have is invalid, not unknown.

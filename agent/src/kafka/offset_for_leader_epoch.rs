@@ -15,6 +15,7 @@ use kafka_protocol::messages::offset_for_leader_epoch_response::{
 };
 use kafka_protocol::messages::{OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse};
 
+use super::authorize::{Access, Op, TOPIC_DENIED};
 use super::bounds;
 use crate::context::AgentContext;
 
@@ -26,18 +27,29 @@ const UNDEFINED_EPOCH: i32 = -1;
 const UNDEFINED_OFFSET: i64 = -1;
 
 /// Answers OffsetForLeaderEpoch. The high watermarks of every partition
-/// asked come from the store in one round trip.
+/// asked come from the store in one round trip. A topic the requester may
+/// not DESCRIBE is TOPIC_AUTHORIZATION_FAILED on each partition.
 pub async fn handle(
     ctx: &AgentContext,
     req: OffsetForLeaderEpochRequest,
+    access: &Access,
 ) -> OffsetForLeaderEpochResponse {
-    let asked = req.topics.iter().map(|t| {
-        let partitions = t.partitions.iter().map(|p| p.partition).collect();
+    let denied: Vec<bool> = req
+        .topics
+        .iter()
+        .map(|t| !access.topic(Op::Describe, &t.topic))
+        .collect();
+    let asked = req.topics.iter().zip(&denied).map(|(t, denied)| {
+        let partitions = if *denied {
+            Vec::new()
+        } else {
+            t.partitions.iter().map(|p| p.partition).collect()
+        };
         (t.topic.as_str(), partitions)
     });
     let (resolved, bounds) = bounds::resolve_and_read(ctx, asked).await;
     let mut topics = Vec::with_capacity(req.topics.len());
-    for (t, topic) in req.topics.into_iter().zip(resolved) {
+    for ((t, topic), denied) in req.topics.into_iter().zip(resolved).zip(denied) {
         let partitions = t
             .partitions
             .iter()
@@ -47,6 +59,7 @@ pub async fn handle(
                     .with_leader_epoch(UNDEFINED_EPOCH)
                     .with_end_offset(UNDEFINED_OFFSET);
                 let high_watermark = match (&topic, &bounds) {
+                    _ if denied => return unknown.with_error_code(TOPIC_DENIED),
                     (Ok(Some(topic)), Ok(b)) => match b.get(&(topic.id, p.partition)) {
                         Some(b) => b.high_watermark,
                         None => {

@@ -27,7 +27,9 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
+use super::authorize::{Access, GROUP_DENIED, Op, TOPIC_DENIED};
 use super::error_codes::{for_agent, for_group};
+use crate::authz::ResourceType;
 use crate::context::AgentContext;
 use crate::groups::types::OffsetToDelete;
 use crate::groups::{CommitArgs, GroupError, Pending};
@@ -49,11 +51,15 @@ async fn resolve(ctx: &AgentContext, name: &str) -> Result<Arc<Topic>, i16> {
     }
 }
 
-/// OffsetCommit.
+/// OffsetCommit. As Kafka: without READ on the group every partition is
+/// GROUP_AUTHORIZATION_FAILED; a topic without READ is
+/// TOPIC_AUTHORIZATION_FAILED; the others are committed.
 pub async fn commit(
     ctx: &AgentContext,
     req: OffsetCommitRequest,
+    access: &Access,
 ) -> impl Future<Output = OffsetCommitResponse> + Send + 'static {
+    let group_refused = !access.group(Op::Read, &req.group_id);
     let now_ms = ctx.groups.now_ms();
     let max_metadata = ctx.groups.settings().max_metadata_bytes;
     let mut offsets = Vec::new();
@@ -61,7 +67,13 @@ pub async fn commit(
     // partitions that go to the group.
     let mut plan: Vec<Planned> = Vec::new();
     for t in req.topics {
-        let topic = resolve(ctx, t.name.as_str()).await;
+        let topic = if group_refused {
+            Err(GROUP_DENIED)
+        } else if !access.topic(Op::Read, &t.name) {
+            Err(TOPIC_DENIED)
+        } else {
+            resolve(ctx, t.name.as_str()).await
+        };
         let mut parts = Vec::with_capacity(t.partitions.len());
         for p in t.partitions {
             let early = match &topic {
@@ -136,6 +148,11 @@ struct GroupFetch {
     asked: Asked,
     /// Topics of the asked partitions, by name (those that exist).
     topics: HashMap<String, TopicId>,
+    /// Asked-for topics the requester may not DESCRIBE.
+    denied: HashSet<String>,
+    /// GROUP_AUTHORIZATION_FAILED when the requester may not DESCRIBE the
+    /// group (then `pending` is not the group's answer).
+    refused: Option<i16>,
     pending: Pending<Result<Vec<CommittedOffset>, GroupError>>,
 }
 
@@ -162,11 +179,15 @@ impl Fetched {
     }
 }
 
-/// OffsetFetch.
+/// OffsetFetch. As Kafka: a group the requester may not DESCRIBE is
+/// GROUP_AUTHORIZATION_FAILED; asked-for topics it may not DESCRIBE are
+/// TOPIC_AUTHORIZATION_FAILED per partition, and left out of an answer
+/// for all the group's topics.
 pub async fn fetch(
     ctx: &Arc<AgentContext>,
     req: OffsetFetchRequest,
     version: i16,
+    access: &Access,
 ) -> impl Future<Output = OffsetFetchResponse> + Send + 'static {
     // v7+: offsets pending in an open transaction are UNSTABLE_OFFSET_COMMIT
     // (KIP-447), so a consumer does not start from an offset that may yet
@@ -194,12 +215,28 @@ pub async fn fetch(
     };
     let mut queued = Vec::with_capacity(asked.len());
     for (group_id, asked) in asked {
+        if !access.group(Op::Describe, &group_id) {
+            queued.push(GroupFetch {
+                group_id,
+                asked,
+                topics: HashMap::new(),
+                denied: HashSet::new(),
+                refused: Some(GROUP_DENIED),
+                pending: Pending::ready(Ok(Vec::new())),
+            });
+            continue;
+        }
         let mut topics = HashMap::new();
+        let mut denied = HashSet::new();
         let partitions = match &asked {
             None => None,
             Some(list) => {
                 let mut partitions = Vec::new();
                 for (name, indexes) in list {
+                    if !access.topic(Op::Describe, name) {
+                        denied.insert(name.to_string());
+                        continue;
+                    }
                     if let Ok(t) = resolve(ctx, name.as_str()).await {
                         topics.insert(name.to_string(), t.id);
                         partitions.extend(indexes.iter().map(|&p| (t.id, p)));
@@ -216,13 +253,32 @@ pub async fn fetch(
             group_id,
             asked,
             topics,
+            denied,
+            refused: None,
             pending,
         });
     }
     let ctx = ctx.clone();
+    let access = access.clone();
     async move {
         let mut groups = Vec::with_capacity(queued.len());
         for q in queued {
+            if let Some(code) = q.refused {
+                let parts = q
+                    .asked
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(name, idx)| {
+                        (
+                            name,
+                            idx.into_iter().map(|p| Fetched::none(p, code)).collect(),
+                        )
+                    })
+                    .collect();
+                groups.push((q.group_id, Err((code, parts))));
+                continue;
+            }
+            let all_topics = q.asked.is_none();
             let result = q.pending.wait().await;
             let unstable = if require_stable {
                 match ctx.store.pending_txn_offsets(q.group_id.as_str()).await {
@@ -235,10 +291,8 @@ pub async fn fetch(
             } else {
                 HashSet::new()
             };
-            groups.push((
-                q.group_id,
-                answer_group(&ctx, q.asked, &q.topics, result, &unstable).await,
-            ));
+            let answer = answer_group(&ctx, q.asked, &q.topics, result, &unstable).await;
+            groups.push((q.group_id, restrict(answer, &q.denied, all_topics, &access)));
         }
         fetch_response(groups, version)
     }
@@ -335,6 +389,42 @@ async fn answer_group(
     }
 }
 
+/// A group's answer as the requester may see it: asked-for topics it may
+/// not DESCRIBE carry TOPIC_AUTHORIZATION_FAILED, and an answer for all
+/// the group's topics leaves them out.
+fn restrict(
+    answer: GroupAnswer,
+    denied: &HashSet<String>,
+    all_topics: bool,
+    access: &Access,
+) -> GroupAnswer {
+    let Ok(topics) = answer else {
+        return answer;
+    };
+    if all_topics {
+        if !access.is_checked() {
+            return Ok(topics);
+        }
+        return Ok(topics
+            .into_iter()
+            .filter(|(name, _)| access.shows(Op::Describe, ResourceType::Topic, name))
+            .collect());
+    }
+    Ok(topics
+        .into_iter()
+        .map(|(name, parts)| {
+            if !denied.contains(name.as_str()) {
+                return (name, parts);
+            }
+            let parts = parts
+                .into_iter()
+                .map(|f| Fetched::none(f.partition, TOPIC_DENIED))
+                .collect();
+            (name, parts)
+        })
+        .collect())
+}
+
 type GroupAnswer = Result<Vec<(TopicName, Vec<Fetched>)>, (i16, Vec<(TopicName, Vec<Fetched>)>)>;
 
 fn fetch_response(groups: Vec<(GroupId, GroupAnswer)>, version: i16) -> OffsetFetchResponse {
@@ -407,15 +497,23 @@ fn partitions_v8(f: Fetched) -> OffsetFetchResponsePartitions {
         .with_error_code(f.error)
 }
 
-/// OffsetDelete.
+/// OffsetDelete. As Kafka: without DELETE on the group the answer is the
+/// top-level GROUP_AUTHORIZATION_FAILED alone; a topic without READ is
+/// TOPIC_AUTHORIZATION_FAILED per partition.
 pub async fn delete(
     ctx: &AgentContext,
     req: OffsetDeleteRequest,
+    access: &Access,
 ) -> impl Future<Output = OffsetDeleteResponse> + Send + 'static {
+    let refused = !req.group_id.is_empty() && !access.group(Op::Delete, &req.group_id);
     let mut to_delete = Vec::new();
     let mut plan: Vec<Planned> = Vec::new();
-    for t in req.topics {
-        let topic = resolve(ctx, t.name.as_str()).await;
+    for t in req.topics.into_iter().filter(|_| !refused) {
+        let topic = if access.topic(Op::Read, &t.name) {
+            resolve(ctx, t.name.as_str()).await
+        } else {
+            Err(TOPIC_DENIED)
+        };
         let parts = t
             .partitions
             .into_iter()
@@ -439,12 +537,17 @@ pub async fn delete(
     }
     let pending = if req.group_id.is_empty() {
         Pending::ready(Err(GroupError::InvalidGroupId))
+    } else if refused {
+        Pending::ready(Ok(Vec::new()))
     } else {
         ctx.groups
             .delete_offsets(req.group_id.as_str(), to_delete)
             .await
     };
     async move {
+        if refused {
+            return OffsetDeleteResponse::default().with_error_code(GROUP_DENIED);
+        }
         let (group_code, mut results) = match pending.wait().await {
             Ok(r) => (0, r.into_iter()),
             Err(e) => (for_group(e), Vec::new().into_iter()),

@@ -28,6 +28,7 @@ use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use kafka_protocol::protocol::StrBytes;
 use tokio::sync::oneshot;
 
+use super::authorize::{self, Access, Op, TOPIC_DENIED, get_or_create_topic};
 use super::error_codes;
 use crate::configs::{self, CleanupPolicy, names};
 use crate::context::AgentContext;
@@ -59,24 +60,31 @@ enum Admitted {
     Invalid(i32, BatchError),
 }
 
-/// The code every partition gets when the whole request is refused, if it
-/// is: as Kafka, a transactional batch in a request without a
-/// transactional id is TRANSACTIONAL_ID_AUTHORIZATION_FAILED (checked
-/// first), and `acks` other than 0, 1 and -1 is INVALID_REQUIRED_ACKS.
-fn request_refusal(req: &ProduceRequest) -> Option<i16> {
-    if req.transactional_id.is_none() {
-        let transactional = req.topic_data.iter().any(|topic| {
-            topic.partition_data.iter().any(|p| {
-                p.records
-                    .as_deref()
-                    .and_then(|records| BatchHeader::parse(records).ok())
-                    .is_some_and(|header| header.is_transactional())
-            })
-        });
-        if transactional {
-            return Some(ResponseError::TransactionalIdAuthorizationFailed.code());
-        }
-    }
+/// The code every partition gets when the whole request is refused for its
+/// transactional batches, if it is: as Kafka (checked before anything
+/// else), a transactional batch in a request without a transactional id,
+/// or whose requester may not WRITE that id, is
+/// TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+fn transactional_refusal(req: &ProduceRequest, access: &Access) -> Option<i16> {
+    let transactional = req.topic_data.iter().any(|topic| {
+        topic.partition_data.iter().any(|p| {
+            p.records
+                .as_deref()
+                .and_then(|records| BatchHeader::parse(records).ok())
+                .is_some_and(|header| header.is_transactional())
+        })
+    });
+    let authorized = || {
+        req.transactional_id
+            .as_ref()
+            .is_some_and(|id| access.transactional_id(Op::Write, id))
+    };
+    (transactional && !authorized()).then_some(authorize::TXN_DENIED)
+}
+
+/// `acks` other than 0, 1 and -1 is INVALID_REQUIRED_ACKS on every
+/// partition the requester may write (Kafka checks it after the ACLs).
+fn acks_refusal(req: &ProduceRequest) -> Option<i16> {
     (!(-1..=1).contains(&req.acks)).then(|| ResponseError::InvalidRequiredAcks.code())
 }
 
@@ -162,16 +170,25 @@ fn invalid_response(
 /// (validation and the append) happens before this returns. The returned
 /// future waits for the commit and yields the response, or `None` for
 /// `acks=0`, which Kafka never answers.
+///
+/// A topic the requester may not WRITE is TOPIC_AUTHORIZATION_FAILED on
+/// every partition; a missing topic is auto-created only for a requester
+/// that may create it. Idempotent batches need nothing more: Kafka 4.x
+/// takes WRITE on the topic in place of IDEMPOTENT_WRITE on the cluster.
 pub async fn admit(
     ctx: &Arc<AgentContext>,
     req: ProduceRequest,
     version: i16,
+    access: &Access,
 ) -> impl Future<Output = Option<ProduceResponse>> + Send + 'static {
     ctx.metrics.produce_requests.inc();
-    let refusal = request_refusal(&req);
+    let (refusal, acks) = (transactional_refusal(&req, access), acks_refusal(&req));
     let mut topics = Vec::with_capacity(req.topic_data.len());
     for topic_data in req.topic_data {
         let name = topic_data.name;
+        let refusal = refusal
+            .or_else(|| (!access.topic(Op::Write, &name)).then_some(TOPIC_DENIED))
+            .or(acks);
         if let Some(code) = refusal {
             let partitions = topic_data
                 .partition_data
@@ -181,13 +198,14 @@ pub async fn admit(
             topics.push((name, partitions));
             continue;
         }
-        let topic = ctx.topics.get_or_create(name.as_str(), true).await;
+        let (topic, create_refused) = get_or_create_topic(ctx, access, &name, true).await;
         let mut partitions = Vec::with_capacity(topic_data.partition_data.len());
         for p in topic_data.partition_data {
             let admitted = match &topic {
                 Ok(Some(t)) if (0..t.partitions).contains(&p.index) => {
                     admit_partition(ctx, t, p, version).await
                 }
+                Ok(_) if create_refused => Admitted::Refused(p.index, TOPIC_DENIED),
                 Ok(_) => Admitted::Refused(p.index, ResponseError::UnknownTopicOrPartition.code()),
                 Err(e) => Admitted::Refused(p.index, error_codes::for_agent(e)),
             };

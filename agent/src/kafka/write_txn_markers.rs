@@ -14,8 +14,8 @@
 //! coordinator writes later change nothing on a partition where the
 //! transaction already ended.
 //!
-//! Kafka gates the API behind CLUSTER_ACTION; Floe serves it to every
-//! client that may connect (the security model is in `docs/security.md`).
+//! Gated behind CLUSTER_ACTION, as in Kafka, when an authorizer is on
+//! (`kafka/dispatch.rs`).
 
 use std::collections::HashMap;
 
