@@ -45,6 +45,7 @@ mod partition_reassignments;
 mod produce;
 mod sasl;
 mod scram_credentials;
+mod throttle;
 mod transactions;
 
 pub use connection::serve_connection;

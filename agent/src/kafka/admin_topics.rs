@@ -18,16 +18,23 @@ use super::error_codes;
 use crate::configs::{ConfigError, describe_topic, validate_topic_config};
 use crate::context::AgentContext;
 use crate::error::AgentError;
+use crate::quotas::MutationQuota;
 
 /// Answers CreateTopics. Configs are checked as Kafka checks them (an
 /// unknown name or a bad value is INVALID_CONFIG) and `cleanup.policy`
 /// with `compact` is refused until Floe compacts. Replication factors are
 /// accepted and reported as given: durability comes from the object store,
-/// not from replicas.
-pub async fn create(ctx: &AgentContext, req: CreateTopicsRequest) -> CreateTopicsResponse {
+/// not from replicas. Each topic that passes every check is charged its
+/// partitions against the client's `controller_mutation_rate`, as Kafka's
+/// controller charges it (also when only validating).
+pub async fn create(
+    ctx: &AgentContext,
+    req: CreateTopicsRequest,
+    quota: &mut MutationQuota<'_>,
+) -> CreateTopicsResponse {
     let mut results = Vec::with_capacity(req.topics.len());
     for t in req.topics {
-        results.push(create_one(ctx, t, req.validate_only).await);
+        results.push(create_one(ctx, t, req.validate_only, quota).await);
     }
     CreateTopicsResponse::default().with_topics(results)
 }
@@ -36,8 +43,12 @@ async fn create_one(
     ctx: &AgentContext,
     t: CreatableTopic,
     validate_only: bool,
+    quota: &mut MutationQuota<'_>,
 ) -> CreatableTopicResult {
-    let result = CreatableTopicResult::default().with_name(t.name.clone());
+    // Kafka answers no message (null) for a topic created.
+    let result = CreatableTopicResult::default()
+        .with_name(t.name.clone())
+        .with_error_message(None);
     let fail = |code: ResponseError, msg: String| {
         result
             .clone()
@@ -88,15 +99,28 @@ async fn create_one(
         partitions,
         config,
     };
+    // Kafka refuses an existing topic before charging the quota.
+    if validate_only || quota.is_bounded() {
+        match ctx.topics.get(&spec.name).await {
+            Ok(Some(_)) => {
+                return fail(
+                    ResponseError::TopicAlreadyExists,
+                    format!("topic {} already exists", spec.name),
+                );
+            }
+            Ok(None) => {}
+            Err(e) => return result.with_error_code(error_codes::for_agent(&e)),
+        }
+    }
+    // Refused for the mutation quota: the code, no message (Kafka 4.4).
+    if quota
+        .record(u64::try_from(partitions).unwrap_or(0))
+        .is_err()
+    {
+        return result.with_error_code(ResponseError::ThrottlingQuotaExceeded.code());
+    }
     if validate_only {
-        return match ctx.topics.get(&spec.name).await {
-            Ok(Some(_)) => fail(
-                ResponseError::TopicAlreadyExists,
-                format!("topic {} already exists", spec.name),
-            ),
-            Ok(None) => describe(ctx, result, partitions, t.replication_factor, &spec.config),
-            Err(e) => result.with_error_code(error_codes::for_agent(&e)),
-        };
+        return describe(ctx, result, partitions, t.replication_factor, &spec.config);
     }
     match ctx.topics.create(spec).await {
         Ok(topic) => {
@@ -152,8 +176,14 @@ fn describe(
         .with_configs(Some(configs))
 }
 
-/// Answers DeleteTopics, by name (all versions) or by id (v6).
-pub async fn delete(ctx: &AgentContext, req: DeleteTopicsRequest) -> DeleteTopicsResponse {
+/// Answers DeleteTopics, by name (all versions) or by id (v6). Each topic
+/// found is charged its partitions against the client's
+/// `controller_mutation_rate` before it is deleted.
+pub async fn delete(
+    ctx: &AgentContext,
+    req: DeleteTopicsRequest,
+    quota: &mut MutationQuota<'_>,
+) -> DeleteTopicsResponse {
     let mut targets: Vec<(Option<TopicName>, uuid::Uuid)> = req
         .topic_names
         .into_iter()
@@ -170,6 +200,14 @@ pub async fn delete(ctx: &AgentContext, req: DeleteTopicsRequest) -> DeleteTopic
             .with_name(name.clone())
             .with_topic_id(id);
         responses.push(match found {
+            // Refused for the mutation quota: the code, no message (Kafka 4.4).
+            Ok(Some(topic))
+                if quota
+                    .record(u64::try_from(topic.partitions).unwrap_or(0))
+                    .is_err() =>
+            {
+                result.with_error_code(ResponseError::ThrottlingQuotaExceeded.code())
+            }
             Ok(Some(topic)) => match ctx.topics.delete(&topic).await {
                 Ok(()) => {
                     tracing::info!(topic = %topic.name, "deleted topic");
