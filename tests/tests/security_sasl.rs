@@ -3,6 +3,9 @@
 //! `floe users`, wrong passwords, and the raw protocol around
 //! authentication (what is refused before it, bounds, re-authentication).
 
+#[path = "security_sasl/jwks_server.rs"]
+mod jwks_server;
+
 use std::process::Command;
 use std::time::Duration;
 
@@ -287,4 +290,147 @@ fn oauthbearer_accepts_tokens_signed_by_the_jwks_and_refuses_others() {
         agent.log()
     );
     assert!(!topic_exists(&agent, &format!("{topic}-denied")));
+}
+
+/// A token signed with the key of `dir`, naming `kid`, for `sub`.
+fn oauth_token(dir: &std::path::Path, kid: &str, sub: &str) -> String {
+    let out = python::run_script(
+        "security_oauth.py",
+        "-",
+        &["token", &dir.display().to_string(), kid, sub],
+    )
+    .expect("token");
+    out.stdout.trim().to_string()
+}
+
+/// A key pair in a folder of its own, its JWKS naming `kid`.
+fn oauth_key(kid: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let folder = dir.path().display().to_string();
+    python::run_script("security_oauth.py", "-", &["keygen", &folder, kid]).expect("keygen");
+    let jwks = std::fs::read_to_string(dir.path().join("jwks.json")).expect("jwks");
+    (dir, jwks)
+}
+
+/// Authenticates a fresh raw connection with OAUTHBEARER `token`: the
+/// SaslAuthenticate error code.
+fn oauth_code(addr: std::net::SocketAddr, token: &str) -> i16 {
+    let mut raw = RawClient::connect(addr).expect("connect");
+    assert_eq!(handshake(&mut raw, "OAUTHBEARER"), 0);
+    let message = format!("n,,\u{1}auth=Bearer {token}\u{1}\u{1}");
+    authenticate(&mut raw, message.as_bytes()).error_code
+}
+
+/// OAUTHBEARER keys from a JWKS endpoint (KIP-768): fetched at start, fetched
+/// again at once for a token naming an unknown kid (once per kid: the same
+/// unknown kid again causes no fetch), so a key rotated in is accepted at once
+/// and a key rotated out is refused; a failing endpoint keeps the keys in force;
+/// an agent whose endpoint fails at start does not start.
+#[test]
+fn oauthbearer_keys_come_from_a_jwks_endpoint_and_rotate() {
+    let (first, first_jwks) = oauth_key("k1");
+    let (second, _) = oauth_key("k2");
+    let (third, third_jwks) = oauth_key("k3");
+    let endpoint = jwks_server::JwksServer::start(first_jwks);
+    let agent = Agent::builder()
+        .listener("SASL_PLAINTEXT")
+        .arg("--sasl-mechanisms")
+        .arg("OAUTHBEARER")
+        .arg("--oauth-jwks-url")
+        .arg(endpoint.url())
+        .arg("--oauth-expected-audience")
+        .arg("floe")
+        .env("FLOE_LOG", "info")
+        .start()
+        .expect("start agent");
+    let addr = agent.listener_addr("SASL_PLAINTEXT");
+    assert_eq!(endpoint.requests(), 1, "fetched once at start");
+    assert_eq!(
+        oauth_code(addr, &oauth_token(first.path(), "k1", "svc-one")),
+        0
+    );
+    assert_eq!(endpoint.requests(), 1, "a known kid causes no fetch");
+
+    // A kid the endpoint does not have: fetched again, still refused; the
+    // same kid again is not fetched for.
+    let unknown = oauth_token(second.path(), "k2", "svc-two");
+    assert_eq!(oauth_code(addr, &unknown), SASL_AUTHENTICATION_FAILED);
+    assert_eq!(endpoint.requests(), 2, "an unknown kid causes a fetch");
+    assert_eq!(oauth_code(addr, &unknown), SASL_AUTHENTICATION_FAILED);
+    assert_eq!(endpoint.requests(), 2, "once per kid");
+
+    // Rotation: the endpoint now has k3 only.
+    endpoint.set(jwks_server::Answer::Jwks(third_jwks));
+    let rotated_in = oauth_token(third.path(), "k3", "svc-three");
+    assert_eq!(oauth_code(addr, &rotated_in), 0, "the new key at once");
+    assert_eq!(endpoint.requests(), 3);
+    assert_eq!(
+        oauth_code(addr, &oauth_token(first.path(), "k1", "svc-one")),
+        SASL_AUTHENTICATION_FAILED,
+        "the key rotated out is refused"
+    );
+    assert!(
+        agent.log().contains("principal=User:svc-three"),
+        "the principal is the token's sub:\n{}",
+        agent.log()
+    );
+
+    // The endpoint fails: the keys in force stay.
+    endpoint.set(jwks_server::Answer::Failure);
+    let (fourth, _) = oauth_key("k4");
+    assert_eq!(
+        oauth_code(addr, &oauth_token(fourth.path(), "k4", "svc-four")),
+        SASL_AUTHENTICATION_FAILED
+    );
+    let fetched = endpoint.requests();
+    assert!(fetched >= 5, "{fetched} fetches");
+    assert_eq!(
+        oauth_code(addr, &rotated_in),
+        0,
+        "kept through a failed fetch"
+    );
+    assert!(
+        agent.log().contains("cannot fetch the JWKS"),
+        "{}",
+        agent.log()
+    );
+
+    let refused = Agent::builder()
+        .listener("SASL_PLAINTEXT")
+        .arg("--sasl-mechanisms")
+        .arg("OAUTHBEARER")
+        .arg("--oauth-jwks-url")
+        .arg(endpoint.url())
+        .start();
+    let err = format!("{:#}", refused.expect_err("started without its JWKS"));
+    assert!(err.contains("HTTP 500"), "{err}");
+}
+
+/// The endpoint is fetched again every `--oauth-jwks-refresh-ms` with no client
+/// asking, and keys it adds are then known.
+#[test]
+fn the_jwks_endpoint_is_fetched_every_refresh_interval() {
+    let (first, first_jwks) = oauth_key("k1");
+    let endpoint = jwks_server::JwksServer::start(first_jwks);
+    let agent = Agent::builder()
+        .listener("SASL_PLAINTEXT")
+        .arg("--sasl-mechanisms")
+        .arg("OAUTHBEARER")
+        .arg("--oauth-jwks-url")
+        .arg(endpoint.url())
+        .arg("--oauth-jwks-refresh-ms")
+        .arg("200")
+        .start()
+        .expect("start agent");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while endpoint.requests() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fetched {} times",
+            endpoint.requests()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let addr = agent.listener_addr("SASL_PLAINTEXT");
+    assert_eq!(oauth_code(addr, &oauth_token(first.path(), "k1", "svc")), 0);
 }
