@@ -434,3 +434,68 @@ fn the_jwks_endpoint_is_fetched_every_refresh_interval() {
     let addr = agent.listener_addr("SASL_PLAINTEXT");
     assert_eq!(oauth_code(addr, &oauth_token(first.path(), "k1", "svc")), 0);
 }
+
+/// SaslHandshake v0 (which Kafka 4.4 still lists, 0–1): the tokens that follow
+/// are bare size-prefixed frames, each answered the same way (PLAIN's empty
+/// reply is a frame of size 0); once authenticated the connection speaks Kafka
+/// again; a wrong password closes the connection unanswered, as Kafka does. Then
+/// kafka-python as a 0.11 client (SaslHandshake v0) with PLAIN and
+/// SCRAM-SHA-512 produces and reads back, and is refused with a wrong password.
+#[test]
+fn sasl_handshake_v0_takes_bare_tokens() {
+    let mut ca = TestCa::new().expect("ca");
+    let agent = sasl_agent(&mut ca, |b| b);
+    set_user(&agent, "carol", "SCRAM-SHA-512", "carol-secret");
+    let addr = agent.listener_addr("SASL_PLAINTEXT");
+
+    let mut raw = RawClient::connect(addr).expect("connect");
+    let versions = raw.api_versions(3).expect("api versions");
+    let handshake_range = versions
+        .api_keys
+        .iter()
+        .find(|k| k.api_key == 17)
+        .map(|k| (k.min_version, k.max_version));
+    assert_eq!(handshake_range, Some((0, 1)), "as Kafka 4.4 lists it");
+    let req = SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("PLAIN"));
+    assert_eq!(
+        raw.request(0, &req).expect("SaslHandshake v0").error_code,
+        0
+    );
+    raw.send_frame(&plain("carol", "carol-secret"))
+        .expect("bare token");
+    let reply = raw.read_frame().expect("read").expect("a reply frame");
+    assert!(reply.is_empty(), "PLAIN answers an empty token: {reply:?}");
+    let metadata = raw
+        .request(12, &MetadataRequest::default())
+        .expect("metadata once authenticated");
+    assert!(!metadata.brokers.is_empty());
+
+    let mut wrong = RawClient::connect(addr).expect("connect");
+    assert_eq!(
+        wrong.request(0, &req).expect("SaslHandshake v0").error_code,
+        0
+    );
+    wrong
+        .send_frame(&plain("carol", "not-the-password"))
+        .expect("bare token");
+    wrong.expect_closed().expect("closed without an answer");
+
+    let topic = unique_topic("sasl-v0");
+    let mut admin = RawClient::connect(agent.kafka_addr()).expect("connect");
+    assert_eq!(admin.create_topic(&topic, 1).expect("create"), 0);
+    let addr = addr.to_string();
+    for mechanism in ["PLAIN", "SCRAM-SHA-512"] {
+        python::run_script(
+            "sasl_handshake_v0.py",
+            &addr,
+            &[&topic, mechanism, "carol", "carol-secret"],
+        )
+        .unwrap_or_else(|e| panic!("kafka-python 0.11 with {mechanism}: {e:#}"));
+        python::run_script(
+            "sasl_handshake_v0.py",
+            &addr,
+            &[&topic, mechanism, "carol", "wrong:nope"],
+        )
+        .unwrap_or_else(|e| panic!("kafka-python 0.11 with a wrong password: {e:#}"));
+    }
+}

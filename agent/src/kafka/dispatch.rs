@@ -379,7 +379,7 @@ pub async fn admit(
         }
         ApiKey::SaslHandshake => {
             let body = codec::decode_body(&req)?;
-            ready(&req, version, sasl::handshake(ctx, session, body))
+            ready(&req, version, sasl::handshake(ctx, session, body, version))
         }
         ApiKey::SaslAuthenticate => {
             let body = codec::decode_body(&req)?;
