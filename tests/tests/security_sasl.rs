@@ -499,3 +499,62 @@ fn sasl_handshake_v0_takes_bare_tokens() {
         .unwrap_or_else(|e| panic!("kafka-python 0.11 with a wrong password: {e:#}"));
     }
 }
+
+/// The SASL exchange is exempt from `request_percentage`, as in Kafka: a client
+/// far over its request-time quota still authenticates unthrottled (its
+/// SaslHandshake and SaslAuthenticate count nothing), and its requests after
+/// that are throttled.
+#[test]
+fn the_sasl_exchange_is_exempt_from_the_request_quota() {
+    use floe_tests::quotas::{alter, entry, request_as};
+    let mut ca = TestCa::new().expect("ca");
+    let agent = sasl_agent(&mut ca, |b| b);
+    set_user(&agent, "dave", "SCRAM-SHA-512", "dave-secret");
+    let mut admin = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let outcome = alter(
+        &mut admin,
+        vec![entry(
+            &[("client-id", Some("greedy"))],
+            &[("request_percentage", Some(0.001))],
+        )],
+        false,
+    )
+    .expect("alter");
+    assert_eq!(outcome, vec![(0, None)]);
+    let mut client = RawClient::connect(agent.listener_addr("SASL_PLAINTEXT")).expect("connect");
+    for _ in 0..3 {
+        let req =
+            SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("PLAIN"));
+        let handshake = request_as(&mut client, "greedy", 1, &req).expect("handshake");
+        assert_eq!(handshake.error_code, 0);
+        let req = SaslAuthenticateRequest::default()
+            .with_auth_bytes(Bytes::from(plain("dave", "dave-secret")));
+        let done = request_as(&mut client, "greedy", 2, &req).expect("authenticate");
+        assert_eq!(done.error_code, 0, "{:?}", done.error_message);
+    }
+    let throttled = |agent: &Agent| {
+        agent
+            .metrics()
+            .expect("metrics")
+            .lines()
+            .find(|l| l.starts_with("floe_quota_throttled_requests_total{kind=\"request\"}"))
+            .map(str::to_string)
+    };
+    assert_eq!(throttled(&agent), None, "the SASL exchange counted nothing");
+    // Counted requests are: one Metadata takes more than 10 µs of the
+    // 10 µs a second allowed (a few at most, however fast the machine).
+    let mut throttle = 0;
+    for _ in 0..20 {
+        let metadata =
+            request_as(&mut client, "greedy", 12, &MetadataRequest::default()).expect("metadata");
+        throttle = metadata.throttle_time_ms;
+        if throttle > 0 {
+            break;
+        }
+    }
+    assert!(
+        throttle > 0,
+        "the requests after the exchange are throttled"
+    );
+    assert!(throttled(&agent).is_some());
+}
