@@ -236,6 +236,14 @@ pub struct Config {
     pub sasl_mechanisms: String,
     /// JWKS file whose keys sign OAUTHBEARER tokens; re-read when it changes.
     pub oauth_jwks_file: Option<PathBuf>,
+    /// JWKS endpoint whose keys sign OAUTHBEARER tokens (Kafka's
+    /// `sasl.oauthbearer.jwks.endpoint.url`): `https://`, `http://`, or
+    /// `file://` for a file (as `oauth_jwks_file`).
+    pub oauth_jwks_url: Option<String>,
+    /// How often the JWKS endpoint is fetched again, in ms (Kafka's
+    /// `sasl.oauthbearer.jwks.endpoint.refresh.ms`); also fetched when a
+    /// token names an unknown `kid`.
+    pub oauth_jwks_refresh_ms: u64,
     /// The `aud` an OAUTHBEARER token must name, if set.
     pub oauth_expected_audience: Option<String>,
     /// The `iss` an OAUTHBEARER token must have, if set.
@@ -331,6 +339,8 @@ impl Default for Config {
             http_tls: false,
             sasl_mechanisms: crate::sasl::DEFAULT_MECHANISMS.to_string(),
             oauth_jwks_file: None,
+            oauth_jwks_url: None,
+            oauth_jwks_refresh_ms: 3_600_000,
             oauth_expected_audience: None,
             oauth_expected_issuer: None,
             connections_max_reauth_ms: 0,

@@ -47,6 +47,7 @@ mod partition_reassignments;
 mod produce;
 mod sasl;
 mod scram_credentials;
+mod throttle;
 mod transactions;
 mod write_txn_markers;
 

@@ -285,6 +285,13 @@ struct ServeArgs {
     /// JWKS file with the keys that sign OAUTHBEARER tokens (JWTs); re-read when it changes
     #[arg(long, env = "FLOE_OAUTH_JWKS_FILE")]
     oauth_jwks_file: Option<PathBuf>,
+    /// JWKS endpoint (https://, http:// or file://) with the keys that sign OAUTHBEARER
+    /// tokens; fetched every --oauth-jwks-refresh-ms and when a token names an unknown kid
+    #[arg(long, env = "FLOE_OAUTH_JWKS_URL")]
+    oauth_jwks_url: Option<String>,
+    /// How often the JWKS endpoint is fetched again, in ms [default: 3600000]
+    #[arg(long, env = "FLOE_OAUTH_JWKS_REFRESH_MS")]
+    oauth_jwks_refresh_ms: Option<u64>,
     /// The aud claim OAUTHBEARER tokens must carry [default: not checked]
     #[arg(long, env = "FLOE_OAUTH_EXPECTED_AUDIENCE")]
     oauth_expected_audience: Option<String>,
@@ -387,6 +394,7 @@ impl ServeArgs {
             max_incremental_fetch_session_cache_slots,
             http_tls,
             sasl_mechanisms,
+            oauth_jwks_refresh_ms,
             connections_max_reauth_ms,
             quota_window_num,
             quota_window_size_seconds,
@@ -406,6 +414,7 @@ impl ServeArgs {
             tls_key,
             tls_client_ca,
             oauth_jwks_file,
+            oauth_jwks_url,
             oauth_expected_audience,
             oauth_expected_issuer,
             authorizer,
@@ -487,6 +496,7 @@ mod tests {
             tls_key: Some("k".into()),
             tls_client_ca: Some("ca".into()),
             oauth_jwks_file: Some("j".into()),
+            oauth_jwks_url: Some("u".into()),
             oauth_expected_audience: Some("a".into()),
             oauth_expected_issuer: Some("i".into()),
             ..Config::default()

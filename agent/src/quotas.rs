@@ -1,6 +1,6 @@
-//! Client quotas (Kafka's KIP-13 and KIP-219): produce bytes, fetch bytes
-//! and request-handling time per user and client id, held to the bounds
-//! set with AlterClientQuotas.
+//! Client quotas (Kafka's KIP-13, KIP-219 and KIP-599): produce bytes,
+//! fetch bytes, request-handling time and partition mutations per user and
+//! client id, held to the bounds set with AlterClientQuotas.
 //!
 //! Each agent measures and enforces on its own, as each Kafka broker does:
 //! a client spread over N agents gets up to N times its quota. A client
@@ -15,6 +15,7 @@
 //! most `max_tracked` per kind (the least recently seen goes first).
 
 mod keys;
+mod mutation;
 mod resolve;
 mod sensor;
 
@@ -29,7 +30,11 @@ pub use keys::{
     CONSUMER_BYTE_RATE, CONTROLLER_MUTATION_RATE, PRODUCER_BYTE_RATE, QuotaKind,
     REQUEST_PERCENTAGE, validate_value,
 };
+pub use mutation::{MutationQuota, QuotaExceeded};
 pub use resolve::{QuotaSet, Resolved};
+
+use keys::KINDS;
+use mutation::{Taken, TokenBucket};
 pub use sensor::{Rate, Sampling};
 
 /// A client's sensor is dropped after this long without a request
@@ -63,8 +68,12 @@ pub struct ClientQuotas {
     settings: QuotaSettings,
     set: RwLock<Arc<QuotaSet>>,
     /// Whether any quota of each kind exists: the fast path's one load.
-    active: [AtomicBool; 3],
-    sensors: [Mutex<HashMap<String, Rate>>; 3],
+    active: [AtomicBool; KINDS],
+    /// The rates of the byte and request-time kinds (the mutation kind's
+    /// entry stays empty).
+    sensors: [Mutex<HashMap<String, Rate>>; KINDS],
+    /// The token buckets of the mutation kind.
+    buckets: Mutex<HashMap<String, TokenBucket>>,
     epoch: Instant,
     metrics: QuotaMetrics,
 }
@@ -77,6 +86,7 @@ impl ClientQuotas {
             set: RwLock::new(Arc::new(QuotaSet::default())),
             active: Default::default(),
             sensors: Default::default(),
+            buckets: Mutex::default(),
             epoch: Instant::now(),
             metrics,
         }
@@ -118,6 +128,8 @@ impl ClientQuotas {
     /// Request-time throttles are capped at one window, as Kafka caps
     /// them; byte throttles at the whole sampled span, so a connection is
     /// never muted for longer than the rate takes to forget a burst.
+    /// Mutations are not a rate: they are charged through [`Self::mutation`]
+    /// (recording them here does nothing).
     pub fn record(
         &self,
         kind: QuotaKind,
@@ -126,6 +138,9 @@ impl ClientQuotas {
         value: f64,
         now: Instant,
     ) -> u64 {
+        if kind == QuotaKind::Mutation {
+            return 0;
+        }
         let Some(quota) = self.resolve(kind, user, client_id) else {
             return 0;
         };
@@ -151,9 +166,16 @@ impl ClientQuotas {
         };
         let cap = match kind {
             QuotaKind::Request => sampling.window_ms,
-            QuotaKind::Produce | QuotaKind::Fetch => sampling.window_ms * sampling.samples as u64,
+            QuotaKind::Produce | QuotaKind::Fetch | QuotaKind::Mutation => {
+                sampling.window_ms * sampling.samples as u64
+            }
         };
         let throttle = throttle.min(cap);
+        self.observe(kind, throttle);
+        throttle
+    }
+
+    fn observe(&self, kind: QuotaKind, throttle: u64) {
         if throttle > 0 {
             self.metrics
                 .throttle_ms
@@ -164,7 +186,42 @@ impl ClientQuotas {
                 .with_label_values(&[kind.label()])
                 .inc();
         }
-        throttle
+    }
+
+    /// The mutation quota of one CreateTopics, CreatePartitions or
+    /// DeleteTopics request of `user` connecting as `client_id`: strict
+    /// for the versions that know THROTTLING_QUOTA_EXCEEDED, permissive
+    /// for older ones (see `quotas/mutation.rs`).
+    pub fn mutation(&self, user: &str, client_id: &str, strict: bool) -> MutationQuota<'_> {
+        match self.resolve(QuotaKind::Mutation, user, client_id) {
+            Some(quota) => MutationQuota::new(self, quota, strict),
+            None => MutationQuota::unbounded(),
+        }
+    }
+
+    /// Charges `permits` partition mutations to the bucket of `quota`.
+    fn take_mutations(&self, quota: &Resolved, permits: f64, strict: bool, now: Instant) -> Taken {
+        let now_ms = self.now_ms(now);
+        let sampling = self.settings.sampling;
+        // Kafka's burst: the rate over all the sampled windows.
+        let burst = quota.bound * (sampling.window_ms * sampling.samples as u64) as f64 / 1000.0;
+        let taken = {
+            let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+            if !buckets.contains_key(&quota.sensor) {
+                self.make_room(&mut buckets, now_ms);
+            }
+            let bucket = buckets
+                .entry(quota.sensor.clone())
+                .or_insert_with(|| TokenBucket::full(burst, now_ms));
+            let taken = mutation::charge(bucket, quota.bound, burst, permits, strict, now_ms);
+            self.metrics
+                .tracked
+                .with_label_values(&[QuotaKind::Mutation.label()])
+                .set(buckets.len() as i64);
+            taken
+        };
+        self.observe(QuotaKind::Mutation, taken.throttle_ms);
+        taken
     }
 
     /// The most a client may take within the sampled span without going
@@ -178,16 +235,16 @@ impl ClientQuotas {
 
     /// Drops the rates of clients idle for [`IDLE_EXPIRY`], then, while
     /// still full, the least recently seen.
-    fn make_room(&self, sensors: &mut HashMap<String, Rate>, now_ms: u64) {
+    fn make_room<S: LastSeen>(&self, sensors: &mut HashMap<String, S>, now_ms: u64) {
         if sensors.len() < self.settings.max_tracked {
             return;
         }
         let idle = IDLE_EXPIRY.as_millis() as u64;
-        sensors.retain(|_, rate| now_ms.saturating_sub(rate.last_record_ms()) < idle);
+        sensors.retain(|_, rate| now_ms.saturating_sub(rate.last_seen_ms()) < idle);
         while sensors.len() >= self.settings.max_tracked.max(1) {
             let Some(oldest) = sensors
                 .iter()
-                .min_by_key(|(_, rate)| rate.last_record_ms())
+                .min_by_key(|(_, rate)| rate.last_seen_ms())
                 .map(|(key, _)| key.clone())
             else {
                 break;
@@ -211,14 +268,44 @@ impl ClientQuotas {
                 .with_label_values(&[kind.label()])
                 .set(sensors.len() as i64);
         }
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        buckets.retain(|_, bucket| now_ms.saturating_sub(bucket.last_ms()) < idle);
+        self.metrics
+            .tracked
+            .with_label_values(&[QuotaKind::Mutation.label()])
+            .set(buckets.len() as i64);
     }
 
     /// Clients tracked for `kind`.
     pub fn tracked(&self, kind: QuotaKind) -> usize {
+        if kind == QuotaKind::Mutation {
+            return self
+                .buckets
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .len();
+        }
         self.sensors[kind.index()]
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .len()
+    }
+}
+
+/// When a tracked client was last seen, for eviction.
+trait LastSeen {
+    fn last_seen_ms(&self) -> u64;
+}
+
+impl LastSeen for Rate {
+    fn last_seen_ms(&self) -> u64 {
+        self.last_record_ms()
+    }
+}
+
+impl LastSeen for TokenBucket {
+    fn last_seen_ms(&self) -> u64 {
+        self.last_ms()
     }
 }
 

@@ -199,7 +199,11 @@ impl Authenticator {
                 })
             }
             Exchange::Start(Mechanism::OAuthBearer) => match &self.oauth {
-                Some(validator) => validator.authenticate(token, crate::wall_clock::now_ms()),
+                Some(validator) => {
+                    validator
+                        .authenticate(token, crate::wall_clock::now_ms())
+                        .await
+                }
                 None => Err(SaslError::Failed(
                     "Authentication failed: OAUTHBEARER has no JWKS configured".into(),
                 )),

@@ -157,7 +157,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<()> {
             ..GroupSettings::default()
         },
     );
-    let sasl = authenticator(&config, &store)?;
+    let sasl = authenticator(&config, &store).await?;
     let broker_configs = Arc::new(BrokerConfigs::new(&config));
     broker_configs::refresh(&*store, &broker_configs).await?;
     let txn = TxnCoordinator::new(
@@ -518,7 +518,7 @@ async fn accept_any(
 }
 
 /// The SASL mechanisms, when a SASL listener needs them.
-fn authenticator(
+async fn authenticator(
     config: &Config,
     store: &Arc<dyn floe_metadata::MetadataStore>,
 ) -> Result<Option<Arc<Authenticator>>> {
@@ -527,9 +527,11 @@ fn authenticator(
     }
     let mechanisms = config.sasl_mechanisms()?;
     let oauth = match config.oauth_settings() {
-        Some(settings) if mechanisms.contains(&Mechanism::OAuthBearer) => {
-            Some(OAuthValidator::load(settings).map_err(AgentError::Config)?)
-        }
+        Some(settings) if mechanisms.contains(&Mechanism::OAuthBearer) => Some(
+            OAuthValidator::load(settings)
+                .await
+                .map_err(AgentError::Config)?,
+        ),
         _ => None,
     };
     Ok(Some(Arc::new(Authenticator::new(

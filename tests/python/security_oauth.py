@@ -2,7 +2,9 @@
 JWKS file.
 
 usage:
-  security_oauth.py - keygen DIR        writes DIR/key.pem (RSA) and DIR/jwks.json
+  security_oauth.py - keygen DIR [KID]  writes DIR/key.pem (RSA) and DIR/jwks.json
+  security_oauth.py - token DIR KID SUB prints a valid token (aud floe, iss
+      https://idp.test, 5 minutes) signed with DIR/key.pem, naming KID
   security_oauth.py BOOTSTRAP run DIR TOPIC
       confluent-kafka with an oauth_cb that signs tokens with DIR/key.pem:
       produce and consume in a group; then a token signed by another key
@@ -30,24 +32,32 @@ def int_bytes(n):
     return n.to_bytes((n.bit_length() + 7) // 8, "big")
 
 
-def sign(key, claims):
-    header = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": KID}).encode())
+def sign(key, claims, kid=KID):
+    header = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": kid}).encode())
     body = b64url(json.dumps(claims).encode())
     signed = f"{header}.{body}".encode()
     sig = key.sign(signed, padding.PKCS1v15(), hashes.SHA256())
     return f"{header}.{body}.{b64url(sig)}"
 
 
-def keygen(out):
+def keygen(out, kid=KID):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with open(f"{out}/key.pem", "wb") as f:
         f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                   serialization.NoEncryption()))
     numbers = key.public_key().public_numbers()
-    jwks = {"keys": [{"kty": "RSA", "kid": KID, "use": "sig", "alg": "RS256",
+    jwks = {"keys": [{"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
                       "n": b64url(int_bytes(numbers.n)), "e": b64url(int_bytes(numbers.e))}]}
     with open(f"{out}/jwks.json", "w") as f:
         json.dump(jwks, f)
+
+
+def token(folder, kid, sub):
+    with open(f"{folder}/key.pem", "rb") as f:
+        key = serialization.load_pem_private_key(f.read(), password=None)
+    now = int(time.time())
+    claims = {"sub": sub, "aud": "floe", "iss": "https://idp.test", "iat": now, "exp": now + 300}
+    print(sign(key, claims, kid))
 
 
 def conf(bootstrap, token_for):
@@ -111,8 +121,10 @@ def run(bootstrap, folder, topic):
 
 
 def main():
-    if len(sys.argv) >= 4 and sys.argv[2] == "keygen":
-        keygen(sys.argv[3])
+    if len(sys.argv) in (4, 5) and sys.argv[2] == "keygen":
+        keygen(*sys.argv[3:])
+    elif len(sys.argv) == 6 and sys.argv[2] == "token":
+        token(sys.argv[3], sys.argv[4], sys.argv[5])
     elif len(sys.argv) == 5 and sys.argv[2] == "run":
         run(sys.argv[1], sys.argv[3], sys.argv[4])
     else:

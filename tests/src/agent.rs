@@ -41,6 +41,9 @@ pub struct AgentBuilder {
     env: Vec<(String, String)>,
     advertised: Option<String>,
     listeners: Vec<String>,
+    /// The CA the HTTP listener's certificate is checked against, when it
+    /// serves HTTPS (`--http-tls`).
+    http_tls_ca: Option<PathBuf>,
 }
 
 impl Default for AgentBuilder {
@@ -54,6 +57,7 @@ impl Default for AgentBuilder {
             env: Vec::new(),
             advertised: None,
             listeners: Vec::new(),
+            http_tls_ca: None,
         }
     }
 }
@@ -99,6 +103,17 @@ impl AgentBuilder {
     /// need `--tls-cert`/`--tls-key` given with [`AgentBuilder::arg`].
     pub fn listener(mut self, protocol: impl Into<String>) -> Self {
         self.listeners.push(protocol.into());
+        self
+    }
+
+    /// Serves the HTTP listener over TLS (`--http-tls`; the test gives
+    /// `--tls-cert` and `--tls-key`), its certificate signed by `ca`: the
+    /// start waits for `/readyz` over HTTPS, and [`Agent::http_get`] and
+    /// [`Agent::metrics`] speak HTTPS.
+    pub fn http_tls(mut self, ca: impl Into<PathBuf>) -> Self {
+        self.http_tls_ca = Some(ca.into());
+        self.extra_args.push("--http-tls".into());
+        self.extra_args.push("true".into());
         self
     }
 
@@ -252,7 +267,15 @@ impl Agent {
 
     /// GETs a path on the HTTP listener.
     pub fn http_get(&self, path: &str) -> Result<http::Response> {
-        http::get(self.http_addr(), path, Duration::from_secs(10))
+        self.get(path, Duration::from_secs(10))
+    }
+
+    /// GETs a path over HTTP, or HTTPS when the agent serves it.
+    fn get(&self, path: &str, timeout: Duration) -> Result<http::Response> {
+        match &self.options.http_tls_ca {
+            Some(ca) => http::get_tls(self.http_addr(), path, ca, timeout),
+            None => http::get(self.http_addr(), path, timeout),
+        }
     }
 
     /// The `/metrics` text; fails unless the status is 200.
@@ -509,7 +532,7 @@ impl Agent {
                     self.log_excerpt()
                 );
             }
-            let last = match http::get(self.http_addr(), "/readyz", Duration::from_secs(2)) {
+            let last = match self.get("/readyz", Duration::from_secs(2)) {
                 Ok(response) if response.status == 200 => return Ok(()),
                 Ok(response) => format!("/readyz answered {}", response.status),
                 Err(error) => format!("{error:#}"),

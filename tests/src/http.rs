@@ -1,10 +1,15 @@
-//! A minimal HTTP/1 GET over `TcpStream`, enough for `/healthz`, `/readyz` and `/metrics`.
+//! A minimal HTTP/1 GET over `TcpStream`, enough for `/healthz`, `/readyz` and `/metrics`;
+//! over HTTPS with curl.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+
+use crate::process;
 
 /// A response: the status code and the body as text.
 #[derive(Debug, Clone)]
@@ -32,6 +37,33 @@ pub fn get(addr: SocketAddr, path: &str, timeout: Duration) -> Result<Response> 
         .read_to_end(&mut raw)
         .with_context(|| format!("cannot read the answer to GET {path}"))?;
     parse(&raw).with_context(|| format!("bad HTTP answer to GET {path}"))
+}
+
+/// Sends `GET path` to `addr` over HTTPS with curl, trusting the CA
+/// certificate `ca` and checking the server's name (127.0.0.1) against it.
+pub fn get_tls(addr: SocketAddr, path: &str, ca: &Path, timeout: Duration) -> Result<Response> {
+    let mut curl = Command::new("curl");
+    curl.arg("-sS")
+        .arg("--max-time")
+        .arg(timeout.as_secs().max(1).to_string())
+        .arg("--cacert")
+        .arg(ca)
+        .arg("-w")
+        .arg("\n%{http_code}")
+        .arg(format!("https://{addr}{path}"));
+    let out = process::run(curl, b"", timeout + Duration::from_secs(5))
+        .with_context(|| format!("cannot run curl for https://{addr}{path}"))?;
+    if !out.status.success() {
+        bail!("curl https://{addr}{path} failed: {}", out.stderr.trim());
+    }
+    let (body, status) = out
+        .stdout
+        .rsplit_once('\n')
+        .context("no status from curl")?;
+    Ok(Response {
+        status: status.trim().parse().context("bad status from curl")?,
+        body: body.to_string(),
+    })
 }
 
 /// Parses a complete HTTP/1 response.

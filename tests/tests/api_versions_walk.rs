@@ -167,8 +167,7 @@ fn exchange(client: &mut RawClient, api: ApiKey, version: i16) -> Result<Respons
 
 /// A Produce below v3 is refused as Kafka 4.x refuses it: the connection closes (the
 /// kafka-protocol crate cannot encode these versions; the header is enough, the agent
-/// refuses before the body); so is SaslHandshake v0, advertised only for librdkafka's
-/// sake. `client` is connected afresh to `addr`.
+/// refuses before the body). `client` is connected afresh to `addr`.
 fn refused_by_closing(
     client: &mut RawClient,
     addr: std::net::SocketAddr,
@@ -196,9 +195,7 @@ fn every_advertised_version_of_every_api_answers_a_minimal_request() {
     let mut heartbeat_codes = Vec::new();
     for (api, min, max) in apis {
         for version in min..=max {
-            if (api == ApiKey::Produce && version < PRODUCE_SERVED_MIN)
-                || (api == ApiKey::SaslHandshake && version == 0)
-            {
+            if api == ApiKey::Produce && version < PRODUCE_SERVED_MIN {
                 refused_by_closing(&mut client, agent.kafka_addr(), api, version);
                 walked += 1;
                 continue;

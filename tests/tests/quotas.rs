@@ -8,6 +8,8 @@
 
 #[path = "quotas/clients.rs"]
 mod clients;
+#[path = "quotas/mutation.rs"]
+mod mutation;
 
 use std::time::{Duration, Instant};
 
@@ -18,7 +20,10 @@ use floe_tests::quotas::{
 };
 use floe_tests::raw::{self, RawClient, versions};
 use floe_tests::{Agent, Cluster, KafkaTools, records, unique_topic};
-use kafka_protocol::messages::{ApiVersionsRequest, FetchRequest, ProduceRequest};
+use kafka_protocol::messages::{
+    ApiVersionsRequest, DescribeClusterRequest, FetchRequest, FindCoordinatorRequest,
+    MetadataRequest, ProduceRequest,
+};
 
 const INVALID_REQUEST: i16 = 42;
 
@@ -551,4 +556,155 @@ fn a_producer_is_held_to_its_quota_and_another_keeps_its_latency() {
 #[test]
 fn a_consumer_is_held_to_its_quota() {
     clients::consumer_held_to_quota();
+}
+
+/// `controller_mutation_rate` with raw frames: strict versions refuse the topics
+/// that do not fit with THROTTLING_QUOTA_EXCEEDED and a throttle time, older ones
+/// are let through and throttled, another client id is left alone.
+#[test]
+fn controller_mutations_are_held_to_their_rate() {
+    let agent = Agent::start().expect("agent");
+    assert_eq!(mutation::scenario(agent.kafka_addr()), mutation::expected());
+
+    // The throttle time is the time the bucket takes to climb back to zero:
+    // 0.11 tokens less 2 partitions, at 0.01 per second, is 189 s.
+    let addr = agent.kafka_addr();
+    mutation::set_mutation_rate(addr, "timed", 0.01);
+    let (a, b) = (unique_topic("timed-a"), unique_topic("timed-b"));
+    let (results, throttle) = mutation::create(addr, "timed", 7, &[(&a, 2), (&b, 1)]);
+    assert_eq!(results[1].0, mutation::THROTTLING_QUOTA_EXCEEDED);
+    assert!(
+        (150_000..=189_000).contains(&throttle),
+        "throttle {throttle} ms"
+    );
+    // The refused topic does not exist; the accepted one does.
+    let mut client = RawClient::connect(addr).expect("connect");
+    let metadata = client
+        .metadata(Some(&[a.as_str(), b.as_str()]), false)
+        .expect("metadata");
+    let codes: Vec<i16> = metadata.topics.iter().map(|t| t.error_code).collect();
+    assert_eq!(codes, vec![0, 3], "{a} created, {b} not");
+
+    let metrics = agent.metrics().expect("metrics");
+    let line = "floe_quota_throttled_requests_total{kind=\"mutation\"}";
+    assert!(metrics.contains(line), "{line} in:\n{metrics}");
+}
+
+/// The same mutations against Apache Kafka: the same codes, messages and throttles.
+#[test]
+fn controller_mutations_match_the_kafka_reference_broker() {
+    let Some((kafka, floe)) = differential::both("mutation quota", mutation::scenario) else {
+        return;
+    };
+    assert_eq!(kafka, mutation::expected(), "Kafka's answers");
+    assert_eq!(floe, kafka);
+}
+
+/// `request_percentage` on every API: once a client is over its request-time
+/// quota, Metadata, ApiVersions, DescribeCluster and FindCoordinator answers carry
+/// the throttle time (at most one window), and the connection is muted for it.
+#[test]
+fn every_api_answers_the_request_time_throttle() {
+    let agent = Agent::start().expect("agent");
+    let mut admin = RawClient::connect(agent.kafka_addr()).expect("connect");
+    // A thousandth of a percent of a thread: 10 µs of handling per second.
+    let outcome = alter(
+        &mut admin,
+        vec![entry(
+            &[("client-id", Some("busy"))],
+            &[("request_percentage", Some(0.001))],
+        )],
+        false,
+    )
+    .expect("alter");
+    assert_eq!(outcome, vec![(0, None)]);
+    let mut busy = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let mut throttle = 0;
+    for _ in 0..20 {
+        let metadata =
+            request_as(&mut busy, "busy", 12, &MetadataRequest::default()).expect("metadata");
+        throttle = metadata.throttle_time_ms;
+        if throttle > 0 {
+            break;
+        }
+    }
+    assert!(
+        (1..=1000).contains(&throttle),
+        "metadata throttle {throttle} ms"
+    );
+    let sent = Instant::now();
+    let versions =
+        request_as(&mut busy, "busy", 3, &ApiVersionsRequest::default()).expect("api versions");
+    assert!(
+        sent.elapsed() >= Duration::from_millis(throttle as u64),
+        "muted for the throttle time: answered after {:?}",
+        sent.elapsed()
+    );
+    assert_eq!(versions.error_code, 0);
+    assert!(
+        (1..=1000).contains(&versions.throttle_time_ms),
+        "api versions throttle {} ms",
+        versions.throttle_time_ms
+    );
+    let cluster = request_as(&mut busy, "busy", 0, &DescribeClusterRequest::default())
+        .expect("describe cluster");
+    assert!(
+        (1..=1000).contains(&cluster.throttle_time_ms),
+        "describe cluster throttle {} ms",
+        cluster.throttle_time_ms
+    );
+    let coordinator = request_as(
+        &mut busy,
+        "busy",
+        4,
+        &FindCoordinatorRequest::default().with_coordinator_keys(vec![differential::s("g")]),
+    )
+    .expect("find coordinator");
+    assert!(
+        (1..=1000).contains(&coordinator.throttle_time_ms),
+        "find coordinator throttle {} ms",
+        coordinator.throttle_time_ms
+    );
+    // Another client id on the same agent is not throttled.
+    let mut idle = RawClient::connect(agent.kafka_addr()).expect("connect");
+    let metadata =
+        request_as(&mut idle, "idle", 12, &MetadataRequest::default()).expect("metadata");
+    assert_eq!(metadata.throttle_time_ms, 0);
+}
+
+/// The Java admin client under a mutation quota, on Apache Kafka and on Floe: a
+/// topic refused for longer than the admin's timeout fails with
+/// ThrottlingQuotaExceededException whether it retries or not, and one refused for
+/// a second is created once the admin has waited out the throttle and retried.
+#[test]
+fn the_java_admin_sees_the_mutation_quota_as_on_kafka() {
+    let Some(classpath) = floe_tests::kafka_cli::classpath_or_skip("java admin mutation quota")
+    else {
+        return;
+    };
+    let Some(kafka) = floe_tests::kafka_ref::shared("java admin mutation quota") else {
+        return;
+    };
+    let refused = || {
+        vec![
+            "created".to_string(),
+            "ThrottlingQuotaExceededException".into(),
+        ]
+    };
+    let expected = vec![
+        ("retry, throttled 189 s", refused()),
+        ("no retry, throttled 1 s", refused()),
+        (
+            "retry, throttled 1 s",
+            vec!["created".to_string(), "created".into()],
+        ),
+    ];
+    let on_kafka = mutation::java_scenario(&classpath, kafka.addr());
+    assert_eq!(on_kafka, expected, "on Apache Kafka");
+    let agent = Agent::start().expect("agent");
+    assert_eq!(
+        mutation::java_scenario(&classpath, agent.kafka_addr()),
+        expected,
+        "on Floe"
+    );
 }

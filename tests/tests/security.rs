@@ -259,3 +259,69 @@ fn an_ssl_listener_without_a_certificate_is_refused_at_start() {
     let err = format!("{:#}", refused.expect_err("started without a certificate"));
     assert!(err.contains("needs tls_cert and tls_key"), "{err}");
 }
+
+/// `--http-tls`: `/healthz`, `/readyz` and `/metrics` over HTTPS with the
+/// configured certificate (checked against the test's CA by curl), a plaintext
+/// request to the HTTPS port answered nothing, and a replaced certificate served
+/// without a restart.
+#[test]
+fn the_http_listener_serves_https_and_reloads_its_certificate() {
+    let mut ca = TestCa::new().expect("ca");
+    let first = ca
+        .issue("http-first", "/CN=http-first")
+        .expect("first cert");
+    let second = ca
+        .issue("http-second", "/CN=http-second")
+        .expect("second cert");
+    let live = Issued {
+        cert: ca.dir().join("http-live.pem"),
+        key: ca.dir().join("http-live.key"),
+    };
+    std::fs::copy(&first.cert, &live.cert).expect("copy");
+    std::fs::copy(&first.key, &live.key).expect("copy");
+    let agent = Agent::builder()
+        .arg("--tls-cert")
+        .arg(live.cert.display().to_string())
+        .arg("--tls-key")
+        .arg(live.key.display().to_string())
+        .http_tls(ca.ca_pem())
+        .start()
+        .expect("start agent");
+    let http = agent.http_addr();
+    for path in ["/healthz", "/readyz"] {
+        let response = agent.http_get(path).expect(path);
+        assert_eq!(response.status, 200, "{path}: {}", response.body);
+    }
+    let metrics = agent.metrics().expect("metrics over https");
+    assert!(metrics.contains("floe_accept_errors_total"), "{metrics}");
+    assert!(served_subject(http).contains("http-first"));
+
+    // Plain HTTP to the HTTPS port gets no HTTP answer.
+    let plain = floe_tests::http::get(http, "/metrics", Duration::from_secs(10));
+    assert!(plain.is_err(), "plaintext answered: {plain:?}");
+    assert!(agent.http_get("/healthz").is_ok(), "served on after it");
+
+    // A client that does not trust the CA is refused by its own check.
+    let stranger = TestCa::new().expect("another ca");
+    let untrusted = floe_tests::http::get_tls(
+        http,
+        "/healthz",
+        &stranger.ca_pem(),
+        Duration::from_secs(10),
+    );
+    assert!(untrusted.is_err(), "{untrusted:?}");
+
+    std::fs::copy(&second.key, &live.key).expect("copy");
+    std::fs::copy(&second.cert, &live.cert).expect("copy");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let subject = served_subject(http);
+        if subject.contains("http-second") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still serving {subject}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let metrics = agent.metrics().expect("metrics with the new certificate");
+    assert!(metrics.contains("floe_accept_errors_total"));
+}

@@ -8,7 +8,7 @@ use super::Config;
 use super::listeners::{self, Advertised, Listener, SecurityProtocol};
 use crate::error::{AgentError, Result};
 use crate::sasl::Mechanism;
-use crate::sasl::oauth::OAuthSettings;
+use crate::sasl::oauth::{JwksSource, OAuthSettings};
 use crate::tls::TlsFiles;
 
 impl Config {
@@ -117,11 +117,24 @@ impl Config {
             return fail("tls_client_ca needs tls_cert and tls_key".into());
         }
         let mechanisms = self.sasl_mechanisms()?;
+        if self.oauth_jwks_file.is_some() && self.oauth_jwks_url.is_some() {
+            return fail("set oauth_jwks_file or oauth_jwks_url, not both".into());
+        }
+        if let Some(url) = &self.oauth_jwks_url {
+            JwksSource::parse_url(url)
+                .map_err(|e| AgentError::Config(format!("oauth_jwks_url: {e}")))?;
+        }
+        if self.oauth_jwks_refresh_ms == 0 {
+            return fail("oauth_jwks_refresh_ms must be above 0".into());
+        }
         if bound.iter().any(|l| l.protocol.sasl())
             && mechanisms.contains(&Mechanism::OAuthBearer)
             && self.oauth_jwks_file.is_none()
+            && self.oauth_jwks_url.is_none()
         {
-            return fail("sasl_mechanisms has OAUTHBEARER: set oauth_jwks_file".into());
+            return fail(
+                "sasl_mechanisms has OAUTHBEARER: set oauth_jwks_file or oauth_jwks_url".into(),
+            );
         }
         if i64::try_from(self.connections_max_reauth_ms).is_err() {
             return fail("connections_max_reauth_ms is too large".into());
@@ -137,8 +150,14 @@ impl Config {
 
     /// What OAUTHBEARER tokens are checked against, when configured.
     pub fn oauth_settings(&self) -> Option<OAuthSettings> {
+        let jwks = match (&self.oauth_jwks_file, &self.oauth_jwks_url) {
+            (Some(file), _) => JwksSource::File(file.clone()),
+            (None, Some(url)) => JwksSource::parse_url(url).ok()?,
+            (None, None) => return None,
+        };
         Some(OAuthSettings {
-            jwks_file: self.oauth_jwks_file.clone()?,
+            jwks,
+            jwks_refresh: std::time::Duration::from_millis(self.oauth_jwks_refresh_ms),
             expected_audience: self.oauth_expected_audience.clone(),
             expected_issuer: self.oauth_expected_issuer.clone(),
         })

@@ -19,6 +19,7 @@ use super::error_codes;
 use crate::configs::{ConfigError, describe_topic, validate_topic_config};
 use crate::context::AgentContext;
 use crate::error::AgentError;
+use crate::quotas::MutationQuota;
 
 /// Answers CreateTopics. Configs are checked as Kafka checks them (an
 /// unknown name or a bad value is INVALID_CONFIG) and `cleanup.policy`
@@ -29,11 +30,15 @@ use crate::error::AgentError;
 /// A topic needs CREATE on the cluster or on itself (else
 /// TOPIC_AUTHORIZATION_FAILED), and its configs are answered only to a
 /// requester that may DESCRIBE_CONFIGS it (else the config error code is
-/// TOPIC_AUTHORIZATION_FAILED), as Kafka does.
+/// TOPIC_AUTHORIZATION_FAILED), as Kafka does. Each topic that passes every
+/// check is charged its partitions against the client's
+/// `controller_mutation_rate`, as Kafka's controller charges it (also when
+/// only validating).
 pub async fn create(
     ctx: &AgentContext,
     req: CreateTopicsRequest,
     access: &Access,
+    quota: &mut MutationQuota<'_>,
 ) -> CreateTopicsResponse {
     let mut results = Vec::with_capacity(req.topics.len());
     for t in req.topics {
@@ -47,7 +52,7 @@ pub async fn create(
             continue;
         }
         let name = t.name.clone();
-        let result = create_one(ctx, t, req.validate_only).await;
+        let result = create_one(ctx, t, req.validate_only, quota).await;
         results.push(if access.topic(Op::DescribeConfigs, &name) {
             result
         } else {
@@ -63,8 +68,12 @@ async fn create_one(
     ctx: &AgentContext,
     t: CreatableTopic,
     validate_only: bool,
+    quota: &mut MutationQuota<'_>,
 ) -> CreatableTopicResult {
-    let result = CreatableTopicResult::default().with_name(t.name.clone());
+    // Kafka answers no message (null) for a topic created.
+    let result = CreatableTopicResult::default()
+        .with_name(t.name.clone())
+        .with_error_message(None);
     let fail = |code: ResponseError, msg: String| {
         result
             .clone()
@@ -115,15 +124,28 @@ async fn create_one(
         partitions,
         config,
     };
+    // Kafka refuses an existing topic before charging the quota.
+    if validate_only || quota.is_bounded() {
+        match ctx.topics.get(&spec.name).await {
+            Ok(Some(_)) => {
+                return fail(
+                    ResponseError::TopicAlreadyExists,
+                    format!("topic {} already exists", spec.name),
+                );
+            }
+            Ok(None) => {}
+            Err(e) => return result.with_error_code(error_codes::for_agent(&e)),
+        }
+    }
+    // Refused for the mutation quota: the code, no message (Kafka 4.4).
+    if quota
+        .record(u64::try_from(partitions).unwrap_or(0))
+        .is_err()
+    {
+        return result.with_error_code(ResponseError::ThrottlingQuotaExceeded.code());
+    }
     if validate_only {
-        return match ctx.topics.get(&spec.name).await {
-            Ok(Some(_)) => fail(
-                ResponseError::TopicAlreadyExists,
-                format!("topic {} already exists", spec.name),
-            ),
-            Ok(None) => describe(ctx, result, partitions, t.replication_factor, &spec.config),
-            Err(e) => result.with_error_code(error_codes::for_agent(&e)),
-        };
+        return describe(ctx, result, partitions, t.replication_factor, &spec.config);
     }
     match ctx.topics.create(spec).await {
         Ok(topic) => {
@@ -182,10 +204,13 @@ fn describe(
 /// Answers DeleteTopics, by name (all versions) or by id (v6). A topic
 /// needs DELETE (else TOPIC_AUTHORIZATION_FAILED); one named by id that the
 /// requester may not DESCRIBE is answered the same, so ids reveal nothing.
+/// Each topic found and allowed is charged its partitions against the
+/// client's `controller_mutation_rate` before it is deleted.
 pub async fn delete(
     ctx: &AgentContext,
     req: DeleteTopicsRequest,
     access: &Access,
+    quota: &mut MutationQuota<'_>,
 ) -> DeleteTopicsResponse {
     let mut targets: Vec<(Option<TopicName>, uuid::Uuid)> = req
         .topic_names
@@ -212,6 +237,14 @@ pub async fn delete(
             continue;
         }
         responses.push(match found {
+            // Refused for the mutation quota: the code, no message (Kafka 4.4).
+            Ok(Some(topic))
+                if quota
+                    .record(u64::try_from(topic.partitions).unwrap_or(0))
+                    .is_err() =>
+            {
+                result.with_error_code(ResponseError::ThrottlingQuotaExceeded.code())
+            }
             Ok(Some(topic)) => match ctx.topics.delete(&topic).await {
                 Ok(()) => {
                     tracing::info!(topic = %topic.name, "deleted topic");

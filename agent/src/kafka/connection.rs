@@ -34,6 +34,7 @@ use super::frame_read::{BufferedReader, FrameRead, TLS_READ_BUFFER};
 use super::memory_pool::Reservation;
 use super::mute::Mute;
 use super::principal::Principal;
+use super::sasl;
 use super::session::Session;
 use crate::config::listeners::SecurityProtocol;
 use crate::context::AgentContext;
@@ -223,10 +224,17 @@ async fn read_requests(
                     () = tx.closed() => return Close::WriterGone,
                     () = shutdown.cancelled() => return Close::Normal,
                 }
-                let admitted = dispatch::admit(ctx, frame, &mut session, &mute).await;
-                let completion: Completion = match admitted {
-                    Ok(c) => c,
-                    Err(e) => return Close::Error(e.to_string()),
+                let completion: Completion = if session.sasl.expects_raw_token() {
+                    // SaslHandshake v0: the frame is a bare SASL token.
+                    match sasl::raw_token(ctx, &mut session, frame).await {
+                        Ok(reply) => Box::pin(std::future::ready(Ok(Some(reply.into())))),
+                        Err(reason) => return Close::Error(reason),
+                    }
+                } else {
+                    match dispatch::admit(ctx, frame, &mut session, &mute).await {
+                        Ok(c) => c,
+                        Err(e) => return Close::Error(e.to_string()),
+                    }
                 };
                 queue.admitted(fetch);
                 let counted = queue.clone();

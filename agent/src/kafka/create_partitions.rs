@@ -22,17 +22,21 @@ use super::error_codes;
 use super::partition_reassignments::replicas_refusal;
 use crate::context::AgentContext;
 use crate::error::AgentError;
+use crate::quotas::MutationQuota;
 
 /// A refusal: Kafka's error code and message.
 type Refusal = (ResponseError, Option<String>);
 
 /// Answers CreatePartitions, one result per topic in the order asked. A
 /// topic named twice is refused both times (INVALID_REQUEST), as Kafka does.
-/// A topic needs ALTER (else TOPIC_AUTHORIZATION_FAILED).
+/// A topic needs ALTER (else TOPIC_AUTHORIZATION_FAILED). The partitions
+/// added are charged against the client's `controller_mutation_rate` once
+/// every other check passed.
 pub async fn handle(
     ctx: &AgentContext,
     req: CreatePartitionsRequest,
     access: &Access,
+    quota: &mut MutationQuota<'_>,
 ) -> CreatePartitionsResponse {
     let mut seen = HashSet::with_capacity(req.topics.len());
     let duplicated: HashSet<_> = req
@@ -51,7 +55,7 @@ pub async fn handle(
         } else if !access.topic(Op::Alter, &t.name) {
             Err((ResponseError::TopicAuthorizationFailed, None))
         } else {
-            grow(ctx, t, req.validate_only).await
+            grow(ctx, t, req.validate_only, quota).await
         };
         let result = CreatePartitionsTopicResult::default().with_name(t.name.clone());
         results.push(match outcome {
@@ -68,6 +72,7 @@ async fn grow(
     ctx: &AgentContext,
     t: &CreatePartitionsTopic,
     validate_only: bool,
+    quota: &mut MutationQuota<'_>,
 ) -> Result<(), Refusal> {
     let topic = match ctx.topics.fresh(t.name.as_str()).await {
         Ok(Some(topic)) => topic,
@@ -77,6 +82,11 @@ async fn grow(
     not_an_increase(&topic, t.count)?;
     if let Some(assignments) = &t.assignments {
         check_assignments(ctx, &topic, t.count, assignments)?;
+    }
+    let added = i64::from(t.count) - i64::from(topic.partitions);
+    // Refused for the mutation quota: the code, no message (Kafka 4.4).
+    if quota.record(u64::try_from(added).unwrap_or(0)).is_err() {
+        return Err((ResponseError::ThrottlingQuotaExceeded, None));
     }
     if validate_only {
         return Ok(());

@@ -23,10 +23,10 @@ use super::{
     describe_topic_partitions, describe_transactions, elect_leaders, fetch, fetch_frame,
     find_coordinator, groups, incremental_alter_configs, init_producer_id, list_config_resources,
     list_offsets, log_dirs, metadata, offset_for_leader_epoch, partition_reassignments, produce,
-    sasl, scram_credentials, transactions, versions, write_txn_markers,
+    sasl, scram_credentials, throttle, transactions, versions, write_txn_markers,
 };
 use crate::context::AgentContext;
-use crate::quotas::QuotaKind;
+use crate::quotas::{MutationQuota, QuotaKind};
 
 /// Who a request counts against for quotas: its user (the connection's
 /// principal's name; `ANONYMOUS` before it authenticates, to which user
@@ -63,6 +63,21 @@ impl QuotaClient {
     }
 }
 
+/// The `controller_mutation_rate` quota of a CreateTopics, CreatePartitions
+/// or DeleteTopics request: strict from the version given (the first whose
+/// clients know THROTTLING_QUOTA_EXCEEDED), permissive before it.
+fn mutation_quota<'a>(
+    ctx: &'a AgentContext,
+    quota: Option<&QuotaClient>,
+    version: i16,
+    strict_since: i16,
+) -> MutationQuota<'a> {
+    quota.map_or_else(MutationQuota::unbounded, |q| {
+        ctx.quotas
+            .mutation(&q.user, &q.client_id, version >= strict_since)
+    })
+}
+
 /// The quota client of a request, when any quota is enforced (otherwise
 /// nothing is recorded: one atomic load per kind).
 fn quota_client(ctx: &AgentContext, req: &RequestFrame, session: &Session) -> Option<QuotaClient> {
@@ -79,7 +94,7 @@ pub type Completion =
 
 /// Admits one request frame of the connection whose context is `session`.
 /// An error means the connection must close. A client over a quota gets
-/// `throttle_time_ms` in its Produce and Fetch answers, and `mute` stops
+/// `throttle_time_ms` in every answer that has the field, and `mute` stops
 /// its connection reading for that time.
 pub async fn admit(
     ctx: &Arc<AgentContext>,
@@ -102,6 +117,9 @@ pub async fn admit(
     );
     ctx.metrics.requests.with_label_values(&[name]).inc();
     let started = Instant::now();
+    // The throttle of the API's own quota (partition mutations), beside
+    // the request-time one.
+    let mut api_throttle = 0u64;
 
     if let Some(reason) = sasl::refuse(session, api) {
         debug!(parent: &span, reason, "closing");
@@ -221,33 +239,30 @@ pub async fn admit(
         }
         ApiKey::CreateTopics => {
             let body = codec::decode_body(&req)?;
-            ready(
-                &req,
-                version,
-                admin_topics::create(ctx, body, &access)
-                    .instrument(span.clone())
-                    .await,
-            )
+            let mut mutations = mutation_quota(ctx, quota.as_ref(), version, 6);
+            let resp = admin_topics::create(ctx, body, &access, &mut mutations)
+                .instrument(span.clone())
+                .await;
+            api_throttle = mutations.throttle_ms();
+            ready(&req, version, resp)
         }
         ApiKey::DeleteTopics => {
             let body = codec::decode_body(&req)?;
-            ready(
-                &req,
-                version,
-                admin_topics::delete(ctx, body, &access)
-                    .instrument(span.clone())
-                    .await,
-            )
+            let mut mutations = mutation_quota(ctx, quota.as_ref(), version, 5);
+            let resp = admin_topics::delete(ctx, body, &access, &mut mutations)
+                .instrument(span.clone())
+                .await;
+            api_throttle = mutations.throttle_ms();
+            ready(&req, version, resp)
         }
         ApiKey::CreatePartitions => {
             let body = codec::decode_body(&req)?;
-            ready(
-                &req,
-                version,
-                create_partitions::handle(ctx, body, &access)
-                    .instrument(span.clone())
-                    .await,
-            )
+            let mut mutations = mutation_quota(ctx, quota.as_ref(), version, 3);
+            let resp = create_partitions::handle(ctx, body, &access, &mut mutations)
+                .instrument(span.clone())
+                .await;
+            api_throttle = mutations.throttle_ms();
+            ready(&req, version, resp)
         }
         ApiKey::DeleteRecords => {
             let body = codec::decode_body(&req)?;
@@ -401,7 +416,7 @@ pub async fn admit(
         }
         ApiKey::SaslHandshake => {
             let body = codec::decode_body(&req)?;
-            ready(&req, version, sasl::handshake(ctx, session, body))
+            ready(&req, version, sasl::handshake(ctx, session, body, version))
         }
         ApiKey::SaslAuthenticate => {
             let body = codec::decode_body(&req)?;
@@ -565,20 +580,21 @@ pub async fn admit(
             // Waits for the markers' commit, as EndTxn does.
             let body = codec::decode_body(&req)?;
             if !access.cluster(Op::ClusterAction) {
-                return Ok(ready(&req, version, cluster::write_txn_markers(&body)));
+                ready(&req, version, cluster::write_txn_markers(&body))
+            } else {
+                let (ctx, corr) = (ctx.clone(), req.header.correlation_id);
+                Box::pin(
+                    async move {
+                        let resp = write_txn_markers::write(&ctx, body).await;
+                        ctx.metrics
+                            .request_seconds
+                            .with_label_values(&[name])
+                            .observe(started.elapsed().as_secs_f64());
+                        codec::encode_response(api, version, corr, &resp).map(|f| Some(f.into()))
+                    }
+                    .instrument(span),
+                )
             }
-            let (ctx, corr) = (ctx.clone(), req.header.correlation_id);
-            Box::pin(
-                async move {
-                    let resp = write_txn_markers::write(&ctx, body).await;
-                    ctx.metrics
-                        .request_seconds
-                        .with_label_values(&[name])
-                        .observe(started.elapsed().as_secs_f64());
-                    codec::encode_response(api, version, corr, &resp).map(|f| Some(f.into()))
-                }
-                .instrument(span),
-            )
         }
         // Group APIs are queued to their group and answered later.
         api if groups::serves(api) => {
@@ -616,13 +632,19 @@ pub async fn admit(
             .with_label_values(&[name])
             .observe(started.elapsed().as_secs_f64());
     }
-    // Other APIs count their admission time against the request quota;
-    // over it, the connection is muted (their answers keep a throttle
-    // time of 0: the field is per API and only Produce and Fetch set it).
+    // Other APIs but the SASL exchange count their admission time against
+    // the request quota; over it (or over the API's own quota), the
+    // connection is muted and the answer carries the larger throttle time
+    // (Fetch sets its own when it completes).
     if api != ApiKey::Produce
+        && !throttle::exempt(api)
         && let Some(q) = &quota
     {
-        mute.mute_for(q.record_time(ctx, started.elapsed()));
+        let throttle_ms = q.record_time(ctx, started.elapsed()).max(api_throttle);
+        mute.mute_for(throttle_ms);
+        if throttle_ms > 0 && api != ApiKey::Fetch {
+            return Ok(throttle::answer_with(completion, api, version, throttle_ms));
+        }
     }
     Ok(completion)
 }

@@ -6,7 +6,15 @@
 //! with `connections_max_reauth_ms` (KIP-368) each authentication lasts a
 //! session the client must renew on the same connection, as the same
 //! principal, before it ends.
+//!
+//! SaslHandshake v0 (Kafka's original framing, which Kafka 4.x still
+//! serves and old clients still use): after it, the client's SASL tokens
+//! come as bare size-prefixed frames, not SaslAuthenticate requests, and
+//! each reply goes back the same way ([`raw_token`]); a failure closes the
+//! connection without an answer, as Kafka closes it. Once the exchange is
+//! done the connection speaks Kafka requests again.
 
+use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::{
     ApiKey, SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest,
@@ -35,12 +43,21 @@ pub struct SaslState {
     authenticated: bool,
     /// When the session ends unless the client re-authenticates.
     expires_at: Option<Instant>,
+    /// The exchange was opened by SaslHandshake v0: its tokens come as
+    /// bare frames.
+    raw_tokens: bool,
 }
 
 impl SaslState {
     /// Whether the connection authenticated.
     pub fn authenticated(&self) -> bool {
         self.authenticated
+    }
+
+    /// Whether the next frame is a bare SASL token (SaslHandshake v0),
+    /// not a Kafka request.
+    pub fn expects_raw_token(&self) -> bool {
+        self.raw_tokens && self.exchange.is_some()
     }
 }
 
@@ -70,11 +87,13 @@ pub fn refuse(session: &Session, api: ApiKey) -> Option<String> {
     None
 }
 
-/// Answers SaslHandshake: picks the mechanism of the exchange.
+/// Answers SaslHandshake: picks the mechanism of the exchange. At `version`
+/// 0 the exchange's tokens then come as bare frames ([`raw_token`]).
 pub fn handshake(
     ctx: &AgentContext,
     session: &mut Session,
     req: SaslHandshakeRequest,
+    version: i16,
 ) -> SaslHandshakeResponse {
     let enabled: Vec<Mechanism> = ctx
         .sasl
@@ -98,6 +117,7 @@ pub fn handshake(
     match Mechanism::parse(req.mechanism.as_str()).filter(|m| enabled.contains(m)) {
         Some(m) => {
             session.sasl.exchange = Some((m, Exchange::Start(m)));
+            session.sasl.raw_tokens = version == 0;
             resp
         }
         None => {
@@ -127,7 +147,39 @@ pub async fn authenticate(
                 "SaslAuthenticate request received before SaslHandshake",
             )));
     };
-    let outcome = authenticator.step(exchange, &req.auth_bytes).await;
+    match step(
+        ctx,
+        authenticator,
+        session,
+        mechanism,
+        exchange,
+        &req.auth_bytes,
+    )
+    .await
+    {
+        Ok((reply, Some(lifetime_ms))) => resp
+            .with_auth_bytes(reply.into())
+            .with_session_lifetime_ms(lifetime_ms),
+        Ok((reply, None)) => resp.with_auth_bytes(reply.into()),
+        Err(failure) => {
+            session.close_after_answer = Some("SASL authentication failed");
+            resp.with_error_code(ResponseError::SaslAuthenticationFailed.code())
+                .with_error_message(Some(StrBytes::from_string(failure.to_string())))
+        }
+    }
+}
+
+/// Takes one token of the exchange: the reply, and the session's lifetime
+/// in ms once the exchange is done (`None` while it goes on).
+async fn step(
+    ctx: &AgentContext,
+    authenticator: &crate::sasl::Authenticator,
+    session: &mut Session,
+    mechanism: Mechanism,
+    exchange: Exchange,
+    token: &[u8],
+) -> Result<(Vec<u8>, Option<i64>), SaslError> {
+    let outcome = authenticator.step(exchange, token).await;
     let count = |result: &str| {
         ctx.metrics
             .sasl_authentications
@@ -137,7 +189,7 @@ pub async fn authenticate(
     let failure = match outcome {
         Ok(Step::Continue(reply, next)) => {
             session.sasl.exchange = Some((mechanism, next));
-            return resp.with_auth_bytes(reply.into());
+            return Ok((reply, None));
         }
         Ok(Step::Done {
             principal,
@@ -158,11 +210,10 @@ pub async fn authenticate(
                     info!(peer = ?session.peer, %principal, mechanism = mechanism.name(), "authenticated");
                 }
                 session.sasl.authenticated = true;
+                session.sasl.raw_tokens = false;
                 session.set_principal(principal);
                 count("success");
-                return resp
-                    .with_auth_bytes(reply.into())
-                    .with_session_lifetime_ms(lifetime_ms);
+                return Ok((reply, Some(lifetime_ms)));
             }
         }
         Err(e) => e,
@@ -173,7 +224,29 @@ pub async fn authenticate(
     } else {
         debug!(peer = ?session.peer, error = %failure, "SASL authentication failed");
     }
-    session.close_after_answer = Some("SASL authentication failed");
-    resp.with_error_code(ResponseError::SaslAuthenticationFailed.code())
-        .with_error_message(Some(StrBytes::from_string(failure.to_string())))
+    Err(failure)
+}
+
+/// Takes a bare SASL token of an exchange opened by SaslHandshake v0 and
+/// answers the bare reply, size-prefixed (an empty reply is a frame of size
+/// 0, as Kafka sends it). A failure closes the connection unanswered, as
+/// Kafka closes it: v0 has no way to say why.
+pub async fn raw_token(
+    ctx: &AgentContext,
+    session: &mut Session,
+    token: Bytes,
+) -> Result<Bytes, String> {
+    let (Some(authenticator), Some((mechanism, exchange))) =
+        (ctx.sasl.as_ref(), session.sasl.exchange.take())
+    else {
+        return Err("a SASL token outside an exchange".into());
+    };
+    let (reply, _) = step(ctx, authenticator, session, mechanism, exchange, &token)
+        .await
+        .map_err(|e| e.to_string())?;
+    let size = u32::try_from(reply.len()).map_err(|_| "SASL reply too large".to_string())?;
+    let mut frame = BytesMut::with_capacity(4 + reply.len());
+    frame.put_u32(size);
+    frame.put_slice(&reply);
+    Ok(frame.freeze())
 }

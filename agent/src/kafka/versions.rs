@@ -57,10 +57,9 @@ const IMPLEMENTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::AlterConfigs, 0, 2),
     (ApiKey::IncrementalAlterConfigs, 0, 1),
     (ApiKey::ListConfigResources, 0, 1),
-    // v0 of SaslHandshake is followed by raw SASL tokens outside Kafka
-    // frames; every current client uses v1 (SaslAuthenticate). See
-    // [`SASL_HANDSHAKE_ADVERTISED_MIN`].
-    (ApiKey::SaslHandshake, 1, 1),
+    // v0 of SaslHandshake is followed by bare SASL tokens outside Kafka
+    // frames (`kafka/sasl.rs`); v1 by SaslAuthenticate requests.
+    (ApiKey::SaslHandshake, 0, 1),
     (ApiKey::SaslAuthenticate, 0, 2),
     (ApiKey::DescribeUserScramCredentials, 0, 0),
     (ApiKey::AlterUserScramCredentials, 0, 0),
@@ -99,28 +98,14 @@ pub fn all() -> impl Iterator<Item = (ApiKey, VersionRange)> {
 /// version not served (the connection closes), as Kafka refuses it.
 const PRODUCE_ADVERTISED_MIN: i16 = 0;
 
-/// The lowest SaslHandshake version advertised: 0, below the lowest served
-/// (1). librdkafka enables SASL only if the broker lists SaslHandshake v0
-/// (its feature map predates v1), then sends v1 since both sides have it;
-/// a v0 handshake is refused like any version not served.
-const SASL_HANDSHAKE_ADVERTISED_MIN: i16 = 0;
-
 /// Every served API with the version range ApiVersions advertises: the
-/// served range, except Produce ([`PRODUCE_ADVERTISED_MIN`]) and
-/// SaslHandshake ([`SASL_HANDSHAKE_ADVERTISED_MIN`]).
+/// served range, except Produce ([`PRODUCE_ADVERTISED_MIN`]).
 pub fn advertised() -> impl Iterator<Item = (ApiKey, VersionRange)> {
     all().map(|(api, range)| match api {
         ApiKey::Produce => (
             api,
             VersionRange {
                 min: PRODUCE_ADVERTISED_MIN,
-                max: range.max,
-            },
-        ),
-        ApiKey::SaslHandshake => (
-            api,
-            VersionRange {
-                min: SASL_HANDSHAKE_ADVERTISED_MIN,
                 max: range.max,
             },
         ),
@@ -154,10 +139,7 @@ mod tests {
         assert!(
             advertised()
                 .zip(all())
-                .all(|((api, shown), (_, served))| matches!(
-                    api,
-                    ApiKey::Produce | ApiKey::SaslHandshake
-                ) || shown == served)
+                .all(|((api, shown), (_, served))| api == ApiKey::Produce || shown == served)
         );
     }
 }

@@ -8,7 +8,7 @@ pub const CONSUMER_BYTE_RATE: &str = "consumer_byte_rate";
 /// Percentage of one request-handling thread a client may use.
 pub const REQUEST_PERCENTAGE: &str = "request_percentage";
 /// Partition mutations per second (CreateTopics, CreatePartitions,
-/// DeleteTopics). Stored and described; Floe does not enforce it.
+/// DeleteTopics), KIP-599.
 pub const CONTROLLER_MUTATION_RATE: &str = "controller_mutation_rate";
 
 /// Every key accepted, with whether its value must be integral (Kafka's
@@ -29,11 +29,22 @@ pub enum QuotaKind {
     Fetch,
     /// Time spent handling requests, in percent of one thread.
     Request,
+    /// Partitions created or deleted (a token bucket, not a rate: see
+    /// `quotas/mutation.rs`).
+    Mutation,
 }
+
+/// How many kinds there are (the size of per-kind arrays).
+pub(super) const KINDS: usize = 4;
 
 impl QuotaKind {
     /// Every enforced kind.
-    pub const ALL: [QuotaKind; 3] = [QuotaKind::Produce, QuotaKind::Fetch, QuotaKind::Request];
+    pub const ALL: [QuotaKind; KINDS] = [
+        QuotaKind::Produce,
+        QuotaKind::Fetch,
+        QuotaKind::Request,
+        QuotaKind::Mutation,
+    ];
 
     /// The quota key that sets this kind's bound.
     pub fn key(self) -> &'static str {
@@ -41,6 +52,7 @@ impl QuotaKind {
             QuotaKind::Produce => PRODUCER_BYTE_RATE,
             QuotaKind::Fetch => CONSUMER_BYTE_RATE,
             QuotaKind::Request => REQUEST_PERCENTAGE,
+            QuotaKind::Mutation => CONTROLLER_MUTATION_RATE,
         }
     }
 
@@ -50,6 +62,7 @@ impl QuotaKind {
             QuotaKind::Produce => "produce",
             QuotaKind::Fetch => "fetch",
             QuotaKind::Request => "request",
+            QuotaKind::Mutation => "mutation",
         }
     }
 
@@ -58,6 +71,7 @@ impl QuotaKind {
             QuotaKind::Produce => 0,
             QuotaKind::Fetch => 1,
             QuotaKind::Request => 2,
+            QuotaKind::Mutation => 3,
         }
     }
 }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use floe_metadata::{ClientQuota, ClientQuotaEntity, QuotaEntityPart};
 
-use super::keys::QuotaKind;
+use super::keys::{KINDS, QuotaKind};
 
 /// The quota a client is held to.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,11 +29,11 @@ pub struct Resolved {
 /// The configured quotas, as the store holds them, indexed by entity.
 #[derive(Debug, Default)]
 pub struct QuotaSet {
-    entities: HashMap<ClientQuotaEntity, [Option<f64>; 3]>,
-    kinds: [bool; 3],
+    entities: HashMap<ClientQuotaEntity, [Option<f64>; KINDS]>,
+    kinds: [bool; KINDS],
     /// For each kind, which of the [`PRECEDENCE`] shapes some entity with
     /// a value of that kind has: resolution looks up only those.
-    shapes: [[bool; 8]; 3],
+    shapes: [[bool; 8]; KINDS],
 }
 
 /// The place of an entity's shape in [`PRECEDENCE`].
@@ -65,7 +65,7 @@ impl QuotaSet {
     pub fn new(quotas: &[ClientQuota]) -> Self {
         let mut set = QuotaSet::default();
         for quota in quotas {
-            let mut values = [None; 3];
+            let mut values = [None; KINDS];
             let shape = shape_of(&quota.entity);
             for kind in QuotaKind::ALL {
                 if let Some(&v) = quota.values.get(kind.key()) {

@@ -2,11 +2,15 @@
 //! against a JWKS file (RS256/384/512, ES256/384), then `exp`, `nbf` and,
 //! when configured, `aud` and `iss`; the principal is `sub`, as Kafka's
 //! `OAuthBearerValidatorCallbackHandler` does. The JWKS file is re-read
-//! when it changes, so keys rotate without a restart.
+//! when it changes, so keys rotate without a restart; a JWKS endpoint is
+//! fetched again periodically and when a token names an unknown `kid`
+//! (`oauth/remote.rs`).
+
+mod remote;
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use aws_lc_rs::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use base64::Engine;
@@ -22,11 +26,41 @@ const MAX_JWKS_BYTES: u64 = 1 << 20;
 /// Largest token accepted.
 const MAX_TOKEN_BYTES: usize = 64 * 1024;
 
+/// Where the JWKS (`{"keys": [...]}`) comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwksSource {
+    /// A file, re-read when it changes.
+    File(PathBuf),
+    /// An `http://` or `https://` endpoint, fetched again periodically.
+    Url(String),
+}
+
+impl JwksSource {
+    /// Reads `oauth_jwks_url`: `https://` and `http://` are endpoints,
+    /// `file://PATH` is a file (Kafka accepts the three).
+    pub fn parse_url(url: &str) -> Result<Self, String> {
+        if let Some(path) = url.strip_prefix("file://") {
+            if path.is_empty() {
+                return Err(format!("{url} names no file"));
+            }
+            return Ok(JwksSource::File(PathBuf::from(path)));
+        }
+        let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
+        match parsed.scheme() {
+            "https" | "http" if parsed.host_str().is_some() => Ok(JwksSource::Url(url.to_string())),
+            _ => Err(format!("{url}: expected https://, http:// or file://")),
+        }
+    }
+}
+
 /// What OAUTHBEARER checks tokens against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthSettings {
-    /// The JWKS file (`{"keys": [...]}`).
-    pub jwks_file: PathBuf,
+    /// The JWKS.
+    pub jwks: JwksSource,
+    /// How often an endpoint is fetched again (Kafka's
+    /// `sasl.oauthbearer.jwks.endpoint.refresh.ms`).
+    pub jwks_refresh: Duration,
     /// A token's `aud` must contain this, when set.
     pub expected_audience: Option<String>,
     /// A token's `iss` must be this, when set.
@@ -103,59 +137,68 @@ fn parse_jwks(text: &[u8]) -> Result<Vec<Key>, String> {
     Ok(keys)
 }
 
+/// Where the keys in force come from.
+#[derive(Debug)]
+enum Keys {
+    /// A file, with its modification time when read.
+    File {
+        path: PathBuf,
+        keys: RwLock<(Option<SystemTime>, Arc<Vec<Key>>)>,
+    },
+    /// An endpoint.
+    Remote(Arc<remote::RemoteJwks>),
+}
+
 /// Checks bearer tokens.
 #[derive(Debug)]
 pub struct OAuthValidator {
     settings: OAuthSettings,
-    keys: RwLock<(Option<SystemTime>, Arc<Vec<Key>>)>,
+    keys: Keys,
 }
 
 impl OAuthValidator {
-    /// Reads the JWKS file; an agent whose JWKS does not load does not
-    /// start.
-    pub fn load(settings: OAuthSettings) -> Result<Self, String> {
-        let (stamp, keys) = read_jwks(&settings.jwks_file)?;
-        Ok(Self {
-            settings,
-            keys: RwLock::new((stamp, Arc::new(keys))),
-        })
-    }
-
-    /// The keys, re-read if the file changed (a bad new file keeps the old
-    /// keys).
-    fn keys(&self) -> Arc<Vec<Key>> {
-        let stamp = std::fs::metadata(&self.settings.jwks_file)
-            .and_then(|m| m.modified())
-            .ok();
-        let (known, keys) = match self.keys.read() {
-            Ok(k) => (k.0, k.1.clone()),
-            Err(p) => (p.get_ref().0, p.get_ref().1.clone()),
+    /// Reads the JWKS file, or fetches the endpoint (and starts fetching it
+    /// again every `jwks_refresh`); an agent whose JWKS does not load does
+    /// not start.
+    pub async fn load(settings: OAuthSettings) -> Result<Self, String> {
+        let keys = match &settings.jwks {
+            JwksSource::File(path) => {
+                let (stamp, keys) = read_jwks(path)?;
+                Keys::File {
+                    path: path.clone(),
+                    keys: RwLock::new((stamp, Arc::new(keys))),
+                }
+            }
+            JwksSource::Url(url) => {
+                Keys::Remote(remote::RemoteJwks::start(url.clone(), settings.jwks_refresh).await?)
+            }
         };
-        if stamp == known {
-            return keys;
-        }
-        match read_jwks(&self.settings.jwks_file) {
-            Ok((stamp, fresh)) => {
-                let fresh = Arc::new(fresh);
-                if let Ok(mut k) = self.keys.write() {
-                    *k = (stamp, fresh.clone());
-                }
-                tracing::info!(file = %self.settings.jwks_file.display(), "reloaded JWKS");
-                fresh
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot reload the JWKS; keeping the keys in force");
-                if let Ok(mut k) = self.keys.write() {
-                    k.0 = stamp;
-                }
-                keys
-            }
+        Ok(Self { settings, keys })
+    }
+
+    /// The keys in force.
+    fn keys(&self) -> Arc<Vec<Key>> {
+        match &self.keys {
+            Keys::File { path, keys } => file_keys(path, keys),
+            Keys::Remote(remote) => remote.keys(),
         }
     }
 
-    /// Checks the client's OAUTHBEARER message at `now_ms`.
-    pub fn authenticate(&self, message: &[u8], now_ms: i64) -> Result<Step, SaslError> {
+    /// Checks the client's OAUTHBEARER message at `now_ms`. A token whose
+    /// `kid` no key of an endpoint has makes the endpoint be fetched again
+    /// first (at most once a minute per `kid`), so a key rotated in at the
+    /// identity provider is accepted at once.
+    pub async fn authenticate(&self, message: &[u8], now_ms: i64) -> Result<Step, SaslError> {
         let token = bearer_token(message)?;
+        if let Keys::Remote(remote) = &self.keys
+            && let Some(kid) = token_kid(token)
+            && !self
+                .keys()
+                .iter()
+                .any(|k| k.kid.as_deref() == Some(kid.as_str()))
+        {
+            remote.fetch_for_unknown_kid(&kid).await;
+        }
         let (sub, exp_ms) = self.validate(token, now_ms)?;
         Ok(Step::Done {
             principal: Principal::user(sub),
@@ -231,6 +274,46 @@ impl OAuthValidator {
     }
 }
 
+/// The keys of a JWKS file, re-read if the file changed (a bad new file
+/// keeps the old keys).
+fn file_keys(
+    path: &std::path::Path,
+    cell: &RwLock<(Option<SystemTime>, Arc<Vec<Key>>)>,
+) -> Arc<Vec<Key>> {
+    let stamp = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let (known, keys) = match cell.read() {
+        Ok(k) => (k.0, k.1.clone()),
+        Err(p) => (p.get_ref().0, p.get_ref().1.clone()),
+    };
+    if stamp == known {
+        return keys;
+    }
+    match read_jwks(path) {
+        Ok((stamp, fresh)) => {
+            let fresh = Arc::new(fresh);
+            if let Ok(mut k) = cell.write() {
+                *k = (stamp, fresh.clone());
+            }
+            tracing::info!(file = %path.display(), "reloaded JWKS");
+            fresh
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot reload the JWKS; keeping the keys in force");
+            if let Ok(mut k) = cell.write() {
+                k.0 = stamp;
+            }
+            keys
+        }
+    }
+}
+
+/// The `kid` of a JWT's header, if it has one.
+fn token_kid(token: &str) -> Option<String> {
+    let header = B64URL.decode(token.split('.').next()?).ok()?;
+    let header: Value = serde_json::from_slice(&header).ok()?;
+    header["kid"].as_str().map(str::to_string)
+}
+
 fn read_jwks(path: &std::path::Path) -> Result<(Option<SystemTime>, Vec<Key>), String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if meta.len() > MAX_JWKS_BYTES {
@@ -297,7 +380,7 @@ mod tests {
     use super::*;
 
     /// A validator with one ES256 key, and a signer of tokens for it.
-    fn es256() -> (OAuthValidator, impl Fn(&Value) -> String, tempfile::TempDir) {
+    async fn es256() -> (OAuthValidator, impl Fn(&Value) -> String, tempfile::TempDir) {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
         let pair =
@@ -311,10 +394,12 @@ mod tests {
         let file = dir.path().join("jwks.json");
         std::fs::write(&file, jwks.to_string()).unwrap();
         let validator = OAuthValidator::load(OAuthSettings {
-            jwks_file: file,
+            jwks: JwksSource::File(file),
+            jwks_refresh: Duration::from_secs(3600),
             expected_audience: Some("floe".into()),
             expected_issuer: None,
         })
+        .await
         .unwrap();
         let sign = move |claims: &Value| {
             let header = B64URL.encode(r#"{"alg":"ES256","kid":"k1"}"#);
@@ -326,9 +411,9 @@ mod tests {
         (validator, sign, dir)
     }
 
-    #[test]
-    fn a_signed_token_names_its_subject_and_bad_ones_are_refused() {
-        let (v, sign, _dir) = es256();
+    #[tokio::test]
+    async fn a_signed_token_names_its_subject_and_bad_ones_are_refused() {
+        let (v, sign, _dir) = es256().await;
         let now = 1_000_000_000_000;
         let good = sign(&serde_json::json!({"sub": "svc", "exp": 1_000_000_100, "aud": ["floe"]}));
         assert_eq!(
@@ -337,7 +422,7 @@ mod tests {
         );
         let message = format!("n,,\u{1}auth=Bearer {good}\u{1}\u{1}");
         assert!(matches!(
-            v.authenticate(message.as_bytes(), now).unwrap(),
+            v.authenticate(message.as_bytes(), now).await.unwrap(),
             Step::Done { principal, .. } if principal == Principal::user("svc")
         ));
         for (claims, why) in [
@@ -366,6 +451,22 @@ mod tests {
         parts[1] = B64URL.encode(r#"{"sub":"admin","exp":1000000100,"aud":"floe"}"#);
         let err = v.validate(&parts.join("."), now).unwrap_err().to_string();
         assert!(err.contains("signature"), "{err}");
-        assert!(v.authenticate(b"n,,\x01auth=Basic x\x01\x01", now).is_err());
+        let parse = JwksSource::parse_url;
+        assert_eq!(
+            parse("file:///etc/jwks.json"),
+            Ok(JwksSource::File("/etc/jwks.json".into()))
+        );
+        assert_eq!(
+            parse("https://idp/keys"),
+            Ok(JwksSource::Url("https://idp/keys".into()))
+        );
+        assert!(parse("ftp://idp/keys").is_err());
+        assert!(parse("file://").is_err());
+        assert!(parse("keys.json").is_err());
+        assert!(
+            v.authenticate(b"n,,\x01auth=Basic x\x01\x01", now)
+                .await
+                .is_err()
+        );
     }
 }
