@@ -202,16 +202,13 @@ pub fn filter_row(
             }
             continue;
         }
-        if header.is_transactional() {
-            txns.on_data(header.producer_id);
-            if rules.aborted.contains(header.producer_id, base) {
+        if header.is_transactional() && rules.aborted.contains(header.producer_id, base) {
                 let count = u64::try_from(header.record_count).unwrap_or(0);
                 stats.records_read += count;
                 stats.records_removed += count;
                 stats.aborted_records_removed += count;
                 stats.batches_dropped += 1;
                 continue;
-            }
         }
         let mut records = Records::open(&batch, &header, MAX_PRODUCED_RECORDS_BYTES)
             .map_err(|e| FilterError::Records(base, e))?;
@@ -257,6 +254,9 @@ pub fn filter_row(
                 r.value.as_deref(),
                 r.headers.iter().map(|(k, v)| (&k[..], v.as_deref())),
             );
+        }
+        if header.is_transactional() && count > 0 {
+            txns.on_kept(header.producer_id);
         }
         if count == header.record_count {
             kept.push(whole);

@@ -388,12 +388,17 @@ fn aborted_records_go_and_committed_ones_are_compacted_below_the_stable_offset()
     let mut stats = FilterStats::default();
     let (kept, dropped) = pass(&log, rules, &mut stats);
     // The plain k1 and k2 lost to committed values; the aborted batch
-    // went; every marker stays (its transaction had a batch this pass);
-    // the open transaction is untouched.
+    // went; the committed markers stay as they are (their transactions
+    // keep a batch), the abort marker gets its delete horizon; the open
+    // transaction is untouched.
     assert_eq!(offsets(&kept), vec![2, 5, 6, 7, 8, 9]);
     assert_eq!(kept[0].1, batch_of(10, 2, &[(Some("k1"), Some("a1"))], Compression::None, true));
-    assert_eq!(kept[2].1, marker(11, false), "the original bytes");
+    assert_eq!(kept[1].1, marker(10, true), "the original bytes");
+    assert_eq!(kept[3].1, log[3].1);
+    assert_eq!(kept[4].1, marker(12, true));
     assert_eq!(kept[5].1, log[5].1, "past the stable offset: whole");
+    let abort = BatchHeader::parse(&kept[2].1).unwrap();
+    assert_eq!(delete_horizon(&abort), Some(10_500));
     assert!(dropped.is_empty());
     assert_eq!(
         (
@@ -402,7 +407,7 @@ fn aborted_records_go_and_committed_ones_are_compacted_below_the_stable_offset()
             stats.batches_dropped,
             stats.markers_waiting,
         ),
-        (4, 2, 2, 0)
+        (4, 2, 2, 1)
     );
     // The committed batch stays transactional, with its producer.
     let header = BatchHeader::parse(&kept[0].1).unwrap();
@@ -448,16 +453,8 @@ fn markers_go_in_two_phases_once_their_transaction_left_the_log() {
         markers: clock(10_000),
     };
 
-    // Pass 1: every transaction's data goes, their markers stay as they are.
-    let mut stats = FilterStats::default();
-    let (log, dropped) = pass(&log, rules, &mut stats);
-    assert_eq!(offsets(&log), vec![5, 6, 8, 10, 12]);
-    assert_eq!(log[0].1, marker(10, true));
-    assert_eq!((stats.markers_waiting, stats.markers_removed), (0, 0));
-    assert!(dropped.is_empty());
-
-    // Pass 2: no data of theirs in the log: each marker gets a horizon,
-    // now + delete.retention.ms, and stays.
+    // Pass 1: every transaction's data goes; with no data of theirs left,
+    // each marker gets a horizon, now + delete.retention.ms, and stays.
     let mut stats = FilterStats::default();
     let (log, dropped) = pass(&log, rules, &mut stats);
     assert_eq!(offsets(&log), vec![5, 6, 8, 10, 12]);
@@ -471,7 +468,7 @@ fn markers_go_in_two_phases_once_their_transaction_left_the_log() {
         }
     }
 
-    // Pass 3, before the horizon: nothing changes.
+    // Pass 2, before the horizon: nothing changes.
     let before = CleanRules {
         markers: clock(10_499),
         ..rules
@@ -480,7 +477,7 @@ fn markers_go_in_two_phases_once_their_transaction_left_the_log() {
     assert_eq!(same, log);
     assert!(dropped.is_empty());
 
-    // Pass 4, at the horizon: the markers go, the abort's range with it.
+    // Pass 3, at the horizon: the markers go, the abort's range with it.
     let after = CleanRules {
         markers: clock(10_500),
         ..rules
@@ -496,7 +493,8 @@ fn markers_go_in_two_phases_once_their_transaction_left_the_log() {
 fn a_marker_past_the_clean_end_or_of_data_past_it_stays() {
     let aborted = AbortedRanges::EMPTY;
     // Producer 10's data at 0, its marker at 1; the clean ends at 1: the
-    // marker is whole; then at 2, with the data still there: kept.
+    // marker is whole; then at 2, with the data kept (its key is not in
+    // the map: nothing newer): kept as it is.
     let log = vec![
         (
             0,

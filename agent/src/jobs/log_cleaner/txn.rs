@@ -1,15 +1,18 @@
 //! What the log cleaner knows of a partition's transactions, as Kafka's
 //! `CleanedTransactionMetadata`: the aborted ranges below the clean's end
 //! (from the store's `txn_aborted`), and, while a pass walks the log from
-//! its start, which producers have transactional batches since their last
-//! marker (so a marker stays while its transaction's data may be in the
+//! its start, which producers have transactional batches kept since their
+//! last marker (so a marker stays while its transaction's data is in the
 //! log).
 //!
-//! A marker whose transaction left no batch in the pass is discardable.
-//! Kafka's two phases follow: the first pass that finds it so gives it a
-//! delete horizon (now + `delete.retention.ms`), written into the batch as
-//! Kafka writes it (KIP-534: the attributes' delete-horizon bit, the
-//! horizon in `baseTimestamp`); a pass after the horizon drops it. A
+//! A marker whose transaction keeps no batch after the pass is
+//! discardable. Kafka's two phases follow: the pass that finds it so gives
+//! it a delete horizon (now + `delete.retention.ms`), written into the
+//! batch as Kafka writes it (KIP-534: the attributes' delete-horizon bit,
+//! the horizon in `baseTimestamp`); a pass after the horizon drops it.
+//! (Kafka's cleaner waits one more pass before the horizon, as it tracks
+//! batches read rather than kept; the horizon here is set in the swap that
+//! removes the transaction's last batch, so it still counts from then.) A
 //! read_committed consumer that read an aborted transaction's data before
 //! it went thus still finds its abort marker for that long.
 
@@ -100,7 +103,7 @@ pub struct MarkerClock {
 /// The transactions a pass has seen so far, walking the log from its start.
 #[derive(Debug, Default)]
 pub struct TxnScan {
-    /// Producers with a transactional batch since their last marker.
+    /// Producers with a transactional batch kept since their last marker.
     open: HashSet<i64>,
     /// More producers than [`MAX_OPEN_PRODUCERS`] were open at once: no
     /// marker is discardable for the rest of the pass.
@@ -123,9 +126,9 @@ pub enum MarkerFate {
 }
 
 impl TxnScan {
-    /// A transactional batch of `producer`: its transaction has data in
-    /// the log this pass.
-    pub fn on_data(&mut self, producer: i64) {
+    /// A transactional batch of `producer` the pass keeps (some of its
+    /// records at least): its transaction has data in the log.
+    pub fn on_kept(&mut self, producer: i64) {
         if self.open.len() >= MAX_OPEN_PRODUCERS && !self.open.contains(&producer) {
             self.overflowed = true;
             return;
@@ -251,11 +254,11 @@ mod tests {
         );
         let header = BatchHeader::parse(&abort).unwrap();
         let mut scan = TxnScan::default();
-        scan.on_data(7);
+        scan.on_kept(7);
         assert_eq!(
             scan.on_marker(&abort, &header, 5, clock).unwrap(),
             MarkerFate::Kept,
-            "its transaction had data in this pass"
+            "its transaction keeps data"
         );
         let MarkerFate::Waiting(marked, 1_500) = scan.on_marker(&abort, &header, 5, clock).unwrap()
         else {
@@ -313,7 +316,7 @@ mod tests {
     fn too_many_open_producers_keep_every_marker() {
         let mut scan = TxnScan::default();
         for p in 0..=MAX_OPEN_PRODUCERS as i64 {
-            scan.on_data(p);
+            scan.on_kept(p);
         }
         let abort = marker_batch(
             &Marker {
