@@ -647,3 +647,7 @@ fn corrupt(topic: &Topic, p: &CleanerPartition, e: FilterError) -> AgentError {
 #[cfg(test)]
 #[path = "log_cleaner/tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "log_cleaner/throughput.rs"]
+mod throughput;

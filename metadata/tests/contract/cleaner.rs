@@ -19,7 +19,8 @@ use crate::support::{
 /// Longer than the stores' clock resolution, so a zero grace has passed.
 const TICK: Duration = Duration::from_millis(20);
 
-fn old_rows(topic: TopicId, rows: &[IndexRow]) -> Vec<SegmentRow> {
+/// `rows` as a swap names the rows it replaces.
+pub(crate) fn old_rows(topic: TopicId, rows: &[IndexRow]) -> Vec<SegmentRow> {
     rows.iter()
         .map(|r| SegmentRow {
             topic_id: topic,
