@@ -92,10 +92,8 @@ fn the_cleaner_compacts_committed_transactions_and_removes_aborted_ones() {
     let last = output.stdout.lines().last().expect("the expected log");
     let expected: BTreeMap<String, (i64, String)> =
         serde_json::from_str(last).expect("the expected log as JSON");
-    let mut expected: Vec<(i64, String, String)> = expected
-        .into_iter()
-        .map(|(k, (o, v))| (o, k, v))
-        .collect();
+    let mut expected: Vec<(i64, String, String)> =
+        expected.into_iter().map(|(k, (o, v))| (o, k, v)).collect();
     expected.sort();
 
     // Markers of transactions without a record left go after

@@ -223,8 +223,9 @@ impl LogCleaner {
             debug!(topic = %topic.name, partition = p.partition, "rows of the archive tier: not cleaned");
             return Ok(Cleaned::Skipped);
         }
-        // What may be cleaned: up to the high watermark, the rows read, and
-        // the first row with a record younger than min.compaction.lag.ms.
+        // What may be cleaned: up to the last stable offset (at most the
+        // high watermark), the rows read, the first row with a record
+        // younger than min.compaction.lag.ms, and the aborted ranges loaded.
         let young = now.saturating_sub(config.min_lag_ms);
         let mut end = p.high_watermark.min(stable);
         if rows.len() >= MAX_ROWS
@@ -324,10 +325,10 @@ impl LogCleaner {
                 tombstones_removable_below: progress.tombstones_removable_below,
                 // Waiting markers need a pass after their horizon too:
                 // this one (now + delete.retention.ms) is theirs or later.
-                pending_tombstones: progress.pending_tombstones.or((stats.tombstones_waiting
-                    + stats.markers_waiting
-                    > 0)
-                .then(|| (map_end, now.saturating_add(config.delete_retention_ms)))),
+                pending_tombstones: progress
+                    .pending_tombstones
+                    .or((stats.tombstones_waiting + stats.markers_waiting > 0)
+                        .then(|| (map_end, now.saturating_add(config.delete_retention_ms)))),
             });
             let cleaned = Stretch {
                 rows: stretch,

@@ -203,12 +203,12 @@ pub fn filter_row(
             continue;
         }
         if header.is_transactional() && rules.aborted.contains(header.producer_id, base) {
-                let count = u64::try_from(header.record_count).unwrap_or(0);
-                stats.records_read += count;
-                stats.records_removed += count;
-                stats.aborted_records_removed += count;
-                stats.batches_dropped += 1;
-                continue;
+            let count = u64::try_from(header.record_count).unwrap_or(0);
+            stats.records_read += count;
+            stats.records_removed += count;
+            stats.aborted_records_removed += count;
+            stats.batches_dropped += 1;
+            continue;
         }
         let mut records = Records::open(&batch, &header, MAX_PRODUCED_RECORDS_BYTES)
             .map_err(|e| FilterError::Records(base, e))?;

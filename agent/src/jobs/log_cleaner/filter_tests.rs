@@ -125,7 +125,10 @@ static NO_ABORTS: AbortedRanges = AbortedRanges::EMPTY;
 
 fn mapped(row: &Bytes, max_keys: usize) -> KeyMap {
     let mut map = KeyMap::new(max_keys);
-    assert_eq!(map_row(row, 0, 0..i64::MAX, &NO_ABORTS, &mut map).unwrap(), (Mapped::All, 8));
+    assert_eq!(
+        map_row(row, 0, 0..i64::MAX, &NO_ABORTS, &mut map).unwrap(),
+        (Mapped::All, 8)
+    );
     map
 }
 
@@ -280,7 +283,10 @@ fn the_map_takes_whole_batches_and_stops_when_full() {
     assert_eq!(map.len(), 3);
     // Mapping from the middle of the row skips the batches before it.
     let mut map = KeyMap::new(100);
-    assert_eq!(map_row(&row, 0, 3..i64::MAX, &NO_ABORTS, &mut map).unwrap(), (Mapped::All, 5));
+    assert_eq!(
+        map_row(&row, 0, 3..i64::MAX, &NO_ABORTS, &mut map).unwrap(),
+        (Mapped::All, 5)
+    );
     assert_eq!(map.latest(key_hash(b"k3")), None);
     assert_eq!(map.latest(key_hash(b"k1")), Some(6));
 }
@@ -352,7 +358,10 @@ fn transactional_log() -> Vec<(i64, Bytes)> {
         (6, marker(11, false)),
         (7, batch_of(12, 7, &[(Some("k2"), Some("b2"))], none, true)),
         (8, marker(12, true)),
-        (9, batch_of(13, 9, &[(Some("k1"), Some("open"))], none, true)),
+        (
+            9,
+            batch_of(13, 9, &[(Some("k1"), Some("open"))], none, true),
+        ),
     ]
 }
 
@@ -392,7 +401,10 @@ fn aborted_records_go_and_committed_ones_are_compacted_below_the_stable_offset()
     // keep a batch), the abort marker gets its delete horizon; the open
     // transaction is untouched.
     assert_eq!(offsets(&kept), vec![2, 5, 6, 7, 8, 9]);
-    assert_eq!(kept[0].1, batch_of(10, 2, &[(Some("k1"), Some("a1"))], Compression::None, true));
+    assert_eq!(
+        kept[0].1,
+        batch_of(10, 2, &[(Some("k1"), Some("a1"))], Compression::None, true)
+    );
     assert_eq!(kept[1].1, marker(10, true), "the original bytes");
     assert_eq!(kept[3].1, log[3].1);
     assert_eq!(kept[4].1, marker(12, true));

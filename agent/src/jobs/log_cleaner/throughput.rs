@@ -130,7 +130,11 @@ fn one_pass(transactional: bool) {
     eprintln!(
         "{}: {} records ({mapped} mapped, {} removed, {} aborted) in {} rows, {:.1} MB, \
          one pass {secs:.3} s: {:.0} records/s, {:.1} MB/s read, {:.2} MB kept",
-        if transactional { "transactional" } else { "plain" },
+        if transactional {
+            "transactional"
+        } else {
+            "plain"
+        },
         RECORDS,
         stats.records_removed,
         stats.aborted_records_removed,

@@ -232,7 +232,11 @@ mod tests {
             (9, 41, false),
             (6, 15, false),
         ] {
-            assert_eq!(aborted.contains(producer, offset), want, "{producer}@{offset}");
+            assert_eq!(
+                aborted.contains(producer, offset),
+                want,
+                "{producer}@{offset}"
+            );
         }
         assert!(!AbortedRanges::default().contains(7, 10));
     }
