@@ -203,6 +203,12 @@ pub struct LogCleanerMetrics {
     pub records_removed: IntCounter,
     /// Tombstones removed once `delete.retention.ms` had passed.
     pub tombstones_removed: IntCounter,
+    /// Records of aborted transactions removed (also in
+    /// `records_removed`).
+    pub aborted_records_removed: IntCounter,
+    /// Transaction markers removed once their transaction left nothing in
+    /// the log and `delete.retention.ms` had passed.
+    pub markers_removed: IntCounter,
     /// Partitions cleaned (every swap of their pass done).
     pub partitions_cleaned: IntCounter,
     /// The largest dirty ratio (dirty bytes / bytes) of a compacted
@@ -446,6 +452,14 @@ impl Metrics {
                 tombstones_removed: counter(
                     "log_cleaner_tombstones_removed_total",
                     "Tombstones the log cleaner removed after delete.retention.ms",
+                )?,
+                aborted_records_removed: counter(
+                    "log_cleaner_aborted_records_removed_total",
+                    "Records of aborted transactions the log cleaner removed",
+                )?,
+                markers_removed: counter(
+                    "log_cleaner_markers_removed_total",
+                    "Transaction markers the log cleaner removed after delete.retention.ms",
                 )?,
                 partitions_cleaned: counter(
                     "log_cleaner_partitions_cleaned_total",

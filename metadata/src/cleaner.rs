@@ -76,6 +76,12 @@ pub struct CleanSwap {
     pub new: Vec<CompactedRow>,
     /// The partition's progress to record with the swap, if it moved.
     pub progress: Option<CleanerProgress>,
+    /// Offsets of the abort markers the clean dropped, by offset: each in
+    /// the old rows' offsets and in no new row. Their aborted ranges (whose
+    /// records went in earlier cleans) are deleted with the swap, so the
+    /// ranges a read_committed Fetch looks up, and the cleaner loads, stay
+    /// those that still hold something.
+    pub dropped_aborts: Vec<i64>,
 }
 
 /// Checks a clean swap before it touches the database: sizes within
@@ -146,6 +152,19 @@ pub(crate) fn validate_clean(swap: &CleanSwap) -> Result<()> {
             next += 1;
         }
     }
+    let in_old = |o: i64| {
+        let at = swap.old.partition_point(|r| r.last_offset < o);
+        swap.old.get(at).is_some_and(|r| r.base_offset <= o)
+    };
+    let in_new = |o: i64| {
+        let at = swap.new.partition_point(|r| r.last_offset < o);
+        swap.new.get(at).is_some_and(|r| r.base_offset <= o)
+    };
+    if swap.dropped_aborts.windows(2).any(|w| w[1] <= w[0])
+        || swap.dropped_aborts.iter().any(|&o| !in_old(o) || in_new(o))
+    {
+        return invalid("a dropped abort marker outside the cleaned offsets");
+    }
     if let Some(p) = &swap.progress {
         let pending_ok = p.pending_tombstones.is_none_or(|(offset, _)| offset >= 0);
         if p.cleaned_offset < 0 || p.tombstones_removable_below < 0 || !pending_ok {
@@ -195,6 +214,7 @@ mod tests {
             old,
             new,
             progress: None,
+            dropped_aborts: Vec::new(),
         }
     }
 
@@ -227,5 +247,20 @@ mod tests {
             validate_clean(&swap(vec![], vec![])).is_err(),
             "no old rows"
         );
+    }
+
+    #[test]
+    fn dropped_abort_markers_must_be_gaps_of_the_old_rows() {
+        let old = vec![row(0, 9), row(10, 19), row(30, 39)];
+        let with = |aborts: Vec<i64>| {
+            let mut s = swap(old.clone(), vec![new_row(2, 3)]);
+            s.dropped_aborts = aborts;
+            validate_clean(&s).is_ok()
+        };
+        assert!(with(vec![4, 19, 39]));
+        assert!(!with(vec![3]), "a kept offset");
+        assert!(!with(vec![25]), "a gap between old rows");
+        assert!(!with(vec![40]), "past the old rows");
+        assert!(!with(vec![19, 4]), "not sorted");
     }
 }

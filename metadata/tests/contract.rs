@@ -147,6 +147,7 @@ macro_rules! contract_suite {
                 compaction::compaction_swap_without_the_lease_writes_nothing,
                 transactions::transactional_batches_need_an_open_transaction,
                 transactions::archive_swaps_forget_aborted_ranges_they_archive,
+                transactions::a_clean_that_drops_abort_markers_prunes_their_ranges,
                 transactions::transaction_state_changes_are_compare_and_set,
                 transactions::transactional_offsets_apply_only_on_commit,
             );

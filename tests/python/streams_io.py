@@ -29,7 +29,10 @@ from collections import Counter
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
-from floe_common import check, check_eq, create_topics, fail, log
+from confluent_kafka.admin import (AlterConfigOpType, ConfigEntry, ConfigResource,
+                                  ResourceType)
+
+from floe_common import admin, check, check_eq, create_topics, fail, log
 
 PARTITIONS = 2
 BURST = 100
@@ -111,18 +114,81 @@ def latest_counts(bootstrap, topic, stop, isolation="read_committed"):
         consumer.close()
 
 
+def changelog_compacted(bootstrap, topic, words):
+    """Waits until the compacted changelog `topic`, read from the beginning at
+    read_uncommitted (so aborted records count too), holds exactly one record of
+    each of `words`: the log cleaner compacted the transactional changelog and
+    removed its aborted records. Returns the records read at the first look.
+
+    The changelog is first made due at any dirt (min.cleanable.dirty.ratio=0.01,
+    Kafka's default 0.5 could leave the last writes uncleaned)."""
+    resource = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=[
+        ConfigEntry("min.cleanable.dirty.ratio", "0.01",
+                    incremental_operation=AlterConfigOpType.SET)])
+    client = admin(bootstrap)
+    (future,) = client.incremental_alter_configs([resource]).values()
+    future.result(timeout=30)
+    first = None
+    deadline = time.monotonic() + WAIT_TIMEOUT_S
+    while True:
+        consumer = Consumer({
+            "bootstrap.servers": bootstrap,
+            "group.id": f"streams-changelog-{uuid.uuid4()}",
+            "enable.auto.commit": False,
+            "isolation.level": "read_uncommitted",
+            "enable.partition.eof": True,
+        })
+        try:
+            parts = partitions_of(consumer, topic)
+            consumer.assign([TopicPartition(topic, p, 0) for p in parts])
+            per_key = {}
+            at_end = set()
+            while len(at_end) < len(parts):
+                if time.monotonic() > deadline:
+                    fail(f"{topic}: not read to its end in {WAIT_TIMEOUT_S} s")
+                msg = consumer.poll(0.5)
+                if msg is None:
+                    continue
+                if msg.error():
+                    if msg.error().code() == KafkaError._PARTITION_EOF:
+                        at_end.add(msg.partition())
+                        continue
+                    fail(f"{topic}: consume error {msg.error()}")
+                at_end.discard(msg.partition())
+                key = msg.key().decode()
+                per_key[key] = per_key.get(key, 0) + 1
+        finally:
+            consumer.close()
+        records = sum(per_key.values())
+        if first is None:
+            first = records
+        check_eq(sorted(per_key), sorted(words), f"{topic}: words in the changelog")
+        if records == len(words):
+            return first
+        if time.monotonic() > deadline:
+            fail(f"{topic}: {records} records for {len(words)} words after "
+                 f"{WAIT_TIMEOUT_S} s; the cleaner did not compact it")
+        time.sleep(1.0)
+
+
 def main():
     argv = sys.argv[1:]
     if len(argv) == 4 and argv[1] == "create":
         create_topics(argv[0], {argv[2]: PARTITIONS, argv[3]: PARTITIONS})
         return
-    if len(argv) != 4 or argv[1] not in ("produce", "wait", "verify"):
-        fail(f"usage: {sys.argv[0]} BOOTSTRAP create|produce|wait|verify TOPIC [TOPIC|LINES]")
+    if len(argv) != 4 or argv[1] not in ("produce", "wait", "verify", "changelog"):
+        fail(f"usage: {sys.argv[0]} BOOTSTRAP create|produce|wait|verify|changelog TOPIC "
+             "[TOPIC|LINES]")
     bootstrap, mode, topic, lines = argv[0], argv[1], argv[2], int(argv[3])
     if mode == "produce":
         produce(bootstrap, topic, lines)
         return
     expected = expected_counts(lines)
+    if mode == "changelog":
+        first = changelog_compacted(bootstrap, topic, list(expected))
+        print(json.dumps({"changelog_records_first_read": first,
+                          "changelog_records_compacted": len(expected)}), flush=True)
+        return
     if mode == "wait":
         def reached(latest):
             return all(latest.get(w, 0) >= n for w, n in expected.items())

@@ -10,16 +10,23 @@
 //!
 //! Cleaning one partition:
 //! 1. its rows from the log start are read; what may be cleaned ends at the
-//!    high watermark and at the first row holding a record younger than
-//!    `min.compaction.lag.ms`;
+//!    last stable offset (the first offset of its oldest open transaction,
+//!    or the high watermark), at the first row holding a record younger
+//!    than `min.compaction.lag.ms`, and where the aborted ranges loaded fit
+//!    ([`txn::MAX_ABORTED_RANGES`]);
 //! 2. the dirty section (from the stored cleaned offset) is mapped: the
-//!    latest offset of each key, in a bounded map (`log_cleaner/key_map.rs`);
-//!    a section with more keys ends where the map filled, and the rest waits
-//!    for the next pass;
+//!    latest offset of each key, in a bounded map (`log_cleaner/key_map.rs`),
+//!    committed transactional records included, aborted ones and markers
+//!    not; a section with more keys ends where the map filled, and the rest
+//!    waits for the next pass;
 //! 3. every row from the log start up to the map's end is filtered
 //!    (`log_cleaner/filter.rs`): a record stays if it is the latest of its
 //!    key; a tombstone stays until `delete.retention.ms` after the clean
-//!    that first kept it; offsets never change, a batch left empty goes;
+//!    that first kept it; a record of an aborted transaction goes; a marker
+//!    stays while its transaction has a batch in the log, then gets a
+//!    delete horizon and goes after it (`log_cleaner/txn.rs`), its aborted
+//!    range (if an abort) with it; offsets never change, a batch left
+//!    empty goes;
 //! 4. the kept batches are written as a new segment in the usual format,
 //!    one index row per run of adjacent offsets, uploaded, and swapped for
 //!    the old rows in one fenced store transaction that also records the
@@ -36,14 +43,12 @@
 //! the time a tombstone goes, every older record of its key went in an
 //! earlier pass: a key deleted stays deleted.
 //!
-//! Left as they are: transactional and control batches (until the last
-//! stable offset is known to the cleaner, they are never filtered and
-//! their keys never mapped), partitions holding rows of the Parquet
-//! archive tier (their records cannot be rewritten in place), and topics
+//! Left as they are: partitions holding rows of the Parquet archive tier (their records cannot be rewritten in place), and topics
 //! whose archive drops segments (see [`archive_swaps_rows`]).
 
 pub mod filter;
 pub mod key_map;
+pub mod txn;
 
 use std::sync::Arc;
 
@@ -58,6 +63,7 @@ use uuid::Uuid;
 
 use self::filter::{CleanRules, FilterError, FilterStats, KeptBatch, Mapped};
 use self::key_map::KeyMap;
+use self::txn::{AbortedRanges, MAX_ABORTED_RANGES, MarkerClock, TxnScan};
 use super::compaction::plan::MAX_ROW_BYTES;
 use super::leased::PassReport;
 use crate::configs::{BrokerConfigs, CleanerConfig, CleanupPolicy, topic_value};
@@ -120,6 +126,8 @@ struct Stretch<'a> {
     cleaned_offset: i64,
     /// The progress to record (with the last stretch of a clean).
     progress: Option<CleanerProgress>,
+    /// The abort markers dropped, whose aborted ranges go.
+    dropped_aborts: Vec<i64>,
 }
 
 /// Why a partition's clean stopped without error.
@@ -200,6 +208,13 @@ impl LogCleaner {
             progress.tombstones_removable_below = progress.tombstones_removable_below.max(offset);
             progress.pending_tombstones = None;
         }
+        // Read before the rows: every transaction with a record below it
+        // has ended, and its aborted range (read below) is stored.
+        let stable = self
+            .store
+            .partition_offsets(topic.id, p.partition)
+            .await?
+            .map_or(p.log_start_offset, |o| o.last_stable_offset);
         let rows = self.read_rows(topic, p).await?;
         if rows
             .iter()
@@ -208,10 +223,11 @@ impl LogCleaner {
             debug!(topic = %topic.name, partition = p.partition, "rows of the archive tier: not cleaned");
             return Ok(Cleaned::Skipped);
         }
-        // What may be cleaned: up to the high watermark, the rows read, and
-        // the first row with a record younger than min.compaction.lag.ms.
+        // What may be cleaned: up to the last stable offset (at most the
+        // high watermark), the rows read, the first row with a record
+        // younger than min.compaction.lag.ms, and the aborted ranges loaded.
         let young = now.saturating_sub(config.min_lag_ms);
-        let mut end = p.high_watermark;
+        let mut end = p.high_watermark.min(stable);
         if rows.len() >= MAX_ROWS
             && let Some(last) = rows.last()
         {
@@ -220,6 +236,13 @@ impl LogCleaner {
         if let Some(first_young) = rows.iter().find(|r| r.max_timestamp > young) {
             end = end.min(first_young.base_offset);
         }
+        let aborted = match self.aborted_ranges(topic, p, &mut end).await? {
+            Some(aborted) => Arc::new(aborted),
+            None => {
+                warn!(topic = %topic.name, partition = p.partition, "too many open aborted ranges at one offset: not cleaned");
+                return Ok(Cleaned::Skipped);
+            }
+        };
 
         // The map of the dirty section.
         let from = progress.cleaned_offset;
@@ -231,9 +254,9 @@ impl LogCleaner {
         {
             let data = self.row_bytes(row).await?;
             self.metrics.log_cleaner.bytes_read.inc_by(row.byte_len);
-            let base = row.base_offset;
+            let (base, aborted) = (row.base_offset, aborted.clone());
             let (back, mapped) = tokio::task::spawn_blocking(move || {
-                let mapped = filter::map_row(&data, base, from, &mut map);
+                let mapped = filter::map_row(&data, base, from..end, &aborted, &mut map);
                 (map, mapped)
             })
             .await
@@ -265,24 +288,34 @@ impl LogCleaner {
             return Ok(Cleaned::Skipped);
         }
         let mut stats = FilterStats::default();
+        let markers = MarkerClock {
+            now_ms: now,
+            delete_retention_ms: config.delete_retention_ms,
+        };
+        // The pass's transactions, from the log start on, row after row.
+        let mut txns = TxnScan::default();
         for (i, stretch) in chunks.iter().enumerate() {
             let mut kept: Vec<(KeptBatch, i64)> = Vec::new();
             for row in stretch.iter() {
                 let data = self.row_bytes(row).await?;
                 self.metrics.log_cleaner.bytes_read.inc_by(row.byte_len);
-                let (map, base) = (map.clone(), row.base_offset);
+                let (map, aborted, base) = (map.clone(), aborted.clone(), row.base_offset);
                 let filtered = tokio::task::spawn_blocking(move || {
                     let rules = CleanRules {
                         map: &map,
                         clean_end: map_end,
                         tombstones_below: rules_below,
+                        aborted: &aborted,
+                        markers,
                     };
                     let mut stats = FilterStats::default();
-                    filter::filter_row(&data, base, rules, &mut stats).map(|k| (k, stats))
+                    filter::filter_row(&data, base, rules, &mut txns, &mut stats)
+                        .map(|k| (k, stats, txns))
                 })
                 .await
                 .map_err(|e| AgentError::Corrupt(format!("filtering failed: {e}")))?;
-                let (batches, row_stats) = filtered.map_err(|e| corrupt(topic, p, e))?;
+                let (batches, row_stats, back) = filtered.map_err(|e| corrupt(topic, p, e))?;
+                txns = back;
                 add_stats(&mut stats, &row_stats);
                 kept.extend(batches.into_iter().map(|b| (b, row.max_timestamp)));
             }
@@ -290,9 +323,11 @@ impl LogCleaner {
             let record = last.then(|| CleanerProgress {
                 cleaned_offset: map_end.max(p.progress.cleaned_offset),
                 tombstones_removable_below: progress.tombstones_removable_below,
+                // Waiting markers need a pass after their horizon too:
+                // this one (now + delete.retention.ms) is theirs or later.
                 pending_tombstones: progress
                     .pending_tombstones
-                    .or((stats.tombstones_waiting > 0)
+                    .or((stats.tombstones_waiting + stats.markers_waiting > 0)
                         .then(|| (map_end, now.saturating_add(config.delete_retention_ms)))),
             });
             let cleaned = Stretch {
@@ -300,6 +335,7 @@ impl LogCleaner {
                 kept,
                 cleaned_offset: map_end,
                 progress: record,
+                dropped_aborts: txns.take_dropped_aborts(),
             };
             if !self.swap(topic, p, cleaned, fence).await? {
                 debug!(topic = %topic.name, partition = p.partition, "rows changed during the clean; next pass");
@@ -309,6 +345,9 @@ impl LogCleaner {
         let m = &self.metrics.log_cleaner;
         m.records_removed.inc_by(stats.records_removed);
         m.tombstones_removed.inc_by(stats.tombstones_removed);
+        m.aborted_records_removed
+            .inc_by(stats.aborted_records_removed);
+        m.markers_removed.inc_by(stats.markers_removed);
         info!(
             topic = %topic.name,
             partition = p.partition,
@@ -316,6 +355,8 @@ impl LogCleaner {
             keys = map.len(),
             records_removed = stats.records_removed,
             tombstones_removed = stats.tombstones_removed,
+            aborted_records_removed = stats.aborted_records_removed,
+            markers_removed = stats.markers_removed,
             batches_rewritten = stats.batches_rewritten,
             batches_dropped = stats.batches_dropped,
             "cleaned partition"
@@ -369,6 +410,7 @@ impl LogCleaner {
                 .collect(),
             new,
             progress: stretch.progress,
+            dropped_aborts: stretch.dropped_aborts,
         };
         let drop_new = async |swap: &CleanSwap| {
             if let Some(s) = &swap.segment {
@@ -393,6 +435,43 @@ impl LogCleaner {
             // for the orphan sweep if the swap did not happen.
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The aborted ranges overlapping the partition's offsets from its log
+    /// start to `end` (exclusive), at most [`MAX_ABORTED_RANGES`] and those
+    /// open across the last loaded: with more, `end` comes down to just
+    /// past the last loaded, so that every range reaching below `end` is
+    /// there. `None` if even those do not fit (the partition is left).
+    async fn aborted_ranges(
+        &self,
+        topic: &Topic,
+        p: &CleanerPartition,
+        end: &mut i64,
+    ) -> Result<Option<AbortedRanges>> {
+        let (from, to) = (p.log_start_offset, *end - 1);
+        if to < from {
+            return Ok(Some(AbortedRanges::default()));
+        }
+        let (id, partition) = (topic.id, p.partition);
+        let mut ranges = self
+            .store
+            .aborted_transactions(id, partition, from, to, MAX_ABORTED_RANGES)
+            .await?;
+        if ranges.len() == MAX_ABORTED_RANGES as usize
+            && let Some(last) = ranges.last().map(|r| r.last_offset)
+        {
+            // Ranges ending past `last` that began at or before it.
+            let across = self
+                .store
+                .aborted_transactions(id, partition, last + 1, last, MAX_ABORTED_RANGES)
+                .await?;
+            if across.len() == MAX_ABORTED_RANGES as usize {
+                return Ok(None);
+            }
+            ranges.extend(across);
+            *end = (*end).min(last + 1);
+        }
+        Ok(Some(AbortedRanges::new(ranges)))
     }
 
     /// The partition's rows from its log start, below its high watermark,
@@ -557,6 +636,9 @@ fn add_stats(total: &mut FilterStats, more: &FilterStats) {
     total.tombstones_waiting += more.tombstones_waiting;
     total.batches_rewritten += more.batches_rewritten;
     total.batches_dropped += more.batches_dropped;
+    total.aborted_records_removed += more.aborted_records_removed;
+    total.markers_removed += more.markers_removed;
+    total.markers_waiting += more.markers_waiting;
 }
 
 fn corrupt(topic: &Topic, p: &CleanerPartition, e: FilterError) -> AgentError {
@@ -566,3 +648,7 @@ fn corrupt(topic: &Topic, p: &CleanerPartition, e: FilterError) -> AgentError {
 #[cfg(test)]
 #[path = "log_cleaner/tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "log_cleaner/throughput.rs"]
+mod throughput;

@@ -18,6 +18,7 @@ const INSERT_SEGMENT: &str = include_str!("../../queries/postgres/compaction_seg
 const DELETE_ROWS: &str = include_str!("../../queries/postgres/compaction_delete_rows.sql");
 const INSERT_ROWS: &str = include_str!("../../queries/postgres/compaction_insert_rows.sql");
 const RETIRE_INPUTS: &str = include_str!("../../queries/postgres/compaction_retire_inputs.sql");
+const PRUNE_ABORTED: &str = include_str!("../../queries/postgres/cleaner_prune_aborted.sql");
 
 type PartitionRecord = (
     i32,
@@ -123,6 +124,14 @@ pub(super) async fn swap(pool: &PgPool, swap: &CleanSwap, fence: &JobFence) -> R
         .bind(&inputs)
         .execute(&mut *tx)
         .await?;
+    if !swap.dropped_aborts.is_empty() {
+        sqlx::query(PRUNE_ABORTED)
+            .bind(swap.topic_id)
+            .bind(swap.partition)
+            .bind(&swap.dropped_aborts)
+            .execute(&mut *tx)
+            .await?;
+    }
     if let Some(p) = &swap.progress {
         sqlx::query(PROGRESS)
             .bind(swap.topic_id)

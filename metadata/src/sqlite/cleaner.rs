@@ -20,6 +20,7 @@ const INSERT_ROW: &str = include_str!("../../queries/sqlite/index_row_insert.sql
 const RETIRE_CANDIDATES: &str =
     include_str!("../../queries/sqlite/compaction_retire_candidates.sql");
 const RETIRE_INPUTS: &str = include_str!("../../queries/sqlite/compaction_retire_inputs.sql");
+const PRUNE_ABORTED: &str = include_str!("../../queries/sqlite/cleaner_prune_aborted.sql");
 
 type PartitionRecord = (
     i64,
@@ -128,6 +129,14 @@ pub(super) async fn swap(store: &SqliteStore, swap: &CleanSwap, fence: &JobFence
     for statement in [RETIRE_CANDIDATES, RETIRE_INPUTS] {
         sqlx::query(statement)
             .bind(&inputs)
+            .execute(&mut *write.tx)
+            .await?;
+    }
+    for offset in &swap.dropped_aborts {
+        sqlx::query(PRUNE_ABORTED)
+            .bind(swap.topic_id)
+            .bind(swap.partition)
+            .bind(offset)
             .execute(&mut *write.tx)
             .await?;
     }

@@ -19,7 +19,8 @@ use crate::support::{
 /// Longer than the stores' clock resolution, so a zero grace has passed.
 const TICK: Duration = Duration::from_millis(20);
 
-fn old_rows(topic: TopicId, rows: &[IndexRow]) -> Vec<SegmentRow> {
+/// `rows` as a swap names the rows it replaces.
+pub(crate) fn old_rows(topic: TopicId, rows: &[IndexRow]) -> Vec<SegmentRow> {
     rows.iter()
         .map(|r| SegmentRow {
             topic_id: topic,
@@ -93,6 +94,7 @@ pub async fn cleaner_swap_keeps_offsets_and_records_progress(
         // Batches kept at 2..=5 and 15..=25 (across two old rows).
         new: vec![new_row(2, 5, 64, 50, 100), new_row(15, 25, 114, 80, 102)],
         progress: Some(progress),
+        dropped_aborts: Vec::new(),
     };
     assert!(store.swap_cleaned(&swap, &fence).await?);
     assert_eq!(
@@ -141,6 +143,7 @@ pub async fn cleaner_swap_keeps_offsets_and_records_progress(
             tombstones_removable_below: 30,
             pending_tombstones: None,
         }),
+        dropped_aborts: Vec::new(),
     };
     assert!(store.swap_cleaned(&emptied, &fence).await?);
     assert_eq!(row_ranges(&*store, topic.id, 0).await?, vec![(2, 5)]);
@@ -157,6 +160,7 @@ pub async fn cleaner_swap_keeps_offsets_and_records_progress(
         old: old_rows(topic.id, &rows),
         new: vec![new_row(4, 9, 64, 10, 100)],
         progress: None,
+        dropped_aborts: Vec::new(),
     };
     assert!(matches!(
         store.swap_cleaned(&invented, &fence).await,
@@ -200,6 +204,7 @@ pub async fn cleaner_swap_without_the_lease_writes_nothing(
             cleaned_offset: 4,
             ..CleanerProgress::default()
         }),
+        dropped_aborts: Vec::new(),
     };
     let refused = store.swap_cleaned(&swap, &old).await;
     assert!(

@@ -4,12 +4,13 @@
 
 use floe_metadata::BatchOutcome::InvalidTxnState;
 use floe_metadata::{
-    AbortedTxn, BatchEntry, BatchOutcome, BatchTxn, CommittedOffset, MetadataStore, OpenTxn,
-    ProducerIdentity, TopicId, TxnInit, TxnRefusal, TxnState, TxnVersion,
+    AbortedTxn, BatchEntry, BatchOutcome, BatchTxn, CleanSwap, CommittedOffset, MetadataError,
+    MetadataStore, OpenTxn, ProducerIdentity, TopicId, TxnInit, TxnRefusal, TxnState, TxnVersion,
 };
 
 use crate::backends::Backend;
-use crate::support::{appended, batch, create, idempotent, one_entry};
+use crate::cleaner::old_rows;
+use crate::support::{all_rows, appended, batch, create, idempotent, lease, one_entry};
 
 /// A transactional batch of `producer` at `epoch`.
 fn data(producer: ProducerIdentity, base_sequence: i32, offset_count: i64) -> BatchEntry {
@@ -193,6 +194,68 @@ pub async fn transactional_batches_need_an_open_transaction(
     s.delete_topic(t).await?;
     assert!(s.open_transactions(t, 0).await?.is_empty());
     assert!(s.aborted_transactions(t, 0, 0, 100, 10).await?.is_empty());
+    Ok(())
+}
+
+/// The log cleaner's swap that drops abort markers deletes their aborted
+/// ranges with the rows, and only those; a dropped marker where the swap
+/// keeps a batch is refused.
+pub async fn a_clean_that_drops_abort_markers_prunes_their_ranges(
+    backend: &dyn Backend,
+) -> anyhow::Result<()> {
+    let store = backend.open().await?;
+    let s = &*store;
+    let t = create(s, "changelog", 1).await?.id;
+    let p = init(s, "txn-c").await?;
+    let mut ranges = Vec::new();
+    for (n, at) in [(0, 0), (1, 3), (2, 6)] {
+        s.add_to_transaction("txn-c", p.producer_id, p.epoch, &[(t, 0)], &[], 1_000 + n)
+            .await?
+            .map_err(|r| anyhow::anyhow!("{r:?}"))?;
+        let seq = i32::try_from(n * 2)?;
+        assert_eq!(
+            commit(s, t, vec![data(p, seq, 2), marker(p, false)]).await?,
+            vec![appended(at), appended(at + 2)]
+        );
+        ranges.push(AbortedTxn {
+            producer_id: p.producer_id,
+            first_offset: at,
+            last_offset: at + 2,
+        });
+    }
+    assert_eq!(s.aborted_transactions(t, 0, 0, 100, 10).await?, ranges);
+
+    let fence = lease(s, "log_cleaner").await?;
+    let mut rows = all_rows(s, t, 0).await?;
+    rows.retain(|r| r.last_offset <= 5);
+    let mut swap = CleanSwap {
+        topic_id: t,
+        partition: 0,
+        segment: None,
+        old: old_rows(t, &rows),
+        new: vec![],
+        progress: None,
+        dropped_aborts: vec![5],
+    };
+    // A marker offset outside the old rows: refused, nothing written.
+    swap.dropped_aborts = vec![8];
+    assert!(matches!(
+        s.swap_cleaned(&swap, &fence).await,
+        Err(MetadataError::Invalid(_))
+    ));
+    swap.dropped_aborts = vec![2, 5];
+    assert!(s.swap_cleaned(&swap, &fence).await?);
+    assert_eq!(
+        s.aborted_transactions(t, 0, 0, 100, 10).await?,
+        vec![ranges[2]],
+        "the ranges of the dropped markers went, the other stays"
+    );
+    let b = s.partition_offsets(t, 0).await?.expect("partition");
+    assert_eq!(
+        (b.last_stable_offset, b.last_aborted_offset),
+        (9, 8),
+        "the offsets a Fetch reads first are unchanged"
+    );
     Ok(())
 }
 

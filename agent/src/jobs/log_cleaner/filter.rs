@@ -17,6 +17,7 @@
 use bytes::{Bytes, BytesMut};
 
 use super::key_map::{KeyMap, key_hash};
+use super::txn::{AbortedRanges, MarkerClock, MarkerFate, TxnScan};
 use crate::archive::encode::{BatchFields, put_batch, put_record};
 use crate::segment::batch::{BatchError, BatchIter};
 use crate::segment::compress::{COMPRESSION_MASK, compress};
@@ -48,13 +49,17 @@ pub enum Mapped {
     FullAt(i64),
 }
 
-/// Adds the keys of the row's batches at `from` or later (the dirty
-/// section) to `map`, whole batches only: one that may not fit ends the
-/// mapping there. Returns the records read.
+/// Adds the keys of the row's batches in `from..end` (the dirty section
+/// up to what may be cleaned) to `map`, whole batches only: one that may
+/// not fit ends the mapping there. Markers and batches of aborted
+/// transactions are not mapped, nor batches reaching `end` (past the last
+/// stable offset, a transaction's record may still abort: it must not
+/// make an older committed one go). Returns the records read.
 pub fn map_row(
     data: &Bytes,
     row_base: i64,
-    from: i64,
+    section: std::ops::Range<i64>,
+    aborted: &AbortedRanges,
     map: &mut KeyMap,
 ) -> Result<(Mapped, u64), FilterError> {
     let mut next = row_base;
@@ -63,7 +68,13 @@ pub fn map_row(
         let (header, batch) = item.map_err(|e| FilterError::Batch(next, e))?;
         let base = next;
         next += header.offset_count();
-        if base < from || header.is_transactional() || header.is_control() {
+        if next > section.end {
+            break;
+        }
+        if base < section.start
+            || header.is_control()
+            || (header.is_transactional() && aborted.contains(header.producer_id, base))
+        {
             continue;
         }
         let count = usize::try_from(header.record_count.max(0)).unwrap_or(usize::MAX);
@@ -100,6 +111,10 @@ pub struct CleanRules<'a> {
     /// Tombstones below this offset have waited `delete.retention.ms`
     /// since a clean first kept them, and go.
     pub tombstones_below: i64,
+    /// The aborted transactions below `clean_end`.
+    pub aborted: &'a AbortedRanges,
+    /// When discardable markers go.
+    pub markers: MarkerClock,
 }
 
 /// A batch of a filtered row, with the offsets it takes.
@@ -130,17 +145,26 @@ pub struct FilterStats {
     pub batches_rewritten: u64,
     /// Batches dropped, every record gone.
     pub batches_dropped: u64,
+    /// Of the records removed, those of aborted transactions.
+    pub aborted_records_removed: u64,
+    /// Markers dropped past their delete horizon.
+    pub markers_removed: u64,
+    /// Markers kept until their delete horizon.
+    pub markers_waiting: u64,
 }
 
 /// Filters the batches of one row (its bytes `data`, its first offset
 /// `row_base`) by `rules`: a record stays if it is the latest of its key
 /// (or its key is not in the map: nothing newer was written since the
-/// last clean), unless it has no key (Kafka's cleaner drops those) or it
-/// is a tombstone past its retention.
+/// last clean), unless it has no key (Kafka's cleaner drops those), it
+/// is a tombstone past its retention, or its transaction aborted. `txns`
+/// follows the pass's transactions from the log start, row after row, to
+/// decide the markers.
 pub fn filter_row(
     data: &Bytes,
     row_base: i64,
     rules: CleanRules<'_>,
+    txns: &mut TxnScan,
     stats: &mut FilterStats,
 ) -> Result<Vec<KeptBatch>, FilterError> {
     let mut kept = Vec::new();
@@ -157,8 +181,33 @@ pub fn filter_row(
             bytes: batch.clone(),
             max_timestamp: header.max_timestamp,
         };
-        if last >= rules.clean_end || header.is_transactional() || header.is_control() {
+        if last >= rules.clean_end {
             kept.push(whole);
+            continue;
+        }
+        if header.is_control() {
+            let fate = txns
+                .on_marker(&batch, &header, base, rules.markers)
+                .map_err(|e| FilterError::Records(base, e))?;
+            match fate {
+                MarkerFate::Kept => kept.push(whole),
+                MarkerFate::Waiting(bytes, _) => {
+                    stats.markers_waiting += 1;
+                    kept.push(KeptBatch { bytes, ..whole });
+                }
+                MarkerFate::Dropped => {
+                    stats.markers_removed += 1;
+                    stats.batches_dropped += 1;
+                }
+            }
+            continue;
+        }
+        if header.is_transactional() && rules.aborted.contains(header.producer_id, base) {
+            let count = u64::try_from(header.record_count).unwrap_or(0);
+            stats.records_read += count;
+            stats.records_removed += count;
+            stats.aborted_records_removed += count;
+            stats.batches_dropped += 1;
             continue;
         }
         let mut records = Records::open(&batch, &header, MAX_PRODUCED_RECORDS_BYTES)
@@ -205,6 +254,9 @@ pub fn filter_row(
                 r.value.as_deref(),
                 r.headers.iter().map(|(k, v)| (&k[..], v.as_deref())),
             );
+        }
+        if header.is_transactional() && count > 0 {
+            txns.on_kept(header.producer_id);
         }
         if count == header.record_count {
             kept.push(whole);
