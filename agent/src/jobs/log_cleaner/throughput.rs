@@ -36,7 +36,9 @@ fn batch(base: i64, producer: Option<i64>) -> Bytes {
             producer_epoch: producer.map_or(-1, |_| 0),
             timestamp_type: TimestampType::Creation,
             offset: o,
-            sequence: producer.map_or(-1, |_| (o - base) as i32),
+            // Plain records keep offset - sequence constant too (the first
+            // -1), so the encoder makes one batch of them, not one each.
+            sequence: (o - base) as i32 - i32::from(producer.is_none()),
             timestamp: 1_000 + o,
             key: Some(Bytes::from(format!("key-{:05}", o % KEYS))),
             value: Some(Bytes::from(vec![b'v'; 100])),
