@@ -56,6 +56,36 @@ fn described(agent: &Agent) -> Vec<(String, Vec<(i8, i32)>)> {
         .collect()
 }
 
+/// An agent with `listeners` (TLS ones with a certificate of a new CA) and
+/// one SCRAM user made with `floe users set`, as an operator makes the first.
+fn agent_with_user(listeners: &[&str], user: &str, password: &str) -> (TestCa, Agent) {
+    let mut ca = TestCa::new().expect("ca");
+    let server = ca.issue("server", "/CN=floe-agent").expect("server cert");
+    let mut builder = Agent::builder();
+    for listener in listeners {
+        builder = builder.listener(*listener);
+    }
+    let agent = builder
+        .arg("--tls-cert")
+        .arg(server.cert.display().to_string())
+        .arg("--tls-key")
+        .arg(server.key.display().to_string())
+        .start()
+        .expect("start agent");
+    let mut cmd = Command::new(binary::floe_bin().expect("floe binary"));
+    cmd.args(["users", "set", user, "--password-stdin", "--data-dir"])
+        .arg(agent.data_dir());
+    process::run(
+        cmd,
+        format!("{password}\n").as_bytes(),
+        Duration::from_secs(60),
+    )
+    .expect("floe users set")
+    .ensure_success()
+    .expect("floe users set succeeds");
+    (ca, agent)
+}
+
 fn run(kafka: &KafkaTools, class: &str, args: &[&str], stdin: &[u8]) -> String {
     match kafka.run_ok(class, args, stdin) {
         Ok(output) => output.stdout,
@@ -68,24 +98,8 @@ fn kafka_configs_manages_scram_users_and_the_console_clients_use_them() {
     let Some(kafka) = KafkaTools::from_env_or_skip("java scram") else {
         return;
     };
-    let mut ca = TestCa::new().expect("ca");
-    let server = ca.issue("server", "/CN=floe-agent").expect("server cert");
-    let agent = Agent::builder()
-        .listener("SASL_SSL")
-        .arg("--tls-cert")
-        .arg(server.cert.display().to_string())
-        .arg("--tls-key")
-        .arg(server.key.display().to_string())
-        .start()
-        .expect("start agent");
     // The first user comes from the CLI, before any client can connect.
-    let mut cmd = Command::new(binary::floe_bin().expect("floe binary"));
-    cmd.args(["users", "set", "admin", "--password-stdin", "--data-dir"])
-        .arg(agent.data_dir());
-    process::run(cmd, b"admin-secret\n", Duration::from_secs(60))
-        .expect("floe users set")
-        .ensure_success()
-        .expect("floe users set succeeds");
+    let (ca, agent) = agent_with_user(&["SASL_SSL"], "admin", "admin-secret");
     let bootstrap = agent.listener_addr("SASL_SSL").to_string();
     let dir = tempfile::tempdir().expect("tempdir");
     let admin = client_properties(dir.path(), &ca, "admin", "admin-secret");
@@ -303,24 +317,7 @@ fn the_java_clients_work_over_ssl_and_over_sasl_plaintext_with_plain() {
     let Some(kafka) = KafkaTools::from_env_or_skip("java ssl and plain") else {
         return;
     };
-    let mut ca = TestCa::new().expect("ca");
-    let server = ca.issue("server", "/CN=floe-agent").expect("server cert");
-    let agent = Agent::builder()
-        .listener("SSL")
-        .listener("SASL_PLAINTEXT")
-        .arg("--tls-cert")
-        .arg(server.cert.display().to_string())
-        .arg("--tls-key")
-        .arg(server.key.display().to_string())
-        .start()
-        .expect("start agent");
-    let mut cmd = Command::new(binary::floe_bin().expect("floe binary"));
-    cmd.args(["users", "set", "bob", "--password-stdin", "--data-dir"])
-        .arg(agent.data_dir());
-    process::run(cmd, b"bob-secret\n", Duration::from_secs(60))
-        .expect("floe users set")
-        .ensure_success()
-        .expect("floe users set succeeds");
+    let (ca, agent) = agent_with_user(&["SSL", "SASL_PLAINTEXT"], "bob", "bob-secret");
     let dir = tempfile::tempdir().expect("tempdir");
 
     let ssl = dir.path().join("ssl.properties");
